@@ -1,0 +1,93 @@
+/**
+ * Wire protocol 1 between the service and the SDK: JSON text frames over a
+ * WebSocket at `/v1/stream`, plus the bare text frames `ping` and `pong`.
+ *
+ * @packageDocumentation
+ */
+import type { Segment, WireFlag } from "./model.js";
+
+/** The protocol version this SDK speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** The subprotocol the client offers (followed by its key where headers cannot be set). */
+export const SUBPROTOCOL = "killswitch.v1";
+
+/** Client → server: first frame on every connection. */
+export interface HelloMessage {
+  t: "hello";
+  protocol: number;
+  /** SDK name and version, e.g. `@killswitch/sdk@0.1.0`. */
+  sdk: string;
+  app: string;
+  /** Random per client instance; stable across reconnects. */
+  instance: string;
+  /** The version the client holds: the server sends only what it missed, when it can. */
+  since?: number;
+}
+
+/** Client → server: the client has applied everything up to version `v`. */
+export interface AckMessage {
+  t: "ack";
+  v: number;
+}
+
+/** Client → server: send me a full snapshot. */
+export interface ResyncMessage {
+  t: "resync";
+}
+
+export type ClientMessage = HelloMessage | AckMessage | ResyncMessage;
+
+/** Server → client: the whole state of the client's environment. */
+export interface SnapshotMessage {
+  t: "snapshot";
+  v: number;
+  env: string;
+  flags: Record<string, WireFlag>;
+  segments: Record<string, Segment>;
+  /** Milliseconds since the epoch on the server's clock. */
+  serverTime: number;
+}
+
+/** Server → client: what changed from version `prev` to `v`. */
+export interface PatchMessage {
+  t: "patch";
+  v: number;
+  prev: number;
+  flags: Record<string, WireFlag>;
+  segments: Record<string, Segment>;
+  removed: { flags: string[]; segments: string[] };
+}
+
+/** Server → client: heartbeat carrying the current version (Node host, every 10 s). */
+export interface HeartbeatMessage {
+  t: "hb";
+  v: number;
+  serverTime: number;
+}
+
+export type ServerMessage = SnapshotMessage | PatchMessage | HeartbeatMessage;
+
+/** Bare text frames: application-level liveness, answered without parsing JSON. */
+export const PING = "ping";
+export const PONG = "pong";
+
+/** WebSocket close codes the service uses. */
+export const CLOSE = {
+  /** A frame broke the protocol (not JSON, unknown type, hello twice…). */
+  POLICY: 1008,
+  /** A frame over the size limit. */
+  TOO_BIG: 1009,
+  /** The key was revoked or is not allowed on this stream. */
+  UNAUTHORIZED: 4001,
+  /** The server is shutting down, or dropped a slow consumer: reconnect. */
+  GOING_AWAY: 1001,
+} as const;
+
+/** The snapshot served over HTTP (`GET /v1/snapshot`), for clients that cannot hold a socket. */
+export interface HttpSnapshot {
+  version: number;
+  env: string;
+  flags: Record<string, WireFlag>;
+  segments: Record<string, Segment>;
+}
