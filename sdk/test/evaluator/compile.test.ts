@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { compileFlag, compileSegment, type CFlag } from "../../src/evaluator/compile.js";
+import type { CSeg } from "../../src/evaluator/conditions.js";
+import type { Condition, Segment, WireFlag } from "../../src/model.js";
+
+const now = () => 0;
+const options = { _staleAfterMs: 60_000, _now: now };
+
+function flag(o: Partial<WireFlag> = {}): WireFlag {
+  return { key: "f", kind: "boolean", variants: { on: true, off: false }, enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "open", version: 1, ...o };
+}
+const withCondition = (...when: Condition[]) => flag({ rules: [{ id: "r1", when, serve: { variant: "off" } }] });
+const compile = (f: unknown, segments = new Map<string, CSeg>()): CFlag => compileFlag("f", f as WireFlag, segments, options);
+const first = (f: CFlag) => f._rules[0]!._when[0]!;
+
+describe("compileFlag", () => {
+  it("turns an in list longer than eight values into a Set and keeps short ones for a scan", () => {
+    const long = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    expect(first(compile(withCondition({ attribute: "x", op: "in", values: long })))._set).toEqual(new Set(long));
+    expect(first(compile(withCondition({ attribute: "x", op: "notIn", values: long.slice(0, 8) })))._set).toBeUndefined();
+  });
+
+  it("reduces lt/lte/before to the largest value and gt/gte/after to the smallest", () => {
+    expect(first(compile(withCondition({ attribute: "x", op: "lt", values: [10, 20] })))._bound).toBe(20);
+    expect(first(compile(withCondition({ attribute: "x", op: "gte", values: [10, 20] })))._bound).toBe(10);
+    const dates = ["2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z"];
+    expect(first(compile(withCondition({ attribute: "x", op: "before", values: dates })))._bound).toBe(Date.parse(dates[1]!));
+    expect(first(compile(withCondition({ attribute: "x", op: "after", values: dates })))._bound).toBe(Date.parse(dates[0]!));
+  });
+
+  it("parses semver values once", () => {
+    expect(first(compile(withCondition({ attribute: "v", op: "semverLt", values: ["1.2.3-rc.1"] })))._values).toEqual([["1", "2", "3", "rc", "1"]]);
+  });
+
+  it("gives the clock only to currentTime with before or after", () => {
+    expect(first(compile(withCondition({ attribute: "currentTime", op: "before", values: ["2026-01-01"] })))._clock).toBe(now);
+    expect(first(compile(withCondition({ attribute: "signedUpAt", op: "before", values: ["2026-01-01"] })))._clock).toBeUndefined();
+    expect(first(compile(withCondition({ attribute: "currentTime", op: "exists" })))._clock).toBeUndefined();
+  });
+
+  it("resolves segment references to the compiled segments and records them", () => {
+    const s = compileSegment("s", { key: "s", include: ["u"], exclude: [], rules: [], version: 1 }, now);
+    const f = compile(withCondition({ segment: ["s"] }), new Map([["s", s]]));
+    expect(first(f)._segments![0]).toBe(s);
+    expect([...f._refs]).toEqual(["s"]);
+  });
+
+  it("builds every result up front, frozen, with a CACHED twin that keeps the rule id", () => {
+    const f = compile(withCondition({ attribute: "x", op: "exists" }));
+    const serve = f._rules[0]!._serve;
+    expect(serve._res).toEqual({ value: false, variant: "off", reason: "TARGETING_MATCH", ruleId: "r1" });
+    expect(serve._cached).toEqual({ value: false, variant: "off", reason: "CACHED", ruleId: "r1" });
+    expect(Object.isFrozen(serve._res)).toBe(true);
+    expect(f._off).toEqual({ value: false, variant: "off", reason: "DISABLED" });
+    expect(f._stale).toEqual({ value: false, variant: "off", reason: "STALE" });
+  });
+
+  it("serves a frozen copy of a json variant, unaffected by later changes to the input", () => {
+    const input = { key: "f", kind: "json", variants: { a: { models: ["x"] } }, enabled: true, offVariant: "a", rules: [], fallthrough: { variant: "a" }, failMode: "open", version: 1 } as WireFlag;
+    const f = compile(input);
+    (input.variants.a as { models: string[] }).models.push("y");
+    expect(f._fallthrough._res.value).toEqual({ models: ["x"] });
+    expect(Object.isFrozen((f._fallthrough._res.value as { models: string[] }).models)).toBe(true);
+  });
+
+  it("keeps a __proto__ key of a json variant as data", () => {
+    const variants = JSON.parse('{"a": {"__proto__": {"polluted": true}}}');
+    const f = compile({ ...flag(), kind: "json", variants, offVariant: "a", fallthrough: { variant: "a" } });
+    const value = f._fallthrough._res.value as Record<string, unknown>;
+    expect(Object.keys(value)).toEqual(["__proto__"]);
+    expect(value.polluted).toBeUndefined();
+  });
+
+  it.each([
+    ["an unknown operator", withCondition({ attribute: "x", op: "regex" as never, values: ["a"] }), "invalid rules[0].when[0].op"],
+    ["a wrong-typed value", withCondition({ attribute: "x", op: "lt", values: [1, "2"] }), "invalid rules[0].when[0].values[1]"],
+    ["an empty values list", withCondition({ attribute: "x", op: "in", values: [] }), "invalid rules[0].when[0].values"],
+    ["an invalid attribute", withCondition({ attribute: "a..b", op: "exists" }), "invalid rules[0].when[0].attribute"],
+    ["an unknown segment", withCondition({ segment: ["nope"] }), "invalid rules[0].when[0].segment.nope"],
+    ["an unknown variant", flag({ fallthrough: { variant: "maybe" } }), "invalid fallthrough.variant"],
+    ["weights off by one", flag({ fallthrough: { rollout: { weights: { on: 1, off: 99_998 } } } }), "invalid fallthrough.rollout.weights (sum 99999)"],
+    ["an unknown kind", flag({ kind: "date" as never }), "invalid kind"],
+    ["a rule without id", flag({ rules: [{ when: [], serve: { variant: "on" } } as never] }), "invalid rules[0]"],
+  ])("names the offending field of %s", (_what, f, message) => {
+    expect(compile(f)._error).toBe(message);
+  });
+
+  it.each([null, 5, "flag", [], {}])("never throws on %j", (junk) => {
+    expect(compile(junk)._error).toMatch(/^invalid /);
+  });
+
+  it("does not compile a flag whose segment is invalid, and says which", () => {
+    const bad = compileSegment("s", { key: "s", include: [], exclude: [], rules: [{ when: [{ segment: ["t"] } as never] }], version: 1 }, now);
+    expect(bad._error).toBe("invalid rules[0].when[0].segment");
+    expect(compile(withCondition({ segment: ["s"] }), new Map([["s", bad]]))._error).toBe("invalid rules[0].when[0].segment.s (invalid rules[0].when[0].segment)");
+  });
+});
+
+describe("compileSegment", () => {
+  it("compiles include, exclude and rules", () => {
+    const s = compileSegment("s", { key: "s", include: ["a"], exclude: ["b"], rules: [{ when: [{ attribute: "x", op: "exists" }] }], version: 1 }, now);
+    expect(s._error).toBeUndefined();
+    expect([...s._include]).toEqual(["a"]);
+    expect([...s._exclude]).toEqual(["b"]);
+    expect(s._rules[0]).toHaveLength(1);
+  });
+
+  it.each([
+    [{ key: "s", include: [1], exclude: [], rules: [] }, "invalid include"],
+    [{ key: "s", include: [], exclude: "b", rules: [] }, "invalid exclude"],
+    [{ key: "s", include: [], exclude: [], rules: [{}] }, "invalid rules[0].when"],
+    [null, "invalid segment"],
+  ])("records why %j cannot be compiled", (raw, message) => {
+    expect(compileSegment("s", raw as unknown as Segment, now)._error).toBe(message);
+  });
+});
