@@ -1,0 +1,165 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { webStorage, type SnapshotStorage } from "../src/client/storage.js";
+import { boolFlag, blockedForForeigners, foreignNationals } from "./support/flags.js";
+import { client, closeClients, errors } from "./support/clients.js";
+import { FakeServer, TEST_KEY, nextEvent, waitFor } from "./support/fake-server.js";
+
+let server: FakeServer;
+let dir: string;
+
+// Short limits through the flags' own staleAfterMs: the semantics are the same at any scale.
+const closedFlag = (staleAfterMs: number) => ({ ...blockedForForeigners(), staleAfterMs });
+const openFlag = (staleAfterMs: number) => boolFlag("model.sonnet", { failMode: "open", staleAfterMs });
+
+const memory = (): SnapshotStorage & { data: Map<string, string> } => {
+  const data = new Map<string, string>();
+  return { data, get: (k) => data.get(k) ?? null, set: (k, v) => void data.set(k, v) };
+};
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ks-sdk-"));
+});
+
+afterEach(async () => {
+  await closeClients();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("staleness", () => {
+  it("serves a fail-closed flag off (STALE) and a fail-open flag from cache (CACHED) once nothing is heard; recovers when heard again", async () => {
+    server = await FakeServer.start({ flags: [closedFlag(400), openFlag(400)], segments: [foreignNationals()] });
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
+    await c.ready();
+    const us = { key: "u1", nationality: "US" };
+    expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
+
+    const stale = nextEvent(c, "stale");
+    await server.stop();
+    await stale;
+    expect(c.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, variant: "off", reason: "STALE" });
+    expect(c.evaluate("model.sonnet", us, false)).toMatchObject({ value: true, reason: "CACHED" });
+
+    const ready = nextEvent(c, "ready");
+    await server.restart();
+    await ready;
+    expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
+    expect(c.evaluate("model.sonnet", us, false)).toMatchObject({ value: true, reason: expect.not.stringMatching(/CACHED|STALE/) });
+  });
+
+  it("stays fresh while connected: pings every third of the smallest fail-closed limit and counts pongs as heard", async () => {
+    server = await FakeServer.start({ flags: [closedFlag(1_500)], segments: [foreignNationals()] });
+    const c = client({ url: server.url, sdkKey: TEST_KEY });
+    await c.ready();
+    let stale = false;
+    c.on("stale", () => (stale = true));
+    // Nothing but pongs for well over the limit.
+    await waitFor(() => server.connections[0]!.received.filter((m) => m === "ping").length >= 6, "six pings", 10_000);
+    expect(stale).toBe(false);
+    expect(c.evaluate("model.fable-5", { nationality: "US" }, false).reason).toBe("DEFAULT");
+  });
+
+  it("drops a socket that stays silent for three ping intervals and reconnects", async () => {
+    server = await FakeServer.start({ flags: [closedFlag(300)], segments: [foreignNationals()] });
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
+    const seen = errors(c);
+    await c.ready();
+    server.mute = true;
+    await waitFor(() => server.connections.length >= 2, "a second connection");
+    expect(seen.some((e) => /no frame for 300 ms/.test(e.message))).toBe(true);
+    await waitFor(() => server.connections[0]!.ws.readyState === server.connections[0]!.ws.CLOSED, "the silent socket closed");
+    server.mute = false;
+    await nextEvent(c, "ready");
+    expect(c.evaluate("model.fable-5", { nationality: "US" }, false).reason).toBe("DEFAULT");
+  });
+});
+
+describe("last known good", () => {
+  it("persists the snapshot to a file and serves it (cached) when the service is down at the next start", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const path = join(dir, "killswitch.json");
+    const first = client({ url: server.url, sdkKey: TEST_KEY, cache: path });
+    await first.ready();
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } });
+    await waitFor(() => first.version === 2, "version 2");
+    await first.close();
+    expect(JSON.parse(await readFile(path, "utf8"))).toMatchObject({ v: 2, env: "production" });
+
+    await server.stop();
+    const second = client({ url: server.url, sdkKey: TEST_KEY, cache: { path }, reconnectDelayMs: 20 });
+    expect(await second.ready({ timeoutMs: 300 })).toBe("cached");
+    expect(second.version).toBe(2);
+    expect(second.isEnabled("model.fable-5", { key: "u1", nationality: "US" }, false)).toBe(true);
+    expect(second.isEnabled("model.fable-5", { key: "u2", nationality: "FR" }, true)).toBe(false);
+    expect(second.isEnabled("model.sonnet", {}, false)).toBe(true);
+  });
+
+  it("counts a persisted snapshot from when it was received: an old one serves fail-closed flags off at a cold start", async () => {
+    server = await FakeServer.start({ flags: [closedFlag(60_000), openFlag(60_000)], segments: [foreignNationals()] });
+    const storage = memory();
+    const first = client({ url: server.url, sdkKey: TEST_KEY, cache: storage });
+    await first.ready();
+    await first.close();
+    const [key, raw] = [...storage.data][0]!;
+    expect(key).not.toContain(TEST_KEY);
+    expect(raw).not.toContain(TEST_KEY);
+    // The same snapshot, received ten minutes ago.
+    storage.data.set(key, JSON.stringify({ ...JSON.parse(raw), at: Date.now() - 600_000 }));
+
+    await server.stop();
+    const second = client({ url: server.url, sdkKey: TEST_KEY, cache: storage, reconnectDelayMs: 20 });
+    const stale = nextEvent(second, "stale");
+    expect(await second.ready({ timeoutMs: 300 })).toBe("cached");
+    await stale;
+    expect(second.evaluate("model.fable-5", { key: "u1", nationality: "US" }, true)).toMatchObject({ value: false, reason: "STALE" });
+    expect(second.evaluate("model.sonnet", { key: "u1" }, false)).toMatchObject({ value: true, reason: "CACHED" });
+
+    // Hearing a pong is not enough to trust the old snapshot again; a fresh snapshot is.
+    const ready = nextEvent(second, "ready");
+    await server.restart();
+    await ready;
+    expect(await second.ready()).toBe("ready");
+    expect(second.evaluate("model.fable-5", { key: "u1", nationality: "US" }, false)).toMatchObject({ value: true, reason: "DEFAULT" });
+    expect(server.connections.at(-1)!.hello?.since).toBeUndefined();
+  });
+
+  it("persists through a Web Storage object (localStorage) with webStorage()", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const items = new Map<string, string>();
+    const localStorage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    const first = client({ url: server.url, sdkKey: TEST_KEY, cache: webStorage(localStorage) });
+    await first.ready();
+    await first.close();
+    expect([...items.keys()]).toEqual([expect.stringMatching(/^killswitch:[0-9a-z]+$/)]);
+    await server.stop();
+    const second = client({ url: server.url, sdkKey: TEST_KEY, cache: webStorage(localStorage), reconnectDelayMs: 20 });
+    expect(await second.ready({ timeoutMs: 200 })).toBe("cached");
+    expect(second.isEnabled("model.fable-5", { nationality: "US" }, false)).toBe(true);
+  });
+
+  it("ignores a persisted snapshot of another key", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const path = join(dir, "killswitch.json");
+    const first = client({ url: server.url, sdkKey: TEST_KEY, cache: path });
+    await first.ready();
+    await first.close();
+    await server.stop();
+    const other = client({ url: server.url, sdkKey: `${TEST_KEY}x`, cache: path, reconnectDelayMs: 20 });
+    expect(await other.ready({ timeoutMs: 200 })).toBe("defaults");
+  });
+
+  it("reports an unreadable cache on the error event and still starts", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const c = client({
+      url: server.url,
+      sdkKey: TEST_KEY,
+      cache: { get: () => "{not json", set: () => undefined },
+    });
+    const seen = errors(c);
+    expect(await c.ready()).toBe("ready");
+    expect(seen.some((e) => e instanceof SyntaxError)).toBe(true);
+  });
+});
