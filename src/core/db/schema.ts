@@ -1,0 +1,148 @@
+/**
+ * The one SQLite schema, shared by every host: libsql on Node, drizzle's
+ * durable-sqlite in a Durable Object. drizzle-kit generates `migrations/` from it.
+ *
+ * Every table carries `tenant_id` as the first column of its primary key, and every
+ * query filters on it. JSON columns hold the rule model as the API and the wire
+ * carry it; timestamps are milliseconds since the epoch.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { FlagKind, JsonValue, Rule, SegmentRule, Serve } from "@killswitch/sdk";
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** `version` is the environment's one counter: every change SDKs receive bumps it. */
+export const environments = sqliteTable(
+  "environments",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+/** Only a hash of the secret is kept; `prefix` (its first characters) finds the row. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    role: text("role").notNull(),
+    env: text("env"),
+    prefix: text("prefix").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("api_keys_prefix").on(t.tenantId, t.prefix)],
+);
+
+/** A flag's definition, shared by all environments of its tenant. */
+export const flags = sqliteTable(
+  "flags",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    kind: text("kind").$type<FlagKind>().notNull(),
+    /** Variant name → value, in creation order (names never look like integers). */
+    variants: text("variants", { mode: "json" }).$type<Record<string, JsonValue>>().notNull(),
+    description: text("description"),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+/** A flag's configuration in one environment; `version` is the env version of its last change. */
+export const flagConfigs = sqliteTable(
+  "flag_configs",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    flagKey: text("flag_key").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    offVariant: text("off_variant").notNull(),
+    rules: text("rules", { mode: "json" }).$type<Rule[]>().notNull(),
+    fallthrough: text("fallthrough", { mode: "json" }).$type<Serve>().notNull(),
+    failMode: text("fail_mode").$type<"open" | "closed">().notNull(),
+    staleAfterMs: integer("stale_after_ms"),
+    version: integer("version").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.flagKey] })],
+);
+
+export const segments = sqliteTable(
+  "segments",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    key: text("key").notNull(),
+    description: text("description"),
+    include: text("include", { mode: "json" }).$type<string[]>().notNull(),
+    exclude: text("exclude", { mode: "json" }).$type<string[]>().notNull(),
+    rules: text("rules", { mode: "json" }).$type<SegmentRule[]>().notNull(),
+    version: integer("version").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.key] })],
+);
+
+/**
+ * One row per committed environment version. The primary key is the write path's
+ * concurrency check: a second writer of the same version fails its whole batch.
+ * `payload` is the entity as SDKs receive it (WireFlag or Segment), null when removed.
+ */
+export const changeLog = sqliteTable(
+  "change_log",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    version: integer("version").notNull(),
+    entity: text("entity").$type<"flag" | "segment">().notNull(),
+    key: text("key").notNull(),
+    payload: text("payload"),
+    committedAt: integer("committed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
+);
+
+/**
+ * Append-only, hash-chained per tenant. `(tenant_id, seq)` serializes every
+ * mutation of a tenant, including those that bump no environment version.
+ * `before` and `after` are canonical JSON text, exactly as hashed.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    tenantId: text("tenant_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: integer("at").notNull(),
+    actorKeyId: text("actor_key_id"),
+    actorName: text("actor_name").notNull(),
+    actorRole: text("actor_role").notNull(),
+    action: text("action").notNull(),
+    entity: text("entity").notNull(),
+    entityKey: text("entity_key").notNull(),
+    env: text("env"),
+    before: text("before"),
+    after: text("after"),
+    reason: text("reason"),
+    directive: text("directive"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.seq] })],
+);
+
+export const schema = { tenants, environments, apiKeys, flags, flagConfigs, segments, changeLog, auditLog };
+export type Schema = typeof schema;

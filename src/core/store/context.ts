@@ -1,0 +1,50 @@
+import type { Broadcaster } from "../broadcaster.js";
+import type { Executor, StoreDb } from "../db/executor.js";
+import { newTenantId } from "../keys/token.js";
+import { SerialQueue } from "./serial-queue.js";
+
+export interface StoreOptions {
+  /** A drizzle handle over the schema (libsql on Node, durable-sqlite in a Durable Object). */
+  db: StoreDb;
+  /** Commits a planned mutation's statements atomically. */
+  executor: Executor;
+  /** Told about every committed change and revoked key; `silentBroadcaster` when there are no sockets. */
+  broadcaster: Broadcaster;
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number;
+  /** Receives failures no request can act on: a throwing broadcaster, a lost lastUsedAt write. */
+  onBackgroundError?: (error: unknown) => void;
+  /** Plans per mutation before answering 503 busy (default 8). */
+  maxAttempts?: number;
+  /**
+   * Chooses a new tenant's id (default: 10 random [a-z0-9]). The Worker host passes
+   * the id that already names the tenant's Durable Object.
+   */
+  newTenantId?: () => string;
+}
+
+/** What every store area works with. */
+export interface StoreContext {
+  db: StoreDb;
+  executor: Executor;
+  broadcaster: Broadcaster;
+  clock: () => number;
+  report: (error: unknown) => void;
+  maxAttempts: number;
+  /** Each tenant's mutations, one at a time within this process. */
+  writes: SerialQueue;
+  newTenantId: () => string;
+}
+
+export function storeContext(options: StoreOptions): StoreContext {
+  return {
+    db: options.db,
+    executor: options.executor,
+    broadcaster: options.broadcaster,
+    clock: options.clock ?? Date.now,
+    report: options.onBackgroundError ?? ((error) => console.error("killswitch:", error)),
+    maxAttempts: options.maxAttempts ?? 8,
+    writes: new SerialQueue(),
+    newTenantId: options.newTenantId ?? newTenantId,
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * A flag's config in one environment, and the operator's actions on it: put the
+ * whole config, kill, restore, block a segment or condition list, remove a rule.
+ * Each commits one change of that environment.
+ */
+import type { FlagConfig, Rule } from "@killswitch/sdk";
+import { and, eq } from "drizzle-orm";
+import type { Actor } from "../actor.js";
+import { randomAlphanumeric } from "../crypto.js";
+import { flagConfigs } from "../db/schema.js";
+import { invalid, notFound, ProblemError } from "../problem.js";
+import { configReferenceErrors } from "../references.js";
+import type { BlockInput, KillInput } from "../schemas/actions.js";
+import type { FlagConfigInput } from "../schemas/flag-config.js";
+import type { VersionAnswer } from "../schemas/responses.js";
+import type { StoreContext } from "./context.js";
+import { commitMutation } from "./mutation.js";
+import { readSegmentKeys, requireEnvironment, requireFlag, requireFlagConfig } from "./reads.js";
+import { flagConfigView, wireFlag, type FlagConfigRow, type FlagRow } from "./views.js";
+
+export interface WriteOptions {
+  /** The entity version the caller last read (If-Match); absent: last writer wins. */
+  ifMatch?: number;
+}
+
+export async function getFlagConfig(ctx: StoreContext, tenantId: string, env: string, key: string): Promise<FlagConfig> {
+  await requireEnvironment(ctx.db, tenantId, env);
+  return flagConfigView(await requireFlagConfig(ctx.db, tenantId, env, key));
+}
+
+type ConfigState = Omit<FlagConfig, "version">;
+
+interface ConfigEdit<R> {
+  action: string;
+  next: ConfigState;
+  reason?: string | undefined;
+  directive?: string | undefined;
+  result: (version: number) => R;
+}
+
+/** Plans and commits one edit of one config: references checked, If-Match checked, version bumped. */
+function editConfig<R>(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  options: WriteOptions,
+  edit: (current: FlagConfigRow, flag: FlagRow) => ConfigEdit<R>,
+): Promise<R> {
+  return commitMutation(ctx, tenantId, actor, async ({ now }) => {
+    const environment = await requireEnvironment(ctx.db, tenantId, env);
+    const flag = await requireFlag(ctx.db, tenantId, key);
+    const current = await requireFlagConfig(ctx.db, tenantId, env, key);
+    const change = edit(current, flag);
+    const errors = configReferenceErrors(change.next, flag.variants, await readSegmentKeys(ctx.db, tenantId, env));
+    if (errors.length > 0) throw invalid(errors);
+    if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+      throw new ProblemError(
+        "staleVersion",
+        `Flag "${key}" in "${env}" is at version ${current.version}, not ${options.ifMatch}: read it again and retry.`,
+      );
+    }
+    const version = environment.version + 1;
+    const row: FlagConfigRow = {
+      ...current,
+      ...change.next,
+      staleAfterMs: change.next.staleAfterMs ?? null,
+      version,
+      updatedAt: now,
+    };
+    return {
+      statements: [
+        ctx.db
+          .update(flagConfigs)
+          .set({
+            enabled: row.enabled,
+            offVariant: row.offVariant,
+            rules: row.rules,
+            fallthrough: row.fallthrough,
+            failMode: row.failMode,
+            staleAfterMs: row.staleAfterMs,
+            version,
+            updatedAt: now,
+          })
+          .where(and(eq(flagConfigs.tenantId, tenantId), eq(flagConfigs.env, env), eq(flagConfigs.flagKey, key))),
+      ],
+      changes: [{ env, version, entity: "flag", key, payload: wireFlag(flag, row) }],
+      audit: {
+        action: change.action,
+        entity: "flag-config",
+        key,
+        env,
+        before: flagConfigView(current),
+        after: flagConfigView(row),
+        reason: change.reason,
+        directive: change.directive,
+      },
+      result: change.result(version),
+    };
+  });
+}
+
+const stateOf = (row: FlagConfigRow): ConfigState => {
+  const { version: _version, ...state } = flagConfigView(row);
+  return state;
+};
+
+/** A rule id not yet used in `rules`. */
+function newRuleId(rules: readonly { id?: string | undefined }[]): string {
+  for (;;) {
+    const id = `r${randomAlphanumeric(8)}`;
+    if (!rules.some((rule) => rule.id === id)) return id;
+  }
+}
+
+export function putFlagConfig(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: FlagConfigInput,
+  options: WriteOptions = {},
+): Promise<FlagConfig> {
+  return editConfig(ctx, tenantId, actor, env, key, options, () => {
+    const rules: Rule[] = [];
+    for (const rule of input.rules) rules.push({ ...rule, id: rule.id ?? newRuleId([...input.rules, ...rules]) });
+    const next: ConfigState = {
+      enabled: input.enabled,
+      offVariant: input.offVariant,
+      rules,
+      fallthrough: input.fallthrough,
+      failMode: input.failMode,
+    };
+    if (input.staleAfterMs !== undefined) next.staleAfterMs = input.staleAfterMs;
+    return {
+      action: "flag.config",
+      next,
+      reason: input.reason,
+      directive: input.directive,
+      result: (version) => ({ ...next, version }),
+    };
+  });
+}
+
+export function killFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: KillInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
+    action: "flag.kill",
+    next: { ...stateOf(current), enabled: false },
+    reason: input.reason,
+    directive: input.directive,
+    result: (version) => ({ version }),
+  }));
+}
+
+/** Sets `enabled: true` and nothing else: a block is lifted only by removing its rule. */
+export function restoreFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: KillInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
+    action: "flag.restore",
+    next: { ...stateOf(current), enabled: true },
+    reason: input.reason,
+    directive: input.directive,
+    result: (version) => ({ version }),
+  }));
+}
+
+/** Inserts, as the first rule, a rule serving `offVariant` to a segment or to matching contexts. */
+export function blockFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: BlockInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return editConfig(ctx, tenantId, actor, env, key, options, (current) => {
+    const state = stateOf(current);
+    const segments = input.segment === undefined ? undefined : typeof input.segment === "string" ? [input.segment] : input.segment;
+    const rule: Rule = {
+      id: newRuleId(state.rules),
+      description: input.description ?? input.reason,
+      when: segments ? [{ segment: segments }] : (input.when ?? []),
+      serve: { variant: state.offVariant },
+    };
+    if (input.directive !== undefined) rule.directive = input.directive;
+    return {
+      action: "flag.block",
+      next: { ...state, rules: [rule, ...state.rules] },
+      reason: input.reason,
+      directive: input.directive,
+      result: (version) => ({ version, ruleId: rule.id }),
+    };
+  }).catch((error: unknown) => {
+    // The edit names the new rule `rules[0]`; the caller wrote `segment` or `when`.
+    if (error instanceof ProblemError && error.errors) {
+      const errors = error.errors.map((e) => ({
+        ...e,
+        path: e.path.replace(/^rules\[0\]\.when\[0\]\.segment/, "segment").replace(/^rules\[0\]\.when/, "when"),
+      }));
+      throw invalid(errors);
+    }
+    throw error;
+  });
+}
+
+export function removeRule(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  ruleId: string,
+  input: KillInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return editConfig(ctx, tenantId, actor, env, key, options, (current) => {
+    const state = stateOf(current);
+    if (!state.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${key}" in "${env}".`);
+    return {
+      action: "flag.rule.remove",
+      next: { ...state, rules: state.rules.filter((rule) => rule.id !== ruleId) },
+      reason: input.reason,
+      directive: input.directive,
+      result: (version) => ({ version }),
+    };
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * The tenant store: every read and mutation of the service, runtime-agnostic.
+ * Hosts give it a drizzle handle, an executor and a broadcaster.
+ *
+ * Every method takes the tenant id first and touches only that tenant's rows.
+ * Mutations take the acting key (for the audit log) and throw ProblemError for
+ * anything the caller can fix.
+ */
+import type { HttpSnapshot, FlagConfig, Segment } from "@killswitch/sdk";
+import type { Actor } from "../actor.js";
+import type { CommittedChange, StreamSource } from "../broadcaster.js";
+import type { BlockInput, KillInput } from "../schemas/actions.js";
+import type { DeleteInput, EnvCreateInput, KeyCreateInput, TenantCreateInput } from "../schemas/admin.js";
+import type { FlagConfigInput } from "../schemas/flag-config.js";
+import type { FlagCreateInput, FlagPatchInput } from "../schemas/flag.js";
+import type { Page, PageQuery } from "../schemas/paging.js";
+import type {
+  ApiKeyView,
+  AuditEntryView,
+  AuditVerification,
+  EnvironmentView,
+  FlagView,
+  VersionAnswer,
+} from "../schemas/responses.js";
+import type { SegmentInput } from "../schemas/segment.js";
+import * as keys from "./api-keys.js";
+import * as audit from "./audit-log.js";
+import { storeContext, type StoreOptions } from "./context.js";
+import * as environments from "./environments.js";
+import * as configs from "./flag-configs.js";
+import * as flags from "./flags.js";
+import * as segments from "./segments.js";
+import * as snapshots from "./snapshots.js";
+import * as tenants from "./tenants.js";
+
+export type { StoreOptions } from "./context.js";
+export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
+export type { CreatedTenant } from "./tenants.js";
+export type { WriteOptions } from "./flag-configs.js";
+export type { PutSegmentResult } from "./segments.js";
+
+export interface Store extends StreamSource {
+  hasTenants(): Promise<boolean>;
+  createTenant(input: TenantCreateInput, actor?: Actor): Promise<tenants.CreatedTenant>;
+
+  authenticate(token: string): Promise<keys.AuthenticatedKey | null>;
+  touchKey(tenantId: string, keyId: string, at: number): Promise<void>;
+  listKeys(tenantId: string, query: PageQuery): Promise<Page<ApiKeyView>>;
+  getKey(tenantId: string, keyId: string): Promise<ApiKeyView>;
+  createKey(tenantId: string, actor: Actor, input: KeyCreateInput): Promise<keys.CreatedKey>;
+  revokeKey(tenantId: string, actor: Actor, keyId: string, input: DeleteInput): Promise<void>;
+
+  listEnvironments(tenantId: string, query: PageQuery): Promise<Page<EnvironmentView>>;
+  getEnvironment(tenantId: string, env: string): Promise<EnvironmentView>;
+  createEnvironment(tenantId: string, actor: Actor, input: EnvCreateInput): Promise<EnvironmentView>;
+
+  listFlags(tenantId: string, query: PageQuery): Promise<Page<FlagView>>;
+  getFlag(tenantId: string, key: string): Promise<FlagView>;
+  createFlag(tenantId: string, actor: Actor, input: FlagCreateInput): Promise<FlagView>;
+  patchFlag(tenantId: string, actor: Actor, key: string, input: FlagPatchInput): Promise<FlagView>;
+  deleteFlag(tenantId: string, actor: Actor, key: string, input: DeleteInput): Promise<void>;
+
+  getFlagConfig(tenantId: string, env: string, key: string): Promise<FlagConfig>;
+  putFlagConfig(tenantId: string, actor: Actor, env: string, key: string, input: FlagConfigInput, options?: configs.WriteOptions): Promise<FlagConfig>;
+  killFlag(tenantId: string, actor: Actor, env: string, key: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+  restoreFlag(tenantId: string, actor: Actor, env: string, key: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+  blockFlag(tenantId: string, actor: Actor, env: string, key: string, input: BlockInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+  removeRule(tenantId: string, actor: Actor, env: string, key: string, ruleId: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+
+  listSegments(tenantId: string, env: string, query: PageQuery): Promise<Page<Segment>>;
+  getSegment(tenantId: string, env: string, key: string): Promise<Segment>;
+  putSegment(tenantId: string, actor: Actor, env: string, key: string, input: SegmentInput, options?: configs.WriteOptions): Promise<segments.PutSegmentResult>;
+  deleteSegment(tenantId: string, actor: Actor, env: string, key: string, input: DeleteInput, options?: configs.WriteOptions): Promise<{ version: number }>;
+
+  /** The environment at one version, with its name: `GET .../snapshot` and the stream's first frame. */
+  snapshot(tenantId: string, env: string): Promise<HttpSnapshot>;
+  changesSince(tenantId: string, env: string, since: number): Promise<CommittedChange[] | null>;
+
+  listAudit(tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>>;
+  verifyAudit(tenantId: string): Promise<AuditVerification>;
+}
+
+export function createStore(options: StoreOptions): Store {
+  const ctx = storeContext(options);
+  return {
+    hasTenants: () => tenants.hasTenants(ctx),
+    createTenant: (input, actor) => tenants.createTenant(ctx, input, actor),
+
+    authenticate: (token) => keys.authenticate(ctx, token),
+    touchKey: (tenantId, keyId, at) => keys.touchKey(ctx, tenantId, keyId, at),
+    listKeys: (tenantId, query) => keys.listKeys(ctx, tenantId, query),
+    getKey: (tenantId, keyId) => keys.getKey(ctx, tenantId, keyId),
+    createKey: (tenantId, actor, input) => keys.createKey(ctx, tenantId, actor, input),
+    revokeKey: (tenantId, actor, keyId, input) => keys.revokeKey(ctx, tenantId, actor, keyId, input),
+
+    listEnvironments: (tenantId, query) => environments.listEnvironments(ctx, tenantId, query),
+    getEnvironment: (tenantId, env) => environments.getEnvironment(ctx, tenantId, env),
+    createEnvironment: (tenantId, actor, input) => environments.createEnvironment(ctx, tenantId, actor, input),
+
+    listFlags: (tenantId, query) => flags.listFlags(ctx, tenantId, query),
+    getFlag: (tenantId, key) => flags.getFlag(ctx, tenantId, key),
+    createFlag: (tenantId, actor, input) => flags.createFlag(ctx, tenantId, actor, input),
+    patchFlag: (tenantId, actor, key, input) => flags.patchFlag(ctx, tenantId, actor, key, input),
+    deleteFlag: (tenantId, actor, key, input) => flags.deleteFlag(ctx, tenantId, actor, key, input),
+
+    getFlagConfig: (tenantId, env, key) => configs.getFlagConfig(ctx, tenantId, env, key),
+    putFlagConfig: (tenantId, actor, env, key, input, opts) => configs.putFlagConfig(ctx, tenantId, actor, env, key, input, opts),
+    killFlag: (tenantId, actor, env, key, input, opts) => configs.killFlag(ctx, tenantId, actor, env, key, input, opts),
+    restoreFlag: (tenantId, actor, env, key, input, opts) => configs.restoreFlag(ctx, tenantId, actor, env, key, input, opts),
+    blockFlag: (tenantId, actor, env, key, input, opts) => configs.blockFlag(ctx, tenantId, actor, env, key, input, opts),
+    removeRule: (tenantId, actor, env, key, ruleId, input, opts) =>
+      configs.removeRule(ctx, tenantId, actor, env, key, ruleId, input, opts),
+
+    listSegments: (tenantId, env, query) => segments.listSegments(ctx, tenantId, env, query),
+    getSegment: (tenantId, env, key) => segments.getSegment(ctx, tenantId, env, key),
+    putSegment: (tenantId, actor, env, key, input, opts) => segments.putSegment(ctx, tenantId, actor, env, key, input, opts),
+    deleteSegment: (tenantId, actor, env, key, input, opts) => segments.deleteSegment(ctx, tenantId, actor, env, key, input, opts),
+
+    snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
+    changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),
+
+    listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
+    verifyAudit: (tenantId) => audit.verifyAudit(ctx, tenantId),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The one write path. A mutation is planned from fresh reads, then committed as one
+ * atomic list of statements: the new state, one change-log row per environment it
+ * changes, the environment version bumps, and the audit entry.
+ *
+ * Concurrency: the audit head is read first, the environment versions next, the
+ * entities last. A commit landing anywhere after the first read takes the same
+ * audit seq (and change-log version), so ours fails as a whole and is planned again
+ * from a fresh read; a plan never commits on a torn read. A caller's If-Match is
+ * checked in the plan, so a lost race answers 409 on the retry. SQLITE_BUSY is
+ * retried the same way. Within one process a tenant's mutations also take turns
+ * (SerialQueue), so retries only happen between processes sharing a database.
+ */
+import type { Segment, WireFlag } from "@killswitch/sdk";
+import type { Actor } from "../actor.js";
+import { sealEntry, type AuditDraft, type AuditHead } from "../audit/chain.js";
+import type { CommittedChange } from "../broadcaster.js";
+import type { Statement } from "../db/executor.js";
+import { isRetryableWriteError } from "../db/retryable.js";
+import { auditLog, changeLog, environments } from "../db/schema.js";
+import { ProblemError } from "../problem.js";
+import { and, eq } from "drizzle-orm";
+import type { StoreContext } from "./context.js";
+import { readAuditHead } from "./reads.js";
+
+/** A change SDKs of one environment receive: that environment's next version. */
+export interface EnvChange {
+  env: string;
+  /** The environment's new version: the version read in the plan, plus one. */
+  version: number;
+  entity: "flag" | "segment";
+  key: string;
+  /** The entity as SDKs receive it; null when it was removed. */
+  payload: WireFlag | Segment | null;
+}
+
+export interface PlannedMutation<R> {
+  statements: Statement[];
+  changes: EnvChange[];
+  audit: AuditDraft;
+  result: R;
+  /** A key this mutation revokes: its live connections are closed after the commit. */
+  revokedKeyId?: string;
+}
+
+export interface PlanInput {
+  head: AuditHead | null;
+  now: number;
+}
+
+export function commitMutation<R>(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  plan: (input: PlanInput) => Promise<PlannedMutation<R>>,
+): Promise<R> {
+  return ctx.writes.run(tenantId, () => planAndCommit(ctx, tenantId, actor, plan));
+}
+
+async function planAndCommit<R>(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  plan: (input: PlanInput) => Promise<PlannedMutation<R>>,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const head = await readAuditHead(ctx.db, tenantId);
+      const now = ctx.clock();
+      const planned = await plan({ head, now });
+      const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit);
+      await ctx.executor.commit([
+        ...planned.statements,
+        ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change)),
+        ctx.db.insert(auditLog).values(auditRow),
+      ]);
+      announce(ctx, tenantId, now, planned);
+      return planned.result;
+    } catch (error) {
+      if (!isRetryableWriteError(error)) throw error;
+      if (attempt >= ctx.maxAttempts) {
+        throw new ProblemError("busy", "Too many concurrent writes to this tenant; retry the request.");
+      }
+      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+  }
+}
+
+function changeStatements(ctx: StoreContext, tenantId: string, now: number, change: EnvChange): Statement[] {
+  return [
+    ctx.db.insert(changeLog).values({
+      tenantId,
+      env: change.env,
+      version: change.version,
+      entity: change.entity,
+      key: change.key,
+      payload: change.payload === null ? null : JSON.stringify(change.payload),
+      committedAt: now,
+    }),
+    ctx.db
+      .update(environments)
+      .set({ version: change.version })
+      .where(and(eq(environments.tenantId, tenantId), eq(environments.key, change.env))),
+  ];
+}
+
+/** Tells the broadcaster; a failing broadcaster never fails a committed write. */
+function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: PlannedMutation<R>): void {
+  for (const change of planned.changes) {
+    try {
+      ctx.broadcaster.publish(toCommittedChange(tenantId, now, change));
+    } catch (error) {
+      ctx.report(error);
+    }
+  }
+  if (planned.revokedKeyId !== undefined) {
+    try {
+      ctx.broadcaster.keyRevoked(tenantId, planned.revokedKeyId);
+    } catch (error) {
+      ctx.report(error);
+    }
+  }
+}
+
+export function toCommittedChange(tenantId: string, committedAt: number, change: EnvChange): CommittedChange {
+  const committed: CommittedChange = {
+    tenantId,
+    env: change.env,
+    version: change.version,
+    prev: change.version - 1,
+    committedAt,
+    flags: {},
+    segments: {},
+    removed: { flags: [], segments: [] },
+  };
+  if (change.entity === "flag") {
+    if (change.payload === null) committed.removed.flags.push(change.key);
+    else committed.flags[change.key] = change.payload as WireFlag;
+  } else if (change.payload === null) {
+    committed.removed.segments.push(change.key);
+  } else {
+    committed.segments[change.key] = change.payload as Segment;
+  }
+  return committed;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

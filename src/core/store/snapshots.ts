@@ -1,0 +1,88 @@
+/**
+ * What SDKs receive: a whole environment (snapshot), or the changes after a version
+ * (from the change log). Together they implement the stream's StreamSource.
+ */
+import type { HttpSnapshot, Segment, WireFlag } from "@killswitch/sdk";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { CommittedChange } from "../broadcaster.js";
+import { changeLog, environments, flags, segments } from "../db/schema.js";
+import type { StoreContext } from "./context.js";
+import { toCommittedChange } from "./mutation.js";
+import { readFlagConfigsOfEnv, requireEnvironment } from "./reads.js";
+import { segmentView, wireFlag } from "./views.js";
+
+/** A client further behind than this gets a snapshot rather than a replay. */
+export const MAX_REPLAY = 1000;
+
+async function envVersion(ctx: StoreContext, tenantId: string, env: string): Promise<number | undefined> {
+  const [row] = await ctx.db
+    .select({ version: environments.version })
+    .from(environments)
+    .where(and(eq(environments.tenantId, tenantId), eq(environments.key, env)));
+  return row?.version;
+}
+
+/**
+ * The environment at one version. The version is read before and after the
+ * entities; if a commit landed in between (another process), read again.
+ */
+export async function snapshot(ctx: StoreContext, tenantId: string, env: string): Promise<HttpSnapshot> {
+  for (let attempt = 1; ; attempt++) {
+    const { version } = await requireEnvironment(ctx.db, tenantId, env);
+    const flagRows = await ctx.db.select().from(flags).where(eq(flags.tenantId, tenantId)).orderBy(asc(flags.key));
+    const configs = await readFlagConfigsOfEnv(ctx.db, tenantId, env);
+    const segmentRows = await ctx.db
+      .select()
+      .from(segments)
+      .where(and(eq(segments.tenantId, tenantId), eq(segments.env, env)))
+      .orderBy(asc(segments.key));
+    if (attempt < 5 && (await envVersion(ctx, tenantId, env)) !== version) continue;
+
+    const byKey = new Map(configs.map((config) => [config.flagKey, config]));
+    const wireFlags: Record<string, WireFlag> = {};
+    for (const flag of flagRows) {
+      const config = byKey.get(flag.key);
+      if (config) wireFlags[flag.key] = wireFlag(flag, config);
+    }
+    const wireSegments: Record<string, Segment> = {};
+    for (const row of segmentRows) wireSegments[row.key] = segmentView(row);
+    return { version, env, flags: wireFlags, segments: wireSegments };
+  }
+}
+
+/**
+ * The changes after `since`, oldest first; null when the log cannot replay them
+ * all (too far behind, a version from elsewhere, an unknown environment): the
+ * client then needs a snapshot.
+ */
+export async function changesSince(
+  ctx: StoreContext,
+  tenantId: string,
+  env: string,
+  since: number,
+): Promise<CommittedChange[] | null> {
+  const current = await envVersion(ctx, tenantId, env);
+  if (current === undefined || !Number.isInteger(since) || since < 0 || since > current) return null;
+  if (since === current) return [];
+  if (current - since > MAX_REPLAY) return null;
+  const rows = await ctx.db
+    .select()
+    .from(changeLog)
+    .where(and(eq(changeLog.tenantId, tenantId), eq(changeLog.env, env), gt(changeLog.version, since)))
+    .orderBy(asc(changeLog.version))
+    .limit(MAX_REPLAY);
+  const changes: CommittedChange[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (row.version !== since + 1 + i) return null;
+    changes.push(
+      toCommittedChange(tenantId, row.committedAt, {
+        env,
+        version: row.version,
+        entity: row.entity,
+        key: row.key,
+        payload: row.payload === null ? null : JSON.parse(row.payload),
+      }),
+    );
+  }
+  return changes.length > 0 && changes[changes.length - 1]!.version >= current ? changes : null;
+}

@@ -1,0 +1,211 @@
+/**
+ * The write path at the store level, with real libsql files: what one commit
+ * writes, what a refused plan leaves, how concurrent writers (in this process
+ * and in others) are detected, and what the broadcaster is told.
+ */
+import { count, eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
+import type { Broadcaster, CommittedChange } from "../../../src/core/broadcaster.js";
+import type { Executor, Statement } from "../../../src/core/db/executor.js";
+import { auditLog, changeLog, environments } from "../../../src/core/db/schema.js";
+import { ProblemError } from "../../../src/core/problem.js";
+import { createStore } from "../../../src/core/store/index.js";
+import { openDatabase } from "../../../src/node/database.js";
+import { openTempStore, type TempStore } from "../../support/temp-db.js";
+
+const opened: TempStore[] = [];
+afterEach(() => {
+  for (const t of opened.splice(0)) t.close();
+});
+
+function recorder(): Broadcaster & { changes: CommittedChange[]; revoked: string[] } {
+  const changes: CommittedChange[] = [];
+  const revoked: string[] = [];
+  return { changes, revoked, publish: (c) => changes.push(c), keyRevoked: (_t, id) => revoked.push(id) };
+}
+
+async function setup(broadcaster?: Broadcaster) {
+  const t = await openTempStore({ broadcaster });
+  opened.push(t);
+  const { tenant } = await t.store.createTenant({ name: "acme" });
+  await t.store.createEnvironment(tenant.id, SYSTEM_ACTOR, { key: "staging" });
+  return { t, store: t.store, tenantId: tenant.id, db: t.database.db };
+}
+
+describe("one commit", () => {
+  it("writes the state, one change-log row per environment, the version bumps and one audit entry", async () => {
+    const { store, tenantId, db } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "model.fable-5", kind: "boolean" });
+    const rows = await db.select().from(changeLog).where(eq(changeLog.tenantId, tenantId));
+    expect(rows.map((r) => [r.env, r.version, r.entity, r.key])).toEqual([
+      ["production", 1, "flag", "model.fable-5"],
+      ["staging", 1, "flag", "model.fable-5"],
+    ]);
+    expect(JSON.parse(rows[0]!.payload!)).toMatchObject({ key: "model.fable-5", enabled: true, version: 1 });
+    const envs = await db.select().from(environments).where(eq(environments.tenantId, tenantId));
+    expect(envs.map((e) => e.version)).toEqual([1, 1]);
+    const [audit] = await db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId));
+    expect(audit!.n).toBe(3);
+  });
+
+  it("writes nothing when the plan refuses", async () => {
+    const { store, tenantId, db } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const before = {
+      log: await db.select().from(changeLog),
+      audit: await db.select().from(auditLog),
+      envs: await db.select().from(environments),
+    };
+    await expect(store.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r", segment: "nobody" })).rejects.toThrow(ProblemError);
+    await expect(store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r" }, { ifMatch: 0 })).rejects.toMatchObject({ kind: "staleVersion" });
+    await expect(store.patchFlag(tenantId, SYSTEM_ACTOR, "f", { variants: { on: true } })).rejects.toMatchObject({ kind: "conflict" });
+    expect({
+      log: await db.select().from(changeLog),
+      audit: await db.select().from(auditLog),
+      envs: await db.select().from(environments),
+    }).toEqual(before);
+  });
+});
+
+describe("the broadcaster", () => {
+  it("hears each committed environment change, after the commit, with prev = version - 1", async () => {
+    const heard = recorder();
+    const { store, tenantId } = await setup(heard);
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r" });
+    await store.deleteFlag(tenantId, SYSTEM_ACTOR, "f", {});
+    const production = heard.changes.filter((c) => c.env === "production");
+    expect(production.map((c) => [c.prev, c.version])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(production[1]!.flags.f).toMatchObject({ enabled: false, version: 2 });
+    expect(production[2]!.removed).toEqual({ flags: ["f"], segments: [] });
+    expect(heard.changes.filter((c) => c.env === "staging")).toHaveLength(2);
+  });
+
+  it("hears revoked keys", async () => {
+    const heard = recorder();
+    const { store, tenantId } = await setup(heard);
+    const { key } = await store.createKey(tenantId, SYSTEM_ACTOR, { name: "sdk", role: "sdk", env: "production" });
+    await store.revokeKey(tenantId, SYSTEM_ACTOR, key.id, {});
+    expect(heard.revoked).toEqual([key.id]);
+  });
+
+  it("never fails a committed write by throwing", async () => {
+    const errors: unknown[] = [];
+    const throwing: Broadcaster = {
+      publish: () => {
+        throw new Error("socket layer down");
+      },
+      keyRevoked: () => {},
+    };
+    const t = await openTempStore({ broadcaster: throwing, onBackgroundError: (e) => errors.push(e) });
+    opened.push(t);
+    const { tenant } = await t.store.createTenant({ name: "x" });
+    await expect(t.store.createFlag(tenant.id, SYSTEM_ACTOR, { key: "f", kind: "boolean" })).resolves.toMatchObject({ key: "f" });
+    expect(errors).toHaveLength(1);
+    expect((await t.store.snapshot(tenant.id, "production")).flags.f).toBeDefined();
+  });
+});
+
+describe("concurrent writers", () => {
+  it("in one process take turns: no retries, nothing lost", async () => {
+    const { t, tenantId } = await setup();
+    let commits = 0;
+    const counting: Executor = {
+      commit: (statements) => {
+        commits++;
+        return t.database.executor.commit(statements);
+      },
+    };
+    const store = createStore({ db: t.database.db, executor: counting, broadcaster: recorder() });
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: `r${i}`, when: [{ attribute: "a", op: "in", values: [i] }] }),
+      ),
+    );
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+    expect((await store.getFlagConfig(tenantId, "production", "f")).rules).toHaveLength(20);
+    expect(commits).toBe(21);
+    expect(await store.verifyAudit(tenantId)).toEqual({ ok: true, entries: 23 });
+  });
+
+  it("in two processes on one file: the second commit of a version fails as a whole and is planned again", async () => {
+    const { t, store, tenantId } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const other = await openDatabase(`file:${t.file}`);
+    try {
+      // Hold the other process's first commit until ours has landed: a read-then-write race, on purpose.
+      let first = true;
+      let release!: () => void;
+      const ours = new Promise<void>((resolve) => (release = resolve));
+      const attempts: number[] = [];
+      const racing: Executor = {
+        async commit(statements: readonly Statement[]) {
+          attempts.push(statements.length);
+          if (first) {
+            first = false;
+            await ours;
+          }
+          await other.executor.commit(statements);
+        },
+      };
+      const otherStore = createStore({ db: other.db, executor: racing, broadcaster: recorder() });
+      const theirs = otherStore.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "theirs", when: [{ attribute: "a", op: "exists" }] });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const mine = await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "mine" });
+      release();
+      const theirResult = await theirs;
+      expect(attempts.length).toBe(2);
+      expect(mine.version).toBe(2);
+      expect(theirResult.version).toBe(3);
+      const config = await store.getFlagConfig(tenantId, "production", "f");
+      expect(config).toMatchObject({ enabled: false, version: 3 });
+      expect(config.rules).toHaveLength(1);
+      expect(await store.verifyAudit(tenantId)).toEqual({ ok: true, entries: 5 });
+    } finally {
+      other.close();
+    }
+  });
+
+  it("in two processes with the same If-Match: the loser's retry answers 409", async () => {
+    const { t, store, tenantId } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const other = await openDatabase(`file:${t.file}`);
+    try {
+      let release!: () => void;
+      const ours = new Promise<void>((resolve) => (release = resolve));
+      let first = true;
+      const racing: Executor = {
+        async commit(statements) {
+          if (first) {
+            first = false;
+            await ours;
+          }
+          await other.executor.commit(statements);
+        },
+      };
+      const otherStore = createStore({ db: other.db, executor: racing, broadcaster: recorder() });
+      const theirs = otherStore.restoreFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "theirs" }, { ifMatch: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "mine" }, { ifMatch: 1 });
+      release();
+      await expect(theirs).rejects.toMatchObject({ kind: "staleVersion", status: 409 });
+      expect(await store.getFlagConfig(tenantId, "production", "f")).toMatchObject({ enabled: false, version: 2 });
+    } finally {
+      other.close();
+    }
+  });
+
+  it("answer 503 busy, not 500, when the database stays busy", async () => {
+    const t = await openTempStore({ maxAttempts: 3 });
+    opened.push(t);
+    const busy: Executor = {
+      async commit() {
+        throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      },
+    };
+    const store = createStore({ db: t.database.db, executor: busy, broadcaster: recorder(), maxAttempts: 3 });
+    await expect(store.createTenant({ name: "x" })).rejects.toMatchObject({ kind: "busy", status: 503 });
+  });
+});
