@@ -1,0 +1,36 @@
+import type { Hono } from "hono";
+import type { Broadcaster } from "../core/broadcaster.js";
+import type { AuthenticatedKey, Store } from "../core/store/index.js";
+
+/** Who is calling: the root token (tenant creation only) or a tenant's API key. */
+export type Principal = { kind: "root" } | { kind: "key"; key: AuthenticatedKey };
+
+export interface AppEnv {
+  Variables: {
+    principal: Principal;
+  };
+}
+
+export type App = Hono<AppEnv>;
+
+export interface AppDeps {
+  store: Store;
+  /**
+   * The host's socket layer. The store already publishes to it after each commit;
+   * the app hands it to host routes (`extend`) such as the stream endpoint.
+   */
+  broadcaster: Broadcaster;
+  /** `KILLSWITCH_ROOT_TOKEN`; without it nobody can create tenants over HTTP. */
+  rootToken?: string | undefined;
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number;
+  /**
+   * Runs work after the response without failing it (lastUsedAt writes):
+   * `ctx.waitUntil` on Workers. Default: fire and forget.
+   */
+  defer?: (task: Promise<unknown>) => void;
+  /** Receives errors no response reports (a failed lastUsedAt write, a 500's cause). */
+  onError?: (error: unknown) => void;
+  /** Adds host-specific routes (the WebSocket stream) after the shared middleware, before the 404 handler. */
+  extend?: (app: App, deps: AppDeps) => void;
+}

@@ -1,0 +1,66 @@
+/**
+ * Authentication and roles. Every `/v1` request carries `Authorization: Bearer
+ * <token>`: the root token or a tenant's API key, looked up on every request so
+ * that a revocation takes effect on the next one.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { Actor } from "../core/actor.js";
+import { constantTimeEqual } from "../core/crypto.js";
+import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
+import { forbidden, unauthorized } from "../core/problem.js";
+import type { AuthenticatedKey } from "../core/store/index.js";
+import type { AppDeps, AppEnv } from "./app-env.js";
+
+/** lastUsedAt is written at most this often per key. */
+export const TOUCH_INTERVAL_MS = 60_000;
+const MAX_TRACKED_KEYS = 10_000;
+
+function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const clock = deps.clock ?? Date.now;
+  const report = deps.onError ?? (() => {});
+  const defer = deps.defer ?? ((task: Promise<unknown>) => void task);
+  const lastTouched = new Map<string, number>();
+
+  // Off the request's critical path, and never failing it.
+  const touch = (key: AuthenticatedKey): void => {
+    const now = clock();
+    const id = `${key.tenantId}/${key.keyId}`;
+    if (now - (lastTouched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
+    if (lastTouched.size >= MAX_TRACKED_KEYS) lastTouched.clear();
+    lastTouched.set(id, now);
+    defer(deps.store.touchKey(key.tenantId, key.keyId, now).catch(report));
+  };
+
+  return async (c, next) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (token === null) throw unauthorized("Send Authorization: Bearer <key>.");
+    if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
+      c.set("principal", { kind: "root" });
+      return next();
+    }
+    const key = await deps.store.authenticate(token);
+    if (key === null) throw unauthorized("The key is malformed, unknown or revoked.");
+    touch(key);
+    c.set("principal", { kind: "key", key });
+    return next();
+  };
+}
+
+/** The calling key, which must hold `role` (or a stronger one). */
+export function requireKey(c: Context<AppEnv>, role: AdminRole): AuthenticatedKey {
+  const principal = c.get("principal");
+  if (principal.kind === "root") throw forbidden("The root token may only create tenants (POST /v1/tenants).");
+  if (!roleAtLeast(principal.key.role, role)) {
+    throw forbidden(`This needs the ${role} role${role === "admin" ? "" : " or higher"}; the key is ${principal.key.role}.`);
+  }
+  return principal.key;
+}
+
+/** The audit log's view of a key. */
+export const actorOf = (key: AuthenticatedKey): Actor => ({ keyId: key.keyId, name: key.name, role: key.role });

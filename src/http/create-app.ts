@@ -1,0 +1,64 @@
+/**
+ * The Hono app: the admin API, snapshots, health and OpenAPI. The same app runs on
+ * every host; a host passes its store and broadcaster, and may add routes (the
+ * WebSocket stream) through `extend`.
+ *
+ * Order of answers, fixed by the contract: 413 (body over 256 KiB, before anything
+ * is parsed) → 401 → 403 → 404 → 400 → 409.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ProblemError } from "../core/problem.js";
+import type { App, AppDeps, AppEnv } from "./app-env.js";
+import { authentication } from "./auth.js";
+import { errorToResponse, notFoundResponse } from "./problem-response.js";
+import { auditRoutes } from "./routes/audit.js";
+import { environmentRoutes } from "./routes/environments.js";
+import { evaluateRoutes } from "./routes/evaluate.js";
+import { flagConfigRoutes } from "./routes/flag-configs.js";
+import { flagRoutes } from "./routes/flags.js";
+import { keyRoutes } from "./routes/keys.js";
+import { metaRoutes } from "./routes/meta.js";
+import { ofrepRoutes } from "./routes/ofrep.js";
+import { segmentRoutes } from "./routes/segments.js";
+import { snapshotRoutes } from "./routes/snapshots.js";
+import { tenantRoutes } from "./routes/tenants.js";
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
+
+export function createApp(deps: AppDeps): App {
+  const app = new Hono<AppEnv>();
+  const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
+
+  app.onError((error) => errorToResponse(error, report));
+  app.notFound(notFoundResponse);
+
+  // Before the body limit: OFREP bounds its own bodies (32 KiB, answered in OFREP's shape).
+  ofrepRoutes(app, deps);
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError("payloadTooLarge", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
+      },
+    }),
+  );
+  metaRoutes(app);
+  app.use("/v1/*", authentication(deps));
+
+  tenantRoutes(app, deps);
+  environmentRoutes(app, deps);
+  keyRoutes(app, deps);
+  flagRoutes(app, deps);
+  flagConfigRoutes(app, deps);
+  segmentRoutes(app, deps);
+  snapshotRoutes(app, deps);
+  auditRoutes(app, deps);
+  evaluateRoutes(app, deps);
+  deps.extend?.(app, deps);
+  return app;
+}

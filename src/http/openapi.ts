@@ -1,0 +1,274 @@
+/**
+ * `GET /openapi.json`, generated from the zod schemas that validate the requests
+ * and describe the answers. The operation table below is checked against the
+ * app's registered routes by a test.
+ */
+import { z } from "zod";
+import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { deleteSchema, envCreateSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
+import { jsonValueSchema } from "../core/schemas/common.js";
+import { evaluateRequestSchema, evaluateResponseSchema } from "../core/schemas/evaluate.js";
+import { attributeConditionSchema, conditionSchema, segmentConditionSchema } from "../core/schemas/condition.js";
+import { flagConfigInputSchema } from "../core/schemas/flag-config.js";
+import { flagCreateSchema, flagPatchSchema } from "../core/schemas/flag.js";
+import {
+  ofrepBulkFailureSchema,
+  ofrepBulkSuccessSchema,
+  ofrepFailureSchema,
+  ofrepRequestSchema,
+  ofrepSuccessSchema,
+} from "../core/schemas/ofrep.js";
+import {
+  apiKeySchema,
+  auditEntrySchema,
+  auditVerificationSchema,
+  environmentSchema,
+  flagConfigSchema,
+  flagSchema,
+  healthSchema,
+  keyCreatedSchema,
+  pageSchema,
+  problemSchema,
+  segmentSchema,
+  snapshotSchema,
+  tenantCreatedSchema,
+  versionAnswerSchema,
+  wireFlagSchema,
+} from "../core/schemas/responses.js";
+import { ruleInputSchema, ruleSchema } from "../core/schemas/rule.js";
+import { segmentInputSchema } from "../core/schemas/segment.js";
+import { serveSchema } from "../core/schemas/serve.js";
+
+type Registry = ReturnType<typeof z.registry<{ id: string }>>;
+
+function registry(schemas: Record<string, z.ZodType>): Registry {
+  const r = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) r.add(schema, { id });
+  return r;
+}
+
+const SHARED = {
+  JsonValue: jsonValueSchema,
+  AttributeCondition: attributeConditionSchema,
+  SegmentCondition: segmentConditionSchema,
+  Condition: conditionSchema,
+  Serve: serveSchema,
+};
+
+/** Request bodies: described as the client writes them (defaults make fields optional). */
+const INPUTS = registry({
+  ...SHARED,
+  RuleInput: ruleInputSchema,
+  TenantCreate: tenantCreateSchema,
+  EnvironmentCreate: envCreateSchema,
+  KeyCreate: keyCreateSchema,
+  FlagCreate: flagCreateSchema,
+  FlagPatch: flagPatchSchema,
+  FlagConfigInput: flagConfigInputSchema,
+  SegmentInput: segmentInputSchema,
+  Kill: killSchema,
+  Block: blockSchema,
+  RuleRemoval: ruleRemovalSchema,
+  Delete: deleteSchema,
+  EvaluateRequest: evaluateRequestSchema,
+  OfrepRequest: ofrepRequestSchema,
+});
+
+/** Answers: described as the server sends them. */
+const OUTPUTS = registry({
+  ...SHARED,
+  Rule: ruleSchema,
+  TenantCreated: tenantCreatedSchema,
+  Environment: environmentSchema,
+  EnvironmentPage: pageSchema(environmentSchema),
+  ApiKey: apiKeySchema,
+  ApiKeyPage: pageSchema(apiKeySchema),
+  KeyCreated: keyCreatedSchema,
+  Flag: flagSchema,
+  FlagPage: pageSchema(flagSchema),
+  FlagConfig: flagConfigSchema,
+  WireFlag: wireFlagSchema,
+  Segment: segmentSchema,
+  SegmentPage: pageSchema(segmentSchema),
+  Snapshot: snapshotSchema,
+  VersionAnswer: versionAnswerSchema,
+  AuditEntry: auditEntrySchema,
+  AuditPage: pageSchema(auditEntrySchema),
+  AuditVerification: auditVerificationSchema,
+  Problem: problemSchema,
+  Health: healthSchema,
+  EvaluateResponse: evaluateResponseSchema,
+  OfrepSuccess: ofrepSuccessSchema,
+  OfrepFailure: ofrepFailureSchema,
+  OfrepBulkSuccess: ofrepBulkSuccessSchema,
+  OfrepBulkFailure: ofrepBulkFailureSchema,
+});
+
+type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
+
+export interface Operation {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** OpenAPI form: `/v1/flags/{key}`. */
+  path: string;
+  summary: string;
+  access: Access;
+  body?: string;
+  /** The body may be omitted (DELETE). */
+  optionalBody?: boolean;
+  paged?: boolean;
+  ifMatch?: boolean;
+  /** Success status → component name (or null for no body). */
+  ok: Record<number, string | null>;
+  /** Problem statuses beyond 401/403 (and 413 with a body). */
+  errors?: number[];
+  /**
+   * OFREP: errors answer this component as application/json instead of problem
+   * JSON, the body is bounded and typed by the route itself (no 413, no 415), and
+   * the key may also travel as X-API-Key.
+   */
+  errorBody?: string;
+}
+
+export const OPERATIONS: Operation[] = [
+  { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
+  { method: "get", path: "/openapi.json", summary: "This document", access: "none", ok: { 200: null } },
+  { method: "post", path: "/v1/tenants", summary: "Create a tenant (with environment production and an admin key)", access: "root", body: "TenantCreate", ok: { 201: "TenantCreated" }, errors: [400] },
+  { method: "get", path: "/v1/envs", summary: "List environments", access: "viewer", paged: true, ok: { 200: "EnvironmentPage" } },
+  { method: "post", path: "/v1/envs", summary: "Create an environment (default configs for every flag)", access: "admin", body: "EnvironmentCreate", ok: { 201: "Environment" }, errors: [400, 409] },
+  { method: "get", path: "/v1/keys", summary: "List active API keys", access: "admin", paged: true, ok: { 200: "ApiKeyPage" } },
+  { method: "post", path: "/v1/keys", summary: "Create an API key; the secret is shown once", access: "admin", body: "KeyCreate", ok: { 201: "KeyCreated" }, errors: [400] },
+  { method: "delete", path: "/v1/keys/{id}", summary: "Revoke an API key (effective on its next request)", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
+  { method: "get", path: "/v1/flags", summary: "List flags", access: "viewer", paged: true, ok: { 200: "FlagPage" } },
+  { method: "post", path: "/v1/flags", summary: "Create a flag (enabled in every environment)", access: "operator", body: "FlagCreate", ok: { 201: "Flag" }, errors: [400, 409] },
+  { method: "get", path: "/v1/flags/{key}", summary: "Get a flag's definition", access: "viewer", ok: { 200: "Flag" }, errors: [404] },
+  { method: "patch", path: "/v1/flags/{key}", summary: "Change a flag's variants, description or tags", access: "operator", body: "FlagPatch", ok: { 200: "Flag" }, errors: [400, 404, 409] },
+  { method: "delete", path: "/v1/flags/{key}", summary: "Delete a flag in every environment", access: "operator", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
+  { method: "get", path: "/v1/envs/{env}/flags/{key}", summary: "Get a flag's config in an environment", access: "viewer", ok: { 200: "FlagConfig" }, errors: [404] },
+  { method: "put", path: "/v1/envs/{env}/flags/{key}", summary: "Replace a flag's config in an environment", access: "operator", body: "FlagConfigInput", ifMatch: true, ok: { 200: "FlagConfig" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", paged: true, ok: { 200: "SegmentPage" }, errors: [404] },
+  { method: "get", path: "/v1/envs/{env}/segments/{key}", summary: "Get a segment", access: "viewer", ok: { 200: "Segment" }, errors: [404] },
+  { method: "put", path: "/v1/envs/{env}/segments/{key}", summary: "Create or replace a segment", access: "operator", body: "SegmentInput", ifMatch: true, ok: { 200: "Segment", 201: "Segment" }, errors: [400, 404, 409] },
+  { method: "delete", path: "/v1/envs/{env}/segments/{key}", summary: "Delete a segment no rule names", access: "operator", body: "Delete", optionalBody: true, ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
+  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
+  { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", paged: true, ok: { 200: "AuditPage" } },
+  { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain", access: "viewer", ok: { 200: "AuditVerification" } },
+  { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", ok: { 200: "EvaluateResponse" }, errors: [404] },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+];
+
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  204: "No content",
+  304: "Not modified (If-None-Match)",
+  400: "Invalid request (per-field errors)",
+  401: "Missing, malformed, unknown or revoked key",
+  403: "Wrong role",
+  404: "Not found (or another tenant's)",
+  409: "Conflict, or stale If-Match",
+  413: "Body over 256 KiB",
+  415: "Body is not application/json",
+  503: "Too many concurrent writes; retry",
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function components(): Record<string, unknown> {
+  const uri = (id: string) => `#/components/schemas/${id}`;
+  const input = z.toJSONSchema(INPUTS, { io: "input", unrepresentable: "any", uri }).schemas;
+  const output = z.toJSONSchema(OUTPUTS, { io: "output", unrepresentable: "any", uri }).schemas;
+  const all: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries({ ...input, ...output })) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    all[id] = rest;
+  }
+  return all;
+}
+
+function operation(op: Operation): Record<string, unknown> {
+  const parameters: unknown[] = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  if (op.paged) {
+    parameters.push(
+      { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 100 } },
+      { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+    );
+  }
+  if (op.ifMatch) {
+    parameters.push({
+      name: "If-Match",
+      in: "header",
+      schema: { type: "string" },
+      description: 'The entity version last read, 12 or "12"; 409 when it changed since.',
+    });
+  }
+  if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
+
+  const responses: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries(op.ok)) {
+    responses[status] = {
+      description: STATUS_TEXT[Number(status)] ?? "OK",
+      ...(schema ? { content: { "application/json": { schema: ref(schema) } } } : {}),
+    };
+  }
+  const errors = new Set<number>(op.errors ?? []);
+  if (op.access !== "none") errors.add(401).add(403);
+  if (op.body) errors.add(400);
+  if (op.body && !op.errorBody) errors.add(413).add(415);
+  if (op.method !== "get" && op.access !== "none") errors.add(503);
+  for (const status of [...errors].sort()) {
+    const content = op.errorBody
+      ? { "application/json": { schema: ref(op.errorBody) } }
+      : { "application/problem+json": { schema: ref("Problem") } };
+    responses[status] = { description: STATUS_TEXT[status] ?? "Error", content };
+  }
+  return {
+    summary: op.summary,
+    description: `Access: ${op.access}.`,
+    "x-killswitch-access": op.access,
+    ...(op.access === "none" ? { security: [] } : {}),
+    ...(op.errorBody ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(op.body
+      ? { requestBody: { required: !op.optionalBody, content: { "application/json": { schema: ref(op.body) } } } }
+      : {}),
+    responses,
+  };
+}
+
+let cached: Record<string, unknown> | undefined;
+
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "Killswitch",
+      version: "0.1.0",
+      description:
+        "Tenant-scoped kill switches for AI model availability. Errors are RFC 9457 application/problem+json.",
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "ks_<tenantId>_<secret>, or the root token" },
+        apiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An sdk key, for OFREP only" },
+      },
+      schemas: components(),
+    },
+  };
+  return cached;
+}

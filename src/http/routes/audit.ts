@@ -1,0 +1,16 @@
+import { pageQuerySchema } from "../../core/schemas/paging.js";
+import type { App, AppDeps } from "../app-env.js";
+import { requireKey } from "../auth.js";
+import { readQuery } from "../request.js";
+
+export function auditRoutes(app: App, { store }: AppDeps): void {
+  app.get("/v1/audit", async (c) => {
+    const key = requireKey(c, "viewer");
+    return c.json(await store.listAudit(key.tenantId, readQuery(c, pageQuerySchema)));
+  });
+
+  app.get("/v1/audit/verify", async (c) => {
+    const key = requireKey(c, "viewer");
+    return c.json(await store.verifyAudit(key.tenantId));
+  });
+}

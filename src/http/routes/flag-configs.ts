@@ -1,0 +1,70 @@
+/**
+ * A flag's config in one environment, and the directive actions on it. Each
+ * handler resolves the path first (404), then reads the body (400), then writes
+ * (409 on a stale If-Match).
+ */
+import { notFound } from "../../core/problem.js";
+import { blockSchema, killSchema, restoreSchema, ruleRemovalSchema } from "../../core/schemas/actions.js";
+import { flagConfigInputSchema } from "../../core/schemas/flag-config.js";
+import type { App, AppDeps } from "../app-env.js";
+import { actorOf, requireKey } from "../auth.js";
+import { pathKey, pathRuleId, readBody, readIfMatch } from "../request.js";
+
+const CONFIG = "/v1/envs/:env/flags/:key";
+
+export function flagConfigRoutes(app: App, { store }: AppDeps): void {
+  const target = (c: Parameters<typeof pathKey>[0]) => ({ env: pathKey(c, "env", "environment"), flag: pathKey(c, "key", "flag") });
+
+  app.get(CONFIG, async (c) => {
+    const key = requireKey(c, "viewer");
+    const { env, flag } = target(c);
+    return c.json(await store.getFlagConfig(key.tenantId, env, flag));
+  });
+
+  app.put(CONFIG, async (c) => {
+    const key = requireKey(c, "operator");
+    const { env, flag } = target(c);
+    await store.getFlagConfig(key.tenantId, env, flag);
+    const options = readIfMatch(c);
+    const input = await readBody(c, flagConfigInputSchema);
+    return c.json(await store.putFlagConfig(key.tenantId, actorOf(key), env, flag, input, options));
+  });
+
+  app.post(`${CONFIG}/kill`, async (c) => {
+    const key = requireKey(c, "operator");
+    const { env, flag } = target(c);
+    await store.getFlagConfig(key.tenantId, env, flag);
+    const options = readIfMatch(c);
+    const input = await readBody(c, killSchema);
+    return c.json(await store.killFlag(key.tenantId, actorOf(key), env, flag, input, options));
+  });
+
+  app.post(`${CONFIG}/restore`, async (c) => {
+    const key = requireKey(c, "operator");
+    const { env, flag } = target(c);
+    await store.getFlagConfig(key.tenantId, env, flag);
+    const options = readIfMatch(c);
+    const input = await readBody(c, restoreSchema);
+    return c.json(await store.restoreFlag(key.tenantId, actorOf(key), env, flag, input, options));
+  });
+
+  app.post(`${CONFIG}/block`, async (c) => {
+    const key = requireKey(c, "operator");
+    const { env, flag } = target(c);
+    await store.getFlagConfig(key.tenantId, env, flag);
+    const options = readIfMatch(c);
+    const input = await readBody(c, blockSchema);
+    return c.json(await store.blockFlag(key.tenantId, actorOf(key), env, flag, input, options));
+  });
+
+  app.delete(`${CONFIG}/rules/:ruleId`, async (c) => {
+    const key = requireKey(c, "operator");
+    const { env, flag } = target(c);
+    const ruleId = pathRuleId(c);
+    const config = await store.getFlagConfig(key.tenantId, env, flag);
+    if (!config.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${flag}" in "${env}".`);
+    const options = readIfMatch(c);
+    const input = await readBody(c, ruleRemovalSchema);
+    return c.json(await store.removeRule(key.tenantId, actorOf(key), env, flag, ruleId, input, options));
+  });
+}

@@ -1,0 +1,42 @@
+import { deleteSchema } from "../../core/schemas/admin.js";
+import { flagCreateSchema, flagPatchSchema } from "../../core/schemas/flag.js";
+import { pageQuerySchema } from "../../core/schemas/paging.js";
+import type { App, AppDeps } from "../app-env.js";
+import { actorOf, requireKey } from "../auth.js";
+import { pathKey, readBody, readQuery } from "../request.js";
+
+export function flagRoutes(app: App, { store }: AppDeps): void {
+  app.get("/v1/flags", async (c) => {
+    const key = requireKey(c, "viewer");
+    return c.json(await store.listFlags(key.tenantId, readQuery(c, pageQuerySchema)));
+  });
+
+  app.post("/v1/flags", async (c) => {
+    const key = requireKey(c, "operator");
+    const input = await readBody(c, flagCreateSchema);
+    const flag = await store.createFlag(key.tenantId, actorOf(key), input);
+    return c.json(flag, 201, { location: `/v1/flags/${flag.key}` });
+  });
+
+  app.get("/v1/flags/:key", async (c) => {
+    const key = requireKey(c, "viewer");
+    return c.json(await store.getFlag(key.tenantId, pathKey(c, "key", "flag")));
+  });
+
+  app.patch("/v1/flags/:key", async (c) => {
+    const key = requireKey(c, "operator");
+    const flagKey = pathKey(c, "key", "flag");
+    await store.getFlag(key.tenantId, flagKey);
+    const input = await readBody(c, flagPatchSchema);
+    return c.json(await store.patchFlag(key.tenantId, actorOf(key), flagKey, input));
+  });
+
+  app.delete("/v1/flags/:key", async (c) => {
+    const key = requireKey(c, "operator");
+    const flagKey = pathKey(c, "key", "flag");
+    await store.getFlag(key.tenantId, flagKey);
+    const input = await readBody(c, deleteSchema, { optional: true });
+    await store.deleteFlag(key.tenantId, actorOf(key), flagKey, input);
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * OFREP, the OpenFeature Remote Evaluation Protocol: single-flag and bulk
+ * evaluation for an sdk key's environment, with the protocol's own error bodies
+ * `{key, errorCode, errorDetails}` instead of problem JSON. docs/ofrep.md lists
+ * what the protocol leaves open and how it is settled here.
+ *
+ * The single-flag route is on applications' request paths, so it does only what
+ * a correct answer needs: one key lookup (a revocation takes effect on the next
+ * request), one environment-version read, and an evaluation against the ruleset
+ * compiled when that version was first seen. Order of answers, as on /v1:
+ * 401 → 403 → 404 → 400.
+ */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { constantTimeEqual } from "../../core/crypto.js";
+import { etagMatches, ofrepAnswer, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
+import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
+import { ProblemError } from "../../core/problem.js";
+import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
+import { ofrepRequestSchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
+import type { AuthenticatedKey } from "../../core/store/index.js";
+import type { App, AppDeps } from "../app-env.js";
+import { TOUCH_INTERVAL_MS } from "../auth.js";
+
+export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
+
+/** An answer in OFREP's error shape; thrown inside a route, written by `answerError`. */
+class OfrepError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 500 | 503,
+    readonly errorCode: OfrepErrorCode,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** The key of a request: `Authorization: Bearer` first, else `X-API-Key` (as the Worker host reads it). */
+function credentialOf(c: Context): string | null {
+  const authorization = c.req.header("authorization");
+  if (authorization !== undefined) return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1] ?? null;
+  return c.req.header("x-api-key")?.trim() || null;
+}
+
+type SdkKey = AuthenticatedKey & { env: string };
+
+/**
+ * Authenticates an sdk key on every request, and records its use at most once a
+ * minute off the critical path, as the /v1 middleware does (src/http/auth.ts).
+ */
+function sdkKeyAuthenticator(deps: AppDeps): (c: Context) => Promise<SdkKey> {
+  const clock = deps.clock ?? Date.now;
+  const report = deps.onError ?? (() => {});
+  const defer = deps.defer ?? ((task: Promise<unknown>) => void task);
+  const lastTouched = new Map<string, number>();
+
+  const touch = (key: AuthenticatedKey): void => {
+    const now = clock();
+    const id = `${key.tenantId}/${key.keyId}`;
+    if (now - (lastTouched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
+    if (lastTouched.size >= 10_000) lastTouched.clear();
+    lastTouched.set(id, now);
+    defer(deps.store.touchKey(key.tenantId, key.keyId, now).catch(report));
+  };
+
+  return async (c) => {
+    const token = credentialOf(c);
+    if (token === null) throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
+    if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
+      throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
+    }
+    const key = await deps.store.authenticate(token);
+    if (key === null) throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
+    if (key.role !== "sdk" || key.env === null) throw new OfrepError(403, "GENERAL", `OFREP takes an sdk key; this key is ${key.role}.`);
+    touch(key);
+    return key as SdkKey;
+  };
+}
+
+const tooLarge = (): OfrepError => new OfrepError(400, "INVALID_CONTEXT", `The context is over ${MAX_CONTEXT_BYTES / 1024} KiB.`);
+const decoder = new TextDecoder();
+
+/**
+ * The body's text, at most MAX_CONTEXT_BYTES. These routes are registered before
+ * the service-wide body limit, whose stream check would make Node build a full
+ * web Request per call. A declared length (which the HTTP parser holds the body
+ * to) is checked before anything is read; a chunked body is read until it passes
+ * the limit.
+ */
+async function readBoundedText(c: Context): Promise<string> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && c.req.header("transfer-encoding") === undefined) {
+    if (!(Number(declared) <= MAX_CONTEXT_BYTES)) throw tooLarge();
+    return c.req.text();
+  }
+  const reader = c.req.raw.body?.getReader();
+  if (reader === undefined) return "";
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_CONTEXT_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/**
+ * The request body. PARSE_ERROR for anything that is not a JSON object;
+ * INVALID_CONTEXT when `context` is not an object or the body is over the
+ * context limit. The content type is not checked: OFREP clients all send JSON.
+ */
+async function readRequest(c: Context): Promise<OfrepRequest> {
+  const text = await readBoundedText(c);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new OfrepError(400, "PARSE_ERROR", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new OfrepError(400, "PARSE_ERROR", 'The body must be a JSON object: {"context": {...}}.');
+  }
+  const parsed = ofrepRequestSchema.safeParse(body);
+  if (!parsed.success) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
+  return parsed.data;
+}
+
+/** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */
+function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepError {
+  if (error instanceof OfrepError) return error;
+  if (error instanceof ProblemError) {
+    if (error.kind === "notFound") return new OfrepError(404, "FLAG_NOT_FOUND", error.message);
+    if (error.kind === "busy") return new OfrepError(503, "GENERAL", error.message);
+  }
+  report(error);
+  return new OfrepError(500, "GENERAL", "An internal error occurred; it has been logged.");
+}
+
+export function ofrepRoutes(app: App, deps: AppDeps): void {
+  const cache = rulesetCacheOf(deps.store, { now: deps.clock });
+  const authenticate = sdkKeyAuthenticator(deps);
+  const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
+
+  /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
+  const answerError = (c: Context, error: unknown, key?: string): Response => {
+    const failure = toOfrepError(error, report);
+    const body = { ...(key === undefined ? {} : { key }), errorCode: failure.errorCode, errorDetails: failure.message };
+    const headers: Record<string, string> = {};
+    if (failure.status === 401) headers["www-authenticate"] = 'Bearer realm="killswitch"';
+    if (failure.status === 503) headers["retry-after"] = "1";
+    return c.json(body, failure.status, headers);
+  };
+
+  app.post(`${OFREP_PATH}/:key`, async (c) => {
+    const flagKey = c.req.param("key");
+    try {
+      const key = await authenticate(c);
+      const ruleset = await cache.get(key.tenantId, key.env);
+      if (ruleset.flag(flagKey) === undefined) throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      const { context } = await readRequest(c);
+      const { status, body } = ofrepAnswer(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
+      return c.json(body, status as ContentfulStatusCode);
+    } catch (error) {
+      return answerError(c, error, flagKey);
+    }
+  });
+
+  app.post(OFREP_PATH, async (c) => {
+    try {
+      const key = await authenticate(c);
+      const ruleset = await cache.get(key.tenantId, key.env);
+      const { context } = await readRequest(c);
+      // One synchronous pass: the version and every result come from the same ruleset state.
+      const evaluated = ofrepContext(context);
+      const version = ruleset.version;
+      const body = JSON.stringify(ofrepBulk(ruleset, evaluated));
+      const etag = await ofrepBulkEtag(version, evaluated, body);
+      const headers = { etag, "cache-control": "no-cache" };
+      if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
+      return c.body(body, 200, { ...headers, "content-type": "application/json" });
+    } catch (error) {
+      return answerError(c, error);
+    }
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The demo tenant an empty database gets when no root token is set, so that
+ * `npm start` alone gives something to call: the two models of the directive case
+ * and the segment it names.
+ */
+import { SYSTEM_ACTOR } from "../core/actor.js";
+import type { Store } from "../core/store/index.js";
+
+export interface DemoTenant {
+  tenantId: string;
+  adminKey: string;
+  sdkKey: string;
+}
+
+export const DEMO_FLAGS = ["model.fable-5", "model.mythos-5"] as const;
+export const DEMO_SEGMENT = "foreign-nationals";
+
+/** Creates the demo tenant on an empty database; null when there are tenants already. */
+export async function bootstrapDemo(store: Store): Promise<DemoTenant | null> {
+  if (await store.hasTenants()) return null;
+  const { tenant, adminKey } = await store.createTenant({ name: "demo" }, SYSTEM_ACTOR);
+  for (const key of DEMO_FLAGS) {
+    await store.createFlag(tenant.id, SYSTEM_ACTOR, {
+      key,
+      kind: "boolean",
+      description: `Availability of ${key.slice("model.".length)}`,
+      tags: ["model"],
+    });
+  }
+  await store.putSegment(tenant.id, SYSTEM_ACTOR, "production", DEMO_SEGMENT, {
+    description: "No US citizenship, or unknown",
+    include: [],
+    exclude: [],
+    rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+  });
+  const sdk = await store.createKey(tenant.id, SYSTEM_ACTOR, { name: "demo sdk", role: "sdk", env: "production" });
+  return { tenantId: tenant.id, adminKey, sdkKey: sdk.secret };
+}

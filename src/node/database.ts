@@ -1,0 +1,52 @@
+/**
+ * The Node host's database: a libsql client (an embedded file by default, or a
+ * libsql server), drizzle over the one schema, migrations applied on open.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient, type Client } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import type { Executor } from "../core/db/executor.js";
+import { schema, type Schema } from "../core/db/schema.js";
+import { libsqlExecutor } from "./libsql-executor.js";
+
+const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+/** How long a connection waits for another writer's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+export interface Database {
+  client: Client;
+  db: LibSQLDatabase<Schema>;
+  executor: Executor;
+  close(): void;
+}
+
+/** The file path of a `file:` URL, or null for other URLs and in-memory databases. */
+export function filePathOf(url: string): string | null {
+  if (!url.startsWith("file:")) return null;
+  let path = url.slice("file:".length).split("?")[0] ?? "";
+  if (path.startsWith("//")) path = path.slice(path.indexOf("/", 2));
+  return path === "" || path === ":memory:" ? null : path;
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const file = filePathOf(url);
+  if (file !== null) mkdirSync(dirname(file), { recursive: true });
+  const client = createClient({ url, timeout: BUSY_TIMEOUT_MS });
+  try {
+    if (file !== null) {
+      // WAL lets readers run beside the writer and several processes share the file.
+      await client.execute("PRAGMA journal_mode = WAL");
+      await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    const db = drizzle(client, { schema });
+    await migrate(db, { migrationsFolder: MIGRATIONS });
+    return { client, db, executor: libsqlExecutor(db), close: () => client.close() };
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}

@@ -1,0 +1,21 @@
+import type { Server } from "node:http";
+import type { Broadcaster } from "../core/broadcaster.js";
+import type { Store } from "../core/store/index.js";
+import type { App, AppDeps } from "../http/create-app.js";
+
+/**
+ * What a socket layer plugs into the Node host: the broadcaster the store
+ * publishes to, the routes it adds (`/v1/stream`), extra options for
+ * `@hono/node-server`'s serve (`websocket: { server: wss }`), and its shutdown.
+ */
+export interface StreamHost {
+  broadcaster: Broadcaster;
+  extend?: (app: App, deps: AppDeps) => void;
+  serveOptions?: { websocket?: { server: import("@hono/node-server").WebSocketServerLike } };
+  /** Called once the HTTP server listens. */
+  attach?: (server: Server) => void;
+  close(): Promise<void> | void;
+}
+
+/** Builds the socket layer once the store (its StreamSource) exists. */
+export type StreamHostFactory = (deps: { store: Store }) => StreamHost;

@@ -1,0 +1,103 @@
+/**
+ * The app in-process (no socket): what the contract suite cannot reach from
+ * outside — an unexpected error's 500, lastUsedAt bookkeeping, the route table.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { silentBroadcaster } from "../../src/core/broadcaster.js";
+import type { Store } from "../../src/core/store/index.js";
+import { createApp, type AppDeps } from "../../src/http/create-app.js";
+import { OPERATIONS } from "../../src/http/openapi.js";
+import { openTempStore, type TempStore } from "../support/temp-db.js";
+
+let t: TempStore;
+afterEach(() => t?.close());
+
+async function appWith(overrides: Partial<Store> = {}, deps: Partial<AppDeps> = {}) {
+  t = await openTempStore();
+  const { adminKey } = await t.store.createTenant({ name: "acme" });
+  const store: Store = { ...t.store, ...overrides };
+  const app = createApp({ store, broadcaster: silentBroadcaster, onError: () => {}, ...deps });
+  const get = (path: string) => app.request(path, { headers: { authorization: `Bearer ${adminKey}` } });
+  return { app, get, adminKey };
+}
+
+describe("createApp", () => {
+  it("answers an unexpected error with a 500 problem that reveals nothing", async () => {
+    const reported: unknown[] = [];
+    const { get } = await appWith(
+      { listFlags: async () => Promise.reject(new Error("disk on fire at /var/lib/secret")) },
+      { onError: (e) => reported.push(e) },
+    );
+    const res = await get("/v1/flags");
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = await res.json();
+    expect(body).toEqual({
+      type: "https://killswitch.dev/problems/internal",
+      title: "Internal error",
+      status: 500,
+      detail: expect.not.stringContaining("secret"),
+    });
+    expect(reported).toHaveLength(1);
+  });
+
+  it("answers a busy database on a read with 503 and Retry-After, not 500", async () => {
+    const { get } = await appWith({
+      listFlags: async () => Promise.reject(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })),
+    });
+    const res = await get("/v1/flags");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect((await res.json()).type).toBe("https://killswitch.dev/problems/busy");
+  });
+
+  it("writes lastUsedAt at most once a minute per key, off the request path", async () => {
+    let now = 1_000_000;
+    const touches: number[] = [];
+    const deferred: Promise<unknown>[] = [];
+    const { get } = await appWith(
+      { touchKey: async (_t, _k, at) => void touches.push(at) },
+      { clock: () => now, defer: (task) => void deferred.push(task) },
+    );
+    await get("/v1/flags");
+    await get("/v1/flags");
+    now += 59_999;
+    await get("/v1/flags");
+    now += 1;
+    await get("/v1/flags");
+    await Promise.all(deferred);
+    expect(touches).toEqual([1_000_000, 1_060_000]);
+  });
+
+  it("never fails a request because lastUsedAt could not be written", async () => {
+    const reported: unknown[] = [];
+    const deferred: Promise<unknown>[] = [];
+    const { get } = await appWith(
+      { touchKey: async () => Promise.reject(new Error("SQLITE_BUSY")) },
+      { defer: (task) => void deferred.push(task), onError: (e) => reported.push(e) },
+    );
+    expect((await get("/v1/flags")).status).toBe(200);
+    await Promise.all(deferred);
+    expect(reported).toHaveLength(1);
+  });
+
+  it("registers exactly the routes the OpenAPI table documents", async () => {
+    const { app } = await appWith();
+    const registered = new Set(
+      app.routes
+        .filter((r) => r.method !== "ALL")
+        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+    );
+    const documented = new Set(OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`));
+    expect(registered).toEqual(documented);
+  });
+
+  it("mounts host routes through extend, behind authentication", async () => {
+    const { app, adminKey } = await appWith({}, {
+      extend: (shared) => shared.get("/v1/host-only", (c) => c.json({ principal: c.get("principal").kind })),
+    });
+    expect((await app.request("/v1/host-only")).status).toBe(401);
+    const res = await app.request("/v1/host-only", { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(await res.json()).toEqual({ principal: "key" });
+  });
+});

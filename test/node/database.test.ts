@@ -1,0 +1,49 @@
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { filePathOf, openDatabase } from "../../src/node/database.js";
+import { tempDir } from "../support/temp-db.js";
+
+describe("filePathOf", () => {
+  it.each([
+    ["file:data/killswitch.db", "data/killswitch.db"],
+    ["file:/var/lib/k.db", "/var/lib/k.db"],
+    ["file:///var/lib/k.db", "/var/lib/k.db"],
+    ["file:k.db?mode=rwc", "k.db"],
+    ["file::memory:", null],
+    ["libsql://example.turso.io", null],
+  ])("%s → %s", (url, path) => {
+    expect(filePathOf(url)).toBe(path);
+  });
+});
+
+describe("openDatabase", () => {
+  it("creates the directory, uses WAL, and applies the migrations", async () => {
+    const dir = tempDir();
+    const file = join(dir, "nested", "deeper", "k.db");
+    const database = await openDatabase(`file:${file}`);
+    try {
+      expect(existsSync(file)).toBe(true);
+      const mode = await database.client.execute("PRAGMA journal_mode");
+      expect(mode.rows[0]![0]).toBe("wal");
+      const tables = await database.client.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+      expect(tables.rows.map((r) => r[0])).toEqual(
+        expect.arrayContaining(["api_keys", "audit_log", "change_log", "environments", "flag_configs", "flags", "segments", "tenants"]),
+      );
+    } finally {
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("migrates an already migrated database without change", async () => {
+    const dir = tempDir();
+    const url = `file:${join(dir, "k.db")}`;
+    (await openDatabase(url)).close();
+    const again = await openDatabase(url);
+    const applied = await again.client.execute("SELECT count(*) FROM __drizzle_migrations");
+    expect(applied.rows[0]![0]).toBe(1);
+    again.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The server the contract suite talks to. Host specifics live here and nowhere
+ * else in test/contract: this boots the real Node host in-process on 127.0.0.1:0
+ * with a fresh libsql file. Another host (the Worker under `wrangler dev`) gives the
+ * same interface; capabilities it cannot offer (direct SQL, restart) are optional,
+ * and the tests that need them are skipped explicitly on such a target.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { base64url, randomBytes } from "../../src/core/crypto.js";
+import { startServer, type RunningServer } from "../../src/node/server.js";
+import { tempDir } from "./temp-db.js";
+
+export interface ContractTarget {
+  /** The base URL, e.g. `http://127.0.0.1:40123`; may change across a restart. */
+  readonly baseUrl: string;
+  readonly rootToken: string;
+  /** Runs SQL directly on the database file, behind the service's back (tamper tests). */
+  sql?(statement: string, args?: (string | number | null)[]): Promise<void>;
+  /** Stops the server and starts it again on the same database. */
+  restart?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startContractTarget(): Promise<ContractTarget> {
+  // The Worker host under `wrangler dev` (test/support/worker-target.ts); see vitest.config.ts.
+  if (process.env.KILLSWITCH_CONTRACT_TARGET === "worker") return (await import("./worker-target.js")).startWorkerTarget();
+  const dir = tempDir();
+  const databaseUrl = `file:${join(dir, "killswitch.db")}`;
+  const rootToken = `root-${base64url(randomBytes(24))}`;
+  const start = (): Promise<RunningServer> =>
+    startServer({ databaseUrl, host: "127.0.0.1", port: 0, rootToken, onError: () => {} });
+  let server = await start();
+  return {
+    get baseUrl() {
+      return server.url;
+    },
+    rootToken,
+    async sql(statement, args = []) {
+      const client = createClient({ url: databaseUrl, timeout: 5000 });
+      try {
+        await client.execute({ sql: statement, args });
+      } finally {
+        client.close();
+      }
+    },
+    async restart() {
+      await server.close();
+      server = await start();
+    },
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
