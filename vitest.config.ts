@@ -12,8 +12,29 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["test/**/*.test.ts", "sdk/test/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          include: ["test/**/*.test.ts", "sdk/test/**/*.test.ts"],
+        },
+      },
+      {
+        // The same HTTP contract suite against the Worker host under `wrangler dev`
+        // (test/support/worker-target.ts): one wrangler per test file.
+        extends: true,
+        test: {
+          name: "contract-worker",
+          include: ["test/contract/**/*.test.ts"],
+          env: { KILLSWITCH_CONTRACT_TARGET: "worker" },
+          // workerd answers slower than the in-process Node host, and `sql`/`restart` restart wrangler.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

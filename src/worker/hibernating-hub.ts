@@ -1,0 +1,283 @@
+/**
+ * SDK sockets of one tenant, held by its Durable Object with the WebSocket
+ * Hibernation API: the object may be evicted from memory while its sockets
+ * stay open, so everything a connection needs lives in its attachment, and
+ * nothing here sets a timer (a timer would keep the object awake). `ping` is
+ * answered by the runtime's auto-response without waking the object; the
+ * object sends no periodic `hb`.
+ * https://developers.cloudflare.com/durable-objects/best-practices/websockets/
+ *
+ * Delivery follows the Node hub (src/node/stream/stream-hub.ts): a hello
+ * gets nothing but an `hb` when it is current, the missed changes as one
+ * patch when the change log holds them, else a snapshot; a socket receives a
+ * broadcast patch only once it has its first state and only if it is behind.
+ */
+import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import type { HeartbeatMessage, ServerMessage, SnapshotMessage } from "@killswitch/sdk/protocol.js";
+import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
+import type { PendingInstance } from "../core/propagation.js";
+import { mergeChanges, patchOf } from "../node/stream/merge-changes.js";
+import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "./client-message.js";
+
+/**
+ * What the object remembers of one connection across hibernation. Serialized
+ * with `serializeAttachment`, capped by the platform at 2,048 bytes: the
+ * hello's strings are bounded in client-message.ts (under ~1.2 KB here, even
+ * with two-byte strings).
+ */
+export interface ConnectionAttachment {
+  env: string;
+  keyId: string;
+  /** From the client's hello; null until then. */
+  instance: string | null;
+  app: string | null;
+  sdk: string | null;
+  /** The version whose state the client was last sent; null until its first snapshot, patch or hb. */
+  sentVersion: number | null;
+  /**
+   * The version of the first state the client was sent after its hello: it was
+   * connected when every later version was committed (receipts count it there).
+   */
+  firstVersion: number | null;
+  /** The highest version the client acknowledged. */
+  appliedVersion: number | null;
+  connectedAt: number;
+  lastAckAt: number | null;
+}
+
+
+/** Who opens the stream: the sdk key's environment and id, as the app authenticated them. */
+export interface StreamPrincipal {
+  env: string;
+  keyId: string;
+}
+
+export interface HibernatingHubOptions {
+  tenantId: string;
+  source: StreamSource;
+  /**
+   * A change was sent to the environment's sockets; `connected` counts those
+   * that had their first state before it (the receipt's "connected at commit").
+   */
+  onPublished?: (change: CommittedChange, connected: number) => void;
+  /** An ack was recorded: `connection` is the updated attachment, `previous` its applied version before. */
+  onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
+  /** A snapshot or change-log read that failed; the socket is closed with 1011. */
+  onError?: (error: unknown) => void;
+  now?: () => number;
+}
+
+/** The platform's cap on a tag's length; environment keys are at most 128 characters. */
+const MAX_TAG_LENGTH = 256;
+/** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
+const MAX_REASON_BYTES = 120;
+
+export class HibernatingHub implements Broadcaster {
+  readonly #ctx: DurableObjectState;
+  readonly #options: HibernatingHubOptions;
+  readonly #now: () => number;
+
+  constructor(ctx: DurableObjectState, options: HibernatingHubOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Sets `ping` → `pong` as the runtime's auto-response. Call it in the
+   * object's constructor: it is not persisted, and the object is rebuilt on
+   * every wake. The hub itself never answers `ping` (it would close the
+   * socket as "not JSON"), so a `pong` proves the auto-response is in place.
+   */
+  static enableAutoPong(ctx: DurableObjectState): void {
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  /** Upgrades an authenticated `GET /v1/stream` request to a hibernatable socket. */
+  accept(request: Request, principal: StreamPrincipal): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("Expected a WebSocket upgrade.", { status: 426, headers: { upgrade: "websocket" } });
+    }
+    const tags = [envTag(principal.env), keyTag(principal.keyId)];
+    if (tags.some((tag) => tag.length > MAX_TAG_LENGTH)) throw new RangeError("Stream tag over the platform limit.");
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.#ctx.acceptWebSocket(server, tags);
+    const attachment: ConnectionAttachment = {
+      env: principal.env,
+      keyId: principal.keyId,
+      instance: null,
+      app: null,
+      sdk: null,
+      sentVersion: null,
+      firstVersion: null,
+      appliedVersion: null,
+      connectedAt: this.#now(),
+      lastAckAt: null,
+    };
+    server.serializeAttachment(attachment);
+    // Select our subprotocol only, so a key offered beside it is never echoed.
+    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  publish(change: CommittedChange): void {
+    // Serialized once for every socket.
+    const frame = JSON.stringify(patchOf(change));
+    let connected = 0;
+    for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
+      const attachment = attachmentOf(ws);
+      if (attachment?.firstVersion != null && attachment.firstVersion < change.version) connected++;
+      // Not loaded yet (its first state will include this change), or already past it.
+      if (attachment?.sentVersion == null || attachment.sentVersion >= change.version) continue;
+      if (trySend(ws, frame)) ws.serializeAttachment({ ...attachment, sentVersion: change.version });
+    }
+    this.#options.onPublished?.(change, connected);
+  }
+
+  keyRevoked(_tenantId: string, keyId: string): void {
+    for (const ws of this.#ctx.getWebSockets(keyTag(keyId))) shut(ws, CLOSE.UNAUTHORIZED, "key revoked");
+  }
+
+  /** Every open connection of an environment that has had its first state, in order of connection. */
+  connections(env: string): ConnectionAttachment[] {
+    const out: ConnectionAttachment[] = [];
+    for (const ws of this.#ctx.getWebSockets(envTag(env))) {
+      const attachment = attachmentOf(ws);
+      if (attachment?.firstVersion != null) out.push(attachment);
+    }
+    return out;
+  }
+
+  /** Open connections that were connected when `version` was committed and have not acked it. */
+  pending(env: string, version: number): PendingInstance[] {
+    const out: PendingInstance[] = [];
+    for (const c of this.connections(env)) {
+      if (c.firstVersion! < version && (c.appliedVersion ?? -1) < version) {
+        out.push({ instance: c.instance!, app: c.app!, appliedVersion: c.appliedVersion });
+      }
+    }
+    return out;
+  }
+
+  /** The object's `webSocketMessage`. */
+  async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const attachment = attachmentOf(ws);
+    if (attachment === null) return; // not a stream socket
+    if (typeof data !== "string") return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
+    if (data.length > MAX_CLIENT_FRAME_BYTES) return shut(ws, CLOSE.TOO_BIG, "frame too large");
+    const frame = parseClientFrame(data);
+    switch (frame.t) {
+      case "invalid":
+        return shut(ws, CLOSE.POLICY, frame.reason);
+      case "hello":
+        if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
+        return this.#run(ws, this.#hello(ws, attachment, frame));
+      case "ack": {
+        if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
+        if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
+        const at = this.#now();
+        const next = { ...attachment, appliedVersion: Math.max(attachment.appliedVersion ?? -1, frame.v), lastAckAt: at };
+        ws.serializeAttachment(next);
+        this.#options.onAck?.(next, attachment.appliedVersion, at);
+        return;
+      }
+      case "resync":
+        if (attachment.instance === null) return shut(ws, CLOSE.POLICY, "resync before hello");
+        return this.#run(ws, this.#sendSnapshot(ws, attachment));
+    }
+  }
+
+  /** The object's `webSocketClose`: complete the closing handshake. */
+  closed(ws: WebSocket, code: number, reason: string): void {
+    // 1005 and 1006 describe a close without a code and cannot be sent.
+    shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */
+  async #hello(ws: WebSocket, attachment: ConnectionAttachment, hello: Hello): Promise<void> {
+    const helloed = { ...attachment, instance: hello.instance, app: hello.app, sdk: hello.sdk };
+    const { tenantId, source } = this.#options;
+    const since = hello.since;
+    if (since === undefined) return this.#sendSnapshot(ws, helloed);
+    const current = await source.snapshot(tenantId, helloed.env);
+    if (since === current.version) {
+      const at = this.#now();
+      const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
+      ws.serializeAttachment(next);
+      this.#options.onAck?.(next, null, at);
+      const hb: HeartbeatMessage = { t: "hb", v: since, serverTime: at }; // "you are current"
+      return void send(ws, hb);
+    }
+    if (since < current.version) {
+      const changes = await source.changesSince(tenantId, helloed.env, since);
+      const patch = changes && mergeChanges(changes);
+      if (patch && patch.prev === since && patch.v === current.version) {
+        if (send(ws, patch)) ws.serializeAttachment({ ...helloed, sentVersion: patch.v, firstVersion: patch.v });
+        return;
+      }
+    }
+    this.#sendState(ws, helloed, current);
+  }
+
+  async #sendSnapshot(ws: WebSocket, attachment: ConnectionAttachment): Promise<void> {
+    this.#sendState(ws, attachment, await this.#options.source.snapshot(this.#options.tenantId, attachment.env));
+  }
+
+  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: Awaited<ReturnType<StreamSource["snapshot"]>>): void {
+    const snapshot: SnapshotMessage = {
+      t: "snapshot",
+      v: state.version,
+      env: attachment.env,
+      flags: state.flags,
+      segments: state.segments,
+      serverTime: this.#now(),
+    };
+    if (send(ws, snapshot)) {
+      ws.serializeAttachment({ ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
+    }
+  }
+
+  #run(ws: WebSocket, work: Promise<void>): Promise<void> {
+    return work.catch((error: unknown) => {
+      this.#options.onError?.(error);
+      shut(ws, 1011, "the server could not load this environment; reconnect");
+    });
+  }
+}
+
+const envTag = (env: string) => `env:${env}`;
+const keyTag = (keyId: string) => `key:${keyId}`;
+
+function attachmentOf(ws: WebSocket): ConnectionAttachment | null {
+  return (ws.deserializeAttachment() as ConnectionAttachment | null) ?? null;
+}
+
+function send(ws: WebSocket, message: ServerMessage): boolean {
+  return trySend(ws, JSON.stringify(message));
+}
+
+/** A socket that closed under us must not stop the others. */
+function trySend(ws: WebSocket, frame: string): boolean {
+  try {
+    ws.send(frame);
+    return true;
+  } catch {
+    return false; // closed or closing: its webSocketClose follows
+  }
+}
+
+function shut(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, truncate(reason));
+  } catch {
+    // Already closed.
+  }
+}
+
+function truncate(reason: string): string {
+  const encoder = new TextEncoder();
+  let out = reason;
+  while (encoder.encode(out).byteLength > MAX_REASON_BYTES) out = out.slice(0, -1);
+  return out;
+}

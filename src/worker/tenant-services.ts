@@ -1,0 +1,68 @@
+/**
+ * Wires one tenant's object to the shared core and app: a drizzle
+ * durable-sqlite handle over the object's storage, the executor that
+ * commits planned mutations in `transactionSync`, the store, the hub that
+ * delivers its changes, and `createApp` with the Worker's own routes.
+ */
+import { drizzle } from "drizzle-orm/durable-sqlite";
+import { schema } from "../core/db/schema.js";
+import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
+import { createApp } from "../http/create-app.js";
+import { durableExecutor } from "./durable-executor.js";
+import type { Env } from "./env.js";
+import { HibernatingHub } from "./hibernating-hub.js";
+import { propagationRoutes } from "./propagation-routes.js";
+import { ReceiptBook } from "./receipt-book.js";
+import { streamRoute } from "./stream-route.js";
+
+export interface TenantServices {
+  fetch(request: Request): Response | Promise<Response>;
+  hub: HibernatingHub;
+  store: Store;
+}
+
+export interface TenantServicesOptions {
+  ctx: DurableObjectState;
+  env: Env;
+  tenantId: string;
+}
+
+const report = (error: unknown) => console.error("killswitch:", error);
+
+/** Cheap: builds objects only and touches no storage; the object calls it once per life. */
+export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptions): TenantServices {
+  // The hub reads snapshots from the store, and the store publishes to the hub.
+  let store: Store | undefined;
+  const book = new ReceiptBook(ctx.storage.kv);
+  const hub = new HibernatingHub(ctx, {
+    tenantId,
+    source: {
+      snapshot: (tenant, environment) => store!.snapshot(tenant, environment),
+      changesSince: (tenant, environment, since) => store!.changesSince(tenant, environment, since),
+    },
+    onPublished: (change, connected) => book.committed(change.env, change.version, change.committedAt, connected),
+    onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
+    onError: report,
+  });
+  const options: StoreOptions = {
+    db: drizzle(ctx.storage, { schema }),
+    executor: durableExecutor(ctx.storage),
+    broadcaster: hub,
+    onBackgroundError: report,
+    // The id names this object, so a tenant created here takes it.
+    newTenantId: () => tenantId,
+  };
+  store = createStore(options);
+  const app = createApp({
+    store,
+    broadcaster: hub,
+    rootToken: env.KILLSWITCH_ROOT_TOKEN,
+    defer: (task) => ctx.waitUntil(task),
+    onError: report,
+    extend: (shared, deps) => {
+      streamRoute(shared, hub);
+      propagationRoutes(shared, deps, hub, book);
+    },
+  });
+  return { fetch: (request) => app.fetch(request), hub, store };
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { mergeReceiptParts } from "../../src/core/propagation.js";
+import { ReceiptBook, type ReceiptStorage } from "../../src/worker/receipt-book.js";
+
+/** The object's synchronous KV as a Map that counts writes; values are copied as the runtime copies them. */
+function memoryStorage() {
+  const map = new Map<string, unknown>();
+  let writes = 0;
+  const storage: ReceiptStorage = {
+    get: <T>(key: string) => (map.has(key) ? (structuredClone(map.get(key)) as T) : undefined),
+    put: (key, value) => {
+      writes++;
+      map.set(key, structuredClone(value));
+    },
+    delete: (key) => {
+      writes++;
+      return map.delete(key);
+    },
+  };
+  return { storage, map, writes: () => writes };
+}
+
+/** A book whose flush timer the test fires by hand. */
+function setup(options: { keepVersions?: number; cachedVersions?: number } = {}) {
+  const kv = memoryStorage();
+  const timers: Array<() => void> = [];
+  const book = new ReceiptBook(kv.storage, { ...options, setTimer: (callback) => timers.push(callback) });
+  const fireTimers = () => timers.splice(0).forEach((callback) => callback());
+  return { kv, book, timers, fireTimers };
+}
+
+const receipt = (book: ReceiptBook, version: number, pending = []) => {
+  const part = book.part("production", version, pending);
+  return part && mergeReceiptParts([part]);
+};
+
+describe("ReceiptBook", () => {
+  it("measures ack time minus commit time for the instances connected at commit", () => {
+    const { book } = setup();
+    book.committed("production", 3, 10_000, 3);
+    book.acked("production", { firstVersion: 2, appliedVersion: 3 }, 2, 10_040);
+    book.acked("production", { firstVersion: 0, appliedVersion: 3 }, 1, 10_010);
+    // Its first state was version 3: it connected after the commit and gives no sample.
+    book.acked("production", { firstVersion: 3, appliedVersion: 3 }, 3, 10_500);
+    expect(receipt(book, 3, [])).toEqual({
+      version: 3,
+      committedAt: new Date(10_000).toISOString(),
+      connected: 3,
+      acked: 2,
+      pending: [],
+      latencyMs: { p50: 10, p99: 40, max: 40 },
+      complete: true,
+    });
+  });
+
+  it("gives one ack that covers several versions a sample in each", () => {
+    const { book } = setup();
+    book.committed("production", 1, 1_000, 1);
+    book.committed("production", 2, 2_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 2 }, 0, 2_500);
+    expect(receipt(book, 1)?.latencyMs.max).toBe(1_500);
+    expect(receipt(book, 2)?.latencyMs.max).toBe(500);
+    // A repeated or older ack adds nothing.
+    book.acked("production", { firstVersion: 0, appliedVersion: 2 }, 2, 9_000);
+    expect(receipt(book, 2)?.acked).toBe(1);
+  });
+
+  it("passes the pending instances through and is complete only without them", () => {
+    const { book } = setup();
+    book.committed("production", 5, 1_000, 2);
+    const pending = [{ instance: "i-2", app: "checkout", appliedVersion: 4 }];
+    expect(receipt(book, 5, pending as never)).toMatchObject({ connected: 2, acked: 0, pending, complete: false });
+  });
+
+  it("writes once per commit and once per flush, however many instances ack", () => {
+    const { kv, book, timers, fireTimers } = setup();
+    book.committed("production", 7, 1_000, 10_000);
+    const afterCommit = kv.writes();
+    expect(afterCommit).toBe(2); // the record, and the delete of the version that fell out
+    for (let i = 0; i < 10_000; i++) book.acked("production", { firstVersion: 6, appliedVersion: 7 }, 6, 1_000 + (i % 200));
+    expect(kv.writes()).toBe(afterCommit);
+    expect(timers).toHaveLength(1);
+    fireTimers();
+    expect(kv.writes()).toBe(afterCommit + 1);
+    expect(receipt(book, 7)).toMatchObject({ connected: 10_000, acked: 10_000, latencyMs: { p50: 99, max: 199 } });
+  });
+
+  it("answers the same receipt from storage alone, as after hibernation", () => {
+    const { kv, book, fireTimers } = setup();
+    book.committed("production", 2, 1_000, 2);
+    book.acked("production", { firstVersion: 1, appliedVersion: 2 }, 1, 1_030);
+    fireTimers();
+    const before = receipt(book, 2);
+    const woken = new ReceiptBook(kv.storage, { setTimer: () => {} });
+    expect(woken.part("production", 2, []) && mergeReceiptParts([woken.part("production", 2, [])!])).toEqual(before);
+    // And keeps counting where it left off.
+    woken.acked("production", { firstVersion: 0, appliedVersion: 2 }, 1, 1_050);
+    woken.flush();
+    expect(new ReceiptBook(kv.storage).part("production", 2, [])).toMatchObject({ connected: 2, latencies: Float64Array.from([30, 50]) });
+  });
+
+  it("keeps the last keepVersions versions per environment and answers null for others", () => {
+    const { book, kv } = setup({ keepVersions: 3 });
+    for (let v = 1; v <= 5; v++) book.committed("production", v, v * 1_000, 0);
+    expect([...kv.map.keys()].sort()).toEqual(["receipt/production/3", "receipt/production/4", "receipt/production/5"]);
+    expect(book.part("production", 2, [])).toBeNull();
+    expect(book.part("production", 6, [])).toBeNull();
+    expect(book.part("staging", 5, [])).toBeNull();
+    expect(book.part("production", 0, [])).toBeNull();
+  });
+
+  it("keeps unsaved samples of a version that memory has already forgotten", () => {
+    const { book, fireTimers } = setup({ cachedVersions: 1 });
+    book.committed("production", 1, 1_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, 0, 1_020);
+    book.committed("production", 2, 2_000, 1); // pushes version 1 out of memory
+    book.committed("production", 3, 3_000, 1);
+    expect(receipt(book, 1)?.acked).toBe(1);
+    fireTimers();
+    expect(new ReceiptBook(setup().kv.storage).part("production", 1, [])).toBeNull(); // a fresh storage knows nothing
+    expect(receipt(book, 1)?.latencyMs.max).toBe(20);
+  });
+});
