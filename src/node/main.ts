@@ -3,6 +3,7 @@
  */
 import { readConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
+import { nodeStreamHost } from "./stream/index.js";
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     port: config.port,
     databaseUrl: config.databaseUrl,
     rootToken: config.rootToken,
+    stream: nodeStreamHost(),
   });
   if (stopping) {
     await server.close();

@@ -1,15 +1,15 @@
 /**
  * The server the contract suite talks to. Host specifics live here and nowhere
  * else in test/contract: this boots the real Node host in-process on 127.0.0.1:0
- * with a fresh libsql file. Another host (the Worker under `wrangler dev`) gives the
- * same interface; capabilities it cannot offer (direct SQL, restart) are optional,
- * and the tests that need them are skipped explicitly on such a target.
+ * with a fresh libsql file and its WebSocket stream. The Worker under `wrangler dev`
+ * (worker-target.ts) gives the same interface, including direct SQL and restart.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { base64url, randomBytes } from "../../src/core/crypto.js";
 import { startServer, type RunningServer } from "../../src/node/server.js";
+import { nodeStreamHost } from "../../src/node/stream/index.js";
 import { tempDir } from "./temp-db.js";
 
 export interface ContractTarget {
@@ -30,7 +30,7 @@ export async function startContractTarget(): Promise<ContractTarget> {
   const databaseUrl = `file:${join(dir, "killswitch.db")}`;
   const rootToken = `root-${base64url(randomBytes(24))}`;
   const start = (): Promise<RunningServer> =>
-    startServer({ databaseUrl, host: "127.0.0.1", port: 0, rootToken, onError: () => {} });
+    startServer({ databaseUrl, host: "127.0.0.1", port: 0, rootToken, stream: nodeStreamHost({ onError: () => {} }), onError: () => {} });
   let server = await start();
   return {
     get baseUrl() {

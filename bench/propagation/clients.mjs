@@ -1,0 +1,235 @@
+// Load generator + driver for server.ts: N SDK connections speaking protocol 1.
+//   node clients.mjs --port P --n 10000 [--rate 2000] [--idle 3000] [--flips 20] [--warm 2]
+//                    [--gap 500] [--cpus 1]
+// The same lean raw-TCP client as ../shared/bench/ws-floor/clients.mjs (so the ratio to the floor
+// measures the server, not the harness), plus what an SDK does: the key in `Authorization`,
+// `hello` after the upgrade, an ack for the snapshot and for every patch, a pong for each ping.
+// The coordinator (this process, mostly idle) forks one worker that holds the connections, ramps
+// them in at --rate conn/s, waits until every one has its snapshot, waits --idle ms, reads server
+// memory, triggers --warm unmeasured and --flips measured flips --gap ms apart, and prints one
+// JSON summary line. Loopback only.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+const KEY = 'ks_benchtenant_bench';
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const epochNow = () => performance.timeOrigin + performance.now();
+
+if (process.argv.includes('--worker')) worker();
+else coordinator().catch((e) => { console.error(e); process.exit(1); });
+
+// ---------------------------------------------------------------- worker
+function worker() {
+  const port = Number(arg('port')), n = Number(arg('n')), rate = Number(arg('rate'));
+  const recv = new Map(); // v -> receive epoch times (ms)
+  const socks = [];
+  let opened = 0, failed = 0, synced = 0, cpu0;
+  const t0 = performance.now();
+
+  // Client frames are masked; an all-zero key is valid (RFC 6455) and needs no XOR work.
+  // Every client frame here is under 126 bytes, so the length fits the second byte.
+  const frame = (opcode, p) => `${String.fromCharCode(0x80 | opcode)}${String.fromCharCode(0x80 | p.length)}\0\0\0\0${p}`;
+
+  // One handler per text frame: timestamp first, then parse, then ack what was applied.
+  function onText(text, write) {
+    const t = epochNow();
+    const m = JSON.parse(text);
+    if (m.t === 'patch') {
+      let a = recv.get(m.v);
+      if (!a) recv.set(m.v, (a = []));
+      a.push(t);
+      write(frame(1, `{"t":"ack","v":${m.v}}`));
+    } else if (m.t === 'snapshot') {
+      write(frame(1, `{"t":"ack","v":${m.v}}`));
+      synced++; check();
+    }
+  }
+
+  // Lean client: raw TCP, hand-written upgrade, `onread` into one shared buffer, minimal parser.
+  const RBUF = Buffer.allocUnsafe(65536);
+  const UPGRADE = `GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Authorization: Bearer ${KEY}\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+  let seq = 0;
+  function open() {
+    let rest = null, up = false;
+    const instance = `bench-${process.pid}-${seq++}`;
+    const write = (str) => s.write(str, 'latin1');
+    const s = net.connect({ host: '127.0.0.1', port, noDelay: true, onread: { buffer: RBUF, callback(nread, shared) {
+      let buf = shared, end = nread, i = 0;
+      if (rest) { buf = Buffer.concat([rest, shared.subarray(0, nread)]); end = buf.length; rest = null; }
+      if (!up) {
+        const h = buf.indexOf('\r\n\r\n');
+        if (h < 0 || h >= end) { rest = Buffer.from(buf.subarray(0, end)); return; }
+        up = true;
+        if (buf.toString('latin1', 9, 12) !== '101') { failed++; check(); s.destroy(); return; }
+        opened++;
+        write(frame(1, `{"t":"hello","protocol":1,"sdk":"bench@1","app":"bench","instance":"${instance}"}`));
+        i = h + 4;
+      }
+      while (end - i >= 2) {
+        let len = buf[i + 1] & 0x7f, off = 2;
+        if (len === 126) { if (end - i < 4) break; len = buf.readUInt16BE(i + 2); off = 4; }
+        else if (len === 127) { if (end - i < 10) break; len = Number(buf.readBigUInt64BE(i + 2)); off = 10; }
+        if (end - i < off + len) break;
+        const op = buf[i] & 0x0f;
+        if (op === 1) onText(buf.toString('utf8', i + off, i + off + len), write);
+        else if (op === 9) write(frame(10, buf.toString('latin1', i + off, i + off + len)));
+        i += off + len;
+      }
+      if (i < end) rest = Buffer.from(buf.subarray(i, end)); // copy: the shared buffer is reused
+    } } });
+    socks.push(s);
+    s.on('error', () => { if (!up) { up = true; failed++; check(); } });
+    s.write(UPGRADE);
+  }
+  let told = false;
+  function check() {
+    if (!told && synced + failed === n) {
+      told = true;
+      process.send({ ready: true, opened, synced, failed, ms: performance.now() - t0 });
+    }
+  }
+  // Ramp: a batch every 10 ms.
+  const perTick = Math.max(1, Math.round(rate / 100));
+  let started = 0;
+  const timer = setInterval(() => {
+    for (let i = 0; i < perTick && started < n; i++, started++) open();
+    if (started === n) clearInterval(timer);
+  }, 10);
+
+  process.on('message', (msg) => {
+    if (msg.cmd === 'flipsStart') cpu0 = process.cpuUsage();
+    if (msg.cmd === 'report') {
+      const out = {};
+      for (const [v, a] of recv) out[v] = a;
+      process.send({ report: out, cpu: process.cpuUsage(cpu0) });
+    }
+  });
+  process.on('disconnect', () => { for (const s of socks) s.destroy(); process.exit(0); });
+}
+
+// ---------------------------------------------------------------- coordinator
+async function coordinator() {
+  const port = Number(arg('port')), n = Number(arg('n', 1000)), rate = Number(arg('rate', 2000));
+  const idle = Number(arg('idle', 3000)), flips = Number(arg('flips', 20));
+  const warm = Number(arg('warm', 2)), gap = Number(arg('gap', 500));
+  const cpus = arg('cpus', ''); // e.g. "1": pin the worker with taskset
+  const base = `http://127.0.0.1:${port}`;
+  const get = async (p) => (await fetch(base + p)).json();
+  const post = async (p) => (await fetch(base + p, { method: 'POST' })).json();
+
+  const mem0 = await get('/mem'), slab0 = slabKiB();
+  const wargs = ['--worker', '--port', String(port), '--n', String(n), '--rate', String(rate)];
+  const kid = cpus
+    ? fork(process.argv[1], wargs, { execPath: 'taskset', execArgv: ['-c', cpus, process.execPath] })
+    : fork(process.argv[1], wargs);
+  const ask = (cmd, key) => new Promise((res) => {
+    const h = (m) => { if (m[key]) { kid.off('message', h); res(m); } };
+    kid.on('message', h);
+    if (cmd) kid.send({ cmd });
+  });
+  const ready = await ask(null, 'ready');
+  await sleep(idle);
+  const mem1 = await get('/mem'), slab1 = slabKiB();
+
+  kid.send({ cmd: 'flipsStart' });
+  const tf0 = performance.now(), sys0 = procStat(), self0 = process.cpuUsage();
+  for (let i = 0; i < warm; i++) { await post('/flip?warm=1'); await sleep(gap); }
+  const sent = new Map(); // v -> {t0, loopMs, bytes}
+  for (let i = 0; i < flips; i++) {
+    const r = await post('/flip');
+    sent.set(r.v, r);
+    await sleep(gap);
+  }
+  await sleep(1000); // let the last acks land
+  const flipWallMs = performance.now() - tf0;
+  const mem2 = await get('/mem'), sys1 = procStat(), self1 = process.cpuUsage(self0);
+  const srv = await get('/report');
+  const rep = await ask('report', 'report');
+  kid.disconnect();
+
+  const recvAll = [], recvP99 = [], spans = [];
+  let got = 0;
+  for (const [v, f] of sent) {
+    const times = rep.report[v] ?? [];
+    const one = times.map((t) => t - f.t0);
+    for (const x of one) recvAll.push(x);
+    got += one.length;
+    recvP99.push(stats(one).p99);
+    if (times.length) spans.push(Math.max(...times) - Math.min(...times));
+  }
+  const ackAll = [], ackP99 = [];
+  let ackMissing = 0, incomplete = 0;
+  for (const f of srv.flips) {
+    for (const x of f.acks) ackAll.push(x);
+    ackP99.push(stats(f.acks).p99);
+    ackMissing += f.missing;
+    if (!f.complete) incomplete++;
+  }
+  const result = {
+    n, rate, client: 'raw',
+    connect: { opened: ready.opened, synced: ready.synced, failed: ready.failed, ms: ready.ms },
+    flips, warm, gapMs: gap, patchBytes: [...sent.values()][0]?.bytes,
+    memory: summarizeMem(mem0, mem1, mem2, ready.synced),
+    product: {
+      receive: stats(recvAll), receiveP99PerFlip: stats(recvP99), receiveMissing: sent.size * ready.synced - got,
+      ack: stats(ackAll), ackP99PerFlip: stats(ackP99), ackMissing, incompleteReceipts: incomplete,
+      serverSendLoop: stats(srv.loops), clientReceiveSpread: stats(spans),
+    },
+  };
+  if (slab0 != null) result.memory.kernelSlabBytesPerConnBothEnds = Math.round((slab1 - slab0) * 1024 / ready.synced);
+  const serverCpuMs = (mem2.cpu.user + mem2.cpu.system - mem1.cpu.user - mem1.cpu.system) / 1000;
+  result.cpu = {
+    flipPhaseWallMs: +flipWallMs.toFixed(0),
+    serverMs: +serverCpuMs.toFixed(0),
+    serverSysMs: +((mem2.cpu.system - mem1.cpu.system) / 1000).toFixed(0),
+    clientsMs: [+((rep.cpu.user + rep.cpu.system) / 1000).toFixed(0)],
+  };
+  // Noise check: CPU the machine burnt during the flip phase that was not ours.
+  if (sys0 && sys1) {
+    const ours = serverCpuMs + (self1.user + self1.system) / 1000 + (rep.cpu.user + rep.cpu.system) / 1000;
+    result.cpu.foreignMs = Math.max(0, Math.round(sys1.busy - sys0.busy - ours));
+    result.cpu.stealMs = sys1.steal - sys0.steal;
+  }
+  console.log(JSON.stringify(result));
+}
+
+function procStat() {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]
+      .trim().split(/\s+/).slice(1).map((x) => Number(x) * 10);
+    return { busy: user + nice + system + irq + softirq, steal };
+  } catch { return null; }
+}
+
+function slabKiB() {
+  try { return Number(/^Slab:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))[1]); } catch { return null; }
+}
+
+// Same definitions as the floor: nearest-rank percentiles, 2 decimals.
+function stats(a) {
+  if (!a.length) return { count: 0 };
+  const s = Float64Array.from(a).sort();
+  const q = (p) => +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(2);
+  return { count: s.length, min: +s[0].toFixed(2), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: +s[s.length - 1].toFixed(2) };
+}
+
+function summarizeMem(m0, m1, m2, n) {
+  const per = (k) => Math.round((m1[k] - m0[k]) / n);
+  const mb = (x) => +(x / 1048576).toFixed(1);
+  return {
+    idleClients: m1.clients,
+    rssMiB: { before: mb(m0.rss), idle: mb(m1.rss), afterFlips: mb(m2.rss) },
+    heapUsedMiB: { before: mb(m0.heapUsed), idle: mb(m1.heapUsed), afterFlips: mb(m2.heapUsed) },
+    bytesPerConn: { rss: per('rss'), heapUsed: per('heapUsed'), external: per('external'),
+      rssAfterFlips: Math.round((m2.rss - m0.rss) / n) },
+  };
+}

@@ -1,0 +1,181 @@
+// Paired comparison with the bare-ws floor on a noisy machine: both servers up at once (each pinned
+// to CPU 0, each with N connections from its own load generator pinned to CPU 1), and their flips
+// interleaved 0.5 s apart, so each product flip and the floor flip next to it meet the same noise.
+// The floor's own server.mjs and clients.mjs worker run unchanged (in "preframed" mode).
+//   node paired.mjs --floor <ws-floor dir> [--ns 1000,10000] [--flips 20] [--warm 2] [--gap 500]
+//                   [--rate 2000] [--idle 3000] [--no-pin]
+// Use run.sh --paired. Loopback only; hard deadline 9 min; kills what it started.
+import { fork, execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const floorDir = arg('floor');
+if (!floorDir) { console.error('--floor <ws-floor dir> is required'); process.exit(1); }
+const ns = arg('ns', '1000,10000').split(',').map(Number);
+const flips = Number(arg('flips', 20)), warm = Number(arg('warm', 2)), gap = Number(arg('gap', 500));
+const rate = Number(arg('rate', 2000)), idle = Number(arg('idle', 3000));
+const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
+const here = fileURLToPath(new URL('.', import.meta.url));
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const started = new Set();
+
+function has(cmd) { try { execSync(`command -v ${cmd}`, { stdio: 'ignore' }); return true; } catch { return false; } }
+function killAll() { for (const c of started) if (c.exitCode === null) try { c.kill('SIGKILL'); } catch {} }
+const deadline = setTimeout(() => { console.error('deadline (9 min) reached'); killAll(); process.exit(2); }, 9 * 60e3);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
+
+mkdirSync(resultsDir, { recursive: true });
+const productServer = `${resultsDir}propagation-server.mjs`;
+await build({
+  entryPoints: [`${here}server.ts`], outfile: productServer, bundle: true, platform: 'node', format: 'esm',
+  target: 'node20', packages: 'external', tsconfig: `${here}../../tsconfig.json`, logLevel: 'warning',
+});
+
+/** Fork a module pinned to one CPU (when pinning), with an IPC channel. */
+function forkPinned(file, args, cpu, execArgv = []) {
+  const kid = pin
+    ? fork(file, args, { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...execArgv] })
+    : fork(file, args, { execArgv });
+  started.add(kid);
+  return kid;
+}
+const once = (kid, key) => new Promise((res, rej) => {
+  const h = (m) => { if (m[key] !== undefined) { kid.off('message', h); res(m); } };
+  kid.on('message', h);
+  kid.once('exit', (c) => rej(new Error(`child exited ${c}`)));
+});
+const http = (port) => ({
+  get: async (p) => (await fetch(`http://127.0.0.1:${port}${p}`)).json(),
+  post: async (p) => (await fetch(`http://127.0.0.1:${port}${p}`, { method: 'POST' })).json(),
+});
+
+function stats(a) {
+  if (!a.length) return { count: 0 };
+  const s = Float64Array.from(a).sort();
+  const q = (p) => +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(2);
+  return { count: s.length, min: +s[0].toFixed(2), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: +s[s.length - 1].toFixed(2) };
+}
+function procBusyMs() {
+  try {
+    const [user, nice, system, , , irq, softirq] = (execSync('head -1 /proc/stat', { encoding: 'utf8' })).trim().split(/\s+/).slice(1).map((x) => Number(x) * 10);
+    return user + nice + system + irq + softirq;
+  } catch { return null; }
+}
+
+async function pairedRun(n) {
+  const prodSrv = forkPinned(productServer, [], 0, ['--expose-gc']);
+  const floorSrv = forkPinned(`${floorDir}/server.mjs`, [], 0, ['--expose-gc']);
+  const [{ port: pPort }, { port: fPort }] = await Promise.all([once(prodSrv, 'port'), once(floorSrv, 'port')]);
+  const prod = http(pPort), floor = http(fPort);
+  const mem0 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
+  // Both load generators at once, on the same core, like the servers.
+  const prodGen = forkPinned(`${here}clients.mjs`, ['--worker', '--port', String(pPort), '--n', String(n), '--rate', String(rate)], 1);
+  const floorGen = forkPinned(`${floorDir}/clients.mjs`, ['--worker', '--port', String(fPort), '--n', String(n), '--rate', String(rate), '--client', 'raw'], 1);
+  const [pReady, fReady] = await Promise.all([once(prodGen, 'ready'), once(floorGen, 'ready')]);
+  console.error(`# paired N=${n}: product synced ${pReady.synced}/${n}, floor connected ${fReady.opened}/${n}`);
+  await sleep(idle);
+  const mem1 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
+
+  prodGen.send({ cmd: 'flipsStart' });
+  floorGen.send({ cmd: 'flipsStart' });
+  const busy0 = procBusyMs(), tf0 = performance.now();
+  for (let i = 0; i < warm; i++) {
+    await prod.post('/flip?warm=1'); await sleep(gap);
+    await floor.post('/flip?mode=preframed&warm=1'); await sleep(gap);
+  }
+  const prodFlips = new Map(), floorFlips = [], pairs = [];
+  for (let i = 0; i < flips; i++) {
+    // Alternate which goes first, so neither always follows the other's flip.
+    const order = i % 2 === 0 ? ['product', 'floor'] : ['floor', 'product'];
+    const pair = {};
+    for (const who of order) {
+      if (who === 'product') { const r = await prod.post('/flip'); prodFlips.set(r.v, r); pair.product = r.v; }
+      else { const r = await floor.post('/flip?mode=preframed'); floorFlips.push(r.v); pair.floor = r.v; }
+      await sleep(gap);
+    }
+    pairs.push(pair);
+  }
+  await sleep(1000);
+  const wallMs = performance.now() - tf0, busy1 = procBusyMs();
+  const mem2 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
+  const pSrv = await prod.get('/report'), fSrv = await floor.get('/report');
+  prodGen.send({ cmd: 'report' }); floorGen.send({ cmd: 'report' });
+  const [pRep, fRep] = await Promise.all([once(prodGen, 'report'), once(floorGen, 'report')]);
+  for (const k of [prodGen, floorGen]) k.disconnect();
+  for (const k of [prodSrv, floorSrv]) k.kill('SIGTERM');
+  await Promise.all([prodSrv, floorSrv, prodGen, floorGen].map((k) => (k.exitCode !== null ? null : new Promise((r) => k.once('exit', r)))));
+
+  // Product: receive = client receive time − flip start (t0), ack = tracker's ack − t0.
+  const pRecv = [], pRecvP99 = [];
+  const pRecvOf = new Map();
+  for (const [v, f] of prodFlips) {
+    const one = (pRep.report[v] ?? []).map((t) => t - f.t0);
+    pRecvOf.set(v, stats(one).p99);
+    pRecv.push(...one); pRecvP99.push(stats(one).p99);
+  }
+  const pAck = [], pAckP99 = [];
+  let pAckMissing = 0;
+  for (const f of pSrv.flips) { pAck.push(...f.acks); pAckP99.push(stats(f.acks).p99); pAckMissing += f.missing; }
+  // Floor: its worker measures receive − sentAt (taken before its send loop); its server pools acks.
+  const fRecv = [], fRecvP99 = [];
+  const fRecvOf = new Map();
+  for (const v of floorFlips) {
+    const one = fRep.report[v]?.lat ?? [];
+    fRecvOf.set(v, stats(one).p99);
+    fRecv.push(...one); fRecvP99.push(stats(one).p99);
+  }
+  // Per pair: product p99 ÷ floor p99 of the flip next to it.
+  const pairRatios = pairs.map((p) => pRecvOf.get(p.product) / fRecvOf.get(p.floor)).filter(Number.isFinite);
+  const perConn = (m1, m0, count) => Math.round((m1.rss - m0.rss) / count);
+  const cpuMs = (m) => (m.cpu.user + m.cpu.system) / 1000;
+  const serverCpu = { product: cpuMs(mem2.product) - cpuMs(mem1.product), floor: cpuMs(mem2.floor) - cpuMs(mem1.floor) };
+  const genCpu = ((pRep.cpu.user + pRep.cpu.system) + (fRep.cpu.user + fRep.cpu.system)) / 1000;
+  return {
+    n,
+    product: {
+      receive: stats(pRecv), receiveP99PerFlip: stats(pRecvP99), ack: stats(pAck), ackP99PerFlip: stats(pAckP99),
+      ackMissing: pAckMissing, receiveMissing: prodFlips.size * pReady.synced - pRecv.length,
+      sendLoop: stats(pSrv.loops), serverCpuMsPerFlip: +(serverCpu.product / (flips + warm)).toFixed(1),
+      rssBytesPerConnIdle: perConn(mem1.product, mem0.product, pReady.synced),
+    },
+    floor: {
+      receive: stats(fRecv), receiveP99PerFlip: stats(fRecvP99), ack: stats(fSrv.preframed.acks),
+      ackMissing: fSrv.preframed.missing, receiveMissing: floorFlips.length * fReady.opened - fRecv.length,
+      sendLoop: stats(fSrv.preframed.loops), serverCpuMsPerFlip: +(serverCpu.floor / (flips + warm)).toFixed(1),
+      rssBytesPerConnIdle: perConn(mem1.floor, mem0.floor, fReady.opened),
+    },
+    pairedReceiveP99Ratio: stats(pairRatios),
+    // The machine's busy time during the flips that was not these four processes: the noise.
+    foreignCpuMs: busy0 != null ? Math.max(0, Math.round(busy1 - busy0 - serverCpu.product - serverCpu.floor - genCpu)) : null,
+    flipPhaseWallMs: Math.round(wallMs),
+  };
+}
+
+const results = [];
+try { for (const n of ns) results.push(await pairedRun(n)); }
+catch (e) { console.error(e); killAll(); process.exit(1); }
+clearTimeout(deadline);
+
+const r2 = (a, b) => (b ? `${(a / b).toFixed(2)}×` : 'n/a');
+const cell = (a, b) => `${a} / ${b} = ${r2(a, b)}`;
+const lines = [
+  'Paired: product and floor (preframed) flips interleaved on the same machine at the same time. Cells: product / floor = ratio; ms.',
+  '| N | receive p99 (pooled) | receive p99 (per-flip median) | median of per-pair receive p99 ratios | ack p99 (pooled) | ack p50 | send loop p50 | server CPU ms per flip | RSS B/conn idle | missing recv/ack (product; floor) | foreign CPU ms |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+];
+for (const r of results) {
+  const p = r.product, f = r.floor;
+  lines.push(`| ${r.n} | ${cell(p.receive.p99, f.receive.p99)} | ${cell(p.receiveP99PerFlip.p50, f.receiveP99PerFlip.p50)} | ${r.pairedReceiveP99Ratio.p50}× | ${cell(p.ack.p99, f.ack.p99)} | ${cell(p.ack.p50, f.ack.p50)} | ${cell(p.sendLoop.p50, f.sendLoop.p50)} | ${cell(p.serverCpuMsPerFlip, f.serverCpuMsPerFlip)} | ${cell(p.rssBytesPerConnIdle, f.rssBytesPerConnIdle)} | ${p.receiveMissing}/${p.ackMissing}; ${f.receiveMissing}/${f.ackMissing} | ${r.foreignCpuMs} |`);
+}
+console.log(lines.join('\n'));
+const file = `${resultsDir}propagation-paired-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ pinned: pin, node: process.version, results }, null, 1));
+console.log(file);

@@ -1,0 +1,90 @@
+// Orchestrates the product's propagation benchmark: bundles server.ts once (esbuild, so the
+// server runs on plain node like the floor, without a loader thread), then for each N a fresh
+// server and clients.mjs.
+//   node run.mjs [--ns 1000,10000] [--no-pin] [--flips 20] [--warm 2] [--gap 500] [--rate 2000] [--idle 3000]
+// Use run.sh (raises the fd limit, runs the floor beside it). Loopback only; hard deadline 9 min;
+// kills what it started. Prints a markdown table; the full JSON goes to bench/results/ (git-ignored)
+// and its path is the last line on stdout.
+import { fork, spawn, execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const ns = arg('ns', '1000,10000').split(',').map(Number);
+const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
+const pass = ['flips', 'gap', 'rate', 'idle', 'warm'].flatMap((k) => (arg(k) ? [`--${k}`, arg(k)] : []));
+const here = fileURLToPath(new URL('.', import.meta.url));
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+const started = new Set();
+
+function has(cmd) { try { execSync(`command -v ${cmd}`, { stdio: 'ignore' }); return true; } catch { return false; } }
+function killAll() { for (const c of started) if (c.exitCode === null) try { c.kill('SIGKILL'); } catch {} }
+const deadline = setTimeout(() => { console.error('deadline (9 min) reached'); killAll(); process.exit(2); }, 9 * 60e3);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
+
+// Bundle next to the results so that `ws` and `zod` resolve from the repository's node_modules.
+mkdirSync(resultsDir, { recursive: true });
+const serverFile = `${resultsDir}propagation-server.mjs`;
+await build({
+  entryPoints: [`${here}server.ts`], outfile: serverFile, bundle: true, platform: 'node', format: 'esm',
+  target: 'node20', packages: 'external', tsconfig: `${here}../../tsconfig.json`, logLevel: 'warning',
+});
+
+function startServer() {
+  // Server pinned to CPU 0 (its own core, as on a dedicated box); load generator on CPU 1.
+  const srv = pin
+    ? fork(serverFile, [], { execPath: 'taskset', execArgv: ['-c', '0', process.execPath, '--expose-gc'] })
+    : fork(serverFile, [], { execArgv: ['--expose-gc'] });
+  started.add(srv);
+  return new Promise((res, rej) => {
+    srv.once('message', (m) => res({ srv, port: m.port }));
+    srv.once('exit', (c) => rej(new Error(`server exited ${c}`)));
+  });
+}
+
+function runClients(port, n) {
+  const args = [`${here}clients.mjs`, '--port', String(port), '--n', String(n), ...pass, ...(pin ? ['--cpus', '1'] : [])];
+  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.add(c);
+  let out = '';
+  c.stdout.on('data', (d) => { out += d; });
+  return new Promise((res, rej) => c.on('exit', (code) => {
+    code === 0 ? res(JSON.parse(out.trim().split('\n').pop())) : rej(new Error(`clients exited ${code}`));
+  }));
+}
+
+const sh = (c) => { try { return execSync(c, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
+const machine = {
+  nproc: sh('nproc'), cpu: os.cpus()[0]?.model, memTotalGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  node: process.version, ulimitN: sh('ulimit -n'), loadavg: os.loadavg().map((x) => +x.toFixed(2)), pinned: pin,
+};
+console.error(`# product: machine ${JSON.stringify(machine)}`);
+
+const results = [];
+try {
+  for (const n of ns) {
+    const { srv, port } = await startServer();
+    console.error(`# product N=${n}: server pid ${srv.pid} port ${port}`);
+    try { results.push(await runClients(port, n)); }
+    finally { srv.kill('SIGTERM'); await new Promise((r) => (srv.exitCode !== null ? r() : srv.once('exit', r))); }
+  }
+} catch (e) { console.error(e); killAll(); process.exit(1); }
+clearTimeout(deadline);
+
+const f = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
+const lines = ['| N | receive p50 / p99 / max (ms) | per-flip receive p99: median / worst | ack p50 / p99 / max (ms) | per-flip ack p99: median / worst | send loop p50 / max (ms) | missing recv/ack | RSS B/conn idle | heap B/conn idle | RSS B/conn after flips |',
+  '|---|---|---|---|---|---|---|---|---|---|'];
+for (const r of results) {
+  const s = r.product;
+  lines.push(`| ${r.n} | ${f(s.receive)} | ${s.receiveP99PerFlip.p50} / ${s.receiveP99PerFlip.max} | ${f(s.ack)} | ${s.ackP99PerFlip.p50} / ${s.ackP99PerFlip.max} | ${s.serverSendLoop.p50} / ${s.serverSendLoop.max} | ${s.receiveMissing}/${s.ackMissing} | ${r.memory.bytesPerConn.rss} | ${r.memory.bytesPerConn.heapUsed} | ${r.memory.bytesPerConn.rssAfterFlips} |`);
+}
+console.log(lines.join('\n'));
+for (const r of results) console.log(`N=${r.n}: synced ${r.connect.synced} (failed ${r.connect.failed}) in ${r.connect.ms.toFixed(0)} ms; patch ${r.patchBytes} B; RSS MiB ${JSON.stringify(r.memory.rssMiB)}; heap MiB ${JSON.stringify(r.memory.heapUsedMiB)}; cpu ${JSON.stringify(r.cpu)}`);
+const file = `${resultsDir}propagation-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ machine, results }, null, 1));
+console.log(file);

@@ -1,0 +1,68 @@
+/**
+ * The Node host's socket layer as one `StreamHostFactory` for `startServer`:
+ * the WebSocket hub on `/v1/stream` (sdk keys checked by the store), the
+ * propagation tracker, and its HTTP routes.
+ *
+ *   startServer({ ..., stream: nodeStreamHost() })
+ */
+import { PropagationTracker } from "../../core/propagation.js";
+import type { Store } from "../../core/store/index.js";
+import type { StreamHostFactory } from "../stream-host.js";
+import { propagationRoutes } from "./propagation-routes.js";
+import type { StreamAuthenticator } from "./stream-auth.js";
+import { createStreamHub, type StreamHubOptions } from "./stream-hub.js";
+
+export interface NodeStreamOptions
+  extends Pick<StreamHubOptions, "heartbeatMs" | "pingIntervalMs" | "maxPayload" | "maxBufferedBytes" | "now"> {
+  /** Default: a tracker keeping the last 256 versions per environment. */
+  tracker?: PropagationTracker;
+  onError?: (error: unknown) => void;
+}
+
+/** A key's `lastUsedAt` is written at most this often from stream upgrades (a reconnect storm is not 10,000 writes). */
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_TOUCHED_KEYS = 10_000;
+
+export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
+  return ({ store }) => {
+    const tracker = options.tracker ?? new PropagationTracker();
+    const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
+    const hub = createStreamHub({
+      heartbeatMs: options.heartbeatMs,
+      pingIntervalMs: options.pingIntervalMs,
+      maxPayload: options.maxPayload,
+      maxBufferedBytes: options.maxBufferedBytes,
+      now: options.now,
+      source: store,
+      tracker,
+      authenticate: sdkKeyAuthenticator(store, onError),
+      onError,
+    });
+    return {
+      broadcaster: hub,
+      extend: (app, deps) => propagationRoutes(app, deps, tracker),
+      attach: (server) => server.on("upgrade", hub.handleUpgrade),
+      close: () => hub.close(),
+    };
+  };
+}
+
+/** Only an unrevoked sdk key may stream, and only its own environment. */
+export function sdkKeyAuthenticator(store: Store, onError: (error: unknown) => void): StreamAuthenticator {
+  const touched = new Map<string, number>();
+  return async (token) => {
+    const key = await store.authenticate(token);
+    if (!key) return { status: 401, detail: "The key is malformed, unknown or revoked." };
+    if (key.role !== "sdk" || key.env === null) {
+      return { status: 403, detail: `A stream needs an sdk key; this key is ${key.role}.` };
+    }
+    const now = Date.now();
+    const id = `${key.tenantId}/${key.keyId}`;
+    if (now - (touched.get(id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
+      if (touched.size >= MAX_TOUCHED_KEYS) touched.clear();
+      touched.set(id, now);
+      store.touchKey(key.tenantId, key.keyId, now).catch(onError);
+    }
+    return { tenantId: key.tenantId, env: key.env, keyId: key.keyId };
+  };
+}

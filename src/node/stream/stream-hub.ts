@@ -1,0 +1,385 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
+import type { PropagationTracker } from "../../core/propagation.js";
+import { parseClientFrame, type Hello } from "./client-messages.js";
+import { EnvGroup } from "./env-group.js";
+import { prepareFrame, prepareText, writeFrame, type PreparedFrame } from "./frames.js";
+import { patchOf } from "./merge-changes.js";
+import {
+  isRejection,
+  rejectUpgrade,
+  selectProtocol,
+  streamKey,
+  type StreamAuthenticator,
+  type StreamPrincipal,
+} from "./stream-auth.js";
+import { Phase, StreamSocket } from "./stream-socket.js";
+
+export interface StreamHubOptions {
+  source: StreamSource;
+  /** Resolves the sdk key taken from the upgrade request (see {@link streamKey}). */
+  authenticate: StreamAuthenticator;
+  tracker: PropagationTracker;
+  /** How often each socket gets an `hb`. Default 10 s (DESIGN, "Wire protocol"). One hub-wide timer. */
+  heartbeatMs?: number;
+  /**
+   * How often each socket gets a protocol ping (one hub-wide timer). A socket
+   * that neither answered the last ping nor sent anything for a whole period is
+   * terminated; one that has not said `hello` within one to two periods is
+   * closed with 1008. Default 30 s.
+   */
+  pingIntervalMs?: number;
+  /** Largest client frame in bytes; a larger one closes the socket with 1009. Default 16 KiB. */
+  maxPayload?: number;
+  /** Bytes a socket may have waiting to be written; past it the socket is terminated. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Default `/v1/stream`. */
+  path?: string;
+  /** Clock for `serverTime`. Default `Date.now`. */
+  now?: () => number;
+  /** Unexpected failures: a store that threw while loading a snapshot, an authenticator that threw. */
+  onError?: (error: unknown) => void;
+}
+
+export interface StreamHubStats {
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Environments with at least one connection. */
+  envs: number;
+}
+
+/** The Node host's WebSocket hub: protocol 1 on `/v1/stream`, and the core's {@link Broadcaster}. */
+export interface StreamHub extends Broadcaster {
+  /** For the HTTP server's `upgrade` event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  stats(): StreamHubStats;
+  /** Stop accepting, close every socket with 1001, and wait (at most `graceMs`) for them to go. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const PONG_FRAME = prepareText(PONG);
+const PING_FRAME = prepareFrame(Buffer.alloc(0), 9);
+/** Timers visit one slice of the sockets per tick (see the timers below). */
+const SLICES = 10;
+/** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
+const MAX_REASON = 120;
+
+export function createStreamHub(options: StreamHubOptions): StreamHub {
+  const { source, authenticate, tracker } = options;
+  const path = options.path ?? "/v1/stream";
+  const limit = options.maxBufferedBytes ?? 1 << 20;
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? (() => {});
+  const groups = new Map<string, EnvGroup>();
+  let closing: Promise<void> | null = null;
+  let nextSlot = 0;
+
+  const wss = new WebSocketServer<typeof StreamSocket>({
+    noServer: true,
+    perMessageDeflate: false, // preframed broadcast writes rely on it (frames.ts)
+    clientTracking: false, // the hub's groups already hold every socket
+    maxPayload: options.maxPayload ?? 16 * 1024,
+    handleProtocols: selectProtocol,
+    WebSocket: StreamSocket,
+  });
+
+  // ---------------------------------------------------------------- upgrade
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (pathOf(req.url) !== path) return rejectUpgrade(socket, { status: 404, detail: `no stream at ${pathOf(req.url)}` });
+    if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
+    const key = streamKey(req);
+    if (key === null) {
+      return rejectUpgrade(socket, {
+        status: 401,
+        detail: "an sdk key is required: Authorization: Bearer <key>, or Sec-WebSocket-Protocol: killswitch.v1, <key>",
+      });
+    }
+    socket.on("error", ignore); // the peer may leave while the key is looked up
+    Promise.resolve()
+      .then(() => authenticate(key, req))
+      .then(
+        (result) => {
+          socket.off("error", ignore);
+          if (socket.destroyed) return;
+          if (isRejection(result)) return rejectUpgrade(socket, result);
+          if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
+          wss.handleUpgrade(req, socket, head, (ws) => attach(ws, result));
+        },
+        (error: unknown) => {
+          socket.off("error", ignore);
+          onError(error);
+          rejectUpgrade(socket, { status: 503, detail: "keys cannot be checked right now; retry" });
+        },
+      );
+  }
+
+  function attach(ws: StreamSocket, principal: StreamPrincipal): void {
+    const key = groupKey(principal.tenantId, principal.env);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = new EnvGroup(key, principal.tenantId, principal.env)));
+    ws.group = group;
+    ws.keyId = principal.keyId;
+    ws.slot = nextSlot = (nextSlot + 1) % SLICES;
+    group.sockets.add(ws);
+    // Shared listeners (`this` is the socket): no closure per connection.
+    ws.on("message", onMessage);
+    ws.on("pong", onPong);
+    ws.on("error", ignore); // ws closes the socket itself (1009 for an oversized frame, 1007 for bad UTF-8)
+    ws.on("close", onClose);
+  }
+
+  // ---------------------------------------------------------------- client frames
+
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const ws = this as StreamSocket; // built by ws from StreamSocket (see attach)
+    if (ws.phase === Phase.DONE) return;
+    ws.alive = true;
+    if (isBinary) return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
+    const frame = parseClientFrame(data as Buffer); // binaryType is "nodebuffer": always one Buffer
+    switch (frame.t) {
+      case "ping":
+        writeFrame(ws, PONG_FRAME, limit);
+        return;
+      case "invalid":
+        return shut(ws, CLOSE.POLICY, frame.reason);
+      case "hello":
+        if (ws.phase >= Phase.LOADING) return shut(ws, CLOSE.POLICY, "hello twice");
+        return hello(ws, frame);
+      case "ack":
+        if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "ack before hello");
+        if (frame.v > ws.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
+        tracker.ack(ws.instance!, frame.v);
+        return;
+      case "resync":
+        if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "resync before hello");
+        if (ws.phase === Phase.LOADING) return; // a snapshot or patch is already on its way
+        ws.phase = Phase.LOADING;
+        return run(ws, sendSnapshot(ws));
+    }
+  }
+
+  function hello(ws: StreamSocket, h: Hello): void {
+    ws.phase = Phase.LOADING;
+    ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: h.instance, app: h.app, sdk: h.sdk });
+    run(ws, start(ws, h.since));
+  }
+
+  /** First delivery: nothing (already current), the missed changes as one patch, or a snapshot. */
+  async function start(ws: StreamSocket, since: number | undefined): Promise<void> {
+    const g = ws.group;
+    if (since !== undefined) {
+      if (g.version < 0) await g.snapshotOf(source); // learn the current version
+      if (isDone(ws)) return;
+      if (since === g.version) {
+        ws.sentVersion = since;
+        tracker.ack(ws.instance!, since);
+        ws.phase = Phase.LIVE;
+        writeFrame(ws, heartbeatFrame(g), limit); // "you are current"
+        return;
+      }
+      if (since < g.version) {
+        const resume = await g.resumeOf(source, since);
+        if (isDone(ws)) return;
+        if (resume) {
+          if (!writeFrame(ws, resume.frame, limit)) return;
+          ws.sentVersion = resume.version;
+          ws.phase = Phase.LIVE;
+          return catchUp(ws, true);
+        }
+      }
+    }
+    await sendSnapshot(ws);
+  }
+
+  async function sendSnapshot(ws: StreamSocket): Promise<void> {
+    const snapshot = await ws.group.snapshotOf(source);
+    if (isDone(ws)) return;
+    if (!writeFrame(ws, prepareText(`${snapshot.head}${now()}}`), limit)) return;
+    ws.sentVersion = snapshot.version;
+    ws.phase = Phase.LIVE;
+    catchUp(ws, false);
+  }
+
+  /** Bring a socket that just finished loading up to the group's version. */
+  function catchUp(ws: StreamSocket, mayReload: boolean): void {
+    const g = ws.group;
+    while (ws.phase === Phase.LIVE && ws.sentVersion < g.version) {
+      const next = g.patchAfter(ws.sentVersion);
+      if (!next) {
+        // Too far behind the recent frames. After a fresh snapshot this cannot
+        // recur; if it does, the next heartbeat makes the client resync.
+        if (mayReload) {
+          ws.phase = Phase.LOADING;
+          run(ws, sendSnapshot(ws));
+        }
+        return;
+      }
+      if (!writeFrame(ws, next.frame, limit)) return;
+      ws.sentVersion = next.version;
+    }
+  }
+
+  function run(ws: StreamSocket, work: Promise<void>): void {
+    work.catch((error: unknown) => {
+      onError(error);
+      shut(ws, 1011, "the server could not load this environment; reconnect");
+    });
+  }
+
+  // ---------------------------------------------------------------- broadcast
+
+  function publish(change: CommittedChange): void {
+    tracker.commit(change.tenantId, change.env, change.version, change.committedAt);
+    const g = groups.get(groupKey(change.tenantId, change.env));
+    if (!g) return;
+    // Serialized and framed once; the same bytes go to every socket.
+    const frame = prepareText(JSON.stringify(patchOf(change)));
+    g.advance(change.version, change.prev, frame);
+    const v = change.version;
+    for (const ws of g.sockets) {
+      if (ws.phase === Phase.LIVE && ws.sentVersion < v && writeFrame(ws, frame, limit)) ws.sentVersion = v;
+    }
+  }
+
+  function keyRevoked(tenantId: string, keyId: string): void {
+    for (const g of groups.values()) {
+      if (g.tenantId !== tenantId) continue;
+      for (const ws of g.sockets) if (ws.keyId === keyId) shut(ws, CLOSE.UNAUTHORIZED, "key revoked");
+    }
+  }
+
+  // ---------------------------------------------------------------- timers (one each for the whole hub)
+  //
+  // Each socket gets a heartbeat every heartbeatMs and a protocol ping every
+  // pingIntervalMs, but a tick serves one slice of the sockets: 10,000 writes
+  // at once would hold the event loop for ~100 ms, and a flip landing then
+  // would wait behind them.
+
+  const heartbeat = everySlice(options.heartbeatMs ?? 10_000, (slot) => {
+    for (const g of groups.values()) {
+      if (g.version < 0) continue;
+      let frame: PreparedFrame | null = null;
+      for (const ws of g.sockets) {
+        if (ws.slot !== slot || ws.phase !== Phase.LIVE) continue;
+        frame ??= heartbeatFrame(g);
+        writeFrame(ws, frame, limit);
+      }
+    }
+  });
+
+  const reaper = everySlice(options.pingIntervalMs ?? 30_000, (slot) => {
+    for (const g of groups.values()) {
+      for (const ws of g.sockets) {
+        if (ws.slot !== slot || ws.phase === Phase.DONE) continue; // DONE: closing; ws ends it after its close timeout
+        if (!ws.alive) {
+          ws.phase = Phase.DONE;
+          release(ws);
+          ws.terminate();
+          continue;
+        }
+        if (ws.phase === Phase.NEW) ws.phase = Phase.HELLO_DUE;
+        else if (ws.phase === Phase.HELLO_DUE) {
+          shut(ws, CLOSE.POLICY, "no hello");
+          continue;
+        }
+        ws.alive = false;
+        writeFrame(ws, PING_FRAME, limit);
+      }
+    }
+  });
+
+  function heartbeatFrame(g: EnvGroup): PreparedFrame {
+    const hb: HeartbeatMessage = { t: "hb", v: g.version, serverTime: now() };
+    return prepareText(JSON.stringify(hb));
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /** Stop sending to a socket at once, then close it with `code`. */
+  function shut(ws: StreamSocket, code: number, reason: string): void {
+    if (ws.phase === Phase.DONE) return;
+    ws.phase = Phase.DONE;
+    release(ws);
+    ws.close(code, truncate(reason));
+  }
+
+  function release(ws: StreamSocket): void {
+    if (ws.instance) tracker.disconnect(ws.instance);
+  }
+
+  function onClose(this: WebSocket): void {
+    const ws = this as StreamSocket;
+    ws.phase = Phase.DONE;
+    release(ws);
+    const g = ws.group;
+    g.sockets.delete(ws);
+    if (g.sockets.size === 0 && groups.get(g.key) === g) groups.delete(g.key);
+  }
+
+  function onPong(this: WebSocket): void {
+    (this as StreamSocket).alive = true;
+  }
+
+  function close(graceMs = 2_000): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(heartbeat);
+      clearInterval(reaper);
+      const sockets = [...groups.values()].flatMap((g) => [...g.sockets]);
+      const gone = sockets.map((ws) => new Promise((resolve) => ws.once("close", resolve)));
+      for (const ws of sockets) {
+        if (ws.phase !== Phase.DONE) shut(ws, CLOSE.GOING_AWAY, "server shutting down");
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+    })();
+    return closing;
+  }
+
+  function stats(): StreamHubStats {
+    let connections = 0;
+    for (const g of groups.values()) connections += g.sockets.size;
+    return { connections, envs: groups.size };
+  }
+
+  return { handleUpgrade, publish, keyRevoked, stats, close };
+}
+
+function groupKey(tenantId: string, env: string): string {
+  return `${tenantId}/${env}`; // a tenant id is [a-z0-9]{10}: no "/"
+}
+
+function pathOf(url: string | undefined): string {
+  const q = url?.indexOf("?") ?? -1;
+  return url === undefined ? "/" : q < 0 ? url : url.slice(0, q);
+}
+
+function truncate(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > MAX_REASON) out = out.slice(0, -1);
+  return out;
+}
+
+/** Run `visit(slot)` for slot 0, 1, … SLICES−1 in turn, so each slot comes round every `periodMs`. */
+function everySlice(periodMs: number, visit: (slot: number) => void): NodeJS.Timeout {
+  let tick = 0;
+  const timer = setInterval(() => {
+    visit(tick);
+    tick = (tick + 1) % SLICES;
+  }, Math.max(1, Math.round(periodMs / SLICES)));
+  timer.unref();
+  return timer;
+}
+
+/** Not inlined: TypeScript would keep a narrowing of `phase` across an await. */
+function isDone(ws: StreamSocket): boolean {
+  return ws.phase === Phase.DONE;
+}
+
+function ignore(): void {}

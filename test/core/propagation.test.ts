@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import { mergeReceiptParts, PropagationTracker } from "../../src/core/propagation.js";
+
+const T = "tenant0001";
+const info = (instance: string, app = "checkout") => ({ instance, app, sdk: "@killswitch/sdk@0.1.0" });
+
+/** A tracker on a hand-driven clock. */
+function setup(maxVersions?: number) {
+  let clock = 1_000_000;
+  const tracker = new PropagationTracker({ now: () => clock, ...(maxVersions ? { maxVersions } : {}) });
+  return { tracker, at: (t: number) => (clock = t) };
+}
+
+describe("PropagationTracker receipts", () => {
+  it("counts the instances connected at commit time and measures ack time minus commit time", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    const b = tracker.connect(T, "production", info("b"));
+    const c = tracker.connect(T, "production", info("c"));
+    tracker.commit(T, "production", 7, 2_000_000);
+    at(2_000_010);
+    tracker.ack(a, 7);
+    at(2_000_030);
+    tracker.ack(b, 7);
+
+    const r = tracker.receipt(T, "production", 7)!;
+    expect(r.version).toBe(7);
+    expect(r.committedAt).toBe(new Date(2_000_000).toISOString());
+    expect(r.connected).toBe(3);
+    expect(r.acked).toBe(2);
+    expect(r.pending).toEqual([{ instance: "c", app: "checkout", appliedVersion: null }]);
+    expect(r.latencyMs).toEqual({ p50: 10, p99: 30, max: 30 });
+    expect(r.complete).toBe(false);
+
+    at(2_000_100);
+    tracker.ack(c, 7);
+    const done = tracker.receipt(T, "production", 7)!;
+    expect(done.complete).toBe(true);
+    expect(done.pending).toEqual([]);
+    expect(done.latencyMs).toEqual({ p50: 30, p99: 100, max: 100 });
+  });
+
+  it("no longer waits for an instance that disconnected, but keeps the acks of those that left", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    const b = tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 3, 5_000);
+    at(5_020);
+    tracker.ack(a, 3);
+    tracker.disconnect(a);
+    expect(tracker.receipt(T, "production", 3)!.complete).toBe(false);
+
+    tracker.disconnect(b);
+    const r = tracker.receipt(T, "production", 3)!;
+    expect(r).toMatchObject({ connected: 2, acked: 1, pending: [], complete: true });
+    expect(r.latencyMs.max).toBe(20);
+  });
+
+  it("does not count an instance that connected after the commit, even once it acks", () => {
+    const { tracker, at } = setup();
+    const early = tracker.connect(T, "production", info("early"));
+    tracker.commit(T, "production", 4, 9_000);
+    const late = tracker.connect(T, "production", info("late"));
+    at(9_050);
+    tracker.ack(late, 4);
+    let r = tracker.receipt(T, "production", 4)!;
+    expect(r).toMatchObject({ connected: 1, acked: 0, complete: false });
+    expect(r.pending.map((p) => p.instance)).toEqual(["early"]);
+    expect(r.latencyMs).toEqual({ p50: null, p99: null, max: null });
+
+    tracker.ack(early, 4);
+    r = tracker.receipt(T, "production", 4)!;
+    expect(r).toMatchObject({ connected: 1, acked: 1, complete: true });
+  });
+
+  it("treats a reconnection as a new connection: it does not hold up older versions", () => {
+    const { tracker } = setup();
+    const first = tracker.connect(T, "production", info("same-id"));
+    tracker.commit(T, "production", 2, 100);
+    tracker.disconnect(first);
+    tracker.connect(T, "production", info("same-id"));
+    expect(tracker.receipt(T, "production", 2)).toMatchObject({ connected: 1, acked: 0, pending: [], complete: true });
+  });
+
+  it("credits one ack of a later version to every version it covers, once", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 10, 1_000);
+    tracker.commit(T, "production", 11, 1_010);
+    tracker.commit(T, "production", 12, 1_020);
+    at(1_050);
+    tracker.ack(a, 12);
+    tracker.ack(a, 11); // stale ack: changes nothing
+    tracker.ack(a, 12); // repeated ack: no second sample
+    expect(tracker.receipt(T, "production", 10)).toMatchObject({ acked: 1, complete: true, latencyMs: { max: 50 } });
+    expect(tracker.receipt(T, "production", 11)).toMatchObject({ acked: 1, latencyMs: { max: 40 } });
+    expect(tracker.receipt(T, "production", 12)).toMatchObject({ acked: 1, latencyMs: { max: 30 } });
+    expect(tracker.latencies(T, "production", 12)).toEqual([30]);
+  });
+
+  it("keeps environments and tenants apart", () => {
+    const { tracker } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.connect(T, "staging", info("s"));
+    tracker.connect("tenant0002", "production", info("other"));
+    tracker.commit(T, "production", 1, 0);
+    tracker.ack(a, 1);
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ connected: 1, acked: 1, complete: true });
+    expect(tracker.receipt(T, "staging", 1)).toBeNull();
+    expect(tracker.receipt("tenant0002", "production", 1)).toBeNull();
+    expect(tracker.instances(T, "staging").items.map((i) => i.instance)).toEqual(["s"]);
+  });
+
+  it("answers null for a version it never saw, and forgets the oldest beyond its window", () => {
+    const { tracker } = setup(3);
+    tracker.connect(T, "production", info("a"));
+    for (let v = 1; v <= 4; v++) tracker.commit(T, "production", v, v);
+    expect(tracker.receipt(T, "production", 1)).toBeNull();
+    expect(tracker.receipt(T, "production", 2)?.version).toBe(2);
+    expect(tracker.receipt(T, "production", 4)?.version).toBe(4);
+    expect(tracker.receipt(T, "production", 5)).toBeNull();
+    tracker.commit(T, "production", 4, 99); // a replayed publish does not overwrite the first record
+    expect(tracker.receipt(T, "production", 4)?.committedAt).toBe(new Date(4).toISOString());
+  });
+
+  it("forgets the longest-tracked idle environment past maxEnvs, never one with connections", () => {
+    const tracker = new PropagationTracker({ maxEnvs: 2 });
+    tracker.connect(T, "busy", info("a")); // tracked first, but has a connection
+    tracker.commit(T, "busy", 1, 0);
+    tracker.commit(T, "idle", 1, 0);
+    tracker.commit(T, "third", 1, 0);
+    expect(tracker.receipt(T, "busy", 1)).not.toBeNull();
+    expect(tracker.receipt(T, "idle", 1)).toBeNull();
+    expect(tracker.receipt(T, "third", 1)).not.toBeNull();
+  });
+
+  it("uses nearest-rank percentiles", () => {
+    const { tracker, at } = setup();
+    const handles = Array.from({ length: 100 }, (_, i) => tracker.connect(T, "production", info(`i${i}`)));
+    tracker.commit(T, "production", 1, 0);
+    handles.forEach((h, i) => {
+      at(i + 1); // latencies 1..100 ms
+      tracker.ack(h, 1);
+    });
+    expect(tracker.receipt(T, "production", 1)!.latencyMs).toEqual({ p50: 50, p99: 99, max: 100 });
+  });
+});
+
+describe("PropagationTracker instances", () => {
+  it("lists connected instances in connection order with their applied version and last ack", () => {
+    const { tracker, at } = setup();
+    at(1_700_000_000_000);
+    const a = tracker.connect(T, "production", info("a", "web"));
+    at(1_700_000_001_000);
+    tracker.connect(T, "production", info("b", "worker"));
+    tracker.commit(T, "production", 5, 1_700_000_001_500);
+    at(1_700_000_002_000);
+    tracker.ack(a, 5);
+
+    const list = tracker.instances(T, "production");
+    expect(list.total).toBe(2);
+    expect(list.items).toEqual([
+      {
+        instance: "a",
+        app: "web",
+        sdk: "@killswitch/sdk@0.1.0",
+        connectedAt: new Date(1_700_000_000_000).toISOString(),
+        appliedVersion: 5,
+        lastAckAt: new Date(1_700_000_002_000).toISOString(),
+      },
+      {
+        instance: "b",
+        app: "worker",
+        sdk: "@killswitch/sdk@0.1.0",
+        connectedAt: new Date(1_700_000_001_000).toISOString(),
+        appliedVersion: null,
+        lastAckAt: null,
+      },
+    ]);
+  });
+
+  it("honours limit while total counts every connected instance", () => {
+    const { tracker } = setup();
+    const h = [1, 2, 3].map((i) => tracker.connect(T, "production", info(`i${i}`)));
+    tracker.disconnect(h[0]!);
+    const list = tracker.instances(T, "production", 1);
+    expect(list).toMatchObject({ total: 2, items: [{ instance: "i2" }] });
+    expect(tracker.instances(T, "nowhere")).toEqual({ items: [], total: 0 });
+  });
+});
+
+describe("several nodes", () => {
+  it("merges the parts of each node into one receipt", () => {
+    const merged = mergeReceiptParts([
+      { version: 9, committedAt: 1_000, connected: 2, latencies: [5, 7], pending: [] },
+      {
+        version: 9,
+        committedAt: 1_000,
+        connected: 2,
+        latencies: [40],
+        pending: [{ instance: "x", app: "api", appliedVersion: 8 }],
+      },
+    ]);
+    expect(merged).toEqual({
+      version: 9,
+      committedAt: new Date(1_000).toISOString(),
+      connected: 4,
+      acked: 3,
+      pending: [{ instance: "x", app: "api", appliedVersion: 8 }],
+      latencyMs: { p50: 7, p99: 40, max: 40 },
+      complete: false,
+    });
+  });
+
+  it("hands out changed instance records for a shared store, once", () => {
+    const tracker = new PropagationTracker({ recordUpdates: true, now: () => 50 });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 10);
+    tracker.ack(a, 1);
+    const first = tracker.drainUpdates();
+    expect(first).toEqual([
+      expect.objectContaining({ tenantId: T, env: "production", appliedVersion: 1, lastAckAt: 50, live: true }),
+    ]);
+    expect(tracker.drainUpdates()).toEqual([]);
+    tracker.disconnect(a);
+    expect(tracker.drainUpdates()).toEqual([expect.objectContaining({ live: false })]);
+    expect(new PropagationTracker().drainUpdates()).toEqual([]);
+  });
+});

@@ -1,0 +1,147 @@
+import { connect, type Socket } from "node:net";
+import { CLOSE, type WireFlag } from "@killswitch/sdk";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { eventually, flag, sleep, startHarness, TENANT, TestClient, type Harness } from "./harness.js";
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+/** A raw TCP peer that upgrades, says hello, reads the snapshot, then never answers again (a dead peer). */
+async function deadPeer(url: string): Promise<Socket> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  socket.on("error", () => {});
+  socket.write(
+    "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+      "Authorization: Bearer ks_tenant0001_prod\r\n\r\n",
+  );
+  await new Promise((r) => socket.once("data", r));
+  const hello = Buffer.from(JSON.stringify({ t: "hello", protocol: 1, sdk: "raw", app: "dead", instance: "dead" }));
+  // Client frames are masked; an all-zero mask leaves the payload as is.
+  socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | hello.length, 0, 0, 0, 0]), hello]));
+  await new Promise((r) => socket.once("data", r));
+  socket.on("data", () => {}); // from now on it reads, and never answers: not even a pong
+  return socket;
+}
+
+describe("connection lifecycle", () => {
+  it("closes every socket of a revoked key with 4001 at once, and only those", async () => {
+    h = await startHarness();
+    const revoked = [await TestClient.open(h.url, "ks_tenant0001_prod"), await TestClient.open(h.url, "ks_tenant0001_prod")];
+    const kept = await TestClient.open(h.url, "ks_tenant0001_prod2");
+    for (const c of [...revoked, kept]) {
+      c.hello();
+      await c.next();
+    }
+    h.hub.keyRevoked(TENANT, "key-prod");
+    h.commit("production", "f", false); // published after the revocation: must not reach the revoked sockets
+    for (const c of revoked) {
+      expect(await c.closed).toMatchObject({ code: CLOSE.UNAUTHORIZED, reason: "key revoked" });
+      expect(c.messages).toEqual([]);
+    }
+    expect(await kept.next()).toMatchObject({ t: "patch", v: 1 });
+    expect(h.tracker.instances(TENANT, "production").total).toBe(1);
+  });
+
+  it("terminates a consumer that stops reading instead of buffering without bound", async () => {
+    h = await startHarness({ maxBufferedBytes: 256 * 1024 });
+    const slow = await TestClient.open(h.url, "ks_tenant0001_prod");
+    const fast = await TestClient.open(h.url, "ks_tenant0001_prod");
+    for (const c of [slow, fast]) {
+      c.hello();
+      await c.next();
+    }
+    slow.ws.pause(); // stops reading its socket: the kernel buffers fill, then the server's
+    const big = "x".repeat(64 * 1024);
+    let last = 0;
+    for (let v = 1; v <= 400 && h.hub.stats().connections === 2; v++) {
+      const f: WireFlag = { ...flag("big", v % 2 === 0, v), description: big } as WireFlag;
+      h.hub.publish({
+        tenantId: TENANT,
+        env: "production",
+        version: v,
+        prev: v - 1,
+        committedAt: Date.now(),
+        flags: { big: f },
+        segments: {},
+        removed: { flags: [], segments: [] },
+      });
+      last = v;
+      await sleep(1);
+    }
+    await eventually(() => expect(h.hub.stats().connections).toBe(1));
+    expect(last).toBeLessThan(400);
+    await eventually(() => expect(fast.messages.at(-1)).toMatchObject({ t: "patch", v: last }), 5_000);
+    slow.ws.resume();
+    expect((await slow.closed).code).toBe(1006); // terminated, no close frame
+  });
+
+  it("reaps a dead peer by protocol ping, while a live one stays", async () => {
+    h = await startHarness({ pingIntervalMs: 40 });
+    const live = await TestClient.open(h.url, "ks_tenant0001_prod"); // ws answers pings itself
+    live.hello();
+    await live.next();
+    const dead = await deadPeer(h.url);
+    expect(h.hub.stats().connections).toBe(2);
+    await new Promise((r) => dead.once("close", r));
+    await eventually(() => expect(h.tracker.instances(TENANT, "production").items.map((i) => i.instance)).not.toContain("dead"));
+    await sleep(150);
+    expect(live.ws.readyState).toBe(live.ws.OPEN);
+    h.commit("production", "f", true);
+    expect(await live.next()).toMatchObject({ t: "patch", v: 1 });
+  });
+
+  it("runs two timers for the whole hub, however many sockets it holds", async () => {
+    const intervals = vi.spyOn(globalThis, "setInterval");
+    try {
+      h = await startHarness({ heartbeatMs: 30, pingIntervalMs: 30 });
+      expect(intervals).toHaveBeenCalledTimes(2); // heartbeat and reaper
+      const clients = await Promise.all(Array.from({ length: 10 }, () => TestClient.open(h.url, "ks_tenant0001_prod")));
+      for (const c of clients) c.hello();
+      for (const c of clients) await c.next();
+      await sleep(100); // a few heartbeat and ping rounds
+      expect(intervals).toHaveBeenCalledTimes(2);
+      for (const c of clients) expect(c.messages.some((m) => m !== "pong" && m.t === "hb")).toBe(true);
+    } finally {
+      intervals.mockRestore();
+    }
+  });
+
+  it("closes a connection that never says hello", async () => {
+    h = await startHarness({ pingIntervalMs: 40 });
+    const mute = await TestClient.open(h.url, "ks_tenant0001_prod");
+    expect(await mute.closed).toMatchObject({ code: CLOSE.POLICY, reason: "no hello" });
+  });
+
+  it("closes every socket with 1001 on shutdown and refuses new upgrades", async () => {
+    h = await startHarness();
+    const a = await TestClient.open(h.url, "ks_tenant0001_prod");
+    const b = await TestClient.open(h.url, "ks_tenant0001_staging");
+    a.hello();
+    await a.next();
+    const closing = h.hub.close();
+    expect((await a.closed).code).toBe(CLOSE.GOING_AWAY);
+    expect((await b.closed).code).toBe(CLOSE.GOING_AWAY);
+    await closing;
+    expect(h.hub.stats().connections).toBe(0);
+    await expect(TestClient.open(h.url, "ks_tenant0001_prod")).rejects.toThrow(/503/);
+  });
+
+  it("closes with 1011 when the store cannot load the environment, and keeps serving others", async () => {
+    const errors: unknown[] = [];
+    h = await startHarness({ onError: (e) => errors.push(e) });
+    const load = h.source.snapshot.bind(h.source);
+    h.source.snapshot = async (t, e) => {
+      if (e === "staging") throw new Error("disk I/O error");
+      return load(t, e);
+    };
+    const broken = await TestClient.open(h.url, "ks_tenant0001_staging");
+    broken.hello();
+    expect((await broken.closed).code).toBe(1011);
+    expect(errors).toHaveLength(1);
+    const ok = await TestClient.open(h.url, "ks_tenant0001_prod");
+    ok.hello();
+    expect(await ok.next()).toMatchObject({ t: "snapshot" });
+  });
+});
