@@ -4,7 +4,11 @@
  *
  * Shaped for size (the core bundle's budget is 6 KiB gzipped): one closure
  * instead of a class, so every piece of state is a local the minifier renames;
- * string unions instead of enums; no dependency.
+ * string unions instead of enums; short error messages; helpers shared with the
+ * evaluator (murmur3); no dependency.
+ *
+ * Evaluation (`isEnabled` and the other getters) is the hot path: while the
+ * client is fresh it reads no clock (see `checkStale`).
  *
  * @packageDocumentation
  */
@@ -19,9 +23,10 @@ import {
   type ServerMessage,
 } from "./protocol.js";
 import { Ruleset } from "./ruleset.js";
+import { murmur3 } from "./evaluator/hash.js";
 import { backoff } from "./client/backoff.js";
 import { emitter } from "./client/emitter.js";
-import { fileStorage } from "./client/storage.js";
+import { fileStorage, type SnapshotStorage } from "./client/storage.js";
 import { socketOpener, streamUrl, type Socket } from "./client/transport.js";
 import { SDK_VERSION, type ClientOptions, type KillswitchClient, type Widen } from "./client/api.js";
 
@@ -42,16 +47,13 @@ type Timer = ReturnType<typeof setTimeout> | undefined;
 
 const error = (message: string, cause?: unknown): Error => new Error(`killswitch: ${message}`, { cause });
 
-/** FNV-1a: names the key in the cache without storing it. */
-const hash = (s: string): string => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x1000193);
-  return (h >>> 0).toString(36);
-};
+// A timer that does not keep a Node (or Bun) process alive; elsewhere timers are numbers.
+const unref = (t: Timer): Timer => ((t as { unref?(): void }).unref?.(), t);
 
-// getRandomValues exists in every runtime, unlike randomUUID (secure contexts only).
-const randomId = (): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => (b | 256).toString(16).slice(1)).join("");
+// An instance id names an instance in the service's lists; it guards nothing, so
+// Math.random (every runtime, fewer bytes than crypto) is enough: 64 random bits in hex.
+const hex8 = (): string => ((Math.random() * 2 ** 32) >>> 0).toString(16).padStart(8, "0");
+const randomId = (): string => hex8() + hex8();
 
 /**
  * Creates a client and starts connecting. Synchronous; await {@link KillswitchClient.ready}
@@ -70,13 +72,18 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
   const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, cache } = options;
   const base = options.url.replace(/\/+$/, "");
   const instance = randomId();
-  const keyId = hash(sdkKey);
+  // Names the key in the cache without storing it (the evaluator's hash: no second one in the bundle).
+  const keyId = murmur3(sdkKey).toString(36);
   const storeKey = `killswitch:${keyId}`;
-  const store = typeof cache == "string" ? fileStorage(cache, instance) : cache && "get" in cache ? cache : cache && fileStorage(cache.path, instance);
+  // A SnapshotStorage, else a file: `cache` is its path or `{ path }`.
+  const store = cache ? ("get" in Object(cache) ? (cache as SnapshotStorage) : fileStorage((cache as { path: string }).path ?? cache, instance)) : undefined;
   const rules = new Ruleset({ staleAfterMs });
   const { on, emit } = emitter();
   const aborter = new AbortController();
   const now = Date.now;
+  // Resolves once service data is applied, or once the client stops (closed, key refused): ready() waits for it.
+  let settle!: () => void;
+  const settled = new Promise<void>((r) => (settle = r));
 
   let env: string | undefined;
   let flags: Record<string, WireFlag> = {};
@@ -86,6 +93,8 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
   // live: service data was applied in this process. stale: silent past staleMs since.
   let live = false;
   let stale = false;
+  // watch: the silence may reach a flag's limit soon, so evaluation measures it (checkStale).
+  let watch = false;
   let closed = false;
   // halted: no more connecting (closed, or the key was refused).
   let halted = false;
@@ -113,12 +122,20 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     if (sock?.readyState === 1) sock.send(typeof m == "string" ? m : JSON.stringify(m));
   };
 
-  // One timer, rescheduled from heardAt: fires `stale` once the silence reaches staleMs.
+  // One timer, rescheduled from heardAt. Evaluation must not pay for a clock read
+  // while the client is fresh, so it passes a silence of 0 until `watch` is set: at half
+  // the smallest limit (staleMs) — the other half is a margin for a late timer or a
+  // busy event loop —; from then on each evaluation measures the silence exactly, so
+  // STALE and CACHED start at the limit as before. At the limit the timer emits `stale`.
+  // Hearing from the service re-arms it and clears `watch`.
   const checkStale = (): void => {
     clearTimeout(staleTimer);
     if (closed || rules.version < 0) return;
     const left = heardAt + staleMs - now();
-    if (left > 0) staleTimer = setTimeout(checkStale, left);
+    const early = left - staleMs / 2;
+    watch = early <= 0;
+    // A delay over 2³¹ - 1 ms (or NaN, from a limit of Infinity) would fire at once, in a loop: the timer's maximum instead.
+    if (left > 0) staleTimer = unref(setTimeout(checkStale, Math.min(watch ? left : early, 2 ** 31 - 1) || 2 ** 31 - 1));
     else if (!stale) {
       stale = true;
       emit("stale");
@@ -133,7 +150,10 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     live = true;
     stale = false;
     heardAt = now();
-    if (!fresh) emit("ready");
+    if (!fresh) {
+      emit("ready");
+      settle();
+    }
     checkStale();
   };
 
@@ -143,9 +163,8 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     writing ||= (async () => {
       while (dirty) {
         dirty = false;
-        const p: Persisted = { k: keyId, at: heardAt, v: rules.version, env, flags, segments };
         try {
-          await store!.set(storeKey, JSON.stringify(p));
+          await store!.set(storeKey, JSON.stringify({ k: keyId, at: heardAt, v: rules.version, env, flags, segments } satisfies Persisted));
         } catch (e) {
           fail(e);
         }
@@ -154,24 +173,42 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     })();
   };
 
-  const commit = (changed: Set<string>, segs: Set<string>, old: number, service: boolean): void => {
-    let ping = 10_000;
-    let min = Infinity;
-    for (const k in flags) {
-      const f = flags[k]!;
-      try {
-        const ms = f.staleAfterMs ?? staleAfterMs;
-        if (f.rules.some((r) => r.when.some((c) => "segment" in c && c.segment.some((s) => segs.has(s))))) changed.add(k);
-        min = Math.min(min, ms);
-        // A fail-closed flag must hear a pong well within its limit: three pings per limit.
-        if (f.failMode == "closed") ping = Math.min(ping, ms / 3);
-      } catch {
-        // A config the evaluator cannot compile serves callers' defaults; it may have changed.
-        changed.add(k);
-      }
+  // Applies a snapshot, or the patch `p` whose result is the state `f`, `s`. The change
+  // event names the flags whose version changed or that name a segment whose version
+  // changed: one diff for both paths, and the segments a flag names come from the
+  // compiled flag, like its staleness limit.
+  const apply = (
+    v: number,
+    e: string | undefined,
+    f: Record<string, WireFlag>,
+    s: Record<string, Segment>,
+    service: boolean,
+    p?: PatchMessage,
+  ): void => {
+    const old = rules.version;
+    const changed = new Set<string>();
+    const segs = new Set<string>();
+    for (const k in { ...flags, ...f }) if (flags[k]?.version !== f[k]?.version) changed.add(k);
+    for (const k in { ...segments, ...s }) if (segments[k]?.version !== s[k]?.version) segs.add(k);
+    if (p) rules.patch(p, v);
+    else rules.load(f, s, v);
+    // Ack before listeners run: the service measures propagation by acks.
+    if (service) send({ t: "ack", v });
+    flags = f;
+    segments = s;
+    env = e;
+    let ping = 3e4;
+    staleMs = Infinity;
+    for (const k of rules.keys()) {
+      // A flag that could not be compiled serves callers' defaults: its limit is Infinity.
+      const c = rules._find(k)!;
+      if (c._refs.some((r) => segs.has(r))) changed.add(k);
+      staleMs = Math.min(staleMs, c._staleAfter);
+      if (c._closed) ping = Math.min(ping, c._staleAfter);
     }
-    staleMs = min < Infinity ? min : staleAfterMs;
-    ping = Math.max(ping, 100);
+    if (staleMs == Infinity) staleMs = staleAfterMs;
+    // A fail-closed flag must hear a pong well within its limit: three pings per limit, every 10 s at most.
+    ping = Math.max(Math.min(ping / 3, 1e4), 100);
     if (ping != pingMs) {
       pingMs = ping;
       if (sock) startPing();
@@ -181,35 +218,6 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
       if (store) persist();
     } else checkStale();
     if (changed.size || rules.version != old) emit("change", { flags: [...changed], version: rules.version });
-  };
-
-  // Takes a snapshot message, a persisted snapshot or a mapped HTTP snapshot as they are.
-  const load = (s: Pick<Persisted, "v" | "env" | "flags" | "segments">, service: boolean): void => {
-    const old = rules.version;
-    const changed = new Set<string>();
-    const segs = new Set<string>();
-    for (const k in { ...flags, ...s.flags }) if (flags[k]?.version !== s.flags[k]?.version) changed.add(k);
-    for (const k in { ...segments, ...s.segments }) if (segments[k]?.version !== s.segments[k]?.version) segs.add(k);
-    rules.load(s.flags, s.segments, s.v);
-    // Ack before listeners run: the service measures propagation by acks.
-    if (service) send({ t: "ack", v: s.v });
-    flags = s.flags;
-    segments = s.segments;
-    env = s.env;
-    commit(changed, segs, old, service);
-  };
-
-  const patch = (m: PatchMessage): void => {
-    const old = rules.version;
-    rules.patch(m, m.v);
-    send({ t: "ack", v: m.v });
-    flags = { ...flags, ...m.flags };
-    segments = { ...segments, ...m.segments };
-    const { flags: goneFlags = [], segments: goneSegments = [] } = m.removed ?? {};
-    for (const k of goneFlags) delete flags[k];
-    for (const k of goneSegments) delete segments[k];
-    const keys = (o: object, removed: string[]) => new Set([...Object.keys(o), ...removed]);
-    commit(keys(m.flags, goneFlags), keys(m.segments, goneSegments), old, true);
   };
 
   const resync = (): void => {
@@ -226,11 +234,18 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     const m = JSON.parse(data as string) as ServerMessage;
     if (m.t == "snapshot") {
       resyncing = false;
-      load(m, true);
+      apply(m.v, m.env, m.flags, m.segments, true);
     } else if (m.v > rules.version) {
       // An old or duplicate patch is already applied; a gap, or a heartbeat ahead, needs the whole state.
-      if (m.t == "patch" && m.prev === rules.version) patch(m);
-      else if (m.t == "patch") resync();
+      if (m.t == "patch" && m.prev === rules.version) {
+        // The state after the patch, for the cache and the change event's diff.
+        const f = { ...flags, ...m.flags };
+        const s = { ...segments, ...m.segments };
+        const { flags: goneFlags = [], segments: goneSegments = [] } = m.removed ?? {};
+        for (const k of goneFlags) delete f[k];
+        for (const k of goneSegments) delete s[k];
+        apply(m.v, env, f, s, true, m);
+      } else if (m.t == "patch") resync();
       else if (m.t == "hb") {
         resyncing = false;
         resync();
@@ -265,12 +280,8 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     halted = true;
     teardown();
     clearTimeout(retryTimer);
-    fail(error("the SDK key was refused; not reconnecting"));
-    emit("x");
-  };
-
-  const retry = (): void => {
-    if (!halted) retryTimer = setTimeout(connect, backoff(++attempt, reconnectDelayMs));
+    fail(error("sdk key refused"));
+    settle();
   };
 
   const lost = (e: Error): void => {
@@ -279,7 +290,7 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     fail(e);
     // The socket cannot connect: the snapshot endpoint may still answer.
     if (!opened) poll();
-    retry();
+    if (!halted) retryTimer = setTimeout(connect, backoff(++attempt, reconnectDelayMs));
   };
 
   const poll = async (): Promise<void> => {
@@ -294,11 +305,11 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
         attempt = 0;
         return heard();
       }
-      if (!r.ok) throw error(`GET /v1/snapshot answered ${r.status}`);
+      if (!r.ok) throw error(`GET /v1/snapshot ${r.status}`);
       const s = (await r.json()) as HttpSnapshot;
       etag = r.headers.get("etag") ?? undefined;
       attempt = 0;
-      load({ ...s, v: s.version }, true);
+      apply(s.version, s.env, s.flags, s.segments, true);
     } catch (e) {
       if (!closed) fail(e);
     }
@@ -347,7 +358,7 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
       // Service data may have arrived first; a cache of another key is ignored.
       if (p && p.k == keyId && rules.version < 0 && !closed) {
         heardAt = p.at;
-        load(p, false);
+        apply(p.v, p.env, p.flags, p.segments, false);
       }
     } catch (e) {
       fail(e);
@@ -356,8 +367,9 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
 
   connect();
 
+  // The hot path: no clock read unless the client may be stale (checkStale).
   const evaluate = <T extends JsonValue>(flag: string, context: EvaluationContext, defaultValue: T) =>
-    rules.evaluate(flag, context, defaultValue, rules.version < 0 ? 0 : now() - heardAt) as EvaluationResult<Widen<T>>;
+    rules.evaluate(flag, context, defaultValue, watch ? now() - heardAt : 0) as EvaluationResult<Widen<T>>;
   // One function serves the four typed getters: the evaluator checks the default's type.
   const value = <T extends JsonValue>(flag: string, context: EvaluationContext, defaultValue: T) =>
     evaluate(flag, context, defaultValue).value as T;
@@ -370,23 +382,15 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     get env() {
       return env;
     },
-    ready: ({ timeoutMs = 5_000 } = {}) =>
-      new Promise((resolve) => {
-        const done = async () => {
-          clearTimeout(timer);
-          offReady();
-          offHalt();
-          await loaded;
-          resolve(live ? "ready" : rules.version < 0 ? "defaults" : "cached");
-        };
-        const offReady = on("ready", done);
-        const offHalt = on("x", done);
-        const timer = setTimeout(() => {
-          if (!live) emit("error", error(`no snapshot from the service within ${timeoutMs} ms`, lastError));
-          done();
-        }, timeoutMs);
-        if (live || halted) done();
-      }),
+    async ready({ timeoutMs = 5_000 } = {}) {
+      let timer: Timer;
+      // `true` when the time ran out before service data (or the end of the client).
+      const late = await Promise.race([settled, new Promise<boolean>((r) => (timer = setTimeout(r, timeoutMs, true)))]);
+      clearTimeout(timer);
+      if (late && !live) emit("error", error(`no snapshot in ${timeoutMs} ms`, lastError));
+      await loaded;
+      return live ? "ready" : rules.version < 0 ? "defaults" : "cached";
+    },
     isEnabled: value,
     getString: value,
     getNumber: value,
@@ -396,12 +400,13 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     on: on as KillswitchClient["on"],
     async close() {
       if (closed) return;
-      closed = halted = true;
+      // Nothing is heard any more: from now on evaluation measures the silence.
+      closed = halted = watch = true;
       clearTimeout(retryTimer);
       clearTimeout(staleTimer);
       teardown(true);
       aborter.abort();
-      emit("x");
+      settle();
       await writing;
     },
   };

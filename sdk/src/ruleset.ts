@@ -2,17 +2,18 @@
  * The evaluator: flags and segments held in memory, compiled once when they
  * arrive, evaluated synchronously. One implementation for the SDK client, the
  * server (OFREP, explain) and the benchmark. Semantics: docs/evaluation.md.
+ * The operator's "why" and config validation live in their own entries
+ * (`@killswitch/sdk/explain`, `@killswitch/sdk/validate`), out of the core bundle.
  *
  * @packageDocumentation
  */
 import type { EvaluationContext, EvaluationResult, ErrorCode, JsonValue, Segment, WireFlag } from "./model.js";
 import { compileFlag, compileSegment, type CFlag, type CompileOptions } from "./evaluator/compile.js";
-import type { Context, CSeg } from "./evaluator/conditions.js";
-import { explainFlag, type Explanation } from "./evaluator/explain.js";
+import type { CSeg } from "./evaluator/conditions.js";
+import { asContext } from "./evaluator/context-path.js";
 import { resolveFlag } from "./evaluator/resolve.js";
 
 export { bucketOf } from "./evaluator/hash.js";
-export type { Explanation, RuleExplanation } from "./evaluator/explain.js";
 
 /** Options of a {@link Ruleset}. */
 export interface RulesetOptions {
@@ -29,11 +30,12 @@ export interface RulesetPatch {
   removed: { flags: string[]; segments: string[] };
 }
 
-// A non-object context is read as an empty one rather than throwing.
-const EMPTY: Context = Object.freeze({});
-const asContext = (c: unknown): Context => (typeof c === "object" && c !== null ? (c as Context) : EMPTY);
-
-const keysOf = (o: object | null | undefined): string[] => (o ? Object.keys(o) : []);
+const failure = <T>(value: T, errorCode: ErrorCode, errorMessage: string): EvaluationResult<T> => ({
+  value,
+  reason: "ERROR",
+  errorCode,
+  errorMessage,
+});
 
 /**
  * Flags and segments of one environment, compiled for evaluation. Evaluation never
@@ -71,12 +73,13 @@ export class Ruleset {
    * be compiled is kept and answers PARSE_ERROR without affecting the others.
    */
   load(flags: Record<string, WireFlag>, segments: Record<string, Segment>, version: number): void {
-    const compiled = new Map<string, CSeg>();
-    for (const k of keysOf(segments)) compiled.set(k, compileSegment(k, segments[k]!, this._options._now));
-    this._segments = compiled;
+    this._segments = new Map();
     this._flags = new Map();
+    // `for…in` rather than Object.keys (bytes): wire objects are plain JSON, and a
+    // null or missing map enumerates nothing.
+    for (const k in segments) this._segment(k, segments[k]!);
+    for (const k in flags) this._flag(k, flags[k]!);
     this._lastKey = undefined;
-    for (const k of keysOf(flags)) this._flags.set(k, compileFlag(k, flags[k]!, compiled, this._options));
     this._version = version;
   }
 
@@ -86,28 +89,21 @@ export class Ruleset {
    * compiled form and their place in {@link keys}.
    */
   patch(p: RulesetPatch, version: number): void {
-    this._lastKey = undefined;
     const touched = new Set<string>();
-    for (const k of keysOf(p.segments)) {
-      this._segments.set(k, compileSegment(k, p.segments[k]!, this._options._now));
-      touched.add(k);
-    }
+    for (const k in p.segments) touched.add(this._segment(k, p.segments[k]!));
     for (const k of p.removed?.segments ?? []) {
       this._segments.delete(k);
       touched.add(k);
     }
     for (const k of p.removed?.flags ?? []) this._flags.delete(k);
-    const changed = keysOf(p.flags);
-    for (const k of changed) this._flags.set(k, compileFlag(k, p.flags[k]!, this._segments, this._options));
+    for (const k in p.flags) this._flag(k, p.flags[k]!);
     if (touched.size > 0) {
-      const fresh = new Set(changed);
       for (const [k, f] of this._flags) {
         // A flag that failed to compile may have failed on a segment this patch fixes.
-        if (!fresh.has(k) && (f._error !== undefined || [...f._refs].some((s) => touched.has(s)))) {
-          this._flags.set(k, compileFlag(k, f._raw, this._segments, this._options));
-        }
+        if (!Object.hasOwn(p.flags, k) && (f._error !== undefined || f._refs.some((s) => touched.has(s)))) this._flag(k, f._raw);
       }
     }
+    this._lastKey = undefined;
     this._version = version;
   }
 
@@ -125,15 +121,7 @@ export class Ruleset {
    * rules.evaluate("model.fable-5", { key: "u1", nationality: "FR" }, false).value // false when blocked
    */
   evaluate<T extends JsonValue>(flagKey: string, context: EvaluationContext, defaultValue: T, silentForMs = 0): EvaluationResult<T> {
-    const f = this._find(flagKey);
-    // One typeof comparison guards the hot path; every error is decided in _failure.
-    if (f === undefined || typeof defaultValue !== f._type) return this._failure(f, flagKey, defaultValue);
-    try {
-      return resolveFlag(f, asContext(context), silentForMs) as EvaluationResult<T>;
-    } catch (e) {
-      // Only a hostile context (a throwing getter or Proxy) gets here.
-      return failure(defaultValue, "GENERAL", String(e));
-    }
+    return this._eval(flagKey, context, defaultValue, silentForMs, true) as EvaluationResult<T>;
   }
 
   /**
@@ -144,32 +132,7 @@ export class Ruleset {
    * rules.resolve("model.fable-5", { key: "u1" }) // { value: true, variant: "on", reason: "DEFAULT" }
    */
   resolve(flagKey: string, context: EvaluationContext, silentForMs = 0): EvaluationResult {
-    const f = this._find(flagKey);
-    if (f === undefined || f._error !== undefined) return this._failure(f, flagKey, null);
-    try {
-      return resolveFlag(f, asContext(context), silentForMs);
-    } catch (e) {
-      return failure(null, "GENERAL", String(e));
-    }
-  }
-
-  /**
-   * The operator's "why": per rule in order, matched or not and which condition
-   * failed; undefined for an unknown flag.
-   *
-   * @example
-   * rules.explain("model.fable-5", { key: "u1" })?.rules[0]?.failedCondition?.detail
-   */
-  explain(flagKey: string, context: EvaluationContext): Explanation | undefined {
-    const f = this._flags.get(flagKey);
-    if (f === undefined) return undefined;
-    const ctx = asContext(context);
-    const result = this.resolve(flagKey, ctx);
-    try {
-      return explainFlag(f, ctx, result);
-    } catch {
-      return { flag: flagKey, result, enabled: f._error === undefined && f._enabled, rules: [], fallthrough: false };
-    }
+    return this._eval(flagKey, context, null, silentForMs, false);
   }
 
   /** Raw flag as loaded, or undefined. */
@@ -187,7 +150,8 @@ export class Ruleset {
     return this._flags.get(flagKey)?._error;
   }
 
-  private _find(flagKey: string): CFlag | undefined {
+  /** @internal The compiled flag; `explainFlag` (`@killswitch/sdk/explain`) reads it. */
+  _find(flagKey: string): CFlag | undefined {
     if (flagKey !== this._lastKey) {
       this._last = this._flags.get(flagKey);
       this._lastKey = flagKey;
@@ -195,30 +159,34 @@ export class Ruleset {
     return this._last;
   }
 
-  private _failure<T>(f: CFlag | undefined, flagKey: string, value: T): EvaluationResult<T> {
+  // evaluate() and resolve() in one body: `typed` checks the caller's default
+  // against the flag's kind (evaluate), else only that the flag compiled (resolve).
+  private _eval(flagKey: string, context: EvaluationContext, value: JsonValue, silentForMs: number, typed: boolean): EvaluationResult {
+    const f = this._find(flagKey);
+    // One comparison guards the hot path (an invalid flag's type is ""); every error is decided below.
+    if (f !== undefined && (typed ? typeof value === f._type : f._error === undefined)) {
+      try {
+        return resolveFlag(f, asContext(context), silentForMs);
+      } catch (e) {
+        // Only a hostile context (a throwing getter or Proxy) gets here.
+        return failure(value, "GENERAL", String(e));
+      }
+    }
     return f === undefined
       ? this._version < 0
-        ? failure(value, "PROVIDER_NOT_READY", "nothing loaded yet")
-        : failure(value, "FLAG_NOT_FOUND", `no flag ${flagKey}`)
+        ? failure(value, "PROVIDER_NOT_READY", "nothing loaded")
+        : failure(value, "FLAG_NOT_FOUND", flagKey)
       : f._error === undefined
-        ? failure(value, "TYPE_MISMATCH", `${flagKey} is ${f._raw.kind}`)
-        : failure(value, "PARSE_ERROR", `${flagKey}: ${f._error}`);
+        ? failure(value, "TYPE_MISMATCH", f._raw.kind)
+        : failure(value, "PARSE_ERROR", f._error);
   }
-}
 
-function failure<T>(value: T, errorCode: ErrorCode, errorMessage: string): EvaluationResult<T> {
-  return { value, reason: "ERROR", errorCode, errorMessage };
-}
+  private _segment(k: string, raw: Segment): string {
+    this._segments.set(k, compileSegment(k, raw, this._options._now));
+    return k;
+  }
 
-/**
- * Why the evaluator cannot compile a flag against these segments (so it would serve
- * PARSE_ERROR), or undefined when it can. Lets the service refuse such a config.
- *
- * @example
- * checkFlag(flag, segments) // 'rules[0].when[0]: unknown segment "typo"'
- */
-export function checkFlag(flag: WireFlag, segments: Record<string, Segment>): string | undefined {
-  const r = new Ruleset();
-  r.load({ [flag?.key ?? ""]: flag }, segments, 0);
-  return r.problem(flag?.key ?? "");
+  private _flag(k: string, raw: WireFlag): void {
+    this._flags.set(k, compileFlag(k, raw, this._segments, this._options));
+  }
 }

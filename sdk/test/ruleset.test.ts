@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Segment, WireFlag } from "../src/model.js";
-import { checkFlag, Ruleset } from "../src/ruleset.js";
+import { explainFlag } from "../src/explain.js";
+import { Ruleset } from "../src/ruleset.js";
+import { checkFlag } from "../src/validate.js";
 
 function flag(key: string, o: Partial<WireFlag> = {}): WireFlag {
   return { key, kind: "boolean", variants: { on: true, off: false }, enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "open", version: 1, ...o };
@@ -66,7 +68,7 @@ describe("Ruleset", () => {
     expect(() => rules.load({ a: flag("a"), broken, junk: null as never, c: flag("c", { enabled: false }) }, {}, 1)).not.toThrow();
     expect(rules.evaluate("a", {}, false)).toEqual({ value: true, variant: "on", reason: "STATIC" });
     expect(rules.evaluate("c", {}, true)).toEqual({ value: false, variant: "off", reason: "DISABLED" });
-    expect(rules.evaluate("broken", {}, false)).toEqual({ value: false, reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "broken: invalid rules[0].when[0].op" });
+    expect(rules.evaluate("broken", {}, false)).toEqual({ value: false, reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "invalid rules[0].when[0].op" });
     expect(rules.problem("broken")).toBe("invalid rules[0].when[0].op");
     expect(rules.problem("a")).toBeUndefined();
     expect(rules.resolve("junk", {})).toMatchObject({ value: null, errorCode: "PARSE_ERROR" });
@@ -142,7 +144,7 @@ describe("Ruleset", () => {
     };
     expect(rules.evaluate("a", hostile, true)).toMatchObject({ value: true, reason: "ERROR", errorCode: "GENERAL" });
     expect(rules.resolve("a", hostile)).toMatchObject({ value: null, errorCode: "GENERAL" });
-    expect(rules.explain("a", hostile)?.rules).toEqual([]);
+    expect(explainFlag(rules, "a", hostile)?.rules).toEqual([]);
     const proxy = new Proxy({}, { get: () => { throw new Error("trap"); }, has: () => { throw new Error("trap"); } });
     expect(rules.evaluate("a", proxy, false).errorCode).toBe("GENERAL");
   });
@@ -150,14 +152,14 @@ describe("Ruleset", () => {
   it("reports the flag's kind on TYPE_MISMATCH", () => {
     const rules = new Ruleset();
     rules.load({ a: flag("a") }, {}, 1);
-    expect(rules.evaluate("a", {}, "on")).toEqual({ value: "on", reason: "ERROR", errorCode: "TYPE_MISMATCH", errorMessage: "a is boolean" });
+    expect(rules.evaluate("a", {}, "on")).toEqual({ value: "on", reason: "ERROR", errorCode: "TYPE_MISMATCH", errorMessage: "boolean" });
   });
 
   it("resolve() serves the variant's own value, and null on error", () => {
     const rules = new Ruleset();
     rules.load({ a: flag("a", { kind: "string", variants: { on: "yes", off: "no" } }) }, {}, 1);
     expect(rules.resolve("a", {})).toEqual({ value: "yes", variant: "on", reason: "STATIC" });
-    expect(rules.resolve("b", {})).toEqual({ value: null, reason: "ERROR", errorCode: "FLAG_NOT_FOUND", errorMessage: "no flag b" });
+    expect(rules.resolve("b", {})).toEqual({ value: null, reason: "ERROR", errorCode: "FLAG_NOT_FOUND", errorMessage: "b" });
   });
 });
 

@@ -7,10 +7,11 @@
  * (`invalid rules[0].when[1].op`), served as PARSE_ERROR. The messages are terse
  * on purpose (bundle size): the service's own validation explains in prose.
  */
-import { OPERATORS, type EvaluationResult, type JsonValue, type Reason, type Segment, type WireFlag } from "../model.js";
-import { AFTER, BEFORE, CONTAINS, EXISTS, GT, GTE, LT, LTE, NOT_IN, SEGMENT, SEMVER_LT, type Cond, type CSeg } from "./conditions.js";
+import { OPERATORS, type Condition, type EvaluationResult, type JsonValue, type Reason, type Segment, type WireFlag } from "../model.js";
+import type { Cond, CSeg } from "./conditions.js";
+import { AFTER, BEFORE, EXISTS, GTE, LT, LTE, NOT_IN, SEGMENT, SEMVER_LT } from "./opcodes.js";
 import { compilePath, type Path } from "./context-path.js";
-import { BUCKETS, prefixState, type HashState } from "./hash.js";
+import { BUCKETS, prefixOf } from "./hash.js";
 import { parseInstant } from "./instant.js";
 import { parseSemver } from "./semver.js";
 
@@ -21,7 +22,8 @@ export type Res = Readonly<EvaluationResult>;
 export interface CRollout {
   _attr: string;
   _path: Path;
-  _state: HashState;
+  /** `${flagKey}.${salt}.`, hashed before the context value. */
+  _prefix: string;
   _cum: number[];
   _res: Res[];
   _cached: Res[];
@@ -56,7 +58,7 @@ export interface CFlag {
   _rules: CRule[];
   _fallthrough: CServe;
   /** Segments the flag names, so a patch to one of them recompiles it. */
-  _refs: Set<string>;
+  _refs: string[];
 }
 
 export interface CompileOptions {
@@ -89,39 +91,48 @@ function compileValue(op: number, v: unknown, where: string): unknown {
   return parsed;
 }
 
-function compileCondition(raw: unknown, where: string, segments: Map<string, CSeg> | undefined, refs: Set<string>, now: () => number): Cond {
+function compileCondition(raw: unknown, where: string, segments: Map<string, CSeg> | undefined, refs: string[], now: () => number): Cond {
   need(isObject(raw), where);
-  const source = raw as unknown as Cond["_source"];
+  // One object literal below for both kinds of condition: one hidden class, and fewer bytes.
+  let op = SEGMENT;
+  let attr = "";
+  let path: Path;
+  let values: unknown[] = [];
   let set: Set<unknown> | undefined;
+  let bound = 0;
+  let resolved: CSeg[] | undefined;
+  let clock: (() => number) | undefined;
   if ("segment" in raw) {
     // Segment rules may not name segments: no cycles, no depth.
     const keys = raw.segment;
     need(segments && Array.isArray(keys) && keys.length, `${where}.segment`);
     need(raw.negate === undefined || typeof raw.negate === "boolean", `${where}.negate`);
-    const resolved = keys.map((k) => {
+    resolved = keys.map((k) => {
+      // Named before it is checked: a patch that fixes the segment recompiles this flag.
+      refs.push(k);
       const s = segments.get(k);
       need(s && s._error === undefined, `${where}.segment.${k}${s ? ` (${s._error})` : ""}`);
-      refs.add(k);
       return s;
     });
-    return { _op: SEGMENT, _attr: "", _path: undefined, _values: [], _set: set, _bound: 0, _segments: resolved, _negate: raw.negate === true, _clock: undefined, _source: source };
+  } else {
+    op = OPERATORS.indexOf(raw.op as never);
+    need(op >= 0, `${where}.op`);
+    const p = compilePath(raw.attribute);
+    need(p !== null, `${where}.attribute`);
+    path = p;
+    attr = raw.attribute as string;
+    if (op < EXISTS) {
+      need(Array.isArray(raw.values) && raw.values.length, `${where}.values`);
+      values = raw.values.map((v, i) => compileValue(op, v, `${where}.values[${i}]`));
+      if (op <= NOT_IN && values.length > SCAN_LIMIT) set = new Set(values);
+    }
+    // Any (attribute, value) pair may satisfy: x < some value ⇔ x < the largest one.
+    if ((op >= LT && op <= GTE) || op === BEFORE || op === AFTER) {
+      bound = (op === LT || op === LTE || op === BEFORE ? Math.max : Math.min)(...(values as number[]));
+      if (op >= BEFORE && attr === "currentTime") clock = now;
+    }
   }
-  const op = OPERATORS.indexOf(raw.op as never);
-  need(op >= 0, `${where}.op`);
-  const path = compilePath(raw.attribute);
-  need(path !== null, `${where}.attribute`);
-  let values: unknown[] = [];
-  if (op < EXISTS) {
-    need(Array.isArray(raw.values) && raw.values.length, `${where}.values`);
-    values = raw.values.map((v, i) => compileValue(op, v, `${where}.values[${i}]`));
-    if (op <= NOT_IN && values.length > SCAN_LIMIT) set = new Set(values);
-  }
-  // Any (attribute, value) pair may satisfy: x < some value ⇔ x < the largest one.
-  const upper = op === LT || op === LTE || op === BEFORE;
-  const ordered = (op >= LT && op <= GTE) || op === BEFORE || op === AFTER;
-  const bound = ordered ? (upper ? Math.max : Math.min)(...(values as number[])) : 0;
-  const clock = op >= BEFORE && op <= AFTER && raw.attribute === "currentTime" ? now : undefined;
-  return { _op: op, _attr: raw.attribute as string, _path: path, _values: values, _set: set, _bound: bound, _segments: undefined, _negate: false, _clock: clock, _source: source };
+  return { _op: op, _attr: attr, _path: path, _values: values, _set: set, _bound: bound, _segments: resolved, _negate: raw.negate === true, _clock: clock, _source: raw as unknown as Condition };
 }
 
 function keySet(x: unknown, where: string): Set<string> {
@@ -140,36 +151,38 @@ export function compileSegment(key: string, raw: Segment, now: () => number): CS
       _rules: (raw.rules ?? []).map((r: unknown, i) => {
         const when = isObject(r) && r.when;
         need(Array.isArray(when), `rules[${i}].when`);
-        return when.map((c, j) => compileCondition(c, `rules[${i}].when[${j}]`, undefined, new Set(), now));
+        return when.map((c, j) => compileCondition(c, `rules[${i}].when[${j}]`, undefined, [], now));
       }),
       _error: undefined,
     };
   } catch (e) {
-    return { _key: key, _include: new Set(), _exclude: new Set(), _rules: [], _error: (e as Error).message };
+    // A flag that names an invalid segment is refused: nothing else of it is read.
+    return { _key: key, _error: (e as Error).message } as CSeg;
   }
 }
 
-/** A copy of a json variant's value, frozen all the way down: results are shared. */
-function frozen(v: JsonValue): JsonValue {
-  if (typeof v !== "object" || v === null) return v;
-  // fromEntries defines own properties, so a "__proto__" key stays data, not a prototype.
-  return Object.freeze(Array.isArray(v) ? v.map(frozen) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, frozen(x)]))) as JsonValue;
-}
+/**
+ * A copy of a json variant's value, frozen all the way down: results are shared. The
+ * reviver sees every value bottom-up (fewer bytes than a recursive copy), and JSON.parse
+ * defines own properties, so a "__proto__" key stays data, not a prototype. A value JSON
+ * cannot carry (a cycle, a BigInt) throws here: the flag is then refused.
+ */
+const frozen = (v: JsonValue): JsonValue => JSON.parse(JSON.stringify(v), (_, x: JsonValue) => Object.freeze(x));
 
 /** Compiles a flag; never throws (a config it cannot use gets `error`). */
 export function compileFlag(key: string, raw: WireFlag, segments: Map<string, CSeg>, options: CompileOptions): CFlag {
-  const refs = new Set<string>();
+  const refs: string[] = [];
   try {
     return build(key, raw, segments, options, refs);
   } catch (e) {
-    const p: Res = Object.freeze({ value: null, reason: "ERROR" });
-    const serve: CServe = { _res: p, _cached: p, _rollout: undefined };
-    const error = e instanceof Error ? e.message : String(e);
-    return { _key: key, _raw: raw, _error: error, _type: "", _enabled: false, _closed: false, _staleAfter: 0, _off: p, _stale: p, _rules: [], _fallthrough: serve, _refs: refs };
+    // Only what is read of an invalid flag (bytes): it never reaches resolveFlag, its
+    // type matches no default, it has no limit (it cannot turn stale), and explain
+    // lists no rule. Its other fields are undefined.
+    return { _key: key, _raw: raw, _error: String((e as Error)?.message ?? e), _type: "", _staleAfter: Infinity, _rules: [], _refs: refs } as Partial<CFlag> as CFlag;
   }
 }
 
-function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options: CompileOptions, refs: Set<string>): CFlag {
+function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options: CompileOptions, refs: string[]): CFlag {
   need(isObject(raw), "flag");
   const type = Object.hasOwn(TYPES, raw.kind) && TYPES[raw.kind]!;
   need(type, "kind");
@@ -189,7 +202,7 @@ function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options:
     return name as string;
   };
   const result = (name: string, reason: Reason, ruleId?: string): Res =>
-    Object.freeze(ruleId === undefined ? { value: values.get(name)!, variant: name, reason } : { value: values.get(name)!, variant: name, reason, ruleId });
+    Object.freeze({ value: values.get(name)!, variant: name, reason, ...(ruleId !== undefined && { ruleId }) });
   const offVariant = variant(raw.offVariant, "offVariant");
 
   const serve = (s: unknown, where: string, reason: Reason, ruleId?: string): CServe => {
@@ -205,7 +218,7 @@ function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options:
     const path = compilePath(attribute);
     need(path !== null, `${where}.bucketBy`);
     need(r.salt === undefined || typeof r.salt === "string", `${where}.salt`);
-    const rollout: CRollout = { _attr: attribute as string, _path: path, _state: prefixState(key, (r.salt as string) ?? ""), _cum: [], _res: [], _cached: [] };
+    const rollout: CRollout = { _attr: attribute as string, _path: path, _prefix: prefixOf(key, (r.salt as string) ?? ""), _cum: [], _res: [], _cached: [] };
     let sum = 0;
     // Bucket ranges follow the order of the weights' keys.
     for (const [name, w] of Object.entries(r.weights)) {

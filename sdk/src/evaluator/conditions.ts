@@ -8,31 +8,12 @@
  * positive operator when any element does; `notIn` is exactly `not in`.
  */
 import type { Condition } from "../model.js";
-import { readPath, type Path } from "./context-path.js";
+import { readPath, type Context, type Path } from "./context-path.js";
 import { parseInstant } from "./instant.js";
+import { BEFORE, CONTAINS, ENDS_WITH, EXCLUDED, EXISTS, GTE, INCLUDED, LT, LTE, NONE, NOT_IN, SEGMENT, SEMVER_GT, SEMVER_LT, STARTS_WITH } from "./opcodes.js";
 import { compareSemver, parseSemver, type Semver } from "./semver.js";
 
-/** Opcodes: the index of the operator in OPERATORS (model.ts), plus one for segment conditions. */
-export const IN = 0;
-export const NOT_IN = 1;
-export const STARTS_WITH = 2;
-export const ENDS_WITH = 3;
-export const CONTAINS = 4;
-export const LT = 5;
-export const LTE = 6;
-export const GT = 7;
-export const GTE = 8;
-export const SEMVER_LT = 9;
-export const SEMVER_GT = 10;
-export const SEMVER_EQ = 11;
-export const BEFORE = 12;
-export const AFTER = 13;
-export const EXISTS = 14;
-export const MISSING = 15;
-export const SEGMENT = 16;
-
-/** A context as the evaluator reads it. */
-export type Context = Record<string, unknown>;
+export type { Context };
 
 /**
  * A compiled condition. Every instance is built by one factory (compile.ts) with
@@ -67,19 +48,13 @@ export interface CSeg {
   _error: string | undefined;
 }
 
-/** Segment membership: a rule index (0…) when a rule made the context a member, or one of these. */
-export const EXCLUDED = -1;
-export const INCLUDED = -2;
-export const NONE = -3;
-
 /** Why the context is, or is not, a member of the segment. */
 export function membership(s: CSeg, ctx: Context): number {
-  const key = ctx.key;
-  if (typeof key === "string") {
-    // Exclude wins over include and over the rules.
-    if (s._exclude.has(key)) return EXCLUDED;
-    if (s._include.has(key)) return INCLUDED;
-  }
+  const key = ctx.key as string;
+  // Exclude wins over include and over the rules. The sets hold strings only, so a key
+  // of another type is in neither.
+  if (s._exclude.has(key)) return EXCLUDED;
+  if (s._include.has(key)) return INCLUDED;
   const rules = s._rules;
   for (let i = 0; i < rules.length; i++) if (allHold(rules[i]!, ctx)) return i;
   return NONE;
@@ -87,7 +62,7 @@ export function membership(s: CSeg, ctx: Context): number {
 
 /** Whether a membership answer means "member". */
 export function isMember(m: number): boolean {
-  return m >= 0 || m === INCLUDED;
+  return m >= INCLUDED;
 }
 
 /** Whether every condition holds (true for none). */
@@ -112,7 +87,7 @@ function holdsOther(c: Cond, ctx: Context): boolean {
   }
   const v = readPath(ctx, c._attr, c._path);
   if (op >= EXISTS) return present(v) === (op === EXISTS);
-  if (v === undefined || v === null) return c._clock !== undefined && compareTime(op, c._clock(), c._bound);
+  if (v === undefined || v === null) return c._clock !== undefined && order(op, c._clock(), c._bound);
   if (!Array.isArray(v)) return test(c, v);
   for (let i = 0; i < v.length; i++) if (test(c, v[i])) return true;
   return false;
@@ -142,12 +117,9 @@ function has(c: Cond, x: unknown): boolean {
 /** One scalar (or array element) against a positive operator other than in. */
 function test(c: Cond, x: unknown): boolean {
   const op = c._op;
-  if (op <= GTE && op >= LT) {
-    if (typeof x !== "number") return false;
-    return op === LT ? x < c._bound : op === LTE ? x <= c._bound : op === GT ? x > c._bound : x >= c._bound;
-  }
+  if (op <= GTE && op >= LT) return typeof x === "number" && order(op, x, c._bound);
   if (typeof x !== "string") return false;
-  if (op >= BEFORE) return compareTime(op, parseInstant(x), c._bound);
+  if (op >= BEFORE) return order(op, parseInstant(x), c._bound);
   const values = c._values;
   if (op <= CONTAINS) {
     for (let i = 0; i < values.length; i++) {
@@ -165,7 +137,8 @@ function test(c: Cond, x: unknown): boolean {
   return false;
 }
 
-// Exclusive; NaN (not an instant) compares false either way.
-function compareTime(op: number, t: number, bound: number): boolean {
-  return op === BEFORE ? t < bound : t > bound;
+// lt lte gt gte on numbers, before/after (exclusive) on instants; NaN (not an instant)
+// compares false either way.
+function order(op: number, x: number, bound: number): boolean {
+  return op === LT || op === BEFORE ? x < bound : op === LTE ? x <= bound : op === GTE ? x >= bound : x > bound;
 }

@@ -7,6 +7,15 @@
  * context never "has" an attribute through its prototype.
  */
 
+/** A context as the evaluator reads it. */
+export type Context = Record<string, unknown>;
+
+// A non-object context (null, a string…) is read as an empty one rather than throwing.
+const EMPTY: Context = {};
+
+/** The context as the evaluator reads it. */
+export const asContext = (c: unknown): Context => (typeof c === "object" && c !== null ? (c as Context) : EMPTY);
+
 /** A compiled path: the segments to walk, or undefined for a plain name read directly. */
 export type Path = string[] | undefined;
 
@@ -23,7 +32,7 @@ export function compilePath(attribute: unknown): Path | null {
  * finds nothing it reads a flattened key spelled with the dots (`{"org.country": "US"}`),
  * so contexts flattened by OFREP clients or logging libraries still work.
  */
-export function readPath(ctx: Record<string, unknown>, name: string, path: Path): unknown {
+export function readPath(ctx: Context, name: string, path: Path): unknown {
   if (path === undefined) return ctx[name];
   let v: unknown = ctx;
   for (let i = 0; i < path.length; i++) {

@@ -1,12 +1,14 @@
 /**
  * The operator's "why is this user blocked?": every rule in order, whether it
  * matched and which condition failed, with segment membership reasons. Not on
- * the hot path: it reuses `holds` for every verdict (so it can never disagree
- * with evaluation) and only adds descriptions.
+ * the hot path, and not in the core bundle (`@killswitch/sdk/explain`): it
+ * reuses `holds` for every verdict (so it can never disagree with evaluation)
+ * and only adds descriptions.
  */
 import type { Condition, EvaluationResult } from "../model.js";
 import type { CFlag } from "./compile.js";
-import { EXCLUDED, holds, INCLUDED, membership, NONE, SEGMENT, type Cond, type Context } from "./conditions.js";
+import { holds, membership, type Cond, type Context } from "./conditions.js";
+import { EXCLUDED, INCLUDED, NONE, SEGMENT } from "./opcodes.js";
 import { readPath } from "./context-path.js";
 
 /** One rule of an {@link Explanation}. */
@@ -59,7 +61,7 @@ function describe(c: Cond, ctx: Context): string {
 }
 
 /** Explains a compiled flag for a context; `result` is what evaluation serves. */
-export function explainFlag(f: CFlag, ctx: Context, result: EvaluationResult): Explanation {
+export function explainCompiled(f: CFlag, ctx: Context, result: EvaluationResult): Explanation {
   let any = false;
   const rules = f._rules.map((r): RuleExplanation => {
     const out: RuleExplanation = { id: r._id, matched: true };

@@ -8,8 +8,8 @@
  *   segments resolved to objects, and every result the flag can serve — with
  *   its reason, rule id and CACHED twin — already built and frozen. Evaluating
  *   returns one of those objects: no result, closure, array or string is
- *   allocated (a rollout hashes the context value onto a precomputed prefix
- *   state instead of concatenating).
+ *   allocated (a rollout hashes its prefix and then the context value instead
+ *   of concatenating them).
  * - Compiled conditions share one hidden class and dispatch on a small integer
  *   opcode, so the property loads and the switch stay monomorphic and inlinable;
  *   closures per condition would make every call site megamorphic.
@@ -43,7 +43,7 @@ function serve(s: CServe, ctx: Context, stale: boolean): Res {
     // Strings, and safe integers in decimal; anything else (or "") cannot be bucketed.
     const id = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) ? String(v) : "";
     if (id !== "") {
-      const bucket = bucketFrom(r._state, id);
+      const bucket = bucketFrom(r._prefix, id);
       const cum = r._cum;
       for (let i = 0; i < cum.length; i++) if (bucket < cum[i]!) return stale ? r._cached[i]! : r._res[i]!;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileFlag, compileSegment } from "../../src/evaluator/compile.js";
-import { EXCLUDED, holds, INCLUDED, isMember, membership, NONE, present } from "../../src/evaluator/conditions.js";
+import { holds, isMember, membership, present } from "../../src/evaluator/conditions.js";
+import { EXCLUDED, INCLUDED, NONE } from "../../src/evaluator/opcodes.js";
 import type { AttributeCondition, Segment, WireFlag } from "../../src/model.js";
 
 const now = () => Date.parse("2026-03-01T00:00:00Z");

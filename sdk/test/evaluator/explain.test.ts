@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Segment, WireFlag } from "../../src/model.js";
+import { explainFlag } from "../../src/explain.js";
 import { Ruleset } from "../../src/ruleset.js";
 
 const foreign: Segment = { key: "foreign", include: ["vip"], exclude: ["staff-1"], rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }], version: 1 };
@@ -20,7 +21,7 @@ function load(f: WireFlag = fable) {
 
 describe("explain", () => {
   it("says which rule blocked and why the context is in the segment", () => {
-    const e = load().explain("model.fable-5", { key: "u", nationality: "FR" })!;
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "FR" })!;
     expect(e.result).toEqual({ value: false, variant: "off", reason: "TARGETING_MATCH", ruleId: "r1" });
     expect(e.rules[0]).toEqual({ id: "r1", matched: true, segments: { foreign: "rule 0" } });
     expect(e.fallthrough).toBe(false);
@@ -28,13 +29,13 @@ describe("explain", () => {
   });
 
   it("explains every rule, also those after the one that served", () => {
-    const e = load().explain("model.fable-5", { key: "u", region: "IR", employer: "acme" })!;
+    const e = explainFlag(load(), "model.fable-5", { key: "u", region: "IR", employer: "acme" })!;
     expect(e.rules.map((r) => [r.id, r.matched])).toEqual([["r1", true], ["r2", true]]);
     expect(e.result.ruleId).toBe("r1");
   });
 
   it("names the first failed condition with what the context holds", () => {
-    const e = load().explain("model.fable-5", { key: "u", nationality: "US", region: "IR" })!;
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: "IR" })!;
     expect(e.rules[0]).toEqual({
       id: "r1", matched: false, segments: { foreign: "none" },
       failedCondition: { index: 0, condition: { segment: ["foreign"] }, detail: "not a member of foreign" },
@@ -45,29 +46,29 @@ describe("explain", () => {
   });
 
   it("shows a wrong-typed value as it is, quotes included", () => {
-    const e = load().explain("model.fable-5", { key: "u", nationality: ["US"], region: 7 })!;
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: ["US"], region: 7 })!;
     expect(e.rules[1]!.failedCondition!.detail).toBe('region is 7, so in ["CU","IR"] does not hold');
   });
 
   it("reports excluded and included keys", () => {
-    expect(load().explain("model.fable-5", { key: "staff-1", nationality: "FR" })!.rules[0]!.segments).toEqual({ foreign: "excluded" });
-    expect(load().explain("model.fable-5", { key: "vip", nationality: "US" })!.rules[0]!.segments).toEqual({ foreign: "included" });
+    expect(explainFlag(load(), "model.fable-5", { key: "staff-1", nationality: "FR" })!.rules[0]!.segments).toEqual({ foreign: "excluded" });
+    expect(explainFlag(load(), "model.fable-5", { key: "vip", nationality: "US" })!.rules[0]!.segments).toEqual({ foreign: "included" });
   });
 
   it("describes a negated segment condition that fails", () => {
     const f = { ...fable, rules: [{ id: "n", when: [{ segment: ["foreign"], negate: true }], serve: { variant: "off" as const } }] };
-    expect(load(f).explain("model.fable-5", { key: "u" })!.rules[0]!.failedCondition!.detail).toBe("member of foreign, and the condition is negated");
+    expect(explainFlag(load(f), "model.fable-5", { key: "u" })!.rules[0]!.failedCondition!.detail).toBe("member of foreign, and the condition is negated");
   });
 
   it("shows the clock for currentTime without a context value", () => {
     const f = { ...fable, rules: [{ id: "t", when: [{ attribute: "currentTime", op: "before" as const, values: ["2026-01-01T00:00:00Z"] }], serve: { variant: "off" as const } }] };
-    expect(load(f).explain("model.fable-5", {})!.rules[0]!.failedCondition!.detail).toBe(
+    expect(explainFlag(load(f), "model.fable-5", {})!.rules[0]!.failedCondition!.detail).toBe(
       'currentTime (clock) is 2026-03-01T00:00:00.000Z, so before ["2026-01-01T00:00:00Z"] does not hold',
     );
   });
 
   it("explains the rules of a disabled flag without claiming the fallthrough served", () => {
-    const e = load({ ...fable, enabled: false }).explain("model.fable-5", { key: "u", nationality: "FR" })!;
+    const e = explainFlag(load({ ...fable, enabled: false }), "model.fable-5", { key: "u", nationality: "FR" })!;
     expect(e.result.reason).toBe("DISABLED");
     expect(e.enabled).toBe(false);
     expect(e.rules[0]!.matched).toBe(true);
@@ -75,17 +76,17 @@ describe("explain", () => {
   });
 
   it("explains a flag it cannot compile by its error and no rules", () => {
-    const e = load({ ...fable, offVariant: "nope" }).explain("model.fable-5", {})!;
+    const e = explainFlag(load({ ...fable, offVariant: "nope" }), "model.fable-5", {})!;
     expect(e.result).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR" });
     expect(e.rules).toEqual([]);
   });
 
   it("returns undefined for an unknown flag", () => {
-    expect(load().explain("nope", {})).toBeUndefined();
+    expect(explainFlag(load(), "nope", {})).toBeUndefined();
   });
 
   it("never throws on values JSON cannot print", () => {
-    const e = load().explain("model.fable-5", { key: "u", nationality: "US", region: 10n, employer: "x" })!;
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: 10n, employer: "x" })!;
     expect(e.rules[1]!.failedCondition!.detail).toBe("region is a bigint, so in [\"CU\",\"IR\"] does not hold");
   });
 });

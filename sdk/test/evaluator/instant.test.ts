@@ -18,8 +18,11 @@ describe("parseInstant", () => {
     expect(parseInstant(input)).toBe(Date.parse(iso));
   });
 
-  it("reads years before 100 literally", () => {
+  it("reads years before 100 literally, with the Gregorian leap days", () => {
     expect(new Date(parseInstant("0050-03-01T00:00:00Z")).getUTCFullYear()).toBe(50);
+    expect(new Date(parseInstant("0000-02-29T12:00:00Z")).toISOString()).toBe("0000-02-29T12:00:00.000Z");
+    expect(parseInstant("0100-02-29")).toBeNaN();
+    expect(parseInstant("9999-12-31T23:59:59.999Z")).toBe(Date.parse("9999-12-31T23:59:59.999Z"));
   });
 
   it.each([
