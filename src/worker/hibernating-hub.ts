@@ -16,8 +16,8 @@ import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
 import type { HeartbeatMessage, ServerMessage, SnapshotMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
-import { mergeChanges, patchOf } from "../node/stream/merge-changes.js";
-import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "./client-message.js";
+import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
+import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
 
 /**
  * What the object remembers of one connection across hibernation. Serialized

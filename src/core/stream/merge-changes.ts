@@ -1,5 +1,5 @@
 import type { PatchMessage } from "@killswitch/sdk";
-import type { CommittedChange } from "../../core/broadcaster.js";
+import type { CommittedChange } from "../broadcaster.js";
 
 /**
  * Fold consecutive changes (oldest first) into the one patch that takes a client

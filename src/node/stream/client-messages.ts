@@ -1,54 +1,10 @@
-import { PING, PROTOCOL_VERSION } from "@killswitch/sdk";
-import { z } from "zod";
+import { PING } from "@killswitch/sdk";
+import { parseClientFrame, type ClientFrame } from "../../core/stream/client-frame.js";
 
-/** `hello`: the first frame of every connection. Unknown fields are ignored (newer SDKs). */
-export const helloSchema = z.object({
-  t: z.literal("hello"),
-  protocol: z.literal(PROTOCOL_VERSION, { error: `this server speaks protocol ${PROTOCOL_VERSION}` }),
-  sdk: z.string().min(1).max(100),
-  app: z.string().max(200),
-  instance: z.string().min(1).max(128),
-  since: z.number().int().min(0).optional(),
-});
+export type { Hello } from "../../core/stream/client-frame.js";
 
-export type Hello = z.infer<typeof helloSchema>;
-
-/** A client frame, parsed; or the reason it breaks protocol 1. */
-export type ClientFrame =
-  | { t: "ping" }
-  | Hello
-  | { t: "ack"; v: number }
-  | { t: "resync" }
-  | { t: "invalid"; reason: string };
-
-/**
- * Parse one text frame. Acks arrive from every SDK on every change, so they are
- * checked by hand; the rare `hello` goes through its zod schema.
- */
-export function parseClientFrame(data: Buffer): ClientFrame {
+/** A frame from `ws`: the bare `ping`, or a protocol-1 JSON frame. */
+export function parseClientBuffer(data: Buffer): ClientFrame | { t: "ping" } {
   if (data.length === PING.length && data.toString("latin1") === PING) return { t: "ping" };
-  let msg: unknown;
-  try {
-    msg = JSON.parse(data.toString("utf8"));
-  } catch {
-    return invalid("not JSON");
-  }
-  if (typeof msg !== "object" || msg === null) return invalid("not a JSON object");
-  const t = (msg as { t?: unknown }).t;
-  if (t === "ack") {
-    const v = (msg as { v?: unknown }).v;
-    return Number.isSafeInteger(v) && (v as number) >= 0 ? { t: "ack", v: v as number } : invalid("ack.v must be a version");
-  }
-  if (t === "resync") return { t: "resync" };
-  if (t === "hello") {
-    const parsed = helloSchema.safeParse(msg);
-    if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    return invalid(`hello.${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
-  }
-  return invalid(typeof t === "string" ? `unknown message type "${t.slice(0, 32)}"` : "missing message type");
-}
-
-function invalid(reason: string): ClientFrame {
-  return { t: "invalid", reason };
+  return parseClientFrame(data.toString("utf8"));
 }

@@ -1,6 +1,6 @@
 import type { StreamSource } from "../../core/broadcaster.js";
 import { prepareText, type PreparedFrame } from "./frames.js";
-import { mergeChanges } from "./merge-changes.js";
+import { mergeChanges } from "../../core/stream/merge-changes.js";
 import type { StreamSocket } from "./stream-socket.js";
 
 /** The last few patch frames of an environment, for sockets that finish loading just behind a publish. */

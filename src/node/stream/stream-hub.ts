@@ -4,10 +4,11 @@ import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
-import { parseClientFrame, type Hello } from "./client-messages.js";
+import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
+import { parseClientBuffer, type Hello } from "./client-messages.js";
 import { EnvGroup } from "./env-group.js";
 import { prepareFrame, prepareText, writeFrame, type PreparedFrame } from "./frames.js";
-import { patchOf } from "./merge-changes.js";
+import { patchOf } from "../../core/stream/merge-changes.js";
 import {
   isRejection,
   rejectUpgrade,
@@ -81,7 +82,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     noServer: true,
     perMessageDeflate: false, // preframed broadcast writes rely on it (frames.ts)
     clientTracking: false, // the hub's groups already hold every socket
-    maxPayload: options.maxPayload ?? 16 * 1024,
+    maxPayload: options.maxPayload ?? MAX_CLIENT_FRAME_BYTES,
     handleProtocols: selectProtocol,
     WebSocket: StreamSocket,
   });
@@ -139,7 +140,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     if (ws.phase === Phase.DONE) return;
     ws.alive = true;
     if (isBinary) return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
-    const frame = parseClientFrame(data as Buffer); // binaryType is "nodebuffer": always one Buffer
+    const frame = parseClientBuffer(data as Buffer); // binaryType is "nodebuffer": always one Buffer
     switch (frame.t) {
       case "ping":
         writeFrame(ws, PONG_FRAME, limit);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CommittedChange } from "../../../src/core/broadcaster.js";
-import { mergeChanges } from "../../../src/node/stream/merge-changes.js";
-import { flag } from "./harness.js";
+import { mergeChanges } from "../../../src/core/stream/merge-changes.js";
+import { flag } from "../../node/stream/harness.js";
 
 function change(version: number, upserts: string[], removed: string[] = [], prev = version - 1): CommittedChange {
   return {
