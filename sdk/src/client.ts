@@ -17,6 +17,7 @@ import {
   PING,
   PONG,
   PROTOCOL_VERSION,
+  SUBPROTOCOL,
   type ClientMessage,
   type HttpSnapshot,
   type PatchMessage,
@@ -26,8 +27,9 @@ import { Ruleset } from "./ruleset.js";
 import { murmur3 } from "./evaluator/hash.js";
 import { backoff } from "./client/backoff.js";
 import { emitter } from "./client/emitter.js";
-import { fileStorage, type SnapshotStorage } from "./client/storage.js";
-import { socketOpener, streamUrl, type Socket } from "./client/transport.js";
+import type { Platform } from "./client/platform.js";
+import type { SnapshotStorage } from "./client/storage.js";
+import { streamUrl, type Socket, type WebSocketConstructor } from "./client/transport.js";
 import { SDK_VERSION, type ClientOptions, type KillswitchClient, type Widen } from "./client/api.js";
 
 export { SDK_VERSION } from "./client/api.js";
@@ -43,17 +45,14 @@ interface Persisted {
   segments: Record<string, Segment>;
 }
 
-type Timer = ReturnType<typeof setTimeout> | undefined;
+// No `| undefined`: clearing an unset timer is a no-op everywhere, and Workers' types take `number | null` only.
+type Timer = ReturnType<typeof setTimeout>;
 
 const error = (message: string, cause?: unknown): Error => new Error(`killswitch: ${message}`, { cause });
 
-// A timer that does not keep a Node (or Bun) process alive; elsewhere timers are numbers.
-const unref = (t: Timer): Timer => ((t as { unref?(): void }).unref?.(), t);
-
 // An instance id names an instance in the service's lists; it guards nothing, so
-// Math.random (every runtime, fewer bytes than crypto) is enough: 64 random bits in hex.
-const hex8 = (): string => ((Math.random() * 2 ** 32) >>> 0).toString(16).padStart(8, "0");
-const randomId = (): string => hex8() + hex8();
+// Math.random (every runtime, fewer bytes than crypto) is enough: its ~52 bits in base 36.
+const randomId = (): string => Math.random().toString(36).slice(2);
 
 /**
  * Creates a client and starts connecting. Synchronous; await {@link KillswitchClient.ready}
@@ -68,17 +67,21 @@ const randomId = (): string => hex8() + hex8();
  * const model = client.firstAvailable(["model.fable-5", "model.sonnet"], { key: user.id, nationality: user.nationality });
  * ```
  */
-export const createClient = (options: ClientOptions): KillswitchClient => {
+export const createClient = (
+  options: ClientOptions,
+  /** @internal What the runtime's entry adds (the Node entry: `ws`, a file cache). */
+  platform: Platform = {},
+): KillswitchClient => {
   const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, cache } = options;
   const base = options.url.replace(/\/+$/, "");
   const instance = randomId();
   // Names the key in the cache without storing it (the evaluator's hash: no second one in the bundle).
   const keyId = murmur3(sdkKey).toString(36);
   const storeKey = `killswitch:${keyId}`;
-  // A SnapshotStorage, else a file: `cache` is its path or `{ path }`.
-  const store = cache ? ("get" in Object(cache) ? (cache as SnapshotStorage) : fileStorage((cache as { path: string }).path ?? cache, instance)) : undefined;
+  // A SnapshotStorage, else a file (Node entry only): `cache` is its path or `{ path }`.
+  const store = cache ? ("get" in Object(cache) ? (cache as SnapshotStorage) : platform._file?.((cache as { path: string }).path ?? cache, instance)) : undefined;
   const rules = new Ruleset({ staleAfterMs });
-  const { on, emit } = emitter();
+  const [on, emit] = emitter();
   const aborter = new AbortController();
   const now = Date.now;
   // Resolves once service data is applied, or once the client stops (closed, key refused): ready() waits for it.
@@ -108,7 +111,7 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
   let etag: string | undefined;
   let lastError: unknown;
   let retryTimer: Timer;
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  let pingTimer: ReturnType<typeof setInterval>;
   let staleTimer: Timer;
   let writing: Promise<void> | undefined;
   let dirty = false;
@@ -135,7 +138,8 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
     const early = left - staleMs / 2;
     watch = early <= 0;
     // A delay over 2³¹ - 1 ms (or NaN, from a limit of Infinity) would fire at once, in a loop: the timer's maximum instead.
-    if (left > 0) staleTimer = unref(setTimeout(checkStale, Math.min(watch ? left : early, 2 ** 31 - 1) || 2 ** 31 - 1));
+    // The timer must not keep a Node (or Bun) process alive; elsewhere timers are numbers.
+    if (left > 0) (staleTimer = setTimeout(checkStale, Math.min(watch ? left : early, 2 ** 31 - 1) || 2 ** 31 - 1) as { unref?(): void } & Timer).unref?.();
     else if (!stale) {
       stale = true;
       emit("stale");
@@ -318,9 +322,14 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
   const connect = async (): Promise<void> => {
     let s: Socket;
     try {
-      const open = await socketOpener(options.WebSocket);
+      // Where a WebSocket constructor exists, headers cannot be set: the key travels as the second
+      // offered subprotocol (the server selects the first; the key is never in the URL). Without
+      // one (Node 20) the platform opens the socket; a core without it falls back to polling.
+      const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      // Always awaited, so that a failure reaches listeners attached after createClient.
+      const open = await (WS ? (u: string, k: string) => new WS(u, [SUBPROTOCOL, k]) as Socket : platform._socket?.());
       if (halted) return;
-      s = open(streamUrl(base), sdkKey);
+      s = open!(streamUrl(base), sdkKey);
     } catch (e) {
       return lost(error("cannot open a WebSocket", e));
     }
@@ -353,7 +362,10 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
 
   const loaded = (async () => {
     try {
-      const raw = store && (await store.get(storeKey));
+      // Awaited first: the error below must reach listeners attached after createClient.
+      const raw = await store?.get(storeKey);
+      // A file path where no platform supplies files (a browser, Workers): say so.
+      if (cache && !store) throw error("cache: a path needs Node");
       const p = raw && (JSON.parse(raw) as Persisted);
       // Service data may have arrived first; a cache of another key is ignored.
       if (p && p.k == keyId && rules.version < 0 && !closed) {
@@ -383,9 +395,12 @@ export const createClient = (options: ClientOptions): KillswitchClient => {
       return env;
     },
     async ready({ timeoutMs = 5_000 } = {}) {
-      let timer: Timer;
+      let timer!: Timer;
       // `true` when the time ran out before service data (or the end of the client).
-      const late = await Promise.race([settled, new Promise<boolean>((r) => (timer = setTimeout(r, timeoutMs, true)))]);
+      const late = await new Promise<unknown>((r) => {
+        timer = setTimeout(r, timeoutMs, true);
+        settled.then(r);
+      });
       clearTimeout(timer);
       if (late && !live) emit("error", error(`no snapshot in ${timeoutMs} ms`, lastError));
       await loaded;

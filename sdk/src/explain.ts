@@ -11,6 +11,7 @@ import { asContext } from "./evaluator/context-path.js";
 import { explainCompiled, type Explanation } from "./evaluator/explain.js";
 
 export type { Explanation, RuleExplanation } from "./evaluator/explain.js";
+export { bucketOf } from "./evaluator/hash.js";
 
 /**
  * Per rule in order, whether it matched and which condition failed, with segment

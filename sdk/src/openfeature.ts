@@ -15,7 +15,9 @@ import {
   type Provider,
   type ResolutionDetails,
 } from "@openfeature/server-sdk";
-import { createClient, type ClientOptions, type KillswitchClient } from "./client.js";
+import type { ClientOptions, KillswitchClient } from "./client.js";
+// In dist this is the package itself (`@killswitch/sdk`): the Node entry on Node, the core elsewhere.
+import { createClient } from "./node.js";
 import type { EvaluationContext, JsonValue } from "./model.js";
 
 /**

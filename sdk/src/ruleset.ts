@@ -13,7 +13,6 @@ import type { CSeg } from "./evaluator/conditions.js";
 import { asContext } from "./evaluator/context-path.js";
 import { resolveFlag } from "./evaluator/resolve.js";
 
-export { bucketOf } from "./evaluator/hash.js";
 
 /** Options of a {@link Ruleset}. */
 export interface RulesetOptions {
@@ -59,8 +58,7 @@ export class Ruleset {
   private _last: CFlag | undefined;
 
   constructor(options: RulesetOptions = {}) {
-    const now = options.now ?? (() => Date.now());
-    this._options = { _staleAfterMs: options.staleAfterMs ?? 60_000, _now: now };
+    this._options = { _staleAfterMs: options.staleAfterMs ?? 60_000, _now: options.now ?? Date.now };
   }
 
   /** Environment version of what is loaded; -1 before the first load. */

@@ -15,7 +15,7 @@ import { Ruleset } from "./ruleset.js";
  * @example
  * ```ts
  * import { checkFlag } from "@killswitch/sdk/validate";
- * checkFlag(flag, segments); // "invalid rules[0].when[0].segment.typo"
+ * checkFlag(flag, segments); // "invalid segment" (the field, without its path)
  * ```
  */
 export function checkFlag(flag: WireFlag, segments: Record<string, Segment>): string | undefined {

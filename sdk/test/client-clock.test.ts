@@ -6,7 +6,8 @@
  * depends on real time.
  */
 import { afterEach, expect, it, vi } from "vitest";
-import { createClient, type KillswitchClient } from "../src/client.js";
+import type { KillswitchClient } from "../src/client.js";
+import { createClient } from "../src/node.js";
 import type { WebSocketConstructor } from "../src/client/transport.js";
 import type { SnapshotMessage } from "../src/protocol.js";
 import { blockedForForeigners, foreignNationals } from "./support/flags.js";

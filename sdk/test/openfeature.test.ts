@@ -1,6 +1,6 @@
 import { OpenFeature, ProviderEvents, ProviderStatus, type Client } from "@openfeature/server-sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createClient } from "../src/client.js";
+import { createClient } from "../src/node.js";
 import { KillswitchProvider } from "../src/openfeature.js";
 import { boolFlag, blockedForForeigners, foreignNationals } from "./support/flags.js";
 import { FakeServer, TEST_KEY, waitFor } from "./support/fake-server.js";

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BUDGET_BYTES } from "../build.mjs";
+import { BUDGET_BYTES, TARGET_BYTES } from "../build.mjs";
 import { blockedForForeigners, foreignNationals } from "./support/flags.js";
 import { FakeServer, TEST_KEY } from "./support/fake-server.js";
 
@@ -28,17 +28,20 @@ it("the built core imports nothing: no runtime dependency, and no Node module a 
   const core = await readFile(new URL("../dist/index.js", import.meta.url), "utf8");
   expect(core).not.toMatch(/\bfrom\s*["']/);
   expect(core).not.toMatch(/\brequire\(/);
-  // `ws` and `node:fs/promises` are imported through a variable, at run time, on Node only.
+  // `ws` and `node:fs/promises` belong to the Node entry (dist/node.js), never to the core.
   expect(core).not.toMatch(/\bimport\s*\(\s*["'`]/);
-  // The optional entries import the core instead of bundling a copy (explain.js needs none of it).
+  // The other entries import the core instead of bundling a copy (explain.js needs none of it);
+  // the provider imports the package itself, so Node resolves the Node entry.
   const imports = async (file: string) =>
     [...(await readFile(new URL(`../dist/${file}`, import.meta.url), "utf8")).matchAll(/from\s*"([^"]+)"/g)].map((m) => m[1]).sort();
-  expect(await imports("openfeature.js")).toEqual(["./index.js", "@openfeature/server-sdk"]);
+  expect(await imports("node.js")).toEqual(["./index.js", "./index.js", "node:fs/promises"]);
+  expect(await imports("openfeature.js")).toEqual(["@killswitch/sdk", "@openfeature/server-sdk"]);
   expect(await imports("validate.js")).toEqual(["./index.js"]);
   expect(await imports("explain.js")).toEqual([]);
 });
 
-it(`the built core is at most ${BUDGET_BYTES} B minified + gzip (DESIGN.md, "Targets")`, async () => {
+// The budget is the 6 KiB target (build.mjs, BUDGET_BYTES).
+it(`the built core is at most ${BUDGET_BYTES} B minified + gzip (target ${TARGET_BYTES} B, DESIGN.md "Targets")`, async () => {
   const core = await readFile(new URL("../dist/index.js", import.meta.url));
   expect(gzipSync(core, { level: 9 }).length).toBeLessThanOrEqual(BUDGET_BYTES);
 });
@@ -89,7 +92,7 @@ it("the built entries keep the public API whole, whatever the minifier renamed, 
     result: { value: false, reason: "TARGETING_MATCH", ruleId: "r1" },
     rules: [{ id: "r1", matched: true, segments: { "foreign-nationals": "rule 0" } }],
   });
-  expect(out.unknownSegment).toBe("invalid rules[0].when[0].segment.foreign-nationals");
+  expect(out.unknownSegment).toBe("invalid segment");
   expect(out.valid).toBeNull();
 }, 40_000);
 

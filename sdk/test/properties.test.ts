@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OPERATORS, type Condition, type JsonValue, type Segment, type WireFlag } from "../src/model.js";
 import { explainFlag } from "../src/explain.js";
-import { bucketOf, Ruleset } from "../src/ruleset.js";
+import { bucketOf } from "../src/explain.js";
+import { Ruleset } from "../src/ruleset.js";
 
 const REASONS = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED", "CACHED", "STALE", "ERROR"];
 

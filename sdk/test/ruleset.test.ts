@@ -68,8 +68,8 @@ describe("Ruleset", () => {
     expect(() => rules.load({ a: flag("a"), broken, junk: null as never, c: flag("c", { enabled: false }) }, {}, 1)).not.toThrow();
     expect(rules.evaluate("a", {}, false)).toEqual({ value: true, variant: "on", reason: "STATIC" });
     expect(rules.evaluate("c", {}, true)).toEqual({ value: false, variant: "off", reason: "DISABLED" });
-    expect(rules.evaluate("broken", {}, false)).toEqual({ value: false, reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "invalid rules[0].when[0].op" });
-    expect(rules.problem("broken")).toBe("invalid rules[0].when[0].op");
+    expect(rules.evaluate("broken", {}, false)).toEqual({ value: false, reason: "ERROR", errorCode: "PARSE_ERROR", errorMessage: "invalid op" });
+    expect(rules.problem("broken")).toBe("invalid op");
     expect(rules.problem("a")).toBeUndefined();
     expect(rules.resolve("junk", {})).toMatchObject({ value: null, errorCode: "PARSE_ERROR" });
   });
@@ -165,7 +165,7 @@ describe("Ruleset", () => {
 
 describe("checkFlag", () => {
   it("says why the evaluator cannot compile a flag against the given segments", () => {
-    expect(checkFlag(segmentBlock("a", "s"), {})).toBe("invalid rules[0].when[0].segment.s");
+    expect(checkFlag(segmentBlock("a", "s"), {})).toBe("invalid segment");
   });
 
   it("says nothing for a flag it can compile", () => {

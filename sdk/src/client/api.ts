@@ -39,7 +39,7 @@ export interface ClientOptions {
   cache?: string | { path: string } | SnapshotStorage;
   /** Staleness limit for flags without their own `staleAfterMs`. Default 60,000 ms. */
   staleAfterMs?: number;
-  /** A standard WebSocket constructor; default the global one, else `ws` (Node 20). */
+  /** A standard WebSocket constructor; default the global one, else (Node 20, Node entry) `ws`. */
   WebSocket?: WebSocketConstructor;
   /** The fetch used to poll `GET /v1/snapshot` while the socket cannot connect; default the global one. */
   fetch?: typeof fetch;

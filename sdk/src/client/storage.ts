@@ -1,8 +1,7 @@
-import { nodeImport } from "./node-import.js";
-
 /**
  * Where the last known good snapshot is kept between runs: any key-value store
- * whose methods may be synchronous or return promises.
+ * whose methods may be synchronous or return promises. (A file path is a cache on
+ * Node only: the Node entry supplies the file storage, see node.ts.)
  *
  * @example
  * ```ts
@@ -14,6 +13,12 @@ export interface SnapshotStorage {
   set(key: string, value: string): unknown;
 }
 
+/** The part of a Web Storage object the adapter uses: structural, so that it types on every runtime. */
+export interface WebStorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 /**
  * Adapts a Web Storage object (`localStorage`, `sessionStorage`) to {@link SnapshotStorage}.
  *
@@ -22,34 +27,7 @@ export interface SnapshotStorage {
  * createClient({ url, sdkKey, cache: webStorage(localStorage) });
  * ```
  */
-export const webStorage = (storage: Pick<Storage, "getItem" | "setItem">): SnapshotStorage => ({
+export const webStorage = (storage: WebStorageLike): SnapshotStorage => ({
   get: (key) => storage.getItem(key),
   set: (key, value) => storage.setItem(key, value),
 });
-
-interface Fs {
-  readFile(path: string, encoding: "utf8"): Promise<string>;
-  writeFile(path: string, data: string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-}
-
-/**
- * One file on Node. A write goes to a temporary file that is then renamed over
- * the old one, so a crash mid-write never leaves half a snapshot behind.
- */
-export const fileStorage = (path: string, tmpSuffix: string): SnapshotStorage => {
-  const fs = (): Promise<Fs> => nodeImport("node:fs/promises");
-  return {
-    get: async () =>
-      (await fs()).readFile(path, "utf8").catch((e: { code?: string }) => {
-        if (e.code === "ENOENT") return null;
-        throw e;
-      }),
-    set: async (_key, value) => {
-      const f = await fs();
-      const tmp = `${path}.${tmpSuffix}.tmp`;
-      await f.writeFile(tmp, value);
-      await f.rename(tmp, path);
-    },
-  };
-};

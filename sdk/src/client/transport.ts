@@ -1,6 +1,3 @@
-import { SUBPROTOCOL } from "../protocol.js";
-import { nodeImport } from "./node-import.js";
-
 /**
  * A standard WebSocket constructor: the global `WebSocket` of browsers, Deno,
  * Bun, Node 22+ and Workers, or `ws`'s `WebSocket` class. Given one, the client
@@ -29,18 +26,3 @@ export interface Socket {
 
 /** `wss://host/base/v1/stream` from `https://host/base/` (and ws:// from http://). */
 export const streamUrl = (base: string): string => base.replace(/^http/, "ws") + "/v1/stream";
-
-/**
- * Resolves to a function that opens the stream. Where a WebSocket constructor
- * exists, headers cannot be set, so the key travels as the second offered
- * subprotocol (the server selects the first; the key is never in the URL). On
- * Node 20 there is none: `ws` is loaded and the key goes in the Authorization
- * header. Loading is separate from opening so that a client closed meanwhile
- * opens nothing.
- */
-export const socketOpener = async (ctor?: WebSocketConstructor): Promise<(url: string, key: string) => Socket> => {
-  const WS = ctor ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (WS) return (url, key) => new WS(url, [SUBPROTOCOL, key]) as Socket;
-  const ws: { WebSocket: new (url: string, options: object) => Socket } = await nodeImport("ws");
-  return (url, key) => new ws.WebSocket(url, { headers: { authorization: `Bearer ${key}` } });
-};

@@ -3,9 +3,9 @@
  * hot path reads (resolve.ts): lists become Sets or bounds, semvers and instants
  * are parsed, paths split, segment references resolved, and every result the flag
  * can serve is built and frozen up front. A config that cannot be compiled does
- * not throw: it becomes a flag whose `_error` names the offending field
- * (`invalid rules[0].when[1].op`), served as PARSE_ERROR. The messages are terse
- * on purpose (bundle size): the service's own validation explains in prose.
+ * not throw: it becomes a flag whose `_error` names the offending field, without
+ * its path (`invalid op`), served as PARSE_ERROR. The messages are code-like on
+ * purpose (bundle size): the service's own validation reports paths and prose.
  */
 import { OPERATORS, type Condition, type EvaluationResult, type JsonValue, type Reason, type Segment, type WireFlag } from "../model.js";
 import type { Cond, CSeg } from "./conditions.js";
@@ -69,10 +69,8 @@ export interface CompileOptions {
 /** in/notIn lists up to this length are scanned; a short scan beats hashing into a Set. */
 const SCAN_LIMIT = 8;
 
-const TYPES: Record<string, string> = { boolean: "boolean", string: "string", number: "number", json: "object" };
-
-function need(ok: unknown, where: string): asserts ok {
-  if (!ok) throw new Error(`invalid ${where}`);
+function need(ok: unknown, field: string): asserts ok {
+  if (!ok) throw new Error(`invalid ${field}`);
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -80,19 +78,19 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** One value of a condition, checked and pre-parsed for its operator. */
-function compileValue(op: number, v: unknown, where: string): unknown {
+function compileValue(op: number, v: unknown): unknown {
   const string = typeof v === "string";
   need(
     op <= NOT_IN ? string || typeof v === "boolean" || Number.isFinite(v) : op >= LT && op <= GTE ? Number.isFinite(v) : string,
-    where,
+    "values",
   );
   const parsed = op >= BEFORE ? parseInstant(v as string) : op >= SEMVER_LT ? parseSemver(v as string) : v;
-  need(parsed !== undefined && parsed === parsed, where); // undefined: not a semver; NaN: not an instant
+  need(parsed !== undefined && parsed === parsed, "values"); // undefined: not a semver; NaN: not an instant
   return parsed;
 }
 
-function compileCondition(raw: unknown, where: string, segments: Map<string, CSeg> | undefined, refs: string[], now: () => number): Cond {
-  need(isObject(raw), where);
+function compileCondition(raw: unknown, segments: Map<string, CSeg> | undefined, refs: string[], now: () => number): Cond {
+  need(isObject(raw), "when");
   // One object literal below for both kinds of condition: one hidden class, and fewer bytes.
   let op = SEGMENT;
   let attr = "";
@@ -105,25 +103,26 @@ function compileCondition(raw: unknown, where: string, segments: Map<string, CSe
   if ("segment" in raw) {
     // Segment rules may not name segments: no cycles, no depth.
     const keys = raw.segment;
-    need(segments && Array.isArray(keys) && keys.length, `${where}.segment`);
-    need(raw.negate === undefined || typeof raw.negate === "boolean", `${where}.negate`);
+    need(segments && Array.isArray(keys) && keys.length, "segment");
+    need(raw.negate === undefined || typeof raw.negate === "boolean", "negate");
     resolved = keys.map((k) => {
       // Named before it is checked: a patch that fixes the segment recompiles this flag.
       refs.push(k);
       const s = segments.get(k);
-      need(s && s._error === undefined, `${where}.segment.${k}${s ? ` (${s._error})` : ""}`);
+      // Unknown or invalid alike: the service's validation tells which.
+      need(s && s._error === undefined, "segment");
       return s;
     });
   } else {
     op = OPERATORS.indexOf(raw.op as never);
-    need(op >= 0, `${where}.op`);
+    need(op >= 0, "op");
     const p = compilePath(raw.attribute);
-    need(p !== null, `${where}.attribute`);
+    need(p !== null, "attribute");
     path = p;
     attr = raw.attribute as string;
     if (op < EXISTS) {
-      need(Array.isArray(raw.values) && raw.values.length, `${where}.values`);
-      values = raw.values.map((v, i) => compileValue(op, v, `${where}.values[${i}]`));
+      need(Array.isArray(raw.values) && raw.values.length, "values");
+      values = raw.values.map((v) => compileValue(op, v));
       if (op <= NOT_IN && values.length > SCAN_LIMIT) set = new Set(values);
     }
     // Any (attribute, value) pair may satisfy: x < some value ⇔ x < the largest one.
@@ -135,8 +134,8 @@ function compileCondition(raw: unknown, where: string, segments: Map<string, CSe
   return { _op: op, _attr: attr, _path: path, _values: values, _set: set, _bound: bound, _segments: resolved, _negate: raw.negate === true, _clock: clock, _source: raw as unknown as Condition };
 }
 
-function keySet(x: unknown, where: string): Set<string> {
-  need(x === undefined || (Array.isArray(x) && x.every((k) => typeof k === "string")), where);
+function keySet(x: unknown, field: string): Set<string> {
+  need(x === undefined || (Array.isArray(x) && x.every((k) => typeof k === "string")), field);
   return new Set(x);
 }
 
@@ -148,10 +147,10 @@ export function compileSegment(key: string, raw: Segment, now: () => number): CS
       _key: key,
       _include: keySet(raw.include, "include"),
       _exclude: keySet(raw.exclude, "exclude"),
-      _rules: (raw.rules ?? []).map((r: unknown, i) => {
+      _rules: (raw.rules ?? []).map((r: unknown) => {
         const when = isObject(r) && r.when;
-        need(Array.isArray(when), `rules[${i}].when`);
-        return when.map((c, j) => compileCondition(c, `rules[${i}].when[${j}]`, undefined, [], now));
+        need(Array.isArray(when), "when");
+        return when.map((c) => compileCondition(c, undefined, [], now));
       }),
       _error: undefined,
     };
@@ -184,12 +183,13 @@ export function compileFlag(key: string, raw: WireFlag, segments: Map<string, CS
 
 function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options: CompileOptions, refs: string[]): CFlag {
   need(isObject(raw), "flag");
-  const type = Object.hasOwn(TYPES, raw.kind) && TYPES[raw.kind]!;
-  need(type, "kind");
+  const kind = raw.kind;
+  need(kind === "boolean" || kind === "string" || kind === "number" || kind === "json", "kind");
+  const type = kind === "json" ? "object" : kind;
   const values = new Map<string, JsonValue>();
   need(isObject(raw.variants), "variants");
   for (const [name, v] of Object.entries(raw.variants)) {
-    need(type === "object" ? v !== undefined : typeof v === type, `variants.${name}`);
+    need(type === "object" ? v !== undefined : typeof v === type, "variants");
     values.set(name, frozen(v));
   }
   need(typeof raw.enabled === "boolean", "enabled");
@@ -197,49 +197,47 @@ function build(key: string, raw: WireFlag, segments: Map<string, CSeg>, options:
   const staleAfterMs = raw.staleAfterMs;
   need(staleAfterMs === undefined || (typeof staleAfterMs === "number" && staleAfterMs > 0), "staleAfterMs");
 
-  const variant = (name: unknown, where: string): string => {
-    need(values.has(name as string), where);
+  const variant = (name: unknown, field: string): string => {
+    need(values.has(name as string), field);
     return name as string;
   };
   const result = (name: string, reason: Reason, ruleId?: string): Res =>
     Object.freeze({ value: values.get(name)!, variant: name, reason, ...(ruleId !== undefined && { ruleId }) });
   const offVariant = variant(raw.offVariant, "offVariant");
 
-  const serve = (s: unknown, where: string, reason: Reason, ruleId?: string): CServe => {
-    need(isObject(s), where);
+  const serve = (s: unknown, reason: Reason, ruleId?: string): CServe => {
+    need(isObject(s), "serve");
     if ("variant" in s) {
-      const name = variant(s.variant, `${where}.variant`);
+      const name = variant(s.variant, "variant");
       return { _res: result(name, reason, ruleId), _cached: result(name, "CACHED", ruleId), _rollout: undefined };
     }
     const r = s.rollout;
-    where += ".rollout";
-    need(isObject(r) && isObject(r.weights), where);
+    need(isObject(r) && isObject(r.weights), "rollout");
     const attribute = r.bucketBy ?? "key";
     const path = compilePath(attribute);
-    need(path !== null, `${where}.bucketBy`);
-    need(r.salt === undefined || typeof r.salt === "string", `${where}.salt`);
+    need(path !== null, "bucketBy");
+    need(r.salt === undefined || typeof r.salt === "string", "salt");
     const rollout: CRollout = { _attr: attribute as string, _path: path, _prefix: prefixOf(key, (r.salt as string) ?? ""), _cum: [], _res: [], _cached: [] };
     let sum = 0;
     // Bucket ranges follow the order of the weights' keys.
     for (const [name, w] of Object.entries(r.weights)) {
-      need(values.has(name) && Number.isInteger(w) && (w as number) >= 0, `${where}.weights.${name}`);
+      need(values.has(name) && Number.isInteger(w) && (w as number) >= 0, "weights");
       rollout._cum.push((sum += w as number));
       rollout._res.push(result(name, "SPLIT", ruleId));
       rollout._cached.push(result(name, "CACHED", ruleId));
     }
-    need(sum === BUCKETS, `${where}.weights (sum ${sum})`);
+    need(sum === BUCKETS, "weights");
     return { _res: result(offVariant, "DEFAULT"), _cached: result(offVariant, "CACHED"), _rollout: rollout };
   };
 
   need(Array.isArray(raw.rules), "rules");
-  const rules = raw.rules.map((r: unknown, i): CRule => {
-    const where = `rules[${i}]`;
-    need(isObject(r) && typeof r.id === "string" && Array.isArray(r.when), where);
-    const when = r.when.map((c, j) => compileCondition(c, `${where}.when[${j}]`, segments, refs, options._now));
-    return { _id: r.id, _when: when, _serve: serve(r.serve, `${where}.serve`, "TARGETING_MATCH", r.id) };
+  const rules = raw.rules.map((r: unknown): CRule => {
+    need(isObject(r) && typeof r.id === "string" && Array.isArray(r.when), "rules");
+    const when = r.when.map((c) => compileCondition(c, segments, refs, options._now));
+    return { _id: r.id, _when: when, _serve: serve(r.serve, "TARGETING_MATCH", r.id) };
   });
   // OpenFeature's STATIC: no rule can make the answer differ between contexts.
-  const fallthrough = serve(raw.fallthrough, "fallthrough", rules.length ? "DEFAULT" : "STATIC");
+  const fallthrough = serve(raw.fallthrough, rules.length ? "DEFAULT" : "STATIC");
   return {
     _key: key,
     _raw: raw,

@@ -82,7 +82,7 @@ function holdsOther(c: Cond, ctx: Context): boolean {
   const op = c._op;
   if (op === SEGMENT) {
     const segments = c._segments!;
-    for (let i = 0; i < segments.length; i++) if (isMember(membership(segments[i]!, ctx))) return !c._negate;
+    for (let i = 0; i < segments.length; i++) if (membership(segments[i]!, ctx) >= INCLUDED) return !c._negate; // a member
     return c._negate;
   }
   const v = readPath(ctx, c._attr, c._path);

@@ -4,8 +4,9 @@
  */
 
 // The grammar of semver.org's recommended expression; build metadata is matched but ignored.
+// Case-insensitive: `[a-z]` stands for semver.org's `[a-zA-Z]` (fewer bytes, same language).
 const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][\da-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][\da-zA-Z-]*))*))?(?:\+[\da-zA-Z-]+(?:\.[\da-zA-Z-]+)*)?$/;
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-z-][\da-z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-z-][\da-z-]*))*))?(?:\+[\da-z-]+(?:\.[\da-z-]+)*)?$/i;
 const NUMERIC = /^\d+$/;
 
 /** Like npm's `semver`: longer strings are refused rather than matched. */

@@ -1,4 +1,6 @@
-import { createClient, type ClientOptions, type KillswitchClient } from "../../src/client.js";
+import type { ClientOptions, KillswitchClient } from "../../src/client.js";
+// The Node entry: Node 20 has no global WebSocket, and the tests use file caches.
+import { createClient } from "../../src/node.js";
 
 const created: KillswitchClient[] = [];
 

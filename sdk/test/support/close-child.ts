@@ -3,7 +3,7 @@
  * the state named by argv[2], closes it, and then must exit on its own. A timer,
  * socket or request left behind keeps the process alive and fails the test.
  */
-import { createClient } from "../../src/client.js";
+import { createClient } from "../../src/node.js";
 
 const [, , scenario = "", url = "", key = ""] = process.argv;
 const client = createClient({ url, sdkKey: key, reconnectDelayMs: 50 });

@@ -1,4 +1,4 @@
-import { PING } from "@killswitch/sdk";
+import { PING } from "@killswitch/sdk/protocol.js";
 import { parseClientFrame, type ClientFrame } from "../../core/stream/client-frame.js";
 
 export type { Hello } from "../../core/stream/client-frame.js";

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { SUBPROTOCOL } from "@killswitch/sdk";
+import { SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
 import { PROBLEM_TYPES, type Problem, type ProblemKind } from "../../core/problem.js";
 
 /** Who a stream belongs to: an sdk key's tenant, environment and key id. */

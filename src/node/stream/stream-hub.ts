@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk";
+import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";

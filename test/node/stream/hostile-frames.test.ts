@@ -1,4 +1,4 @@
-import { CLOSE } from "@killswitch/sdk";
+import { CLOSE } from "@killswitch/sdk/protocol.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, startHarness, TestClient, type Harness } from "./harness.js";
 

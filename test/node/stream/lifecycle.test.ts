@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
-import { CLOSE, type WireFlag } from "@killswitch/sdk";
+import type { WireFlag } from "@killswitch/sdk";
+import { CLOSE } from "@killswitch/sdk/protocol.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { eventually, flag, sleep, startHarness, TENANT, TestClient, type Harness } from "./harness.js";
 

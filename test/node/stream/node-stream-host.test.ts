@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { CLOSE, type PatchMessage, type SnapshotMessage } from "@killswitch/sdk";
+import { CLOSE, type PatchMessage, type SnapshotMessage } from "@killswitch/sdk/protocol.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeStreamHost } from "../../../src/node/stream/index.js";
 import { startServer, type RunningServer } from "../../../src/node/server.js";

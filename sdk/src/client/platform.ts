@@ -1,0 +1,15 @@
+import type { SnapshotStorage } from "./storage.js";
+import type { Socket } from "./transport.js";
+
+/**
+ * What a runtime entry adds to the universal client core (LaunchDarkly js-core's
+ * platform): the Node entry (`node.ts`) supplies both; elsewhere the core needs
+ * neither, so browser, Deno and Workers bundles carry no Node code. `_` names are
+ * mangled alike in every entry (sdk/build.mjs shares the core's mangle cache).
+ */
+export interface Platform {
+  /** Opens the stream where there is no WebSocket constructor (Node 20: `ws`, key in a header). */
+  _socket?(): Promise<(url: string, key: string) => Socket>;
+  /** The snapshot cache at a file path; `tmpSuffix` names its temporary file. */
+  _file?(path: string, tmpSuffix: string): SnapshotStorage;
+}
