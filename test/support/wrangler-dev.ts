@@ -97,7 +97,8 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     await waitForHealth(url, options.startTimeoutMs ?? 60_000, () => {
       if (!running) throw new Error("wrangler exited");
       // A build error leaves wrangler running and waiting for a fix: fail now, not at the timeout.
-      if (/\[ERROR\]/.test(output)) throw new Error("wrangler reported an error");
+      // wrangler colours its output even when piped: strip ANSI codes before matching.
+      if (/\[ERROR\]/.test(output.replace(/\x1b\[[0-9;]*m/g, ""))) throw new Error("wrangler reported an error");
     });
   } catch (error) {
     await stop();
