@@ -1,7 +1,8 @@
 /**
  * Authentication and roles. Every `/v1` request carries `Authorization: Bearer
- * <token>`: the root token or a tenant's API key, looked up on every request so
- * that a revocation takes effect on the next one.
+ * <token>`: the root token or a tenant's API key, checked on every request (the
+ * store remembers keys and forgets one as its revocation commits), so that a
+ * revocation takes effect on the next one.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Actor } from "../core/actor.js";
@@ -9,6 +10,7 @@ import { constantTimeEqual } from "../core/crypto.js";
 import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
 import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
+import { PairMap } from "../core/store/pair-map.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
 
 /** lastUsedAt is written at most this often per key. */
@@ -21,21 +23,28 @@ function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
+/**
+ * Records a key's use (lastUsedAt) at most once a minute per key, through
+ * `defer`: off the request's critical path, and never failing it. One per route
+ * family (/v1, OFREP).
+ */
+export function keyToucher(deps: AppDeps): (key: AuthenticatedKey) => void {
   const clock = deps.clock ?? Date.now;
   const report = deps.onError ?? (() => {});
   const defer = deps.defer ?? ((task: Promise<unknown>) => void task);
-  const lastTouched = new Map<string, number>();
+  const lastTouched = new PairMap<number>();
 
-  // Off the request's critical path, and never failing it.
-  const touch = (key: AuthenticatedKey): void => {
+  return (key) => {
     const now = clock();
-    const id = `${key.tenantId}/${key.keyId}`;
-    if (now - (lastTouched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
+    if (now - (lastTouched.get(key.tenantId, key.keyId) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
     if (lastTouched.size >= MAX_TRACKED_KEYS) lastTouched.clear();
-    lastTouched.set(id, now);
+    lastTouched.set(key.tenantId, key.keyId, now);
     defer(deps.store.touchKey(key.tenantId, key.keyId, now).catch(report));
   };
+}
+
+export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const touch = keyToucher(deps);
 
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));

@@ -6,7 +6,19 @@
 import type { EvaluationContext, EvaluationResult, Ruleset, WireFlag } from "@killswitch/sdk";
 import { canonicalJson } from "../canonical-json.js";
 import { sha256Hex } from "../crypto.js";
-import type { OfrepBulkSuccess, OfrepFailure, OfrepSuccess } from "../schemas/ofrep.js";
+import type { OfrepBulkSuccess, OfrepFailure, OfrepRequest, OfrepSuccess } from "../schemas/ofrep.js";
+
+/**
+ * Whether a parsed JSON body is an OFREP request: what ofrepRequestSchema accepts
+ * (an object whose `context` is an object, not an array; anything else is
+ * ignored), checked without the copy a parse makes, for the per-request path.
+ */
+export function isOfrepRequest(body: unknown): body is OfrepRequest {
+  if (!isPlainObject(body)) return false;
+  return isPlainObject((body as { context?: unknown }).context);
+}
+
+const isPlainObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * OpenFeature's `targetingKey` is the context's `key`; it wins over a `key`
@@ -41,6 +53,33 @@ export function ofrepAnswer(key: string, result: EvaluationResult, flag: WireFla
   return errorCode === "PARSE_ERROR"
     ? { status: 400, body: { key, errorCode, errorDetails } }
     : { status: 500, body: { key, errorCode: "GENERAL", errorDetails } };
+}
+
+interface SerializedSuccess {
+  key: string;
+  flag: WireFlag | undefined;
+  json: string;
+}
+
+/** Success bodies already serialized, by the result they answer. */
+const serialized = new WeakMap<EvaluationResult, SerializedSuccess>();
+
+/**
+ * The single-flag route's answer as JSON text. A success is serialized once per
+ * result object: the evaluator serves results built and frozen when the flag was
+ * compiled (a recompiled flag has new ones), so a flag's few possible answers are
+ * each serialized once rather than once per request. The key and the flag as
+ * loaded are checked too, so a result shared by two flags is never confused.
+ */
+export function ofrepAnswerJson(key: string, result: EvaluationResult, flag: WireFlag | undefined): { status: OfrepAnswer["status"]; json: string } {
+  if (result.errorCode === undefined) {
+    const known = serialized.get(result);
+    if (known !== undefined && known.key === key && known.flag === flag) return { status: 200, json: known.json };
+  }
+  const { status, body } = ofrepAnswer(key, result, flag);
+  const json = JSON.stringify(body);
+  if (status === 200) serialized.set(result, { key, flag, json });
+  return { status, json };
 }
 
 /** Every flag of the environment, by key, each a success or a failure; the metadata carries the environment version. */

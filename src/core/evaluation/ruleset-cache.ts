@@ -3,22 +3,26 @@
  * (tenant, environment), reused while the environment's version is unchanged.
  *
  * Why it is shaped this way: OFREP sits in an application's request path, so a
- * request must cost one cheap read (the environment's version), never a snapshot
- * load or a recompilation. The version is read on every request rather than
- * pushed, because another process on the same database may have written: a
- * change is visible on the next request, as a revoked key is. When the version
- * moved, the change log patches the cached ruleset (recompiling only the touched
- * flags); when the log cannot replay the gap, a snapshot replaces it. A refresh
- * runs once per entry however many requests wait for it, and the cache is an LRU
- * bounded in entries.
+ * request must cost no snapshot load and no recompilation, and in the steady
+ * state no database read either: the source answers the environment's version
+ * from memory (the store learns every version it commits; see
+ * src/core/store/version-cache.ts), so a change is served on the request after
+ * its commit. When the version moved, the change log patches the cached ruleset
+ * (recompiling only the touched flags); when the log cannot replay the gap, a
+ * snapshot replaces it. A refresh runs once per entry however many requests wait
+ * for it, and the cache is an LRU bounded in entries.
  */
 import { Ruleset, type Segment, type WireFlag } from "@killswitch/sdk";
 import type { CommittedChange } from "../broadcaster.js";
+import { PairMap } from "../store/pair-map.js";
 
 /** What the cache reads. */
 export interface RulesetSource {
-  /** The environment's current version; rejects (404) for an unknown environment. */
-  envVersion(tenantId: string, env: string): Promise<number>;
+  /**
+   * The environment's current version, a plain number when known without a read;
+   * rejects (404) for an unknown environment.
+   */
+  envVersion(tenantId: string, env: string): number | Promise<number>;
   snapshot(tenantId: string, env: string): Promise<{ version: number; flags: Record<string, WireFlag>; segments: Record<string, Segment> }>;
   /** Changes after `since`, oldest first, or null when the log cannot replay them all. */
   changesSince(tenantId: string, env: string, since: number): Promise<CommittedChange[] | null>;
@@ -35,15 +39,18 @@ interface Entry {
   ruleset: Ruleset;
   /** The refresh in flight, shared by every request that needs it. */
   refreshing?: Promise<void> | undefined;
+  /** When it was last read, on the cache's own tick: the smallest is the least recently used. */
+  used: number;
 }
 
 /** Refreshes one request may wait for before it answers with what it has. */
 const MAX_REFRESHES = 3;
 
 export class RulesetCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new PairMap<Entry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private tick = 0;
 
   constructor(
     private readonly source: RulesetSource,
@@ -60,13 +67,23 @@ export class RulesetCache {
   }
 
   /**
-   * The environment's ruleset at its current version (or a later one). Rejects
-   * like `source.envVersion` for an unknown environment. Evaluate synchronously
-   * after the await: a later call may patch the same ruleset in place.
+   * The environment's ruleset at its current version (or a later one): the ruleset
+   * itself when nothing needs reading (the steady state, so a request skips an
+   * await), else a promise. Rejects like `source.envVersion` for an unknown
+   * environment. Evaluate synchronously after it resolves: a later call may patch
+   * the same ruleset in place.
    */
-  async get(tenantId: string, env: string): Promise<Ruleset> {
-    const version = await this.source.envVersion(tenantId, env);
-    const entry = this.entry(`${tenantId}/${env}`);
+  get(tenantId: string, env: string): Ruleset | Promise<Ruleset> {
+    const version = this.source.envVersion(tenantId, env);
+    return typeof version === "number" ? this.at(tenantId, env, version) : version.then((known) => this.at(tenantId, env, known));
+  }
+
+  private at(tenantId: string, env: string, version: number): Ruleset | Promise<Ruleset> {
+    const entry = this.entry(tenantId, env);
+    return entry.ruleset.version >= version ? entry.ruleset : this.catchUp(entry, tenantId, env, version);
+  }
+
+  private async catchUp(entry: Entry, tenantId: string, env: string, version: number): Promise<Ruleset> {
     for (let i = 0; entry.ruleset.version < version && i < MAX_REFRESHES; i++) {
       entry.refreshing ??= this.refresh(entry, tenantId, env).finally(() => {
         entry.refreshing = undefined;
@@ -76,18 +93,25 @@ export class RulesetCache {
     return entry.ruleset;
   }
 
-  /** The entry of an id, made most recently used; a new, empty one if absent. */
-  private entry(id: string): Entry {
-    let entry = this.entries.get(id);
-    if (entry !== undefined) {
-      this.entries.delete(id);
-    } else {
-      entry = { ruleset: new Ruleset({ now: this.now }) };
-      // Map iteration follows insertion order: the first key is the least recently used.
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  /** The entry of an environment, marked most recently used; a new, empty one if absent. */
+  private entry(tenantId: string, env: string): Entry {
+    let entry = this.entries.get(tenantId, env);
+    if (entry === undefined) {
+      if (this.entries.size >= this.maxEntries) this.dropLeastRecentlyUsed();
+      entry = { ruleset: new Ruleset({ now: this.now }), used: 0 };
+      this.entries.set(tenantId, env, entry);
     }
-    this.entries.set(id, entry);
+    entry.used = ++this.tick;
     return entry;
+  }
+
+  /** A scan, run only when a new environment is compiled into a full cache. */
+  private dropLeastRecentlyUsed(): void {
+    let oldest: [string, string, Entry] | undefined;
+    for (const item of this.entries.entries()) {
+      if (oldest === undefined || item[2].used < oldest[2].used) oldest = item;
+    }
+    if (oldest !== undefined) this.entries.delete(oldest[0], oldest[1]);
   }
 
   private async refresh(entry: Entry, tenantId: string, env: string): Promise<void> {

@@ -5,46 +5,55 @@
  */
 import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { Actor } from "../actor.js";
-import { constantTimeEqual } from "../crypto.js";
 import { apiKeys } from "../db/schema.js";
 import type { Role } from "../keys/roles.js";
-import { hashSecret, issueSecret, newKeyId, parseToken } from "../keys/token.js";
+import { issueSecret, newKeyId, parseToken } from "../keys/token.js";
 import { decodeCursor, toPage } from "../paging.js";
 import { invalidField, notFound } from "../problem.js";
 import type { DeleteInput, KeyCreateInput } from "../schemas/admin.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
 import type { ApiKeyView } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
+import { digestsEqual, type AuthenticatedKey, type KeyCandidate } from "./key-cache.js";
 import { commitMutation } from "./mutation.js";
 import { readEnvironments } from "./reads.js";
 import { apiKeyView, type ApiKeyRow } from "./views.js";
 
-/** Who a valid bearer token is. */
-export interface AuthenticatedKey {
-  tenantId: string;
-  keyId: string;
-  name: string;
-  role: Role;
-  /** The environment of an sdk key; null for the others. */
-  env: string | null;
-}
+export type { AuthenticatedKey } from "./key-cache.js";
 
-/** The key a valid, unrevoked bearer token belongs to; null for anything else. */
+/**
+ * The key a valid, unrevoked bearer token belongs to; null for anything else.
+ * The rows of the token's (tenant, prefix) come from the key cache, or from one
+ * read that fills it; the token's hash is compared with each in constant time.
+ */
 export async function authenticate(ctx: StoreContext, token: string): Promise<AuthenticatedKey | null> {
   const parsed = parseToken(token);
   if (!parsed) return null;
-  const candidates = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, parsed.tenantId), eq(apiKeys.prefix, parsed.prefix), isNull(apiKeys.revokedAt)));
+  const candidates = ctx.keys.get(parsed.tenantId, parsed.prefix) ?? (await readCandidates(ctx, parsed.tenantId, parsed.prefix));
   if (candidates.length === 0) return null;
-  const hash = await hashSecret(parsed.secret);
-  let found: ApiKeyRow | null = null;
+  const digest = ctx.sha256(parsed.secret);
+  const hash = typeof digest === "string" ? digest : await digest;
+  let found: AuthenticatedKey | null = null;
   // Compare with every candidate, so timing says nothing about which one matched.
   for (const candidate of candidates) {
-    if (constantTimeEqual(candidate.secretHash, hash)) found = candidate;
+    if (digestsEqual(candidate.secretHash, hash)) found = candidate.key;
   }
-  return found && { tenantId: found.tenantId, keyId: found.id, name: found.name, role: found.role as Role, env: found.env };
+  return found;
+}
+
+/** The unrevoked rows of (tenant, prefix), kept in the key cache unless a key changed meanwhile. */
+async function readCandidates(ctx: StoreContext, tenantId: string, prefix: string): Promise<KeyCandidate[]> {
+  const generation = ctx.keys.generation;
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.prefix, prefix), isNull(apiKeys.revokedAt)));
+  const candidates = rows.map((row) => ({
+    secretHash: row.secretHash,
+    key: { tenantId: row.tenantId, keyId: row.id, name: row.name, role: row.role as Role, env: row.env },
+  }));
+  ctx.keys.fill(tenantId, prefix, candidates, generation);
+  return candidates;
 }
 
 /** Records a key's use. Not audited: it is bookkeeping, not a change. */
@@ -126,6 +135,7 @@ export async function createKey(ctx: StoreContext, tenantId: string, actor: Acto
         directive: input.directive,
       },
       result: { key: view, secret: secret.token },
+      createdKeyPrefix: secret.prefix,
     };
   });
 }

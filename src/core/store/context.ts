@@ -1,7 +1,13 @@
 import type { Broadcaster } from "../broadcaster.js";
 import type { Executor, StoreDb } from "../db/executor.js";
+import { sha256Hex } from "../crypto.js";
 import { newTenantId } from "../keys/token.js";
+import { KeyCache } from "./key-cache.js";
 import { SerialQueue } from "./serial-queue.js";
+import { VersionCache } from "./version-cache.js";
+
+/** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
+export type Sha256Hex = (text: string) => string | Promise<string>;
 
 export interface StoreOptions {
   /** A drizzle handle over the schema (libsql on Node, durable-sqlite in a Durable Object). */
@@ -21,6 +27,13 @@ export interface StoreOptions {
    * the id that already names the tenant's Durable Object.
    */
   newTenantId?: () => string;
+  /**
+   * Hashes a presented key's secret on every authenticated request. Default
+   * WebCrypto, which is asynchronous; a host with a synchronous digest (Node:
+   * `hash("sha256", text, "hex")` from node:crypto) saves a thread-pool round trip
+   * per request.
+   */
+  sha256?: Sha256Hex;
 }
 
 /** What every store area works with. */
@@ -34,6 +47,11 @@ export interface StoreContext {
   /** Each tenant's mutations, one at a time within this process. */
   writes: SerialQueue;
   newTenantId: () => string;
+  sha256: Sha256Hex;
+  /** The api-key rows authentication needs, dropped by this store's key commits. */
+  keys: KeyCache;
+  /** Environment versions, raised by this store's commits. */
+  versions: VersionCache;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -46,5 +64,8 @@ export function storeContext(options: StoreOptions): StoreContext {
     maxAttempts: options.maxAttempts ?? 8,
     writes: new SerialQueue(),
     newTenantId: options.newTenantId ?? newTenantId,
+    sha256: options.sha256 ?? sha256Hex,
+    keys: new KeyCache(),
+    versions: new VersionCache(),
   };
 }

@@ -31,6 +31,23 @@ export async function getEnvironment(ctx: StoreContext, tenantId: string, env: s
   return environmentView(await requireEnvironment(ctx.db, tenantId, env));
 }
 
+/**
+ * The environment's current version: from the version cache once known (this
+ * store raises it at every commit), else one read that fills it. Rejects 404 for
+ * an environment the tenant does not have.
+ */
+export function envVersion(ctx: StoreContext, tenantId: string, env: string): number | Promise<number> {
+  return ctx.versions.get(tenantId, env) ?? readEnvVersion(ctx, tenantId, env);
+}
+
+async function readEnvVersion(ctx: StoreContext, tenantId: string, env: string): Promise<number> {
+  const generation = ctx.versions.generation;
+  const { version } = await requireEnvironment(ctx.db, tenantId, env);
+  ctx.versions.fill(tenantId, env, version, generation);
+  // A commit may have raised it while we read.
+  return ctx.versions.get(tenantId, env) ?? version;
+}
+
 export async function createEnvironment(
   ctx: StoreContext,
   tenantId: string,

@@ -33,7 +33,7 @@ import * as segments from "./segments.js";
 import * as snapshots from "./snapshots.js";
 import * as tenants from "./tenants.js";
 
-export type { StoreOptions } from "./context.js";
+export type { Sha256Hex, StoreOptions } from "./context.js";
 export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
 export type { CreatedTenant } from "./tenants.js";
 export type { WriteOptions } from "./flag-configs.js";
@@ -52,6 +52,12 @@ export interface Store extends StreamSource {
 
   listEnvironments(tenantId: string, query: PageQuery): Promise<Page<EnvironmentView>>;
   getEnvironment(tenantId: string, env: string): Promise<EnvironmentView>;
+  /**
+   * The environment's current version, without a database read once this store
+   * knows it (it learns every version it commits); rejects 404 for an unknown one.
+   * A number when known, so a hot path can skip an await.
+   */
+  envVersion(tenantId: string, env: string): number | Promise<number>;
   createEnvironment(tenantId: string, actor: Actor, input: EnvCreateInput): Promise<EnvironmentView>;
 
   listFlags(tenantId: string, query: PageQuery): Promise<Page<FlagView>>;
@@ -78,6 +84,18 @@ export interface Store extends StreamSource {
 
   listAudit(tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>>;
   verifyAudit(tenantId: string): Promise<AuditVerification>;
+
+  /**
+   * Entry points for changes this store did not commit itself (another process on
+   * the same database, followed by a change-log tail): the store keeps keys and
+   * environment versions in memory and drops or raises them here. Its own commits
+   * need no call.
+   *
+   * `invalidateKey`: a key was revoked or changed; its next request reads the database.
+   */
+  invalidateKey(tenantId: string, keyId: string): void;
+  /** An environment moved: to `version` when given, else its next lookup reads the database. */
+  invalidateEnvironment(tenantId: string, env: string, version?: number): void;
 }
 
 export function createStore(options: StoreOptions): Store {
@@ -95,6 +113,7 @@ export function createStore(options: StoreOptions): Store {
 
     listEnvironments: (tenantId, query) => environments.listEnvironments(ctx, tenantId, query),
     getEnvironment: (tenantId, env) => environments.getEnvironment(ctx, tenantId, env),
+    envVersion: (tenantId, env) => environments.envVersion(ctx, tenantId, env),
     createEnvironment: (tenantId, actor, input) => environments.createEnvironment(ctx, tenantId, actor, input),
 
     listFlags: (tenantId, query) => flags.listFlags(ctx, tenantId, query),
@@ -121,5 +140,9 @@ export function createStore(options: StoreOptions): Store {
 
     listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
     verifyAudit: (tenantId) => audit.verifyAudit(ctx, tenantId),
+
+    invalidateKey: (tenantId, keyId) => ctx.keys.invalidateKey(tenantId, keyId),
+    invalidateEnvironment: (tenantId, env, version) =>
+      version === undefined ? ctx.versions.invalidate(tenantId, env) : ctx.versions.raise(tenantId, env, version),
   };
 }

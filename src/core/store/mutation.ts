@@ -41,6 +41,8 @@ export interface PlannedMutation<R> {
   result: R;
   /** A key this mutation revokes: its live connections are closed after the commit. */
   revokedKeyId?: string;
+  /** The prefix of a key this mutation creates: the key cache must look it up afresh. */
+  createdKeyPrefix?: string;
 }
 
 export interface PlanInput {
@@ -69,11 +71,17 @@ async function planAndCommit<R>(
       const now = ctx.clock();
       const planned = await plan({ head, now });
       const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit);
-      await ctx.executor.commit([
-        ...planned.statements,
-        ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change)),
-        ctx.db.insert(auditLog).values(auditRow),
-      ]);
+      try {
+        await ctx.executor.commit([
+          ...planned.statements,
+          ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change)),
+          ctx.db.insert(auditLog).values(auditRow),
+        ]);
+      } catch (error) {
+        forget(ctx, tenantId, planned);
+        throw error;
+      }
+      remember(ctx, tenantId, planned);
       announce(ctx, tenantId, now, planned);
       return planned.result;
     } catch (error) {
@@ -102,6 +110,26 @@ function changeStatements(ctx: StoreContext, tenantId: string, now: number, chan
       .set({ version: change.version })
       .where(and(eq(environments.tenantId, tenantId), eq(environments.key, change.env))),
   ];
+}
+
+/**
+ * Brings the store's caches up to a commit, synchronously, before the write is
+ * answered: the next request sees the new versions and looks changed keys up again.
+ */
+function remember<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
+  for (const change of planned.changes) ctx.versions.raise(tenantId, change.env, change.version);
+  forgetKeys(ctx, tenantId, planned);
+}
+
+/** After a failed commit, which may have landed all the same: the next read goes to the database. */
+function forget<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
+  for (const change of planned.changes) ctx.versions.invalidate(tenantId, change.env);
+  forgetKeys(ctx, tenantId, planned);
+}
+
+function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
+  if (planned.revokedKeyId !== undefined) ctx.keys.invalidateKey(tenantId, planned.revokedKeyId);
+  if (planned.createdKeyPrefix !== undefined) ctx.keys.invalidatePrefix(tenantId, planned.createdKeyPrefix);
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */

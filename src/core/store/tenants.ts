@@ -55,6 +55,7 @@ export async function createTenant(ctx: StoreContext, input: TenantCreateInput, 
         after: { id: tenantId, name: input.name, environment: FIRST_ENVIRONMENT, adminKey: { id: keyId, role: "admin" } },
       },
       result: { tenant: tenantView(tenant), adminKey: secret.token, adminKeyId: keyId },
+      createdKeyPrefix: secret.prefix,
     };
   });
 }

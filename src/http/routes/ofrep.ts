@@ -5,22 +5,23 @@
  * what the protocol leaves open and how it is settled here.
  *
  * The single-flag route is on applications' request paths, so it does only what
- * a correct answer needs: one key lookup (a revocation takes effect on the next
- * request), one environment-version read, and an evaluation against the ruleset
- * compiled when that version was first seen. Order of answers, as on /v1:
- * 401 → 403 → 404 → 400.
+ * a correct answer needs, and in the steady state reads no database: the key
+ * and the environment's version come from the store's memory (brought up to
+ * date by every commit before it is answered, so a revocation or a change holds
+ * from the next request), the answer from the ruleset compiled when that
+ * version was first seen, serialized once per possible result. Order of
+ * answers, as on /v1: 401 → 403 → 404 → 400.
  */
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { constantTimeEqual } from "../../core/crypto.js";
-import { etagMatches, ofrepAnswer, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
+import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
-import { ofrepRequestSchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
+import type { OfrepErrorCode, OfrepRequest } from "../../core/schemas/ofrep.js";
 import type { AuthenticatedKey } from "../../core/store/index.js";
 import type { App, AppDeps } from "../app-env.js";
-import { TOUCH_INTERVAL_MS } from "../auth.js";
+import { keyToucher } from "../auth.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
 
@@ -45,32 +46,24 @@ function credentialOf(c: Context): string | null {
 type SdkKey = AuthenticatedKey & { env: string };
 
 /**
- * Authenticates an sdk key on every request, and records its use at most once a
+ * Authenticates an sdk key on every request (from the store's key cache once the
+ * key has been seen; a revocation drops it), and records its use at most once a
  * minute off the critical path, as the /v1 middleware does (src/http/auth.ts).
  */
 function sdkKeyAuthenticator(deps: AppDeps): (c: Context) => Promise<SdkKey> {
-  const clock = deps.clock ?? Date.now;
-  const report = deps.onError ?? (() => {});
-  const defer = deps.defer ?? ((task: Promise<unknown>) => void task);
-  const lastTouched = new Map<string, number>();
-
-  const touch = (key: AuthenticatedKey): void => {
-    const now = clock();
-    const id = `${key.tenantId}/${key.keyId}`;
-    if (now - (lastTouched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
-    if (lastTouched.size >= 10_000) lastTouched.clear();
-    lastTouched.set(id, now);
-    defer(deps.store.touchKey(key.tenantId, key.keyId, now).catch(report));
-  };
+  const touch = keyToucher(deps);
 
   return async (c) => {
     const token = credentialOf(c);
     if (token === null) throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
-    if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
-      throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
-    }
     const key = await deps.store.authenticate(token);
-    if (key === null) throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
+    if (key === null) {
+      // Looked at only once the token is no key: a per-request comparison spared.
+      if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
+        throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
+      }
+      throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
+    }
     if (key.role !== "sdk" || key.env === null) throw new OfrepError(403, "GENERAL", `OFREP takes an sdk key; this key is ${key.role}.`);
     touch(key);
     return key as SdkKey;
@@ -126,9 +119,8 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new OfrepError(400, "PARSE_ERROR", 'The body must be a JSON object: {"context": {...}}.');
   }
-  const parsed = ofrepRequestSchema.safeParse(body);
-  if (!parsed.success) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
-  return parsed.data;
+  if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
+  return body;
 }
 
 /** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */
@@ -164,8 +156,8 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       const ruleset = await cache.get(key.tenantId, key.env);
       if (ruleset.flag(flagKey) === undefined) throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
       const { context } = await readRequest(c);
-      const { status, body } = ofrepAnswer(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
-      return c.json(body, status as ContentfulStatusCode);
+      const { status, json } = ofrepAnswerJson(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
+      return c.body(json, status, { "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error, flagKey);
     }
