@@ -1,6 +1,9 @@
 // Load generator + driver for server.ts: N SDK connections speaking protocol 1.
 //   node clients.mjs --port P --n 10000 [--rate 2000] [--idle 3000] [--flips 20] [--warm 2]
 //                    [--gap 500] [--cpus 1]
+// With PROPAGATION_REAL set (JSON from real-server.ts, by run.mjs --server real), --port is the
+// real server's measurement port: flips are the operator's kill/restore on the product's API, each
+// followed by its receipt, and the connections use the tenant's real sdk key (real-target.mjs).
 // The same lean raw-TCP client as ../shared/bench/ws-floor/clients.mjs (so the ratio to the floor
 // measures the server, not the harness), plus what an SDK does: the key in `Authorization`,
 // `hello` after the upgrade, an ack for the snapshot and for every patch, a pong for each ping.
@@ -12,9 +15,12 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { realTarget } from './real-target.mjs';
 
-const KEY = 'ks_benchtenant_bench';
+const REAL = process.env.PROPAGATION_REAL ? JSON.parse(process.env.PROPAGATION_REAL) : null;
+const KEY = REAL ? REAL.keys.sdk : 'ks_benchtenant_bench';
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : def;
@@ -27,8 +33,10 @@ else coordinator().catch((e) => { console.error(e); process.exit(1); });
 
 // ---------------------------------------------------------------- worker
 function worker() {
-  const port = Number(arg('port')), n = Number(arg('n')), rate = Number(arg('rate'));
+  // The stream is on the product's port; --port is the measurement port in real mode.
+  const port = REAL ? REAL.port : Number(arg('port')), n = Number(arg('n')), rate = Number(arg('rate'));
   const recv = new Map(); // v -> receive epoch times (ms)
+  const bytes = {}; // v -> the patch's payload bytes (as received, first socket)
   const socks = [];
   let opened = 0, failed = 0, synced = 0, cpu0;
   const t0 = performance.now();
@@ -43,7 +51,7 @@ function worker() {
     const m = JSON.parse(text);
     if (m.t === 'patch') {
       let a = recv.get(m.v);
-      if (!a) recv.set(m.v, (a = []));
+      if (!a) { recv.set(m.v, (a = [])); bytes[m.v] = Buffer.byteLength(text); }
       a.push(t);
       write(frame(1, `{"t":"ack","v":${m.v}}`));
     } else if (m.t === 'snapshot') {
@@ -110,7 +118,7 @@ function worker() {
     if (msg.cmd === 'report') {
       const out = {};
       for (const [v, a] of recv) out[v] = a;
-      process.send({ report: out, cpu: process.cpuUsage(cpu0) });
+      process.send({ report: out, bytes, cpu: process.cpuUsage(cpu0) });
     }
   });
   process.on('disconnect', () => { for (const s of socks) s.destroy(); process.exit(0); });
@@ -125,6 +133,7 @@ async function coordinator() {
   const base = `http://127.0.0.1:${port}`;
   const get = async (p) => (await fetch(base + p)).json();
   const post = async (p) => (await fetch(base + p, { method: 'POST' })).json();
+  const real = REAL && realTarget(REAL);
 
   const mem0 = await get('/mem'), slab0 = slabKiB();
   const wargs = ['--worker', '--port', String(port), '--n', String(n), '--rate', String(rate)];
@@ -141,18 +150,20 @@ async function coordinator() {
   const mem1 = await get('/mem'), slab1 = slabKiB();
 
   kid.send({ cmd: 'flipsStart' });
+  const loadavg = os.loadavg().map((x) => +x.toFixed(2));
   const tf0 = performance.now(), sys0 = procStat(), self0 = process.cpuUsage();
-  for (let i = 0; i < warm; i++) { await post('/flip?warm=1'); await sleep(gap); }
-  const sent = new Map(); // v -> {t0, loopMs, bytes}
+  for (let i = 0; i < warm; i++) { await (real ? real.flip(true) : post('/flip?warm=1')); await sleep(gap); }
+  const sent = new Map(); // v -> {t0, loopMs?, bytes?}
   for (let i = 0; i < flips; i++) {
-    const r = await post('/flip');
+    const r = real ? await real.flip() : await post('/flip');
     sent.set(r.v, r);
     await sleep(gap);
+    if (real) await real.readReceipt(r.v); // the operator's proof, read after each flip
   }
   await sleep(1000); // let the last acks land
   const flipWallMs = performance.now() - tf0;
   const mem2 = await get('/mem'), sys1 = procStat(), self1 = process.cpuUsage(self0);
-  const srv = await get('/report');
+  const srv = real ? await real.serverSide() : await get('/report');
   const rep = await ask('report', 'report');
   kid.disconnect();
 
@@ -177,7 +188,8 @@ async function coordinator() {
   const result = {
     n, rate, client: 'raw',
     connect: { opened: ready.opened, synced: ready.synced, failed: ready.failed, ms: ready.ms },
-    flips, warm, gapMs: gap, patchBytes: [...sent.values()][0]?.bytes,
+    server: real ? 'real' : 'hub', loadavgAtFlips: loadavg, flips, warm, gapMs: gap,
+    patchBytes: [...sent.values()][0]?.bytes ?? rep.bytes[[...sent.keys()][0]],
     memory: summarizeMem(mem0, mem1, mem2, ready.synced),
     product: {
       receive: stats(recvAll), receiveP99PerFlip: stats(recvP99), receiveMissing: sent.size * ready.synced - got,
@@ -185,6 +197,7 @@ async function coordinator() {
       serverSendLoop: stats(srv.loops), clientReceiveSpread: stats(spans),
     },
   };
+  if (real) result.real = realSummary(srv, REAL);
   if (slab0 != null) result.memory.kernelSlabBytesPerConnBothEnds = Math.round((slab1 - slab0) * 1024 / ready.synced);
   const serverCpuMs = (mem2.cpu.user + mem2.cpu.system - mem1.cpu.user - mem1.cpu.system) / 1000;
   result.cpu = {
@@ -200,6 +213,26 @@ async function coordinator() {
     result.cpu.stealMs = sys1.steal - sys0.steal;
   }
   console.log(JSON.stringify(result));
+}
+
+/** What only the real server has: the commit path before the send loop, and the receipts. */
+function realSummary(srv, info) {
+  const receiptAll = srv.flips.flatMap((f) => f.receiptSamples);
+  return {
+    setup: info.bench,
+    commitLagMs: stats(srv.commitLag), // kill request sent -> publish starts
+    preCommitMs: stats(srv.preCommit), // kill request sent -> libsql commit starts
+    commitMs: stats(srv.commitMs), // libsql batch (with the WAL fsync)
+    killResponseMs: stats(srv.responseMs), // request sent -> response read (after the send loop)
+    receiptPooled: stats(receiptAll), // ack - committedAt, every instance of every flip
+    receiptP50PerFlip: stats(srv.receiptP50),
+    receiptP99PerFlip: stats(srv.receiptP99),
+    receiptMaxPerFlip: stats(srv.receiptMax),
+    receipts: srv.flips.map((f) => ({ v: f.v, action: f.action, completeAtGap: f.completeAtGap, ...f.receipt })),
+    incompleteReceipts: srv.incompleteReceipts, // read again after the last flip
+    incompleteAtGap: srv.incompleteAtGap, // read one gap (500 ms) after its flip
+    dateMinusEpochMs: srv.dateMinusEpochMs,
+  };
 }
 
 function procStat() {
@@ -230,6 +263,8 @@ function summarizeMem(m0, m1, m2, n) {
     rssMiB: { before: mb(m0.rss), idle: mb(m1.rss), afterFlips: mb(m2.rss) },
     heapUsedMiB: { before: mb(m0.heapUsed), idle: mb(m1.heapUsed), afterFlips: mb(m2.heapUsed) },
     bytesPerConn: { rss: per('rss'), heapUsed: per('heapUsed'), external: per('external'),
-      rssAfterFlips: Math.round((m2.rss - m0.rss) / n) },
+      rssAfterFlips: Math.round((m2.rss - m0.rss) / n),
+      ...(m1.rssAnon != null && { rssAnon: per('rssAnon'), rssFile: per('rssFile') }) },
+    ...(m1.rssAnon != null && { rssAnonMiB: { before: mb(m0.rssAnon), idle: mb(m1.rssAnon), afterFlips: mb(m2.rssAnon) } }),
   };
 }

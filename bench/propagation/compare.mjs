@@ -35,4 +35,6 @@ console.log(rows.join('\n'));
 for (const p of product.results) {
   const s = p.product;
   console.log(`product N=${p.n}: receive ${s.receive.p50}/${s.receive.p99}/${s.receive.max}, ack ${s.ack.p50}/${s.ack.p99}/${s.ack.max} (p50/p99/max ms), missing recv/ack ${s.receiveMissing}/${s.ackMissing}, incomplete receipts ${s.incompleteReceipts}`);
+  const x = p.real; // --server real: the operator's path and the receipts
+  if (x) console.log(`  real N=${p.n}: patch ${p.patchBytes} B; kill request -> publish p50/max ${x.commitLagMs.p50}/${x.commitLagMs.max} ms (libsql commit ${x.commitMs.p50}/${x.commitMs.max}); receipt latencyMs pooled p50/p99/max ${x.receiptPooled.p50}/${x.receiptPooled.p99}/${x.receiptPooled.max}, per-flip p99 median/max ${x.receiptP99PerFlip.p50}/${x.receiptP99PerFlip.max}; load ${p.loadavgAtFlips}`);
 }

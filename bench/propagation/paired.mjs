@@ -3,7 +3,9 @@
 // interleaved 0.5 s apart, so each product flip and the floor flip next to it meet the same noise.
 // The floor's own server.mjs and clients.mjs worker run unchanged (in "preframed" mode).
 //   node paired.mjs --floor <ws-floor dir> [--ns 1000,10000] [--flips 20] [--warm 2] [--gap 500]
-//                   [--rate 2000] [--idle 3000] [--no-pin]
+//                   [--rate 2000] [--idle 3000] [--no-pin] [--server hub|real]
+// --server real: the product is real-server.ts (the real Node host on a libsql file), flipped by the
+// operator's kill/restore, each followed by its receipt (real-target.mjs).
 // Use run.sh --paired. Loopback only; hard deadline 9 min; kills what it started.
 import { fork, execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { realTarget } from './real-target.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +24,8 @@ if (!floorDir) { console.error('--floor <ws-floor dir> is required'); process.ex
 const ns = arg('ns', '1000,10000').split(',').map(Number);
 const flips = Number(arg('flips', 20)), warm = Number(arg('warm', 2)), gap = Number(arg('gap', 500));
 const rate = Number(arg('rate', 2000)), idle = Number(arg('idle', 3000));
+const mode = arg('server', 'hub');
+if (mode !== 'hub' && mode !== 'real') { console.error('--server is hub or real'); process.exit(1); }
 const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -33,17 +38,19 @@ const deadline = setTimeout(() => { console.error('deadline (9 min) reached'); k
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
 
 mkdirSync(resultsDir, { recursive: true });
-const productServer = `${resultsDir}propagation-server.mjs`;
+// real: bench/results/ is two levels below the root, like src/node/, so database.ts's
+// `../../migrations` (relative to import.meta.url) still finds the migrations from the bundle.
+const productServer = `${resultsDir}${mode === 'real' ? 'propagation-real-server.mjs' : 'propagation-server.mjs'}`;
 await build({
-  entryPoints: [`${here}server.ts`], outfile: productServer, bundle: true, platform: 'node', format: 'esm',
+  entryPoints: [`${here}${mode === 'real' ? 'real-server.ts' : 'server.ts'}`], outfile: productServer, bundle: true, platform: 'node', format: 'esm',
   target: 'node20', packages: 'external', tsconfig: `${here}../../tsconfig.json`, logLevel: 'warning',
 });
 
 /** Fork a module pinned to one CPU (when pinning), with an IPC channel. */
-function forkPinned(file, args, cpu, execArgv = []) {
+function forkPinned(file, args, cpu, execArgv = [], env = process.env) {
   const kid = pin
-    ? fork(file, args, { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...execArgv] })
-    : fork(file, args, { execArgv });
+    ? fork(file, args, { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...execArgv], env })
+    : fork(file, args, { execArgv, env });
   started.add(kid);
   return kid;
 }
@@ -70,25 +77,43 @@ function procBusyMs() {
   } catch { return null; }
 }
 
+/** MiB before / idle / after flips, and per idle connection (RssAnon where the server reports it). */
+function memDetail(m0, m1, m2, count) {
+  const mb = (x) => +(x / 1048576).toFixed(1);
+  const out = { rssMiB: [mb(m0.rss), mb(m1.rss), mb(m2.rss)], heapUsedMiB: [mb(m0.heapUsed), mb(m1.heapUsed), mb(m2.heapUsed)],
+    heapBytesPerConnIdle: Math.round((m1.heapUsed - m0.heapUsed) / count) };
+  if (m1.rssAnon != null) {
+    out.rssAnonMiB = [mb(m0.rssAnon), mb(m1.rssAnon), mb(m2.rssAnon)];
+    out.rssAnonBytesPerConnIdle = Math.round((m1.rssAnon - m0.rssAnon) / count);
+    out.rssFileBytesPerConnIdle = Math.round((m1.rssFile - m0.rssFile) / count);
+  }
+  return out;
+}
+
 async function pairedRun(n) {
   const prodSrv = forkPinned(productServer, [], 0, ['--expose-gc']);
   const floorSrv = forkPinned(`${floorDir}/server.mjs`, [], 0, ['--expose-gc']);
-  const [{ port: pPort }, { port: fPort }] = await Promise.all([once(prodSrv, 'port'), once(floorSrv, 'port')]);
-  const prod = http(pPort), floor = http(fPort);
+  const [pInfo, { port: fPort }] = await Promise.all([once(prodSrv, 'port'), once(floorSrv, 'port')]);
+  // real: the stream and API are on pInfo.port, /mem on the measurement port.
+  const real = mode === 'real' ? realTarget(pInfo) : null;
+  const pPort = pInfo.port;
+  const prod = http(real ? pInfo.controlPort : pPort), floor = http(fPort);
   const mem0 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
   // Both load generators at once, on the same core, like the servers.
-  const prodGen = forkPinned(`${here}clients.mjs`, ['--worker', '--port', String(pPort), '--n', String(n), '--rate', String(rate)], 1);
+  const prodEnv = real ? { ...process.env, PROPAGATION_REAL: JSON.stringify(pInfo) } : process.env;
+  const prodGen = forkPinned(`${here}clients.mjs`, ['--worker', '--port', String(pPort), '--n', String(n), '--rate', String(rate)], 1, [], prodEnv);
   const floorGen = forkPinned(`${floorDir}/clients.mjs`, ['--worker', '--port', String(fPort), '--n', String(n), '--rate', String(rate), '--client', 'raw'], 1);
   const [pReady, fReady] = await Promise.all([once(prodGen, 'ready'), once(floorGen, 'ready')]);
   console.error(`# paired N=${n}: product synced ${pReady.synced}/${n}, floor connected ${fReady.opened}/${n}`);
   await sleep(idle);
   const mem1 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
 
+  const loadavg = os.loadavg().map((x) => +x.toFixed(2));
   prodGen.send({ cmd: 'flipsStart' });
   floorGen.send({ cmd: 'flipsStart' });
   const busy0 = procBusyMs(), tf0 = performance.now();
   for (let i = 0; i < warm; i++) {
-    await prod.post('/flip?warm=1'); await sleep(gap);
+    await (real ? real.flip(true) : prod.post('/flip?warm=1')); await sleep(gap);
     await floor.post('/flip?mode=preframed&warm=1'); await sleep(gap);
   }
   const prodFlips = new Map(), floorFlips = [], pairs = [];
@@ -97,7 +122,13 @@ async function pairedRun(n) {
     const order = i % 2 === 0 ? ['product', 'floor'] : ['floor', 'product'];
     const pair = {};
     for (const who of order) {
-      if (who === 'product') { const r = await prod.post('/flip'); prodFlips.set(r.v, r); pair.product = r.v; }
+      if (who === 'product') {
+        const r = real ? await real.flip() : await prod.post('/flip');
+        prodFlips.set(r.v, r); pair.product = r.v;
+        await sleep(gap);
+        if (real) await real.readReceipt(r.v); // the operator's proof, read after each flip
+        continue;
+      }
       else { const r = await floor.post('/flip?mode=preframed'); floorFlips.push(r.v); pair.floor = r.v; }
       await sleep(gap);
     }
@@ -106,7 +137,8 @@ async function pairedRun(n) {
   await sleep(1000);
   const wallMs = performance.now() - tf0, busy1 = procBusyMs();
   const mem2 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
-  const pSrv = await prod.get('/report'), fSrv = await floor.get('/report');
+  const pSrv = real ? await real.serverSide() : await prod.get('/report');
+  const fSrv = await floor.get('/report');
   prodGen.send({ cmd: 'report' }); floorGen.send({ cmd: 'report' });
   const [pRep, fRep] = await Promise.all([once(prodGen, 'report'), once(floorGen, 'report')]);
   for (const k of [prodGen, floorGen]) k.disconnect();
@@ -138,19 +170,35 @@ async function pairedRun(n) {
   const cpuMs = (m) => (m.cpu.user + m.cpu.system) / 1000;
   const serverCpu = { product: cpuMs(mem2.product) - cpuMs(mem1.product), floor: cpuMs(mem2.floor) - cpuMs(mem1.floor) };
   const genCpu = ((pRep.cpu.user + pRep.cpu.system) + (fRep.cpu.user + fRep.cpu.system)) / 1000;
+  const receiptAll = real ? pSrv.flips.flatMap((f) => f.receiptSamples) : [];
   return {
     n,
+    server: mode,
+    loadavgAtFlips: loadavg,
+    ...(real && {
+      real: {
+        setup: pInfo.bench,
+        patchBytes: pRep.bytes[[...prodFlips.keys()][0]],
+        commitLagMs: stats(pSrv.commitLag), preCommitMs: stats(pSrv.preCommit), commitMs: stats(pSrv.commitMs), killResponseMs: stats(pSrv.responseMs),
+        receiptPooled: stats(receiptAll), receiptP99PerFlip: stats(pSrv.receiptP99), receiptMaxPerFlip: stats(pSrv.receiptMax),
+        receipts: pSrv.flips.map((f) => ({ v: f.v, action: f.action, completeAtGap: f.completeAtGap, ...f.receipt })),
+        incompleteReceipts: pSrv.incompleteReceipts, incompleteAtGap: pSrv.incompleteAtGap,
+        ackP99PerFlipMedian: stats(pAckP99).p50,
+      },
+    }),
     product: {
       receive: stats(pRecv), receiveP99PerFlip: stats(pRecvP99), ack: stats(pAck), ackP99PerFlip: stats(pAckP99),
       ackMissing: pAckMissing, receiveMissing: prodFlips.size * pReady.synced - pRecv.length,
       sendLoop: stats(pSrv.loops), serverCpuMsPerFlip: +(serverCpu.product / (flips + warm)).toFixed(1),
       rssBytesPerConnIdle: perConn(mem1.product, mem0.product, pReady.synced),
+      memory: memDetail(mem0.product, mem1.product, mem2.product, pReady.synced),
     },
     floor: {
       receive: stats(fRecv), receiveP99PerFlip: stats(fRecvP99), ack: stats(fSrv.preframed.acks),
       ackMissing: fSrv.preframed.missing, receiveMissing: floorFlips.length * fReady.opened - fRecv.length,
       sendLoop: stats(fSrv.preframed.loops), serverCpuMsPerFlip: +(serverCpu.floor / (flips + warm)).toFixed(1),
       rssBytesPerConnIdle: perConn(mem1.floor, mem0.floor, fReady.opened),
+      memory: memDetail(mem0.floor, mem1.floor, mem2.floor, fReady.opened),
     },
     pairedReceiveP99Ratio: stats(pairRatios),
     // The machine's busy time during the flips that was not these four processes: the noise.
@@ -167,7 +215,7 @@ clearTimeout(deadline);
 const r2 = (a, b) => (b ? `${(a / b).toFixed(2)}×` : 'n/a');
 const cell = (a, b) => `${a} / ${b} = ${r2(a, b)}`;
 const lines = [
-  'Paired: product and floor (preframed) flips interleaved on the same machine at the same time. Cells: product / floor = ratio; ms.',
+  `Paired (product: ${mode === 'real' ? 'the real Node host, flipped by POST …/kill and …/restore' : 'hub over an in-memory source, POST /flip'}): product and floor (preframed) flips interleaved on the same machine at the same time. Cells: product / floor = ratio; ms.`,
   '| N | receive p99 (pooled) | receive p99 (per-flip median) | median of per-pair receive p99 ratios | ack p99 (pooled) | ack p50 | send loop p50 | server CPU ms per flip | RSS B/conn idle | missing recv/ack (product; floor) | foreign CPU ms |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
 ];
@@ -176,6 +224,10 @@ for (const r of results) {
   lines.push(`| ${r.n} | ${cell(p.receive.p99, f.receive.p99)} | ${cell(p.receiveP99PerFlip.p50, f.receiveP99PerFlip.p50)} | ${r.pairedReceiveP99Ratio.p50}× | ${cell(p.ack.p99, f.ack.p99)} | ${cell(p.ack.p50, f.ack.p50)} | ${cell(p.sendLoop.p50, f.sendLoop.p50)} | ${cell(p.serverCpuMsPerFlip, f.serverCpuMsPerFlip)} | ${cell(p.rssBytesPerConnIdle, f.rssBytesPerConnIdle)} | ${p.receiveMissing}/${p.ackMissing}; ${f.receiveMissing}/${f.ackMissing} | ${r.foreignCpuMs} |`);
 }
 console.log(lines.join('\n'));
-const file = `${resultsDir}propagation-paired-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, JSON.stringify({ pinned: pin, node: process.version, results }, null, 1));
+for (const r of results.filter((x) => x.real)) {
+  const x = r.real;
+  console.log(`N=${r.n} real: patch ${x.patchBytes} B (floor ~370 B); ack p99 per-flip median ${x.ackP99PerFlipMedian}; kill request -> publish p50/max ${x.commitLagMs.p50}/${x.commitLagMs.max} ms (libsql commit p50/max ${x.commitMs.p50}/${x.commitMs.max}); kill response p50/max ${x.killResponseMs.p50}/${x.killResponseMs.max}; receipt latencyMs pooled p50/p99/max ${x.receiptPooled.p50}/${x.receiptPooled.p99}/${x.receiptPooled.max}, per-flip p99 median/max ${x.receiptP99PerFlip.p50}/${x.receiptP99PerFlip.max}; incomplete receipts at gap/final ${x.incompleteAtGap}/${x.incompleteReceipts}; RssAnon B/conn idle ${r.product.memory.rssAnonBytesPerConnIdle} (RSS ${r.product.rssBytesPerConnIdle}); load ${r.loadavgAtFlips}; db ${JSON.stringify(x.setup)}`);
+}
+const file = `${resultsDir}propagation-paired-${mode === 'real' ? 'real-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ pinned: pin, node: process.version, server: mode, loadavg: os.loadavg(), results }, null, 1));
 console.log(file);

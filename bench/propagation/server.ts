@@ -5,7 +5,7 @@
 //   POST /flip[?warm=1] -> {v, t0, loopMs, bytes, clients}: commit one ~370-byte change and publish it
 //   GET  /mem           -> gc() twice (--expose-gc), then process.memoryUsage() and the connection count
 //   GET  /report        -> the server's ack latencies per measured flip (from the tracker), send-loop times
-// Later the same clients can drive the real server's kill endpoint instead of /flip.
+// real-server.ts (run.mjs --server real) is the real Node host, flipped by the operator's kill endpoint.
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";

@@ -1,0 +1,206 @@
+// The real Node host for the propagation benchmark's `--server real` mode: `startServer` from
+// src/node/server.ts with `stream: nodeStreamHost()`, on a libsql file in a fresh temp dir (WAL,
+// every commit synced to disk as in production), on 127.0.0.1 port 0. Started by run.mjs or
+// paired.mjs (bundled with esbuild, pinned to CPU 0) with an IPC channel; exits when the parent goes.
+//
+// Setup goes through the public API as an operator's would: the root token creates a tenant; its
+// admin key creates operator, viewer and sdk (production) keys, the flag `model.fable-5`, the
+// segment `foreign-nationals` and the flag's config (a segment block, fail-closed). It then sends
+// {port, controlPort, env, flag, keys, bench} to the parent. The bench then flips the flag with
+// POST /v1/envs/production/flags/model.fable-5/kill (and /restore) and reads the receipts with
+// GET /v1/envs/production/changes/{v}, on the product's own port.
+//
+// The product's app serves nothing extra. Measurement sits beside it, on a second loopback port:
+//   GET /mem                   gc() twice (--expose-gc), then process.memoryUsage(), cpu, connections
+//   GET /report?versions=3,4   per version: the tracker's commit time and ack latencies, and the
+//                              send loop (the time `publish` took) and commit (libsql batch) times
+// The send loop is timed by wrapping the host's broadcaster and the commit by wrapping the
+// executor's `commit`: two clock reads per flip each, none per socket, nothing added to src/.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { randomBytes } from "node:crypto";
+import type { Broadcaster, CommittedChange } from "../../src/core/broadcaster.js";
+import type { Statement } from "../../src/core/db/executor.js";
+import { PropagationTracker } from "../../src/core/propagation.js";
+import { startServer } from "../../src/node/server.js";
+import { nodeStreamHost, type StreamHub } from "../../src/node/stream/index.js";
+
+const ENV = "production";
+const FLAG = "model.fable-5";
+const SEGMENT = "foreign-nationals";
+const epochNow = () => performance.timeOrigin + performance.now();
+
+// A temp dir on the machine's disk (os.tmpdir(); on this machine ext4, not tmpfs), so the WAL's
+// fsync at each commit is real. Removed on exit.
+const dir = mkdtempSync(join(tmpdir(), "killswitch-propagation-"));
+const rootToken = randomBytes(24).toString("base64url");
+const tracker = new PropagationTracker(); // the host's default tracker (Date.now clock), kept to read raw samples
+let hub: StreamHub | null = null;
+
+interface Published {
+  /** Epoch ms (performance clock) when `publish` started, and how long it took. */
+  at: number;
+  loopMs: number;
+  committedAt: number;
+}
+const published = new Map<number, Published>();
+const commits: { at: number; ms: number }[] = [];
+
+const server = await startServer({
+  databaseUrl: `file:${join(dir, "killswitch.db")}`,
+  host: "127.0.0.1",
+  port: 0,
+  rootToken,
+  bootstrap: false,
+  stream: (deps) => {
+    const host = nodeStreamHost({ tracker, onError: (e) => console.error("stream:", e) })(deps);
+    hub = host.broadcaster as StreamHub; // nodeStreamHost's broadcaster is the hub itself
+    const inner: Broadcaster = host.broadcaster;
+    const timed: Broadcaster = {
+      publish(change: CommittedChange) {
+        const at = epochNow();
+        inner.publish(change); // tracker commit, serialize + frame once, write to every socket
+        published.set(change.version, { at, loopMs: epochNow() - at, committedAt: change.committedAt });
+      },
+      keyRevoked: (tenantId, keyId) => inner.keyRevoked(tenantId, keyId),
+    };
+    return { ...host, broadcaster: timed };
+  },
+  onError: (e) => console.error("killswitch:", e),
+});
+
+// The store holds this same executor object and calls `commit` on it at each write.
+const executor = server.database.executor;
+const commit = executor.commit.bind(executor);
+executor.commit = async (statements: readonly Statement[]) => {
+  const at = epochNow();
+  try {
+    await commit(statements);
+  } finally {
+    commits.push({ at, ms: epochNow() - at });
+  }
+};
+
+// any: the setup's answers are the API's own shapes, checked by status only.
+async function api(method: string, path: string, key: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const created = await api("POST", "/v1/tenants", rootToken, { name: "propagation bench" });
+const admin: string = created.adminKey;
+const keyOf = async (role: string, env?: string) =>
+  (await api("POST", "/v1/keys", admin, { name: `bench ${role}`, role, ...(env ? { env } : {}) })).secret as string;
+const keys = { operator: await keyOf("operator"), viewer: await keyOf("viewer"), sdk: await keyOf("sdk", ENV) };
+await api("POST", "/v1/flags", admin, { key: FLAG, kind: "boolean", description: "Availability of fable-5", tags: ["model"] });
+await api("PUT", `/v1/envs/${ENV}/segments/${SEGMENT}`, keys.operator, {
+  description: "No US citizenship, or unknown",
+  rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+});
+await api("PUT", `/v1/envs/${ENV}/flags/${FLAG}`, keys.operator, {
+  enabled: true,
+  offVariant: "off",
+  rules: [{ id: "r1", description: "Export directive EXPORT-2026-001", when: [{ segment: [SEGMENT] }], serve: { variant: "off" } }],
+  fallthrough: { variant: "on" },
+  failMode: "closed",
+  reason: "benchmark setup",
+});
+const synchronous = (await server.database.client.execute("PRAGMA synchronous")).rows[0]?.[0];
+const journal = (await server.database.client.execute("PRAGMA journal_mode")).rows[0]?.[0];
+
+function report(versions: number[]) {
+  // Date.now() − performance epoch, here: receipts use Date.now, the bench the performance clock.
+  let offset = 0;
+  for (let i = 0; i < 200; i++) offset += Date.now() - epochNow();
+  offset /= 200;
+  return {
+    dateMinusEpochMs: +offset.toFixed(3),
+    flips: versions.map((v) => {
+      const part = tracker.receiptPart(created.tenant.id, ENV, v);
+      const pub = published.get(v);
+      return {
+        v,
+        committedAt: part?.committedAt ?? null,
+        connected: part?.connected ?? 0,
+        acks: part ? Array.from(part.latencies, (x) => +x.toFixed(3)) : [],
+        pending: part?.pending.length ?? -1,
+        publishAt: pub?.at ?? null,
+        loopMs: pub?.loopMs ?? null,
+      };
+    }),
+    commits,
+  };
+}
+
+/**
+ * RSS split into anonymous and file-backed pages (/proc/self/status, bytes). The kernel may drop
+ * clean file pages (the node binary, libsql's library) from RSS at any time: RssAnon is the part
+ * that connections grow.
+ */
+function rssParts(): { rssAnon?: number; rssFile?: number } {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]) * 1024;
+    return { rssAnon: kib("RssAnon"), rssFile: kib("RssFile") };
+  } catch {
+    return {};
+  }
+}
+
+const json = (res: ServerResponse, code: number, body: unknown) => {
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+const gc = (globalThis as { gc?: () => void }).gc;
+const control = createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://x");
+  if (req.method === "GET" && url.pathname === "/mem") {
+    gc?.();
+    gc?.();
+    return json(res, 200, { clients: hub?.stats().connections ?? 0, gc: !!gc, cpu: process.cpuUsage(), ...process.memoryUsage(), ...rssParts() });
+  }
+  if (req.method === "GET" && url.pathname === "/report") {
+    const versions = (url.searchParams.get("versions") ?? "").split(",").filter(Boolean).map(Number);
+    return json(res, 200, report(versions));
+  }
+  json(res, 404, { error: "not found" });
+});
+
+control.listen({ host: "127.0.0.1", port: 0 }, () => {
+  const info = {
+    port: server.port,
+    controlPort: (control.address() as AddressInfo).port,
+    env: ENV,
+    flag: FLAG,
+    keys,
+    bench: { db: "libsql file (temp dir, ext4)", journal, synchronous },
+  };
+  if (process.send) process.send(info);
+  else console.log(JSON.stringify(info));
+});
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }, 5000);
+  control.close();
+  await server.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+process.on("disconnect", () => void stop());
+process.on("SIGTERM", () => void stop());
