@@ -4,6 +4,9 @@
 
 const encoder = new TextEncoder();
 
+/** A SHA-256 hex digest: WebCrypto's is asynchronous, a host may inject a synchronous one. */
+export type Sha256Hex = (text: string) => string | Promise<string>;
+
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
   return toHex(new Uint8Array(digest));
@@ -40,12 +43,13 @@ export function randomAlphanumeric(length: number): string {
   return out;
 }
 
-/** Compares two strings in time that depends only on their lengths. */
+/**
+ * Whether two strings are equal, in time that depends only on their lengths.
+ * Compares UTF-16 code units and allocates nothing: it runs on every request.
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = encoder.encode(a);
-  const right = encoder.encode(b);
-  let diff = left.length ^ right.length;
-  const length = Math.max(left.length, right.length);
-  for (let i = 0; i < length; i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
+  let diff = a.length ^ b.length;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }

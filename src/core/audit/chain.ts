@@ -6,7 +6,7 @@
  */
 import type { Actor } from "../actor.js";
 import { canonicalJson } from "../canonical-json.js";
-import { sha256Hex } from "../crypto.js";
+import { sha256Hex, type Sha256Hex } from "../crypto.js";
 import type { auditLog } from "../db/schema.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -48,7 +48,8 @@ interface HashedEntry {
   directive: string | null;
 }
 
-const hashEntry = (prevHash: string, entry: HashedEntry): Promise<string> => sha256Hex(prevHash + canonicalJson(entry));
+const hashEntry = (hash: Sha256Hex, prevHash: string, entry: HashedEntry): string | Promise<string> =>
+  hash(prevHash + canonicalJson(entry));
 
 /** The next row of the chain, ready to insert. */
 export async function sealEntry(
@@ -57,6 +58,7 @@ export async function sealEntry(
   at: number,
   actor: Actor,
   draft: AuditDraft,
+  hash: Sha256Hex = sha256Hex,
 ): Promise<AuditRow> {
   const entry: HashedEntry = {
     tenantId,
@@ -89,7 +91,7 @@ export async function sealEntry(
     reason: entry.reason,
     directive: entry.directive,
     prevHash,
-    hash: await hashEntry(prevHash, entry),
+    hash: await hashEntry(hash, prevHash, entry),
   };
 }
 
@@ -119,14 +121,18 @@ function entryOf(row: AuditRow): HashedEntry | null {
  * Checks rows in seq order, continuing from `previous` (the last row already
  * checked, or null at the start). Answers the seq of the first broken row, if any.
  */
-export async function findBreak(rows: readonly AuditRow[], previous: AuditHead | null): Promise<number | undefined> {
+export async function findBreak(
+  rows: readonly AuditRow[],
+  previous: AuditHead | null,
+  hash: Sha256Hex = sha256Hex,
+): Promise<number | undefined> {
   let prev = previous;
   for (const row of rows) {
     const expectedSeq = (prev?.seq ?? 0) + 1;
     const expectedPrevHash = prev?.hash ?? GENESIS_HASH;
     const entry = entryOf(row);
     if (row.seq !== expectedSeq || row.prevHash !== expectedPrevHash || entry === null) return row.seq;
-    if ((await hashEntry(row.prevHash, entry)) !== row.hash) return row.seq;
+    if ((await hashEntry(hash, row.prevHash, entry)) !== row.hash) return row.seq;
     prev = { seq: row.seq, hash: row.hash };
   }
   return undefined;

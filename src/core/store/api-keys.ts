@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { Actor } from "../actor.js";
+import { constantTimeEqual } from "../crypto.js";
 import { apiKeys } from "../db/schema.js";
 import type { Role } from "../keys/roles.js";
 import { issueSecret, newKeyId, parseToken } from "../keys/token.js";
@@ -14,7 +15,7 @@ import type { DeleteInput, KeyCreateInput } from "../schemas/admin.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
 import type { ApiKeyView } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
-import { digestsEqual, type AuthenticatedKey, type KeyCandidate } from "./key-cache.js";
+import type { AuthenticatedKey, KeyCandidate } from "./key-cache.js";
 import { commitMutation } from "./mutation.js";
 import { readEnvironments } from "./reads.js";
 import { apiKeyView, type ApiKeyRow } from "./views.js";
@@ -36,7 +37,7 @@ export async function authenticate(ctx: StoreContext, token: string): Promise<Au
   let found: AuthenticatedKey | null = null;
   // Compare with every candidate, so timing says nothing about which one matched.
   for (const candidate of candidates) {
-    if (digestsEqual(candidate.secretHash, hash)) found = candidate.key;
+    if (constantTimeEqual(candidate.secretHash, hash)) found = candidate.key;
   }
   return found;
 }

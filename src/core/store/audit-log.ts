@@ -61,7 +61,7 @@ export async function verifyAudit(ctx: StoreContext, tenantId: string): Promise<
       .where(and(eq(auditLog.tenantId, tenantId), previous === null ? undefined : gt(auditLog.seq, previous.seq)))
       .orderBy(asc(auditLog.seq))
       .limit(VERIFY_CHUNK);
-    const brokenAt = await findBreak(rows, previous);
+    const brokenAt = await findBreak(rows, previous, ctx.sha256);
     if (brokenAt !== undefined) {
       const [total] = await ctx.db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId));
       return { ok: false, entries: total?.n ?? 0, brokenAt };

@@ -1,13 +1,14 @@
 import type { Broadcaster } from "../broadcaster.js";
 import type { Executor, StoreDb } from "../db/executor.js";
-import { sha256Hex } from "../crypto.js";
+import { sha256Hex, type Sha256Hex } from "../crypto.js";
+
+export type { Sha256Hex };
 import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
 import { SerialQueue } from "./serial-queue.js";
 import { VersionCache } from "./version-cache.js";
 
 /** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
-export type Sha256Hex = (text: string) => string | Promise<string>;
 
 export interface StoreOptions {
   /** A drizzle handle over the schema (libsql on Node, durable-sqlite in a Durable Object). */

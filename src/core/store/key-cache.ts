@@ -81,15 +81,3 @@ export class KeyCache {
     this.#entries.delete(tenantId, prefix);
   }
 }
-
-/**
- * Whether two digests (hex strings) are equal, in time that depends only on their
- * lengths. crypto.ts's constantTimeEqual does the same over UTF-8 bytes; this one
- * compares UTF-16 code units and allocates nothing, for the per-request check.
- */
-export function digestsEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}

@@ -70,7 +70,7 @@ async function planAndCommit<R>(
       const head = await readAuditHead(ctx.db, tenantId);
       const now = ctx.clock();
       const planned = await plan({ head, now });
-      const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit);
+      const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit, ctx.sha256);
       try {
         await ctx.executor.commit([
           ...planned.statements,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { digestsEqual, KeyCache, type KeyCandidate } from "../../../src/core/store/key-cache.js";
+import { constantTimeEqual } from "../../../src/core/crypto.js";
+import { KeyCache, type KeyCandidate } from "../../../src/core/store/key-cache.js";
 
 const candidate = (tenantId: string, keyId: string, secretHash = "ab".repeat(32)): KeyCandidate => ({
   secretHash,
@@ -70,14 +71,14 @@ describe("KeyCache", () => {
   });
 });
 
-describe("digestsEqual", () => {
+describe("constantTimeEqual over digests", () => {
   it("is true only for the same string", () => {
     const hash = "0123456789abcdef".repeat(4);
-    expect(digestsEqual(hash, `${hash}`)).toBe(true);
-    expect(digestsEqual(hash, `${hash.slice(0, -1)}0`)).toBe(false);
-    expect(digestsEqual(hash, `f${hash.slice(1)}`)).toBe(false);
-    expect(digestsEqual(hash, hash.slice(0, -1))).toBe(false);
-    expect(digestsEqual(hash, `${hash}0`)).toBe(false);
-    expect(digestsEqual("", "")).toBe(true);
+    expect(constantTimeEqual(hash, `${hash}`)).toBe(true);
+    expect(constantTimeEqual(hash, `${hash.slice(0, -1)}0`)).toBe(false);
+    expect(constantTimeEqual(hash, `f${hash.slice(1)}`)).toBe(false);
+    expect(constantTimeEqual(hash, hash.slice(0, -1))).toBe(false);
+    expect(constantTimeEqual(hash, `${hash}0`)).toBe(false);
+    expect(constantTimeEqual("", "")).toBe(true);
   });
 });
