@@ -8,10 +8,11 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
 import { createApp } from "../http/create-app.js";
+import { propagationRoutes } from "../http/routes/propagation.js";
 import { durableExecutor } from "./durable-executor.js";
 import type { Env } from "./env.js";
 import { HibernatingHub } from "./hibernating-hub.js";
-import { propagationRoutes } from "./propagation-routes.js";
+import { workerPropagationSource } from "./propagation-source.js";
 import { ReceiptBook } from "./receipt-book.js";
 import { streamRoute } from "./stream-route.js";
 
@@ -61,7 +62,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onError: report,
     extend: (shared, deps) => {
       streamRoute(shared, hub);
-      propagationRoutes(shared, deps, hub, book);
+      propagationRoutes(shared, deps, workerPropagationSource(hub, book), "the recent versions of an environment");
     },
   });
   return { fetch: (request) => app.fetch(request), hub, store };

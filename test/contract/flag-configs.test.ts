@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { seedFableAndForeignNationals, startWithTenant } from "../support/contract-tenant.js";
+import type { ContractTarget } from "../support/contract-target.js";
+import type { TestTenant } from "../support/tenants.js";
 
 let target: ContractTarget;
 let api: Api;
 let t: TestTenant;
 
 beforeAll(async () => {
-  target = await startContractTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
-  await api("POST", "/v1/flags", { key: t.admin, json: { key: "model.fable-5", kind: "boolean" } });
-  await api("PUT", "/v1/envs/production/segments/foreign-nationals", {
-    key: t.admin,
-    json: { rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }] },
-  });
+  ({ target, api, t } = await startWithTenant());
+  await seedFableAndForeignNationals(api, t);
 });
 afterAll(() => target.close());
 

@@ -6,7 +6,7 @@
  * when it is sent after the change's answer arrived.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
+import { apiFor, okBody, type Api } from "../support/api.js";
 import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
 import { createTenant, type TestTenant } from "../support/tenants.js";
 
@@ -14,11 +14,7 @@ let target: ContractTarget;
 let api: Api;
 let a: TestTenant;
 
-const ok = async (key: string, method: string, path: string, json?: unknown): Promise<any> => {
-  const res = await api(method, path, { key, json });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
-  return res.body;
-};
+const ok = (key: string, method: string, path: string, json?: unknown): Promise<any> => okBody(api, key, method, path, json);
 
 beforeAll(async () => {
   target = await startContractTarget();

@@ -6,9 +6,10 @@
 import { OFREPProvider } from "@openfeature/ofrep-provider";
 import { OpenFeature, type Client } from "@openfeature/server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import { okBody, type Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { ContractTarget } from "../support/contract-target.js";
+import type { TestTenant } from "../support/tenants.js";
 
 let target: ContractTarget;
 let api: Api;
@@ -16,16 +17,10 @@ let t: TestTenant;
 let bearer: Client;
 let apiKey: Client;
 
-const ok = async (method: string, path: string, json: unknown): Promise<any> => {
-  const res = await api(method, path, { key: t.admin, json });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
-  return res.body;
-};
+const ok = (method: string, path: string, json: unknown): Promise<any> => okBody(api, t.admin, method, path, json);
 
 beforeAll(async () => {
-  target = await startContractTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
+  ({ target, api, t } = await startWithTenant());
   await ok("POST", "/v1/flags", { key: "model.fable-5", kind: "boolean" });
   await ok("POST", "/v1/flags", { key: "model.sonnet", kind: "boolean" });
   await ok("POST", "/v1/flags", { key: "chat.model", kind: "string", variants: { fable: "model.fable-5", sonnet: "model.sonnet" } });

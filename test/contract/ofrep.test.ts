@@ -3,7 +3,7 @@
  * error shapes and codes, the bulk ETag.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
+import { apiFor, okBody, type Api } from "../support/api.js";
 import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
 import { createTenant, type TestTenant } from "../support/tenants.js";
 
@@ -16,11 +16,7 @@ const FLAG = "model.fable-5";
 const SINGLE = `/ofrep/v1/evaluate/flags/${FLAG}`;
 const BULK = "/ofrep/v1/evaluate/flags";
 
-const ok = async (key: string, method: string, path: string, json: unknown): Promise<any> => {
-  const res = await api(method, path, { key, json });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
-  return res.body;
-};
+const ok = (key: string, method: string, path: string, json: unknown): Promise<any> => okBody(api, key, method, path, json);
 
 beforeAll(async () => {
   target = await startContractTarget();

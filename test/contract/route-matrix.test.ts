@@ -5,7 +5,7 @@
  * also pins the order of answers: 401 → 403 → 404 → 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
+import { apiFor, okBody, type Api } from "../support/api.js";
 import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
 import { createTenant, type TestTenant } from "../support/tenants.js";
 
@@ -42,11 +42,7 @@ beforeAll(async () => {
 
 afterAll(() => target.close());
 
-const ok = async (method: string, path: string, json?: unknown): Promise<any> => {
-  const res = await api(method, path, { key: a.admin, json });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
-  return res.body;
-};
+const ok = (method: string, path: string, json?: unknown): Promise<any> => okBody(api, a.admin, method, path, json);
 const flag = async (n: number): Promise<string> => {
   await ok("POST", "/v1/flags", { key: `flag-${n}`, kind: "boolean" });
   return `flag-${n}`;

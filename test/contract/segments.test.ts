@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { ContractTarget } from "../support/contract-target.js";
+import type { TestTenant } from "../support/tenants.js";
 
 let target: ContractTarget;
 let api: Api;
 let t: TestTenant;
 
 beforeAll(async () => {
-  target = await startContractTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
+  ({ target, api, t } = await startWithTenant());
 });
 afterAll(() => target.close());
 

@@ -13,23 +13,8 @@ import { RulesetCache, type RulesetSource } from "../../src/core/evaluation/rule
 import { storeRulesetSource } from "../../src/core/evaluation/store-source.js";
 import { notFound } from "../../src/core/problem.js";
 import { caseClock, caseFlagKey, comparable, conformance, type ConformanceCase } from "../../sdk/test/conformance/load.js";
+import { boolFlag } from "../../sdk/test/support/flags.js";
 import { openTempStore, type TempStore } from "../support/temp-db.js";
-
-
-function boolFlag(key: string, overrides: Partial<WireFlag> = {}): WireFlag {
-  return {
-    key,
-    kind: "boolean",
-    variants: { on: true, off: false },
-    enabled: true,
-    offVariant: "off",
-    rules: [],
-    fallthrough: { variant: "on" },
-    failMode: "open",
-    version: 1,
-    ...overrides,
-  };
-}
 
 /** An in-memory source over one environment per tenant, counting every read. */
 class FakeSource implements RulesetSource {

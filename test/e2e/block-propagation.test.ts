@@ -4,8 +4,9 @@
  * the propagation receipt proves that all 50 applied it.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { startInProcessServer, type InProcessServer } from "./support/in-process-server.js";
 import { closeClients, trackedClient, type TrackedClient } from "./support/sdk-clients.js";
 import { waitFor } from "./support/wait-for.js";
@@ -18,9 +19,7 @@ let api: Api;
 let t: TestTenant;
 
 beforeAll(async () => {
-  server = await startInProcessServer();
-  api = apiFor(server);
-  t = await createTenant(server, api);
+  ({ target: server, api, t } = await startWithTenant(startInProcessServer));
   expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
 });
 

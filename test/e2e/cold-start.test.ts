@@ -7,8 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { startProcessTarget, type ProcessTarget } from "./support/process-target.js";
 import { closeClients, trackedClient } from "./support/sdk-clients.js";
 import { sleep, waitFor } from "./support/wait-for.js";
@@ -25,9 +26,7 @@ let t: TestTenant;
 let otherKey: string;
 
 beforeAll(async () => {
-  target = await startProcessTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
+  ({ target, api, t } = await startWithTenant(startProcessTarget));
   for (const key of [FLAG, STRICT]) expect((await api("POST", "/v1/flags", { key: t.admin, json: { key, kind: "boolean" } })).status).toBe(201);
   const strict = await api("PUT", `/v1/envs/production/flags/${STRICT}`, {
     key: t.operator,

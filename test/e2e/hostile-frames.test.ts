@@ -6,8 +6,9 @@
  */
 import { CLOSE } from "@killswitch/sdk/protocol.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { startInProcessServer, type InProcessServer } from "./support/in-process-server.js";
 import { openRawSocket } from "./support/raw-socket.js";
 import { closeClients, trackedClient, type TrackedClient } from "./support/sdk-clients.js";
@@ -38,9 +39,7 @@ const instances = async (): Promise<{ instance: string; connectedAt: string }[]>
   (await api("GET", "/v1/envs/production/instances", { key: t.viewer })).body.items;
 
 beforeAll(async () => {
-  server = await startInProcessServer();
-  api = apiFor(server);
-  t = await createTenant(server, api);
+  ({ target: server, api, t } = await startWithTenant(startInProcessServer));
   expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
   watcher = trackedClient({ url: server.baseUrl, sdkKey: t.sdk, app: "e2e-watcher" });
   expect(await watcher.client.ready({ timeoutMs: 20_000 })).toBe("ready");

@@ -15,8 +15,9 @@
  */
 import type { ServerMessage } from "@killswitch/sdk";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { closeClients, tappedWebSocket, trackedClient, type TrackedClient } from "./support/sdk-clients.js";
 import { startProcessTarget, type ProcessTarget } from "./support/process-target.js";
 import { waitFor } from "./support/wait-for.js";
@@ -42,9 +43,7 @@ let api: Api;
 let t: TestTenant;
 
 beforeAll(async () => {
-  target = await startProcessTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
+  ({ target, api, t } = await startWithTenant(startProcessTarget));
   for (const key of FLAGS) expect((await api("POST", "/v1/flags", { key: t.admin, json: { key, kind: "boolean" } })).status).toBe(201);
   const segment = await api("PUT", `/v1/envs/production/segments/${SEGMENT}`, {
     key: t.operator,

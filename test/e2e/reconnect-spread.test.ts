@@ -10,8 +10,9 @@
  * their timers back and release them together.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { startClientsProcess, type ClientsProcess } from "./support/clients-process-handle.js";
 import { startInProcessServer, type InProcessServer } from "./support/in-process-server.js";
 import { waitFor } from "./support/wait-for.js";
@@ -25,9 +26,7 @@ let t: TestTenant;
 let clients: ClientsProcess | undefined;
 
 beforeAll(async () => {
-  server = await startInProcessServer();
-  api = apiFor(server);
-  t = await createTenant(server, api);
+  ({ target: server, api, t } = await startWithTenant(startInProcessServer));
   expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: "model.x", kind: "boolean" } })).status).toBe(201);
 });
 

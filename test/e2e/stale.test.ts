@@ -6,8 +6,9 @@
  * the client is fresh again.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { apiFor, type Api } from "../support/api.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import { startWithTenant } from "../support/contract-tenant.js";
+import type { TestTenant } from "../support/tenants.js";
 import { startProcessTarget, type ProcessTarget } from "./support/process-target.js";
 import { closeClients, trackedClient } from "./support/sdk-clients.js";
 import { sleep, waitFor } from "./support/wait-for.js";
@@ -22,9 +23,7 @@ let api: Api;
 let t: TestTenant;
 
 beforeAll(async () => {
-  target = await startProcessTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
+  ({ target, api, t } = await startWithTenant(startProcessTarget));
   for (const [key, failMode, rules] of [
     [CLOSED, "closed", []],
     [OPEN, "open", [{ id: "no-fr", when: [{ attribute: "nationality", op: "in", values: ["FR"] }], serve: { variant: "off" } }]],

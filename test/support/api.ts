@@ -1,6 +1,7 @@
 /**
  * A tiny HTTP client for the contract suite: real fetch against a base URL.
  */
+import { expect } from "vitest";
 import type { ContractTarget } from "./contract-target.js";
 
 // Answers are checked field by field in the tests; `any` keeps those checks short.
@@ -40,4 +41,12 @@ export function apiFor(target: ContractTarget): Api {
     const parsed = text === "" ? null : /json/.test(type) ? JSON.parse(text) : text;
     return { status: response.status, headers: response.headers, body: parsed };
   };
+}
+
+/** A request that must succeed (2xx): answers its body; a failure names the request and shows the answer. */
+// The body is `any` for the same reason as `Api`'s: the tests check it field by field.
+export async function okBody(api: Api, key: string, method: string, path: string, json?: unknown): Promise<any> {
+  const res = await api(method, path, { key, json });
+  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
+  return res.body;
 }

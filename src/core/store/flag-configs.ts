@@ -144,41 +144,32 @@ export function putFlagConfig(
   });
 }
 
-export function killFlag(
+/** The signature kill and restore share; `setEnabled` builds both. */
+type EnabledEdit = (
   ctx: StoreContext,
   tenantId: string,
   actor: Actor,
   env: string,
   key: string,
   input: KillInput,
-  options: WriteOptions = {},
-): Promise<VersionAnswer> {
-  return editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
-    action: "flag.kill",
-    next: { ...stateOf(current), enabled: false },
-    reason: input.reason,
-    directive: input.directive,
-    result: (version) => ({ version }),
-  }));
-}
+  options?: WriteOptions,
+) => Promise<VersionAnswer>;
+
+export const killFlag: EnabledEdit = setEnabled(false);
 
 /** Sets `enabled: true` and nothing else: a block is lifted only by removing its rule. */
-export function restoreFlag(
-  ctx: StoreContext,
-  tenantId: string,
-  actor: Actor,
-  env: string,
-  key: string,
-  input: KillInput,
-  options: WriteOptions = {},
-): Promise<VersionAnswer> {
-  return editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
-    action: "flag.restore",
-    next: { ...stateOf(current), enabled: true },
-    reason: input.reason,
-    directive: input.directive,
-    result: (version) => ({ version }),
-  }));
+export const restoreFlag: EnabledEdit = setEnabled(true);
+
+/** Kill and restore: flip `enabled` and keep the rest of the config as it is. */
+function setEnabled(enabled: boolean): EnabledEdit {
+  return (ctx, tenantId, actor, env, key, input, options = {}) =>
+    editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
+      action: enabled ? "flag.restore" : "flag.kill",
+      next: { ...stateOf(current), enabled },
+      reason: input.reason,
+      directive: input.directive,
+      result: (version) => ({ version }),
+    }));
 }
 
 /** Inserts, as the first rule, a rule serving `offVariant` to a segment or to matching contexts. */

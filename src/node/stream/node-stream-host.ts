@@ -7,8 +7,8 @@
  */
 import { PropagationTracker } from "../../core/propagation.js";
 import type { Store } from "../../core/store/index.js";
+import { propagationRoutes } from "../../http/routes/propagation.js";
 import type { StreamHostFactory } from "../stream-host.js";
-import { propagationRoutes } from "./propagation-routes.js";
 import type { StreamAuthenticator } from "./stream-auth.js";
 import { createStreamHub, type StreamHubOptions } from "./stream-hub.js";
 
@@ -40,7 +40,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
     });
     return {
       broadcaster: hub,
-      extend: (app, deps) => propagationRoutes(app, deps, tracker),
+      extend: (app, deps) => propagationRoutes(app, deps, tracker, "the recent versions committed while this server runs"),
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       close: () => hub.close(),
     };

@@ -9,19 +9,7 @@ import { isOfrepRequest, ofrepAnswer, ofrepAnswerJson, ofrepContext } from "../.
 import { RulesetCache, type RulesetSource } from "../../../src/core/evaluation/ruleset-cache.js";
 import { ofrepRequestSchema } from "../../../src/core/schemas/ofrep.js";
 import { caseClock, caseFlagKey, conformance } from "../../../sdk/test/conformance/load.js";
-
-const boolFlag = (key: string, overrides: Partial<WireFlag> = {}): WireFlag => ({
-  key,
-  kind: "boolean",
-  variants: { on: true, off: false },
-  enabled: true,
-  offVariant: "off",
-  rules: [],
-  fallthrough: { variant: "on" },
-  failMode: "open",
-  version: 1,
-  ...overrides,
-});
+import { boolFlag } from "../../../sdk/test/support/flags.js";
 
 /** One environment whose version and flags a test sets; the version is known without a read. */
 function memorySource(flags: Record<string, WireFlag>) {
