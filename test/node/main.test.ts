@@ -10,14 +10,21 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../support/temp-db.js";
 
 const MAIN = fileURLToPath(new URL("../../src/node/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function run(env: Record<string, string>, viaNpm = false) {
+  const child = viaNpm
+    ? spawn("npm", ["start", "--silent"], {
+        cwd: ROOT,
+        env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      })
+    : spawn(process.execPath, ["--import", "tsx", MAIN], {
+        env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
@@ -48,6 +55,17 @@ describe("npm start", () => {
     expect(second.output()).not.toMatch(/admin key/);
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
+  });
+
+  it("stops the server when npm itself gets SIGTERM, as a supervisor sends it", async () => {
+    const npm = run({ DATABASE_URL: `file:${join(dir, "npm.db")}` }, true);
+    const url = await npm.listening;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    npm.child.kill("SIGTERM");
+    await npm.exited;
+    // The script execs node, so the signal reaches the server rather than orphaning it.
+    expect(npm.output()).toMatch(/SIGTERM: stopping/);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
   it("exits with a message on a bad PORT", async () => {

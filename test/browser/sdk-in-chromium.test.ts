@@ -1,0 +1,136 @@
+/**
+ * The SDK's universal core in a real browser: headless Chromium loads sdk/dist/index.js
+ * as an ES module from a page on its own origin, connects to the real Node service over
+ * the browser's WebSocket (key in the subprotocol, never in the URL), evaluates a flag,
+ * and sees an operator's kill arrive as a `change` event.
+ *
+ * The page's origin differs from the service's, and the service serves no CORS headers:
+ * a snapshot poll by fetch could not succeed here, so "ready" proves the socket.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page, WebSocket as PageWebSocket } from "playwright-core";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { build } from "esbuild";
+import { buildOptions, entries } from "../../sdk/build.mjs";
+import type { ChangeEvent, EvaluationResult, ReadyStatus } from "@killswitch/sdk";
+import { apiFor, type Api } from "../support/api.js";
+import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
+import { createTenant, type TestTenant } from "../support/tenants.js";
+import { launchChromium } from "./support/chromium.js";
+import { startStaticServer, type StaticServer } from "./support/static-server.js";
+
+const FLAG = "model.fable-5";
+
+/** What page/index.html puts on `window`. */
+interface Harness {
+  start(url: string, sdkKey: string, flag: string): Promise<{ status: ReadyStatus; version: number; env: string | undefined; instance: string; evaluation: EvaluationResult }>;
+  evaluate(flag: string, defaultValue: boolean): EvaluationResult;
+  close(): Promise<void>;
+}
+type PageChange = ChangeEvent & { evaluation: EvaluationResult };
+
+let target: ContractTarget;
+let api: Api;
+let t: TestTenant;
+let site: StaticServer;
+let browser: Browser;
+let page: Page;
+const sockets: PageWebSocket[] = [];
+const framesReceived: string[] = [];
+const changes: PageChange[] = [];
+const pageErrors: string[] = [];
+const serviceRequests: string[] = [];
+
+beforeAll(async () => {
+  // The core built as dist/index.js is, but in memory: another test may be rebuilding dist/ now.
+  const built = await build({ ...buildOptions, entryPoints: [entries.index], write: false, outdir: "out" });
+  const sdk = Buffer.from(built.outputFiles[0]!.contents);
+  const html = readFileSync(fileURLToPath(new URL("./page/index.html", import.meta.url)));
+  site = await startStaticServer({
+    "/": { type: "text/html; charset=utf-8", body: html },
+    "/sdk/index.js": { type: "text/javascript; charset=utf-8", body: sdk },
+  });
+
+  target = await startContractTarget();
+  api = apiFor(target);
+  t = await createTenant(target, api);
+  expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
+
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("request", (request) => {
+    if (request.url().startsWith(target.baseUrl)) serviceRequests.push(`${request.method()} ${request.url()}`);
+  });
+  page.on("websocket", (ws) => {
+    sockets.push(ws);
+    ws.on("framereceived", ({ payload }) => framesReceived.push(typeof payload === "string" ? payload : payload.toString("utf8")));
+  });
+  await page.exposeFunction("reportChange", (change: PageChange) => changes.push(change));
+  await page.exposeFunction("reportError", (message: string) => pageErrors.push(`client error: ${message}`));
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => document.documentElement.dataset.loaded === "true");
+});
+
+afterAll(async () => {
+  await page?.evaluate(() => (window as unknown as { harness: Harness }).harness.close()).catch(() => {});
+  await browser?.close();
+  await site?.close();
+  await target?.close();
+});
+
+it(
+  "connects over the browser's WebSocket, evaluates, and applies a kill pushed by the service",
+  async () => {
+    const started = await page.evaluate(
+      ([url, sdkKey, flag]) => (window as unknown as { harness: Harness }).harness.start(url, sdkKey, flag),
+      [target.baseUrl, t.sdk, FLAG] as const,
+    );
+    expect(started).toMatchObject({ status: "ready", env: "production", evaluation: { value: true, variant: "on", reason: "STATIC" } });
+    expect(started.version).toBeGreaterThanOrEqual(0);
+
+    // One socket, to the stream; the key rides in Sec-WebSocket-Protocol, not the URL.
+    const streamUrl = `${target.baseUrl.replace(/^http/, "ws")}/v1/stream`;
+    expect(sockets.map((ws) => ws.url())).toEqual([streamUrl]);
+    // `ks_<tenantId>_<secret>`; the secret itself may hold `_` (base64url).
+    expect(t.sdk.startsWith(`ks_${t.id}_`)).toBe(true);
+    const secret = t.sdk.slice(`ks_${t.id}_`.length);
+    expect(secret.length).toBeGreaterThan(8);
+    for (const ws of sockets) {
+      expect(ws.url()).not.toContain(t.sdk);
+      expect(decodeURIComponent(ws.url())).not.toContain(secret);
+    }
+    expect(framesReceived.some((frame) => frame.startsWith("{") && JSON.parse(frame).t === "snapshot")).toBe(true);
+    // Nothing reached the service over HTTP: no snapshot poll (cross-origin, it would need CORS).
+    expect(serviceRequests).toEqual([]);
+    // The service lists the browser as a connected instance.
+    await vi.waitFor(
+      async () => {
+        const instances = await api("GET", "/v1/envs/production/instances", { key: t.viewer });
+        expect(instances.body.items).toEqual([expect.objectContaining({ instance: started.instance, app: "browser-test" })]);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+
+    const kill = await api("POST", `/v1/envs/production/flags/${FLAG}/kill`, { key: t.operator, json: { reason: "browser test" } });
+    expect(kill.status, JSON.stringify(kill.body)).toBe(200);
+    const version: number = kill.body.version;
+    expect(version).toBeGreaterThan(started.version);
+
+    await vi.waitFor(() => expect(changes.some((change) => change.version >= version)).toBe(true), { timeout: 10_000, interval: 50 });
+    const change = changes.find((c) => c.version >= version)!;
+    expect(change.flags).toContain(FLAG);
+    expect(change.evaluation).toEqual({ value: false, variant: "off", reason: "DISABLED" });
+    // Read again now, from the page: the kill holds, whatever the caller's default.
+    const now = await page.evaluate((flag) => (window as unknown as { harness: Harness }).harness.evaluate(flag, true), FLAG);
+    expect(now).toEqual({ value: false, variant: "off", reason: "DISABLED" });
+
+    // Still one socket: the kill arrived as a push on it, not through a reconnect or a poll.
+    expect(sockets).toHaveLength(1);
+    expect(serviceRequests).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  },
+  60_000,
+);
