@@ -19,8 +19,9 @@
  *
  * Several nodes: each node's tracker yields a {@link ReceiptPart} per version
  * and its {@link InstanceView}s; {@link mergeReceiptParts} combines the parts of
- * every node (read back from the database, written about every 250 ms from
- * {@link PropagationTracker.drainUpdates}) into one receipt.
+ * every node into one receipt. The multi-node Node host that would write each
+ * node's share to the database from {@link PropagationTracker.drainUpdates} is
+ * not built yet.
  */
 
 /** What an SDK instance says about itself in `hello`. */
