@@ -22,6 +22,8 @@ export interface WranglerDev {
 }
 
 export interface WranglerDevOptions {
+  /** Another wrangler.toml (absolute path); default: the service's own at the repository root. */
+  config?: string;
   /** Variables and secrets for the Worker, passed as `--var KEY:VALUE`. */
   vars?: Record<string, string>;
   /** Reuse a state directory (to restart over the same data); a fresh temp dir otherwise. */
@@ -46,6 +48,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   const [port, inspectorPort] = await Promise.all([freePort(), freePort()]);
   const args = [
     wranglerBin, "dev",
+    ...(options.config ? ["--config", options.config] : []),
     "--ip", "127.0.0.1",
     "--port", String(port),
     // The default inspector port (9229) would collide between parallel test files.
