@@ -11,6 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ProblemError } from "../core/problem.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { authentication } from "./auth.js";
+import { sdkCors } from "./cors.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
 import { auditRoutes } from "./routes/audit.js";
 import { environmentRoutes } from "./routes/environments.js";
@@ -35,6 +36,8 @@ export function createApp(deps: AppDeps): App {
   app.onError((error) => errorToResponse(error, report));
   app.notFound(notFoundResponse);
 
+  // First: a preflight carries no key, and every answer on those routes (errors too) needs the headers.
+  sdkCors(app);
   // Before the body limit: OFREP bounds its own bodies (32 KiB, answered in OFREP's shape).
   ofrepRoutes(app, deps);
 

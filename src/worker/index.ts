@@ -7,6 +7,7 @@
  * `POST /v1/tenants`; on OFREP, the protocol's own error shape, and the
  * context limit left to the object's OFREP route.
  */
+import { withSdkCors } from "../http/cors.js";
 import { MAX_BODY_BYTES } from "../http/create-app.js";
 import { openApiDocument } from "../http/openapi.js";
 import { MAX_CONTEXT_BYTES } from "../core/schemas/evaluate.js";
@@ -22,35 +23,39 @@ import { bearerOf, isRootToken } from "./root-token.js";
 export { TenantObject } from "./tenant-object.js";
 
 export default {
-  async fetch(request, env): Promise<Response> {
-    const url = new URL(request.url);
-    // The routes without a key, answered as the shared app answers them, without waking an object.
-    if (request.method === "GET" && url.pathname === "/healthz") return Response.json({ ok: true });
-    if (request.method === "GET" && url.pathname === "/openapi.json") return Response.json(openApiDocument());
-
-    const ofrep = ofrepRoute(request.method, url.pathname);
-    if (ofrep !== null) return forwardOfrep(request, ofrep, env);
-
-    const withBody = request.method !== "GET" && request.method !== "HEAD";
-    const body = withBody ? await readBodyPrefix(request, MAX_BODY_BYTES + 1) : null;
-    if (body !== null && body.byteLength > MAX_BODY_BYTES) {
-      return problem("payloadTooLarge", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
-    }
-    // Outside /v1 (and the OFREP routes) nothing needs a key: the shared app would answer 404.
-    if (!url.pathname.startsWith("/v1/")) return problem("notFound", `No route ${request.method} ${url.pathname}.`);
-
-    if (await isRootToken(bearerOf(request), env.KILLSWITCH_ROOT_TOKEN)) {
-      if (request.method === "POST" && url.pathname === "/v1/tenants") return createTenant(request, body, env);
-      return problem("forbidden", "The root token may only create tenants (POST /v1/tenants).");
-    }
-    // The shared app's wording (src/http/auth.ts).
-    const token = credentialOf(request);
-    if (token === null) return problem("unauthorized", "Send Authorization: Bearer <key>.");
-    const tenantId = tenantIdOfKey(token);
-    if (tenantId === null) return problem("unauthorized", "The key is malformed, unknown or revoked.");
-    return env.TENANT.getByName(tenantId).fetch(forwardedRequest(request, tenantId, body, { token }));
-  },
+  // The SDK-facing routes answer browsers on other origins, as the shared app does on Node (src/http/cors.ts):
+  // a preflight carries no key, so it is answered here, before the key is read.
+  fetch: withSdkCors(route),
 } satisfies ExportedHandler<Env>;
+
+async function route(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  // The routes without a key, answered as the shared app answers them, without waking an object.
+  if (request.method === "GET" && url.pathname === "/healthz") return Response.json({ ok: true });
+  if (request.method === "GET" && url.pathname === "/openapi.json") return Response.json(openApiDocument());
+
+  const ofrep = ofrepRoute(request.method, url.pathname);
+  if (ofrep !== null) return forwardOfrep(request, ofrep, env);
+
+  const withBody = request.method !== "GET" && request.method !== "HEAD";
+  const body = withBody ? await readBodyPrefix(request, MAX_BODY_BYTES + 1) : null;
+  if (body !== null && body.byteLength > MAX_BODY_BYTES) {
+    return problem("payloadTooLarge", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
+  }
+  // Outside /v1 (and the OFREP routes) nothing needs a key: the shared app would answer 404.
+  if (!url.pathname.startsWith("/v1/")) return problem("notFound", `No route ${request.method} ${url.pathname}.`);
+
+  if (await isRootToken(bearerOf(request), env.KILLSWITCH_ROOT_TOKEN)) {
+    if (request.method === "POST" && url.pathname === "/v1/tenants") return createTenant(request, body, env);
+    return problem("forbidden", "The root token may only create tenants (POST /v1/tenants).");
+  }
+  // The shared app's wording (src/http/auth.ts).
+  const token = credentialOf(request);
+  if (token === null) return problem("unauthorized", "Send Authorization: Bearer <key>.");
+  const tenantId = tenantIdOfKey(token);
+  if (tenantId === null) return problem("unauthorized", "The key is malformed, unknown or revoked.");
+  return env.TENANT.getByName(tenantId).fetch(forwardedRequest(request, tenantId, body, { token }));
+}
 
 /**
  * OFREP bounds its own bodies (the context limit, answered as INVALID_CONTEXT

@@ -4,8 +4,8 @@
  * the browser's WebSocket (key in the subprotocol, never in the URL), evaluates a flag,
  * and sees an operator's kill arrive as a `change` event.
  *
- * The page's origin differs from the service's, and the service serves no CORS headers:
- * a snapshot poll by fetch could not succeed here, so "ready" proves the socket.
+ * The page's origin differs from the service's. The client is ready from the socket's
+ * snapshot: nothing polls here (the cross-origin poll is cors-in-chromium.test.ts's).
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
