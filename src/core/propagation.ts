@@ -19,9 +19,10 @@
  *
  * Several nodes: each node's tracker yields a {@link ReceiptPart} per version
  * and its {@link InstanceView}s; {@link mergeReceiptParts} combines the parts of
- * every node into one receipt. The multi-node Node host that would write each
- * node's share to the database from {@link PropagationTracker.drainUpdates} is
- * not built yet.
+ * every node into one receipt. With `recordUpdates`, the tracker also lists what
+ * changed since it was last asked ({@link PropagationTracker.drainUpdates},
+ * {@link PropagationTracker.drainVersionUpdates}), which the Node host's cluster
+ * writes to the shared database.
  */
 
 /** What an SDK instance says about itself in `hello`. */
@@ -113,6 +114,21 @@ export interface InstanceUpdate {
   live: boolean;
 }
 
+/** One node's share of one version, for a node that mirrors its receipts to a shared store. */
+export interface VersionUpdate {
+  tenantId: string;
+  env: string;
+  version: number;
+  committedAt: number;
+  /** The last connection sequence number handed out before the commit. */
+  seqMark: number;
+  connected: number;
+  /** The ack latencies so far (a copy). */
+  latencies: Float32Array;
+  /** The oldest version this tracker still keeps for the environment: older shares can go. */
+  oldestKept: number;
+}
+
 export interface PropagationTrackerOptions {
   /** Versions kept per environment (oldest dropped first). Default 256. */
   maxVersions?: number;
@@ -123,7 +139,10 @@ export interface PropagationTrackerOptions {
   maxEnvs?: number;
   /** Epoch-millisecond clock for ack times. Default `Date.now`. */
   now?: () => number;
-  /** Keep a list of changed records for {@link PropagationTracker.drainUpdates}. Default false. */
+  /**
+   * Keep lists of changed records for {@link PropagationTracker.drainUpdates} and
+   * {@link PropagationTracker.drainVersionUpdates}. Default false.
+   */
   recordUpdates?: boolean;
 }
 
@@ -142,6 +161,7 @@ class Instance implements InstanceHandle {
 }
 
 interface VersionEntry {
+  readonly env: EnvState;
   version: number;
   committedAt: number;
   /** The last connection sequence number handed out before the commit. */
@@ -170,6 +190,7 @@ export class PropagationTracker {
   readonly #maxEnvs: number;
   readonly #now: () => number;
   readonly #updates: Set<Instance> | null;
+  readonly #versionUpdates: Set<VersionEntry> | null;
   /** `app` and `sdk` repeat across thousands of instances: keep one copy of each string. */
   readonly #strings = new Map<string, string>();
 
@@ -178,6 +199,7 @@ export class PropagationTracker {
     this.#maxEnvs = Math.max(1, options.maxEnvs ?? 10_000);
     this.#now = options.now ?? Date.now;
     this.#updates = options.recordUpdates ? new Set() : null;
+    this.#versionUpdates = options.recordUpdates ? new Set() : null;
   }
 
   /** A connection has said hello. Keep the handle for {@link ack} and {@link disconnect}. */
@@ -214,6 +236,7 @@ export class PropagationTracker {
       if (record.seq > entry.seqMark) break;
       if (entry.version > version || entry.samples === null) continue;
       entry.samples[entry.acked++] = at - entry.committedAt;
+      this.#versionUpdates?.add(entry);
     }
   }
 
@@ -224,15 +247,21 @@ export class PropagationTracker {
     const last = versions[versions.length - 1];
     if (last && version <= last.version) return; // replayed or out of order: the first record stands
     const connected = state.live.size;
-    versions.push({
+    const entry: VersionEntry = {
+      env: state,
       version,
       committedAt,
       seqMark: state.seq,
       connected,
       samples: connected > 0 ? new Float32Array(connected) : null,
       acked: 0,
-    });
-    if (versions.length > this.#maxVersions) versions.shift();
+    };
+    versions.push(entry);
+    this.#versionUpdates?.add(entry);
+    if (versions.length > this.#maxVersions) {
+      const dropped = versions.shift()!;
+      this.#versionUpdates?.delete(dropped);
+    }
   }
 
   /** This node's share of a receipt, or null when the version is not (or no longer) tracked. */
@@ -297,6 +326,40 @@ export class PropagationTracker {
     }
     this.#updates.clear();
     return out;
+  }
+
+  /** Versions committed or acked since the last call (needs `recordUpdates`). */
+  drainVersionUpdates(): VersionUpdate[] {
+    if (!this.#versionUpdates) return [];
+    const out: VersionUpdate[] = [];
+    for (const entry of this.#versionUpdates) {
+      const versions = entry.env.versions;
+      if (versions[0] === undefined || entry.version < versions[0].version) continue; // dropped since
+      out.push({
+        tenantId: entry.env.tenantId,
+        env: entry.env.env,
+        version: entry.version,
+        committedAt: entry.committedAt,
+        seqMark: entry.seqMark,
+        connected: entry.connected,
+        latencies: entry.samples ? entry.samples.slice(0, entry.acked) : new Float32Array(0),
+        oldestKept: versions[0].version,
+      });
+    }
+    this.#versionUpdates.clear();
+    return out;
+  }
+
+  /**
+   * Lists every live record and every kept version as changed, so that the next
+   * drains return the whole state (a shared store that lost track of this node).
+   */
+  markAllChanged(): void {
+    if (!this.#updates || !this.#versionUpdates) return;
+    for (const state of this.#envs.values()) {
+      for (const record of state.live) this.#updates.add(record);
+      for (const entry of state.versions) this.#versionUpdates.add(entry);
+    }
   }
 
   #env(tenantId: string, env: string): EnvState {

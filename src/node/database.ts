@@ -18,6 +18,8 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 export const BUSY_TIMEOUT_MS = 5000;
 
 export interface Database {
+  /** The libsql URL it was opened with. */
+  url: string;
   client: Client;
   db: LibSQLDatabase<Schema>;
   executor: Executor;
@@ -32,6 +34,12 @@ export function filePathOf(url: string): string | null {
   return path === "" || path === ":memory:" ? null : path;
 }
 
+/** A database other processes can open too: a file, or a libsql server; not an in-memory one. */
+export function isSharedDatabase(url: string): boolean {
+  if (url.startsWith("file:")) return filePathOf(url) !== null;
+  return url !== ":memory:";
+}
+
 export async function openDatabase(url: string): Promise<Database> {
   const file = filePathOf(url);
   if (file !== null) mkdirSync(dirname(file), { recursive: true });
@@ -44,7 +52,7 @@ export async function openDatabase(url: string): Promise<Database> {
     }
     const db = drizzle(client, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS });
-    return { client, db, executor: libsqlExecutor(db), close: () => client.close() };
+    return { url, client, db, executor: libsqlExecutor(db), close: () => client.close() };
   } catch (error) {
     client.close();
     throw error;

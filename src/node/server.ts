@@ -10,8 +10,9 @@ import { BroadcastRelay } from "../core/broadcast-relay.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
+import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluster.js";
 import { DEFAULTS } from "./config.js";
-import { openDatabase, type Database } from "./database.js";
+import { isSharedDatabase, openDatabase, type Database } from "./database.js";
 import type { StreamHostFactory } from "./stream-host.js";
 
 export interface ServerOptions {
@@ -27,6 +28,12 @@ export interface ServerOptions {
   bootstrap?: boolean;
   /** The socket layer (`/v1/stream`); without it changes are committed and not pushed. */
   stream?: StreamHostFactory;
+  /**
+   * Following other processes on the same database (a file or a libsql server):
+   * their commits reach this process's sockets and caches, and receipts count
+   * their instances. On unless `false`; never for an in-memory database.
+   */
+  cluster?: ClusterOptions | false;
   clock?: () => number;
   onError?: (error: unknown) => void;
 }
@@ -37,6 +44,8 @@ export interface RunningServer {
   port: number;
   store: Store;
   database: Database;
+  /** Null for an in-memory database, or with `cluster: false`. */
+  cluster: Cluster | null;
   /** The demo tenant created by this start, if any: its keys are shown once. */
   demo: DemoTenant | null;
   /** Stops accepting, ends connections, closes the socket layer and the database. */
@@ -56,8 +65,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Synchronous and one-shot: authenticating a request costs no thread-pool round trip (WebCrypto's digest).
     sha256: (text) => hash("sha256", text, "hex"),
   });
-  const stream = options.stream?.({ store });
-  if (stream) relay.target = stream.broadcaster;
+  const cluster =
+    options.cluster !== false && isSharedDatabase(database.url)
+      ? await joinCluster({ db: database.db, executor: database.executor, store, onError }, options.cluster)
+      : null;
+  const stream = options.stream?.({ store, cluster });
+  if (cluster) {
+    relay.target = cluster.broadcaster;
+    if (stream) cluster.broadcaster.target = stream.broadcaster;
+  } else if (stream) {
+    relay.target = stream.broadcaster;
+  }
 
   const demo = options.bootstrap !== false && !options.rootToken ? await bootstrapDemo(store) : null;
   const app = createApp({
@@ -88,10 +106,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // In-flight requests get a moment to finish; then every connection is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 2000);
       await stream?.close();
+      await cluster?.close();
       await closed;
       clearTimeout(grace);
       database.close();
     })());
 
-  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, store, database, demo, close };
+  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, store, database, cluster, demo, close };
 }

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { Store } from "../core/store/index.js";
 import type { App, AppDeps } from "../http/create-app.js";
+import type { Cluster } from "./cluster/cluster.js";
 
 /**
  * What a socket layer plugs into the Node host: the broadcaster the store
@@ -17,5 +18,8 @@ export interface StreamHost {
   close(): Promise<void> | void;
 }
 
-/** Builds the socket layer once the store (its StreamSource) exists. */
-export type StreamHostFactory = (deps: { store: Store }) => StreamHost;
+/**
+ * Builds the socket layer once the store (its StreamSource) exists, and the
+ * cluster when other processes may share the database.
+ */
+export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null }) => StreamHost;

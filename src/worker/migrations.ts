@@ -9,5 +9,6 @@
  */
 import journal from "../../migrations/meta/_journal.json";
 import m0000 from "../../migrations/0000_init.sql";
+import m0001 from "../../migrations/0001_cluster.sql";
 
-export default { journal, migrations: { m0000 } };
+export default { journal, migrations: { m0000, m0001 } };

@@ -1,8 +1,21 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { filePathOf, openDatabase } from "../../src/node/database.js";
+import journal from "../../migrations/meta/_journal.json" with { type: "json" };
+import { filePathOf, isSharedDatabase, openDatabase } from "../../src/node/database.js";
 import { tempDir } from "../support/temp-db.js";
+
+describe("isSharedDatabase", () => {
+  it.each([
+    ["file:data/killswitch.db", true],
+    ["file::memory:", false],
+    [":memory:", false],
+    ["libsql://example.turso.io", true],
+    ["http://127.0.0.1:8080", true],
+  ])("%s → %s", (url, shared) => {
+    expect(isSharedDatabase(url)).toBe(shared);
+  });
+});
 
 describe("filePathOf", () => {
   it.each([
@@ -42,7 +55,7 @@ describe("openDatabase", () => {
     (await openDatabase(url)).close();
     const again = await openDatabase(url);
     const applied = await again.client.execute("SELECT count(*) FROM __drizzle_migrations");
-    expect(applied.rows[0]![0]).toBe(1);
+    expect(applied.rows[0]![0]).toBe(journal.entries.length);
     again.close();
     rmSync(dir, { recursive: true, force: true });
   });

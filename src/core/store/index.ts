@@ -25,6 +25,7 @@ import type {
 import type { SegmentInput } from "../schemas/segment.js";
 import * as keys from "./api-keys.js";
 import * as audit from "./audit-log.js";
+import * as feed from "./commit-feed.js";
 import { storeContext, type StoreOptions } from "./context.js";
 import * as environments from "./environments.js";
 import * as configs from "./flag-configs.js";
@@ -38,6 +39,7 @@ export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
 export type { CreatedTenant } from "./tenants.js";
 export type { WriteOptions } from "./flag-configs.js";
 export type { PutSegmentResult } from "./segments.js";
+export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
 
 export interface Store extends StreamSource {
   hasTenants(): Promise<boolean>;
@@ -85,15 +87,21 @@ export interface Store extends StreamSource {
   listAudit(tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>>;
   verifyAudit(tenantId: string): Promise<AuditVerification>;
 
+  /** The end of the commit feed (every process's commits, in commit order): a follower starts here. */
+  feedHead(): Promise<feed.FeedCursor>;
+  /** The commits after a feed position, at most `limit` of each kind. */
+  commitsAfter(cursor: feed.FeedCursor, limit?: number): Promise<feed.FeedBatch>;
+
   /**
    * Entry points for changes this store did not commit itself (another process on
-   * the same database, followed by a change-log tail): the store keeps keys and
+   * the same database, followed through the commit feed): the store keeps keys and
    * environment versions in memory and drops or raises them here. Its own commits
    * need no call.
    *
-   * `invalidateKey`: a key was revoked or changed; its next request reads the database.
+   * `invalidateKey`: a key was created or revoked; requests with it, or with a
+   * token of the same prefix when given, read the database again.
    */
-  invalidateKey(tenantId: string, keyId: string): void;
+  invalidateKey(tenantId: string, keyId: string, prefix?: string): void;
   /** An environment moved: to `version` when given, else its next lookup reads the database. */
   invalidateEnvironment(tenantId: string, env: string, version?: number): void;
 }
@@ -141,7 +149,13 @@ export function createStore(options: StoreOptions): Store {
     listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
     verifyAudit: (tenantId) => audit.verifyAudit(ctx, tenantId),
 
-    invalidateKey: (tenantId, keyId) => ctx.keys.invalidateKey(tenantId, keyId),
+    feedHead: () => feed.feedHead(ctx),
+    commitsAfter: (cursor, limit) => feed.commitsAfter(ctx, cursor, limit),
+
+    invalidateKey: (tenantId, keyId, prefix) => {
+      ctx.keys.invalidateKey(tenantId, keyId);
+      if (prefix !== undefined) ctx.keys.invalidatePrefix(tenantId, prefix);
+    },
     invalidateEnvironment: (tenantId, env, version) =>
       version === undefined ? ctx.versions.invalidate(tenantId, env) : ctx.versions.raise(tenantId, env, version),
   };

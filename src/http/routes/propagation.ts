@@ -11,10 +11,10 @@ import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
 import { pathKey, readQuery } from "../request.js";
 
-/** Where a host reads receipts and connected instances from. */
+/** Where a host reads receipts and connected instances from (memory, or a database shared by several nodes). */
 export interface PropagationSource {
-  receipt(tenantId: string, env: string, version: number): PropagationReceipt | null;
-  instances(tenantId: string, env: string, limit?: number): InstanceList;
+  receipt(tenantId: string, env: string, version: number): PropagationReceipt | null | Promise<PropagationReceipt | null>;
+  instances(tenantId: string, env: string, limit?: number): InstanceList | Promise<InstanceList>;
 }
 
 const instancesQuery = z.object({
@@ -29,7 +29,7 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     await store.getEnvironment(key.tenantId, env); // 404 for an environment the tenant does not have
     const raw = c.req.param("version");
     const version = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
-    const receipt = version >= 0 ? source.receipt(key.tenantId, env, version) : null;
+    const receipt = version >= 0 ? await source.receipt(key.tenantId, env, version) : null;
     if (!receipt) throw notFound(`No propagation record for version "${raw}" of "${env}": receipts cover ${coverage}.`);
     return c.json(receipt);
   });
@@ -39,6 +39,6 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     const env = pathKey(c, "env", "environment");
     await store.getEnvironment(key.tenantId, env);
     const { limit } = readQuery(c, instancesQuery);
-    return c.json(source.instances(key.tenantId, env, limit));
+    return c.json(await source.instances(key.tenantId, env, limit));
   });
 }

@@ -14,7 +14,10 @@ import { createStreamHub, type StreamHubOptions } from "./stream-hub.js";
 
 export interface NodeStreamOptions
   extends Pick<StreamHubOptions, "heartbeatMs" | "pingIntervalMs" | "maxPayload" | "maxBufferedBytes" | "now"> {
-  /** Default: a tracker keeping the last 256 versions per environment. */
+  /**
+   * Default: a tracker keeping the last 256 versions per environment. With a
+   * cluster it must record updates (`recordUpdates: true`).
+   */
   tracker?: PropagationTracker;
   onError?: (error: unknown) => void;
 }
@@ -24,8 +27,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TOUCHED_KEYS = 10_000;
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store }) => {
-    const tracker = options.tracker ?? new PropagationTracker();
+  return ({ store, cluster }) => {
+    const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
       heartbeatMs: options.heartbeatMs,
@@ -38,9 +41,13 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       authenticate: sdkKeyAuthenticator(store, onError),
       onError,
     });
+    const propagation = cluster ? cluster.share(tracker) : tracker;
+    const coverage = cluster
+      ? "the recent versions committed while a live node of this database ran"
+      : "the recent versions committed while this server runs";
     return {
       broadcaster: hub,
-      extend: (app, deps) => propagationRoutes(app, deps, tracker, "the recent versions committed while this server runs"),
+      extend: (app, deps) => propagationRoutes(app, deps, propagation, coverage),
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       close: () => hub.close(),
     };

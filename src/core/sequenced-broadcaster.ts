@@ -1,0 +1,95 @@
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type StreamSource } from "./broadcaster.js";
+import { PairMap } from "./store/pair-map.js";
+
+/**
+ * Hands each environment's changes to its target once each and in version
+ * order, when they come from two sources that race: this process's own commits
+ * (published as they return) and the commits of every process read back from
+ * the database (the commit feed), which include this process's own again.
+ *
+ * A change already passed on is dropped. A change that skips versions (this
+ * process committed version 5 while version 4, committed elsewhere, has not been
+ * read back yet) waits while the missing ones are read from the change log, so
+ * sockets get 4 then 5 rather than a patch they cannot apply and a resync. If the
+ * log cannot supply them, the change goes on as it is: clients whose version
+ * does not match its `prev` resync, as they would after any gap.
+ */
+export class SequencedBroadcaster implements Broadcaster {
+  target: Broadcaster = silentBroadcaster;
+  /** The last version passed on, per (tenant, environment). */
+  readonly #last = new PairMap<number>();
+  /** Environments whose missing versions are being read, with the changes offered meanwhile. */
+  readonly #held = new PairMap<CommittedChange[]>();
+
+  constructor(
+    private readonly source: Pick<StreamSource, "changesSince">,
+    private readonly onError: (error: unknown) => void = () => {},
+    private readonly maxEnvs = 100_000,
+  ) {}
+
+  publish(change: CommittedChange): void {
+    const held = this.#held.get(change.tenantId, change.env);
+    if (held) held.push(change);
+    else this.#offer(change);
+  }
+
+  keyRevoked(tenantId: string, keyId: string): void {
+    this.target.keyRevoked(tenantId, keyId);
+  }
+
+  /** False while some change waits for missing versions: it has been offered but not passed on. */
+  get idle(): boolean {
+    return this.#held.size === 0;
+  }
+
+  /** The last version passed on for an environment, if this process has seen one. */
+  lastVersion(tenantId: string, env: string): number | undefined {
+    return this.#last.get(tenantId, env);
+  }
+
+  #offer(change: CommittedChange): void {
+    const last = this.#last.get(change.tenantId, change.env);
+    if (last !== undefined && change.version <= last) return;
+    if (last === undefined || change.prev <= last) return this.#pass(change);
+    this.#held.set(change.tenantId, change.env, [change]);
+    this.source.changesSince(change.tenantId, change.env, last).then(
+      (missed) => this.#release(change, missed ?? []),
+      (error: unknown) => {
+        this.onError(error);
+        this.#release(change, []);
+      },
+    );
+  }
+
+  /** The missing versions are in (or could not be read): pass them on, then what waited. */
+  #release(gap: CommittedChange, missed: CommittedChange[]): void {
+    const { tenantId, env } = gap;
+    const held = this.#held.get(tenantId, env) ?? [gap];
+    this.#held.delete(tenantId, env);
+    for (const change of missed) {
+      const last = this.#last.get(tenantId, env) ?? -1;
+      if (change.version > last && change.prev === last) this.#pass(change);
+    }
+    for (const change of held) {
+      const last = this.#last.get(tenantId, env) ?? -1;
+      if (change.version <= last) continue;
+      // Still a gap after the read: pass it on rather than wait forever.
+      if (change === gap) this.#pass(change);
+      else this.#offer(change);
+    }
+  }
+
+  #pass(change: CommittedChange): void {
+    const { tenantId, env } = change;
+    if (!this.#last.has(tenantId, env) && this.#last.size >= this.maxEnvs) {
+      const [oldTenant, oldEnv] = this.#last.first()!;
+      this.#last.delete(oldTenant, oldEnv);
+    }
+    this.#last.set(tenantId, env, change.version);
+    try {
+      this.target.publish(change);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * One node's SDK connections and receipt shares, mirrored to the shared
+ * database so that every node's receipts and instance lists count them.
+ *
+ * Every tick (250 ms) the node reads the node table. While it is the only live
+ * node it writes nothing but its heartbeat (once a second): a lone process pays
+ * no write per ack. Once another node is live, each tick writes what changed
+ * since the last one (connections opened, acked or closed; versions committed or
+ * acked) in one batch, and the first such tick rewrites the whole state. The
+ * same batch records how far along the commit feed those rows are complete
+ * (`reported_through`), so that a receipt read on another node knows whether
+ * this node's share of a version is in yet. A node silent for `goneAfterMs`
+ * counts as gone; any node that sees one deletes its rows. A tick whose write
+ * failed rewrites everything on the next.
+ */
+import type { Executor, Statement } from "../../core/db/executor.js";
+import type { PropagationTracker } from "../../core/propagation.js";
+import {
+  forgetNodes,
+  heartbeat,
+  readNodes,
+  writeInstances,
+  writeReceipts,
+  type ClusterDb,
+  type OtherNodes,
+} from "./cluster-tables.js";
+
+export interface InstanceMirrorOptions {
+  db: ClusterDb;
+  executor: Executor;
+  nodeId: string;
+  /** Must record updates (`recordUpdates: true`). */
+  tracker: PropagationTracker;
+  /**
+   * The commit-feed position (change-log rowid) through which the tracker has
+   * seen every change: what this node's rows cover once written.
+   */
+  seenThrough: () => number;
+  /** Default 250 ms. */
+  flushMs?: number;
+  /** Default 1 s. */
+  heartbeatMs?: number;
+  /** Default 30 s (DESIGN, "Propagation receipt and instances"). */
+  goneAfterMs?: number;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+export class InstanceMirror {
+  readonly #o: Required<Omit<InstanceMirrorOptions, "onError">> & { onError: (error: unknown) => void };
+  readonly #startedAt: number;
+  #timer: NodeJS.Timeout | undefined;
+  #tick: Promise<void> = Promise.resolve();
+  #closed = false;
+  #lastBeat = -Infinity;
+  /** Other live nodes as of the last tick. */
+  #peers = 0;
+  /** The database may not hold this node's whole state: rewrite it on the next shared tick. */
+  #rewrite = true;
+  /** `reported_through` as last written. */
+  #reported = -1;
+
+  constructor(options: InstanceMirrorOptions) {
+    this.#o = {
+      ...options,
+      flushMs: options.flushMs ?? 250,
+      heartbeatMs: options.heartbeatMs ?? 1000,
+      goneAfterMs: options.goneAfterMs ?? 30_000,
+      now: options.now ?? Date.now,
+      onError: options.onError ?? (() => {}),
+    };
+    this.#startedAt = this.#o.now();
+  }
+
+  /** Registers the node and learns its peers (the first tick, now), then ticks every `flushMs`. */
+  start(): Promise<void> {
+    this.#schedule();
+    return this.tick();
+  }
+
+  /** True when another live node was seen at the last tick: this node's rows are being written. */
+  get shared(): boolean {
+    return this.#peers > 0;
+  }
+
+  /** Which rows belong to other live nodes. */
+  others(): OtherNodes {
+    return { self: this.#o.nodeId, liveSince: this.#o.now() - this.#o.goneAfterMs };
+  }
+
+  /** One round: read the nodes, write what changed. Ticks never overlap. */
+  tick(): Promise<void> {
+    this.#tick = this.#tick.then(() => this.#round()).catch((error: unknown) => this.#o.onError(error));
+    return this.#tick;
+  }
+
+  /** Stops ticking and removes this node's rows, so that others stop counting it at once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#tick;
+    await this.#o.executor.commit(forgetNodes(this.#o.db, [this.#o.nodeId], true)).catch(this.#o.onError);
+  }
+
+  async #round(): Promise<void> {
+    if (this.#closed) return;
+    const { db, nodeId, tracker, goneAfterMs } = this.#o;
+    const now = this.#o.now();
+    const nodes = await readNodes(db);
+    const gone = nodes.filter((n) => n.id !== nodeId && n.heartbeatAt <= now - goneAfterMs).map((n) => n.id);
+    this.#peers = nodes.length - gone.length - (nodes.some((n) => n.id === nodeId) ? 1 : 0);
+    if (!nodes.some((n) => n.id === nodeId)) this.#rewrite = true; // new, or declared gone by a peer after a long pause
+
+    const statements: Statement[] = forgetNodes(db, gone, true);
+    if (this.shared && this.#rewrite) {
+      statements.push(...forgetNodes(db, [nodeId], false));
+      tracker.markAllChanged();
+    }
+    const seen = this.#o.seenThrough(); // before the drain: whatever it covers is in the drain
+    const instances = tracker.drainUpdates();
+    const versions = tracker.drainVersionUpdates();
+    if (this.shared) {
+      statements.push(...writeInstances(db, nodeId, instances), ...writeReceipts(db, nodeId, versions));
+    } else {
+      this.#rewrite = true; // nothing written while alone: a peer that arrives needs everything
+    }
+    const reported = this.shared ? seen : -1;
+    if (statements.length === 0 && reported === this.#reported && now - this.#lastBeat < this.#o.heartbeatMs) return;
+    statements.push(heartbeat(db, nodeId, this.#startedAt, now, reported));
+    try {
+      await this.#o.executor.commit(statements);
+    } catch (error) {
+      this.#rewrite = true;
+      throw error;
+    }
+    this.#lastBeat = now;
+    this.#reported = reported;
+    if (this.shared) this.#rewrite = false;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.tick().finally(() => this.#schedule());
+    }, this.#o.flushMs);
+    this.#timer.unref();
+  }
+}
