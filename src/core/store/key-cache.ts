@@ -7,8 +7,8 @@
  * the write is answered; so the request after a revocation reads the database
  * again. A read that was already in flight when an entry was dropped could bring
  * back the old row: every drop starts a new generation, and a read started in an
- * older one is not kept. Changes made by another process are not seen here:
- * `invalidateKey` is the entry point for whatever follows them.
+ * older one is not kept. Changes made by another process on the same database
+ * reach it through `invalidateKey`, called by the Node host's commit tail.
  *
  * Entries are keyed by (tenant, prefix), as the rows are looked up, and hold each
  * unrevoked row's sha256(secret): a token is still hashed and compared in

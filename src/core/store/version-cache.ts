@@ -9,8 +9,8 @@
  * read that returns after a commit raised the entry cannot lower it. A commit
  * that fails drops the entries it touched (it may have landed all the same), and
  * a drop starts a new generation in which reads begun earlier are not kept.
- * Commits by another process are not seen here: `invalidate` is the entry point
- * for whatever follows them.
+ * Commits by another process on the same database reach it through `raise`
+ * (`store.invalidateEnvironment`), called by the Node host's commit tail.
  *
  * Unknown environments are not remembered (each lookup reads again), and the map
  * is bounded: beyond `maxEntries` the oldest entry is dropped.
