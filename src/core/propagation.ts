@@ -350,6 +350,12 @@ export class PropagationTracker {
     return out;
   }
 
+  /** Forgets what changed since the last drain, without building the lists (nobody needs them now). */
+  discardUpdates(): void {
+    this.#updates?.clear();
+    this.#versionUpdates?.clear();
+  }
+
   /**
    * Lists every live record and every kept version as changed, so that the next
    * drains return the whole state (a shared store that lost track of this node).

@@ -226,4 +226,48 @@ describe("several nodes", () => {
     expect(tracker.drainUpdates()).toEqual([expect.objectContaining({ live: false })]);
     expect(new PropagationTracker().drainUpdates()).toEqual([]);
   });
+
+  it("hands out each version's share when committed and as acks arrive, once", () => {
+    let clock = 100;
+    const tracker = new PropagationTracker({ recordUpdates: true, maxVersions: 2, now: () => clock });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 1, 90);
+    expect(tracker.drainVersionUpdates()).toEqual([
+      { tenantId: T, env: "production", version: 1, committedAt: 90, seqMark: 2, connected: 2, latencies: new Float32Array(0), oldestKept: 1 },
+    ]);
+    expect(tracker.drainVersionUpdates()).toEqual([]);
+    clock = 130;
+    tracker.ack(a, 1);
+    const [acked] = tracker.drainVersionUpdates();
+    expect(Array.from(acked!.latencies)).toEqual([40]);
+    // The share handed out is a copy: later acks do not change it.
+    clock = 150;
+    tracker.commit(T, "production", 2, 140);
+    tracker.commit(T, "production", 3, 145);
+    const later = tracker.drainVersionUpdates();
+    // Version 1 left the window of two: not handed out, and the others say the oldest kept is 2.
+    expect(later.map((u) => [u.version, u.oldestKept])).toEqual([
+      [2, 2],
+      [3, 2],
+    ]);
+    expect(Array.from(acked!.latencies)).toEqual([40]);
+  });
+
+  it("hands out everything again after markAllChanged, and nothing after discardUpdates", () => {
+    const tracker = new PropagationTracker({ recordUpdates: true, now: () => 5 });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.connect(T, "staging", info("s"));
+    tracker.commit(T, "production", 1, 1);
+    tracker.ack(a, 1);
+    tracker.discardUpdates();
+    expect(tracker.drainUpdates()).toEqual([]);
+    expect(tracker.drainVersionUpdates()).toEqual([]);
+    tracker.disconnect(a);
+    tracker.discardUpdates();
+    tracker.markAllChanged();
+    // Only live records: a closed connection is not handed out again.
+    expect(tracker.drainUpdates().map((u) => u.info.instance)).toEqual(["s"]);
+    expect(tracker.drainVersionUpdates().map((u) => [u.env, u.version, u.connected])).toEqual([["production", 1, 1]]);
+  });
 });

@@ -118,11 +118,13 @@ export class InstanceMirror {
       tracker.markAllChanged();
     }
     const seen = this.#o.seenThrough(); // before the drain: whatever it covers is in the drain
-    const instances = tracker.drainUpdates();
-    const versions = tracker.drainVersionUpdates();
     if (this.shared) {
-      statements.push(...writeInstances(db, nodeId, instances), ...writeReceipts(db, nodeId, versions));
+      statements.push(
+        ...writeInstances(db, nodeId, tracker.drainUpdates()),
+        ...writeReceipts(db, nodeId, tracker.drainVersionUpdates()),
+      );
     } else {
+      tracker.discardUpdates();
       this.#rewrite = true; // nothing written while alone: a peer that arrives needs everything
     }
     const reported = this.shared ? seen : -1;
