@@ -449,11 +449,21 @@ function findVersion(versions: VersionEntry[], version: number): VersionEntry | 
   return undefined;
 }
 
-function pendingView(r: Instance): PendingInstance {
+/** An instance record as kept (numbers: -1 and 0 before the first ack), whether in memory or in a shared store. */
+export interface InstanceRecord {
+  instance: string;
+  app: string;
+  sdk: string;
+  connectedAt: number;
+  appliedVersion: number;
+  lastAckAt: number;
+}
+
+export function pendingView(r: Omit<InstanceRecord, "sdk" | "connectedAt" | "lastAckAt">): PendingInstance {
   return { instance: r.instance, app: r.app, appliedVersion: r.appliedVersion < 0 ? null : r.appliedVersion };
 }
 
-function instanceView(r: Instance): InstanceView {
+export function instanceView(r: InstanceRecord): InstanceView {
   return {
     instance: r.instance,
     app: r.app,

@@ -8,7 +8,15 @@ import { and, asc, count, eq, gt, inArray, lt, lte, ne, sql } from "drizzle-orm"
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type { Statement } from "../../core/db/executor.js";
 import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
-import type { InstanceUpdate, InstanceView, PendingInstance, ReceiptPart, VersionUpdate } from "../../core/propagation.js";
+import {
+  instanceView,
+  pendingView,
+  type InstanceUpdate,
+  type InstanceView,
+  type PendingInstance,
+  type ReceiptPart,
+  type VersionUpdate,
+} from "../../core/propagation.js";
 
 export type ClusterDb = LibSQLDatabase<Schema>;
 
@@ -198,7 +206,7 @@ export async function readReceiptParts(
           ),
         )
         .orderBy(asc(streamInstances.seq));
-      for (const r of rows) pending.push({ instance: r.instance, app: r.app, appliedVersion: r.appliedVersion < 0 ? null : r.appliedVersion });
+      for (const r of rows) pending.push(pendingView(r));
     }
     parts.push({ version, committedAt: share.committedAt, connected: share.connected, latencies: float32Of(share.latencies), pending });
   }
@@ -240,14 +248,7 @@ export async function readInstances(
   const rows = limit === undefined ? await query : await query.limit(limit);
   return {
     total: counted?.n ?? 0,
-    items: rows.map((r) => ({
-      instance: r.instance,
-      app: r.app,
-      sdk: r.sdk,
-      connectedAt: new Date(r.connectedAt).toISOString(),
-      appliedVersion: r.appliedVersion < 0 ? null : r.appliedVersion,
-      lastAckAt: r.lastAckAt > 0 ? new Date(r.lastAckAt).toISOString() : null,
-    })),
+    items: rows.map(instanceView),
   };
 }
 
