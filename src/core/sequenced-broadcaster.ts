@@ -1,6 +1,18 @@
 import { silentBroadcaster, type Broadcaster, type CommittedChange, type StreamSource } from "./broadcaster.js";
 import { PairMap } from "./store/pair-map.js";
 
+export interface SequencedBroadcasterOptions {
+  /** Environments whose last version is remembered (the oldest is forgotten first). Default 100,000. */
+  maxEnvs?: number;
+  /**
+   * The version an environment had when this broadcaster started following it
+   * (everything up to it needs no publishing). Without it, the first change seen
+   * of an environment passes whatever its `prev`; with it, that change waits like
+   * any other for versions committed since the start and not seen yet.
+   */
+  startVersion?: (tenantId: string, env: string) => Promise<number>;
+}
+
 /**
  * Hands each environment's changes to its target once each and in version
  * order, when they come from two sources that race: this process's own commits
@@ -20,12 +32,17 @@ export class SequencedBroadcaster implements Broadcaster {
   readonly #last = new PairMap<number>();
   /** Environments whose missing versions are being read, with the changes offered meanwhile. */
   readonly #held = new PairMap<CommittedChange[]>();
+  readonly #maxEnvs: number;
+  readonly #startVersion: ((tenantId: string, env: string) => Promise<number>) | undefined;
 
   constructor(
     private readonly source: Pick<StreamSource, "changesSince">,
     private readonly onError: (error: unknown) => void = () => {},
-    private readonly maxEnvs = 100_000,
-  ) {}
+    options: SequencedBroadcasterOptions = {},
+  ) {
+    this.#maxEnvs = options.maxEnvs ?? 100_000;
+    this.#startVersion = options.startVersion;
+  }
 
   publish(change: CommittedChange): void {
     const held = this.#held.get(change.tenantId, change.env);
@@ -50,15 +67,27 @@ export class SequencedBroadcaster implements Broadcaster {
   #offer(change: CommittedChange): void {
     const last = this.#last.get(change.tenantId, change.env);
     if (last !== undefined && change.version <= last) return;
-    if (last === undefined || change.prev <= last) return this.#pass(change);
+    if (last === undefined ? change.prev === 0 || !this.#startVersion : change.prev <= last) return this.#pass(change);
     this.#held.set(change.tenantId, change.env, [change]);
-    this.source.changesSince(change.tenantId, change.env, last).then(
+    this.#missing(change, last).then(
       (missed) => this.#release(change, missed ?? []),
       (error: unknown) => {
         this.onError(error);
         this.#release(change, []);
       },
     );
+  }
+
+  /** The versions between the last one passed on (or the start version) and `change`. */
+  async #missing(change: CommittedChange, last: number | undefined): Promise<CommittedChange[] | null> {
+    const { tenantId, env } = change;
+    if (last === undefined) {
+      last = await this.#startVersion!(tenantId, env);
+      // Nothing of this environment passed meanwhile (it is held): the start is the last version passed.
+      if (!this.#last.has(tenantId, env)) this.#remember(tenantId, env, last);
+      if (change.prev <= last) return [];
+    }
+    return this.source.changesSince(tenantId, env, last);
   }
 
   /** The missing versions are in (or could not be read): pass them on, then what waited. */
@@ -75,21 +104,25 @@ export class SequencedBroadcaster implements Broadcaster {
       if (change.version <= last) continue;
       // Still a gap after the read: pass it on rather than wait forever.
       if (change === gap) this.#pass(change);
-      else this.#offer(change);
+      // Through `publish`: once one of these starts a new read, the rest wait behind it.
+      else this.publish(change);
     }
   }
 
   #pass(change: CommittedChange): void {
-    const { tenantId, env } = change;
-    if (!this.#last.has(tenantId, env) && this.#last.size >= this.maxEnvs) {
-      const [oldTenant, oldEnv] = this.#last.first()!;
-      this.#last.delete(oldTenant, oldEnv);
-    }
-    this.#last.set(tenantId, env, change.version);
+    this.#remember(change.tenantId, change.env, change.version);
     try {
       this.target.publish(change);
     } catch (error) {
       this.onError(error);
     }
+  }
+
+  #remember(tenantId: string, env: string, version: number): void {
+    if (!this.#last.has(tenantId, env) && this.#last.size >= this.#maxEnvs) {
+      const [oldTenant, oldEnv] = this.#last.first()!;
+      this.#last.delete(oldTenant, oldEnv);
+    }
+    this.#last.set(tenantId, env, version);
   }
 }

@@ -17,6 +17,9 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 /** How long a connection waits for another writer's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/** Runs of the migrator before its error stands (see {@link applyMigrations}). */
+const MIGRATE_ATTEMPTS = 3;
+
 export interface Database {
   /** The libsql URL it was opened with. */
   url: string;
@@ -51,10 +54,29 @@ export async function openDatabase(url: string): Promise<Database> {
       await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder: MIGRATIONS });
+    await applyMigrations(db);
     return { url, client, db, executor: libsqlExecutor(db), close: () => client.close() };
   } catch (error) {
     client.close();
     throw error;
+  }
+}
+
+/**
+ * drizzle's migrator reads which migrations are recorded, then applies the rest
+ * in one transaction. Processes opening a new database at the same moment all
+ * read "none", and all but the first fail on `CREATE TABLE` of a table that now
+ * exists; their transaction rolls back whole. Run again, the migrator reads the
+ * migrations the winner recorded and has nothing left to do. An error that is no
+ * race fails the same way every time and is thrown.
+ */
+async function applyMigrations(db: LibSQLDatabase<Schema>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db, { migrationsFolder: MIGRATIONS });
+      return;
+    } catch (error) {
+      if (attempt >= MIGRATE_ATTEMPTS) throw error;
+    }
   }
 }

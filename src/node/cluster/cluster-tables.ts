@@ -4,7 +4,7 @@
  * SDK connections. Writes are returned as statements, so that one tick of a
  * node commits all of them in one batch.
  */
-import { and, asc, count, eq, gt, inArray, lt, lte, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, lt, lte, ne, sql } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type { Statement } from "../../core/db/executor.js";
 import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
@@ -55,6 +55,18 @@ export async function changeRowid(db: ClusterDb, tenantId: string, env: string, 
     .from(changeLog)
     .where(and(eq(changeLog.tenantId, tenantId), eq(changeLog.env, env), eq(changeLog.version, version)));
   return row?.rowid;
+}
+
+/** An environment's version as of a feed position (change-log rowid): 0 if it had none. */
+export async function versionAt(db: ClusterDb, tenantId: string, env: string, rowid: number): Promise<number> {
+  // Newest first along the primary key, stopping at the first row old enough.
+  const [row] = await db
+    .select({ version: changeLog.version })
+    .from(changeLog)
+    .where(and(eq(changeLog.tenantId, tenantId), eq(changeLog.env, env), lte(sql`${changeLog}.rowid`, rowid)))
+    .orderBy(desc(changeLog.version))
+    .limit(1);
+  return row?.version ?? 0;
 }
 
 /** A node's connections and receipt shares, and its row when `andNode`. */

@@ -18,7 +18,7 @@ import { SequencedBroadcaster } from "../../core/sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
 import { clusterPropagation } from "./cluster-propagation.js";
-import type { ClusterDb } from "./cluster-tables.js";
+import { versionAt, type ClusterDb } from "./cluster-tables.js";
 import { CommitTail } from "./commit-tail.js";
 import { InstanceMirror } from "./instance-mirror.js";
 
@@ -61,9 +61,15 @@ export interface ClusterDeps {
 
 export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {}): Promise<Cluster> {
   const nodeId = `n_${randomBytes(8).toString("hex")}`;
-  const broadcaster = new SequencedBroadcaster(deps.store, deps.onError);
+  let joinedAt = 0;
+  const broadcaster = new SequencedBroadcaster(deps.store, deps.onError, {
+    // Before its first change seen here, an environment is where it was at the join:
+    // a change of this process's own that overtakes one read from the feed waits for it.
+    startVersion: (tenantId, env) => versionAt(deps.db, tenantId, env, joinedAt),
+  });
   const tail = new CommitTail({ store: deps.store, broadcaster, intervalMs: options.tailIntervalMs, onError: deps.onError });
   await tail.start();
+  joinedAt = tail.changeCursor;
   let mirror: InstanceMirror | undefined;
   let seen = tail.changeCursor;
 

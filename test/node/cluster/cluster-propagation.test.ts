@@ -1,0 +1,133 @@
+/**
+ * Receipts and instance lists asked of one node count every live node of the
+ * shared database: its own share from its tracker, the others' from the
+ * cluster tables as of their last tick.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
+import { openTempStore, type TempStore } from "../../support/temp-db.js";
+import { changeRowidOf, clock, committedAtOf, startNode, type TestNode } from "./cluster-nodes.js";
+
+const ENV = "production";
+
+let t: TempStore;
+let tenantId: string;
+let a: TestNode;
+let b: TestNode;
+
+afterEach(async () => {
+  for (const node of [a, b]) {
+    await node.mirror.close();
+    node.database.close();
+    expect(node.errors).toEqual([]);
+  }
+  t.close();
+});
+
+/** Two nodes that have seen each other (both shared), on a database with one tenant. */
+async function setup(): Promise<void> {
+  t = await openTempStore();
+  tenantId = (await t.store.createTenant({ name: "acme" })).tenant.id;
+  a = await startNode(`file:${t.file}`, "n_a");
+  b = await startNode(`file:${t.file}`, "n_b");
+}
+
+async function tickBoth(): Promise<void> {
+  await a.mirror.tick();
+  await b.mirror.tick();
+  await a.mirror.tick();
+}
+
+describe("receipts", () => {
+  it("count both nodes, list the other's pending instances, and are complete only once every live node has reported the version", async () => {
+    await setup();
+    const a1 = a.connect(tenantId, ENV, "a-1");
+    const a2 = a.connect(tenantId, ENV, "a-2");
+    const b1 = b.connect(tenantId, ENV, "b-1");
+    await tickBoth();
+    expect([a.mirror.shared, b.mirror.shared]).toEqual([true, true]);
+
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const committedAt = await committedAtOf(t.database, tenantId, ENV, 1);
+    const rowid = await changeRowidOf(t.database, tenantId, ENV, 1);
+    for (const n of [a, b]) n.tracker.commit(tenantId, ENV, 1, committedAt);
+    a.tracker.ack(a1, 1, committedAt + 5);
+    a.tracker.ack(a2, 1, committedAt + 7);
+    a.seen.through = rowid;
+    await a.mirror.tick();
+
+    // b has not written its share: its tail may not have handed it the version.
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 2, acked: 2, pending: [], complete: false });
+    // b's own answer counts a's share from the tables, and b's own pending instance.
+    expect(await b.propagation.receipt(tenantId, ENV, 1)).toMatchObject({
+      connected: 3,
+      acked: 2,
+      pending: [{ instance: "b-1", app: "app-n_b", appliedVersion: null }],
+      complete: false,
+    });
+
+    // b reports through a position short of the version: still not complete.
+    b.seen.through = rowid - 1;
+    await b.mirror.tick();
+    expect((await a.propagation.receipt(tenantId, ENV, 1))!.complete).toBe(false);
+
+    b.seen.through = rowid;
+    await b.mirror.tick();
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toEqual({
+      version: 1,
+      committedAt: new Date(committedAt).toISOString(),
+      connected: 3,
+      acked: 2,
+      pending: [{ instance: "b-1", app: "app-n_b", appliedVersion: null }],
+      latencyMs: { p50: 5, p99: 7, max: 7 },
+      complete: false,
+    });
+
+    b.tracker.ack(b1, 1, committedAt + 20);
+    await b.mirror.tick();
+    const done = { connected: 3, acked: 3, pending: [], latencyMs: { p50: 7, p99: 20, max: 20 }, complete: true };
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject(done);
+    expect(await b.propagation.receipt(tenantId, ENV, 1)).toMatchObject(done);
+  });
+
+  it("answer null for a version the change log does not hold, or no node tracked", async () => {
+    await setup();
+    await tickBoth();
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toBeNull(); // committed, but neither tracker saw it
+    expect(await a.propagation.receipt(tenantId, ENV, 2)).toBeNull();
+    b.tracker.commit(tenantId, ENV, 1, clock.now);
+    b.seen.through = await changeRowidOf(t.database, tenantId, ENV, 1);
+    await b.mirror.tick();
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 0, complete: true }); // b's share alone
+  });
+});
+
+describe("instance lists", () => {
+  it("merge both nodes' connections in connection order, with `limit` and the total of both", async () => {
+    await setup();
+    const start = clock.now;
+    for (const [i, [n, name]] of ([[a, "a-1"], [b, "b-1"], [a, "a-2"], [b, "b-2"], [b, "b-3"]] as const).entries()) {
+      clock.now = start + i * 1000;
+      n.connect(tenantId, ENV, name);
+    }
+    await tickBoth();
+
+    for (const n of [a, b]) {
+      const all = await n.propagation.instances(tenantId, ENV);
+      expect(all.items.map((i) => i.instance)).toEqual(["a-1", "b-1", "a-2", "b-2", "b-3"]);
+      expect(all.total).toBe(5);
+      const two = await n.propagation.instances(tenantId, ENV, 2);
+      expect(two).toEqual({ items: all.items.slice(0, 2), total: 5 });
+    }
+    expect((await a.propagation.instances(tenantId, ENV)).items[1]).toEqual({
+      instance: "b-1",
+      app: "app-n_b",
+      sdk: "test/1",
+      connectedAt: new Date(start + 1000).toISOString(),
+      appliedVersion: null,
+      lastAckAt: null,
+    });
+    expect(await a.propagation.instances(tenantId, "staging")).toEqual({ items: [], total: 0 });
+  });
+});
