@@ -4,7 +4,8 @@
  * database. Drivers differ (libsql sets `code`, workerd only a message, drizzle wraps
  * errors in `cause`), so the whole cause chain is inspected.
  */
-const RETRYABLE_CODE = /^SQLITE_(CONSTRAINT|BUSY|LOCKED)/;
+// Only key collisions: a NOT NULL or CHECK failure is a bug that no retry fixes.
+const RETRYABLE_CODE = /^SQLITE_(CONSTRAINT_(PRIMARYKEY|UNIQUE)|BUSY|LOCKED)/;
 const RETRYABLE_MESSAGE = /UNIQUE constraint failed|PRIMARY KEY constraint failed|database is locked|SQLITE_BUSY|SQLITE_LOCKED/i;
 
 const BUSY_CODE = /^SQLITE_(BUSY|LOCKED)/;

@@ -6,6 +6,12 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 describe("retryable write errors", () => {
   it("are primary-key collisions and busy databases, found anywhere in the cause chain", () => {
     expect(isRetryableWriteError(withCode("x", "SQLITE_CONSTRAINT_PRIMARYKEY"))).toBe(true);
+    // libsql's shape for a key collision: the generic code on top, the extended one in the cause.
+    const collision = Object.assign(new Error("SQLITE_CONSTRAINT: UNIQUE constraint failed: t.a"), {
+      code: "SQLITE_CONSTRAINT",
+      cause: withCode("UNIQUE constraint failed: t.a", "SQLITE_CONSTRAINT_PRIMARYKEY"),
+    });
+    expect(isRetryableWriteError(collision)).toBe(true);
     expect(isRetryableWriteError(withCode("x", "SQLITE_BUSY"))).toBe(true);
     expect(isRetryableWriteError(new Error("wrapped", { cause: withCode("x", "SQLITE_LOCKED") }))).toBe(true);
     // workerd reports SQLite errors by message only.
@@ -16,6 +22,12 @@ describe("retryable write errors", () => {
     expect(isRetryableWriteError(withCode("no such table: x", "SQLITE_ERROR"))).toBe(false);
     expect(isRetryableWriteError(new TypeError("undefined is not a function"))).toBe(false);
     expect(isRetryableWriteError("SQLITE_BUSY")).toBe(false);
+    // libsql's shape for a NOT NULL failure: a bug, not a race; retrying would end in a false 503.
+    const notNull = Object.assign(new Error("SQLITE_CONSTRAINT: NOT NULL constraint failed: t.b"), {
+      code: "SQLITE_CONSTRAINT",
+      cause: withCode("NOT NULL constraint failed: t.b", "SQLITE_CONSTRAINT_NOTNULL"),
+    });
+    expect(isRetryableWriteError(notNull)).toBe(false);
   });
 });
 
