@@ -11,6 +11,11 @@
 // them in at --rate conn/s, waits until every one has its snapshot, waits --idle ms, reads server
 // memory, triggers --warm unmeasured and --flips measured flips --gap ms apart, and prints one
 // JSON summary line. Loopback only.
+// The worker alone is also forked by paired.mjs and ../cluster/phase.mjs:
+//   node clients.mjs --worker --port P --n N --rate R [--key SDK_KEY]
+// IPC: it sends {ready, opened, synced, failed, ms} once every connection has its snapshot (or
+// failed); {cmd: 'flipsStart'} starts its CPU count; {cmd: 'report'} answers {report: {v: [receive
+// epoch ms…]}, bytes, cpu}; it closes its sockets and exits when the channel closes.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,12 +24,13 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { realTarget } from './real-target.mjs';
 
-const REAL = process.env.PROPAGATION_REAL ? JSON.parse(process.env.PROPAGATION_REAL) : null;
-const KEY = REAL ? REAL.keys.sdk : 'ks_benchtenant_bench';
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : def;
 };
+const REAL = process.env.PROPAGATION_REAL ? JSON.parse(process.env.PROPAGATION_REAL) : null;
+// --key: the worker alone, forked by another bench (../cluster/) against a server it set up.
+const KEY = arg('key') ?? (REAL ? REAL.keys.sdk : 'ks_benchtenant_bench');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const epochNow = () => performance.timeOrigin + performance.now();
 
