@@ -1,12 +1,10 @@
 /**
- * Reads and writes of the cluster tables (`stream_nodes`, `stream_instances`,
- * `stream_receipts`): what each Node process shares with the others about its
- * SDK connections. Writes are returned as statements, so that one tick of a
- * node commits all of them in one batch.
+ * Reads of the cluster tables (`stream_nodes`, `stream_instances`,
+ * `stream_receipts`): what the other Node processes share about their SDK
+ * connections. The writes are in cluster-writes.ts.
  */
 import { and, asc, count, desc, eq, gt, inArray, lt, lte, ne, sql } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import type { Statement } from "../../core/db/executor.js";
 import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
 import {
   instanceView,
@@ -20,9 +18,6 @@ import {
 
 export type ClusterDb = LibSQLDatabase<Schema>;
 
-/** Rows per multi-row insert: 10 columns × 400 stays far below SQLite's 32,766 variables. */
-const ROWS_PER_INSERT = 400;
-
 export interface NodeRow {
   id: string;
   heartbeatAt: number;
@@ -30,13 +25,6 @@ export interface NodeRow {
 
 export function readNodes(db: ClusterDb): Promise<NodeRow[]> {
   return db.select({ id: streamNodes.id, heartbeatAt: streamNodes.heartbeatAt }).from(streamNodes);
-}
-
-export function heartbeat(db: ClusterDb, nodeId: string, startedAt: number, now: number, reportedThrough: number): Statement {
-  return db
-    .insert(streamNodes)
-    .values({ id: nodeId, startedAt, heartbeatAt: now, reportedThrough })
-    .onConflictDoUpdate({ target: streamNodes.id, set: { heartbeatAt: now, reportedThrough } });
 }
 
 /** How many other live nodes have not yet written their share of the change at `rowid`. */
@@ -67,105 +55,6 @@ export async function versionAt(db: ClusterDb, tenantId: string, env: string, ro
     .orderBy(desc(changeLog.version))
     .limit(1);
   return row?.version ?? 0;
-}
-
-/** A node's connections and receipt shares, and its row when `andNode`. */
-export function forgetNodes(db: ClusterDb, nodeIds: string[], andNode: boolean): Statement[] {
-  if (nodeIds.length === 0) return [];
-  const statements: Statement[] = [
-    db.delete(streamInstances).where(inArray(streamInstances.nodeId, nodeIds)),
-    db.delete(streamReceipts).where(inArray(streamReceipts.nodeId, nodeIds)),
-  ];
-  if (andNode) statements.push(db.delete(streamNodes).where(inArray(streamNodes.id, nodeIds)));
-  return statements;
-}
-
-/** Upserts live connections, deletes closed ones. */
-export function writeInstances(db: ClusterDb, nodeId: string, updates: InstanceUpdate[]): Statement[] {
-  const statements: Statement[] = [];
-  const live = updates.filter((u) => u.live);
-  for (let i = 0; i < live.length; i += ROWS_PER_INSERT) {
-    const rows = live.slice(i, i + ROWS_PER_INSERT).map((u) => ({
-      nodeId,
-      tenantId: u.tenantId,
-      env: u.env,
-      seq: u.seq,
-      instance: u.info.instance,
-      app: u.info.app,
-      sdk: u.info.sdk,
-      connectedAt: u.connectedAt,
-      appliedVersion: u.appliedVersion,
-      lastAckAt: u.lastAckAt,
-    }));
-    statements.push(
-      db
-        .insert(streamInstances)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [streamInstances.nodeId, streamInstances.tenantId, streamInstances.env, streamInstances.seq],
-          set: { appliedVersion: sql`excluded.applied_version`, lastAckAt: sql`excluded.last_ack_at` },
-        }),
-    );
-  }
-  for (const u of updates) {
-    if (u.live) continue;
-    statements.push(
-      db
-        .delete(streamInstances)
-        .where(
-          and(
-            eq(streamInstances.nodeId, nodeId),
-            eq(streamInstances.tenantId, u.tenantId),
-            eq(streamInstances.env, u.env),
-            eq(streamInstances.seq, u.seq),
-          ),
-        ),
-    );
-  }
-  return statements;
-}
-
-/** Upserts this node's receipt shares; drops its shares of versions the tracker no longer keeps. */
-export function writeReceipts(db: ClusterDb, nodeId: string, updates: VersionUpdate[]): Statement[] {
-  const statements: Statement[] = [];
-  for (let i = 0; i < updates.length; i += ROWS_PER_INSERT) {
-    const rows = updates.slice(i, i + ROWS_PER_INSERT).map((u) => ({
-      tenantId: u.tenantId,
-      env: u.env,
-      version: u.version,
-      nodeId,
-      committedAt: u.committedAt,
-      seqMark: u.seqMark,
-      connected: u.connected,
-      latencies: Buffer.from(u.latencies.buffer, u.latencies.byteOffset, u.latencies.byteLength),
-    }));
-    statements.push(
-      db
-        .insert(streamReceipts)
-        .values(rows)
-        .onConflictDoUpdate({
-          target: [streamReceipts.tenantId, streamReceipts.env, streamReceipts.version, streamReceipts.nodeId],
-          set: { latencies: sql`excluded.latencies` },
-        }),
-    );
-  }
-  const oldest = new Map<string, VersionUpdate>();
-  for (const u of updates) oldest.set(`${u.tenantId}/${u.env}`, u);
-  for (const u of oldest.values()) {
-    statements.push(
-      db
-        .delete(streamReceipts)
-        .where(
-          and(
-            eq(streamReceipts.tenantId, u.tenantId),
-            eq(streamReceipts.env, u.env),
-            lt(streamReceipts.version, u.oldestKept),
-            eq(streamReceipts.nodeId, nodeId),
-          ),
-        ),
-    );
-  }
-  return statements;
 }
 
 /** Which nodes count: not this one, and heard from since `liveSince`. */

@@ -12,7 +12,7 @@
  * database, and is alone until a second one starts.
  */
 import { randomBytes } from "node:crypto";
-import type { Executor } from "../../core/db/executor.js";
+import type { Client } from "@libsql/client";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { SequencedBroadcaster } from "../../core/sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
@@ -54,7 +54,8 @@ export interface Cluster {
 
 export interface ClusterDeps {
   db: ClusterDb;
-  executor: Executor;
+  /** The same database's libsql client: the mirror writes raw batches through it. */
+  client: Client;
   store: Store;
   onError: (error: unknown) => void;
 }
@@ -80,7 +81,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
       if (mirror) throw new Error("a cluster node shares one tracker");
       mirror = new InstanceMirror({
         db: deps.db,
-        executor: deps.executor,
+        client: deps.client,
         nodeId,
         tracker,
         // Held changes have not reached the tracker yet: until they have, report no further.

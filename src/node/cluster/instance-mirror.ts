@@ -13,21 +13,16 @@
  * counts as gone; any node that sees one deletes its rows. A tick whose write
  * failed rewrites everything on the next.
  */
-import type { Executor, Statement } from "../../core/db/executor.js";
+import type { Client, InStatement } from "@libsql/client";
 import type { PropagationTracker } from "../../core/propagation.js";
-import {
-  forgetNodes,
-  heartbeat,
-  readNodes,
-  writeInstances,
-  writeReceipts,
-  type ClusterDb,
-  type OtherNodes,
-} from "./cluster-tables.js";
+import { readNodes, type ClusterDb, type OtherNodes } from "./cluster-tables.js";
+import { forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";
 
 export interface InstanceMirrorOptions {
+  /** Reads. */
   db: ClusterDb;
-  executor: Executor;
+  /** Writes: one raw batch per tick (cluster-writes.ts). */
+  client: Client;
   nodeId: string;
   /** Must record updates (`recordUpdates: true`). */
   tracker: PropagationTracker;
@@ -100,7 +95,7 @@ export class InstanceMirror {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#tick;
-    await this.#o.executor.commit(forgetNodes(this.#o.db, [this.#o.nodeId], true)).catch(this.#o.onError);
+    await this.#commit(forgetNodes([this.#o.nodeId], true)).catch(this.#o.onError);
   }
 
   async #round(): Promise<void> {
@@ -112,16 +107,16 @@ export class InstanceMirror {
     this.#peers = nodes.length - gone.length - (nodes.some((n) => n.id === nodeId) ? 1 : 0);
     if (!nodes.some((n) => n.id === nodeId)) this.#rewrite = true; // new, or declared gone by a peer after a long pause
 
-    const statements: Statement[] = forgetNodes(db, gone, true);
+    const statements: InStatement[] = forgetNodes(gone, true);
     if (this.shared && this.#rewrite) {
-      statements.push(...forgetNodes(db, [nodeId], false));
+      statements.push(...forgetNodes([nodeId], false));
       tracker.markAllChanged();
     }
     const seen = this.#o.seenThrough(); // before the drain: whatever it covers is in the drain
     if (this.shared) {
       statements.push(
-        ...writeInstances(db, nodeId, tracker.drainUpdates()),
-        ...writeReceipts(db, nodeId, tracker.drainVersionUpdates()),
+        ...writeInstances(nodeId, tracker.drainUpdates()),
+        ...writeReceipts(nodeId, tracker.drainVersionUpdates()),
       );
     } else {
       tracker.discardUpdates();
@@ -129,9 +124,9 @@ export class InstanceMirror {
     }
     const reported = this.shared ? seen : -1;
     if (statements.length === 0 && reported === this.#reported && now - this.#lastBeat < this.#o.heartbeatMs) return;
-    statements.push(heartbeat(db, nodeId, this.#startedAt, now, reported));
+    statements.push(heartbeat(nodeId, this.#startedAt, now, reported));
     try {
-      await this.#o.executor.commit(statements);
+      await this.#commit(statements);
     } catch (error) {
       this.#rewrite = true;
       throw error;
@@ -139,6 +134,10 @@ export class InstanceMirror {
     this.#lastBeat = now;
     this.#reported = reported;
     if (this.shared) this.#rewrite = false;
+  }
+
+  async #commit(statements: InStatement[]): Promise<void> {
+    if (statements.length > 0) await this.#o.client.batch(statements, "write");
   }
 
   #schedule(): void {

@@ -35,7 +35,7 @@ export async function startNode(url: string, id: string, options: { maxVersions?
   const errors: unknown[] = [];
   const mirror = new InstanceMirror({
     db: database.db,
-    executor: database.executor,
+    client: database.client,
     nodeId: id,
     tracker,
     seenThrough: () => seen.through,
