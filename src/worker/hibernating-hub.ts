@@ -1,16 +1,26 @@
 /**
  * SDK sockets of one tenant, held by its Durable Object with the WebSocket
  * Hibernation API: the object may be evicted from memory while its sockets
- * stay open, so everything a connection needs lives in its attachment, and
- * nothing here sets a timer (a timer would keep the object awake). `ping` is
- * answered by the runtime's auto-response without waking the object; the
- * object sends no periodic `hb`.
+ * stay open, so everything a connection needs survives in its attachment.
+ * `ping` is answered by the runtime's auto-response without waking the
+ * object; the object sends no periodic `hb`.
  * https://developers.cloudflare.com/durable-objects/best-practices/websockets/
  *
  * Delivery follows the Node hub (src/node/stream/stream-hub.ts): a hello
  * gets nothing but an `hb` when it is current, the missed changes as one
  * patch when the change log holds them, else a snapshot; a socket receives a
  * broadcast patch only once it has its first state and only if it is behind.
+ *
+ * While awake, the hub reads each connection's state from memory (rebuilt
+ * from the attachment on first use after a wake) and writes the attachment
+ * when a hello, a snapshot or an ack changes it, not on every broadcast,
+ * where reading and rewriting each socket's attachment cost a few
+ * microseconds per socket and flip. A patch's `sentVersion` reaches the
+ * attachment with the socket's next ack or, for a socket that has not
+ * acked, one second later. That one-shot timer, the only one here, keeps the
+ * object from hibernating meanwhile (as the receipt book's does), so a woken
+ * object never reads a state behind what its sockets were sent: an ack of
+ * any patch they got stays valid across hibernation.
  */
 import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
 import type { HeartbeatMessage, ServerMessage, SnapshotMessage } from "@killswitch/sdk/protocol.js";
@@ -67,6 +77,14 @@ export interface HibernatingHubOptions {
   now?: () => number;
 }
 
+/**
+ * How long after a broadcast the hub writes `sentVersion` to the attachments
+ * of sockets that have not acked it (an ack writes it first): long enough for
+ * the acks of a flip, short enough to delay hibernation by no more than the
+ * receipt book's own flush.
+ */
+const SENT_FLUSH_DELAY_MS = 1_000;
+
 /** The platform's cap on a tag's length; environment keys are at most 128 characters. */
 const MAX_TAG_LENGTH = 256;
 /** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
@@ -76,6 +94,14 @@ export class HibernatingHub implements Broadcaster {
   readonly #ctx: DurableObjectState;
   readonly #options: HibernatingHubOptions;
   readonly #now: () => number;
+  /**
+   * Each socket's state while the object is awake; the runtime hands the same
+   * WebSocket object to getWebSockets and webSocketMessage for its whole life.
+   */
+  readonly #live = new WeakMap<WebSocket, ConnectionAttachment>();
+  /** Sockets sent a patch whose attachment still holds an older `sentVersion`. */
+  readonly #unsaved = new Set<WebSocket>();
+  #flushScheduled = false;
 
   constructor(ctx: DurableObjectState, options: HibernatingHubOptions) {
     this.#ctx = ctx;
@@ -114,7 +140,7 @@ export class HibernatingHub implements Broadcaster {
       connectedAt: this.#now(),
       lastAckAt: null,
     };
-    server.serializeAttachment(attachment);
+    this.#save(server, attachment);
     // Select our subprotocol only, so a key offered beside it is never echoed.
     const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
     const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
@@ -126,13 +152,31 @@ export class HibernatingHub implements Broadcaster {
     const frame = JSON.stringify(patchOf(change));
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
-      const attachment = attachmentOf(ws);
-      if (attachment?.firstVersion != null && attachment.firstVersion < change.version) connected++;
+      const state = this.#stateOf(ws);
+      if (state?.firstVersion != null && state.firstVersion < change.version) connected++;
       // Not loaded yet (its first state will include this change), or already past it.
-      if (attachment?.sentVersion == null || attachment.sentVersion >= change.version) continue;
-      if (trySend(ws, frame)) ws.serializeAttachment({ ...attachment, sentVersion: change.version });
+      if (state?.sentVersion == null || state.sentVersion >= change.version) continue;
+      if (trySend(ws, frame)) {
+        state.sentVersion = change.version;
+        this.#unsaved.add(ws);
+      }
     }
+    if (this.#unsaved.size > 0) this.#scheduleFlush();
     this.#options.onPublished?.(change, connected);
+  }
+
+  /** Writes `sentVersion` to the attachments of sockets sent a patch and not heard from since. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const ws of this.#unsaved) {
+      const state = this.#live.get(ws);
+      try {
+        if (state !== undefined) ws.serializeAttachment(state);
+      } catch {
+        // Closed meanwhile: its attachment died with it.
+      }
+    }
+    this.#unsaved.clear();
   }
 
   keyRevoked(_tenantId: string, keyId: string): void {
@@ -140,11 +184,11 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /** Every open connection of an environment that has had its first state, in order of connection. */
-  connections(env: string): ConnectionAttachment[] {
+  connections(env: string): Readonly<ConnectionAttachment>[] {
     const out: ConnectionAttachment[] = [];
     for (const ws of this.#ctx.getWebSockets(envTag(env))) {
-      const attachment = attachmentOf(ws);
-      if (attachment?.firstVersion != null) out.push(attachment);
+      const state = this.#stateOf(ws);
+      if (state?.firstVersion != null) out.push(state);
     }
     return out;
   }
@@ -162,7 +206,7 @@ export class HibernatingHub implements Broadcaster {
 
   /** The object's `webSocketMessage`. */
   async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const attachment = attachmentOf(ws);
+    const attachment = this.#stateOf(ws);
     if (attachment === null) return; // not a stream socket
     if (typeof data !== "string") return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
     if (data.length > MAX_CLIENT_FRAME_BYTES) return shut(ws, CLOSE.TOO_BIG, "frame too large");
@@ -177,9 +221,11 @@ export class HibernatingHub implements Broadcaster {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
         if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
         const at = this.#now();
-        const next = { ...attachment, appliedVersion: Math.max(attachment.appliedVersion ?? -1, frame.v), lastAckAt: at };
-        ws.serializeAttachment(next);
-        this.#options.onAck?.(next, attachment.appliedVersion, at);
+        const previous = attachment.appliedVersion;
+        attachment.appliedVersion = Math.max(previous ?? -1, frame.v);
+        attachment.lastAckAt = at;
+        this.#save(ws, attachment); // with the sentVersion of the patches it was sent
+        this.#options.onAck?.(attachment, previous, at);
         return;
       }
       case "resync":
@@ -190,6 +236,7 @@ export class HibernatingHub implements Broadcaster {
 
   /** The object's `webSocketClose`: complete the closing handshake. */
   closed(ws: WebSocket, code: number, reason: string): void {
+    this.#unsaved.delete(ws);
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
@@ -204,7 +251,7 @@ export class HibernatingHub implements Broadcaster {
     if (since === current.version) {
       const at = this.#now();
       const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
-      ws.serializeAttachment(next);
+      this.#save(ws, next);
       this.#options.onAck?.(next, null, at);
       const hb: HeartbeatMessage = { t: "hb", v: since, serverTime: at }; // "you are current"
       return void send(ws, hb);
@@ -213,7 +260,7 @@ export class HibernatingHub implements Broadcaster {
       const changes = await source.changesSince(tenantId, helloed.env, since);
       const patch = changes && mergeChanges(changes);
       if (patch && patch.prev === since && patch.v === current.version) {
-        if (send(ws, patch)) ws.serializeAttachment({ ...helloed, sentVersion: patch.v, firstVersion: patch.v });
+        if (send(ws, patch)) this.#save(ws, { ...helloed, sentVersion: patch.v, firstVersion: patch.v });
         return;
       }
     }
@@ -234,8 +281,30 @@ export class HibernatingHub implements Broadcaster {
       serverTime: this.#now(),
     };
     if (send(ws, snapshot)) {
-      ws.serializeAttachment({ ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
+      this.#save(ws, { ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
     }
+  }
+
+  /** The socket's state: from memory, or from its attachment on first use after a wake; null for a foreign socket. */
+  #stateOf(ws: WebSocket): ConnectionAttachment | null {
+    const known = this.#live.get(ws);
+    if (known !== undefined) return known;
+    const attachment = (ws.deserializeAttachment() as ConnectionAttachment | null) ?? null;
+    if (attachment !== null) this.#live.set(ws, attachment);
+    return attachment;
+  }
+
+  /** Makes `state` the socket's state in memory and in its attachment. */
+  #save(ws: WebSocket, state: ConnectionAttachment): void {
+    ws.serializeAttachment(state);
+    this.#live.set(ws, state);
+    this.#unsaved.delete(ws);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.#flush(), SENT_FLUSH_DELAY_MS);
   }
 
   #run(ws: WebSocket, work: Promise<void>): Promise<void> {
@@ -248,10 +317,6 @@ export class HibernatingHub implements Broadcaster {
 
 const envTag = (env: string) => `env:${env}`;
 const keyTag = (keyId: string) => `key:${keyId}`;
-
-function attachmentOf(ws: WebSocket): ConnectionAttachment | null {
-  return (ws.deserializeAttachment() as ConnectionAttachment | null) ?? null;
-}
 
 function send(ws: WebSocket, message: ServerMessage): boolean {
   return trySend(ws, JSON.stringify(message));
