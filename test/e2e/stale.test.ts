@@ -67,6 +67,8 @@ it(
     expect(client.firstAvailable([CLOSED, OPEN], us)).toBe(OPEN);
     expect(client.evaluate(OPEN, us, false)).toMatchObject({ value: true, variant: "on", reason: "CACHED" });
     expect(client.evaluate(OPEN, fr, true)).toMatchObject({ value: false, variant: "off", reason: "CACHED", ruleId: "no-fr" });
+    // Evaluation measures the silence itself; the `stale` event comes from a timer, which a busy machine can run late.
+    await waitFor(() => tracked.staleEvents > 0, 5_000, "the stale event");
     expect(tracked.staleEvents).toBe(1);
 
     await target.process.signal("SIGCONT");
