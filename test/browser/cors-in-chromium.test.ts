@@ -6,17 +6,14 @@
  * hand a page an admin answer, and the SDK's snapshot polling keeps a page up
  * to date when no WebSocket can connect.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { build } from "esbuild";
-import { buildOptions, entries } from "../../sdk/build.mjs";
 import type * as Sdk from "@killswitch/sdk";
 import type { EvaluationResult, KillswitchClient, ReadyStatus } from "@killswitch/sdk";
-import { apiFor, type Api } from "../support/api.js";
-import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
-import { launchChromium } from "./support/chromium.js";
-import { startStaticServer, type StaticServer } from "./support/static-server.js";
+import type { Api } from "../support/api.js";
+import type { ContractTarget } from "../support/contract-target.js";
+import type { TestTenant } from "../support/tenants.js";
+import { startSdkPage, type SdkPage } from "./support/sdk-page.js";
 
 const FLAG = "model.fable-5";
 
@@ -40,46 +37,30 @@ interface PageGlobals {
   changes: { version: number; evaluation: EvaluationResult }[];
 }
 
+let browserPage: SdkPage;
 let target: ContractTarget;
 let api: Api;
 let t: TestTenant;
-let site: StaticServer;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 /** Each answer of the service the page saw: `METHOD path status`. */
 const serviceResponses: string[] = [];
 
 beforeAll(async () => {
-  const built = await build({ ...buildOptions, entryPoints: [entries.index], write: false, outdir: "out" });
-  site = await startStaticServer({
-    "/": { type: "text/html; charset=utf-8", body: PAGE },
-    "/sdk/index.js": { type: "text/javascript; charset=utf-8", body: Buffer.from(built.outputFiles[0]!.contents) },
-  });
-  target = await startContractTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
-  expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
-
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (error) => pageErrors.push(error.message));
+  browserPage = await startSdkPage(PAGE, FLAG);
+  ({ target, api, t, page, pageErrors } = browserPage);
   page.on("response", (response) => {
     const url = new URL(response.url());
     if (url.origin === target.baseUrl) serviceResponses.push(`${response.request().method()} ${url.pathname} ${response.status()}`);
   });
-  await page.goto(`${site.url}/`);
-  await page.waitForFunction(() => document.documentElement.dataset.loaded === "true");
+  await browserPage.load();
   // The premise: the page and the service are different origins (same host, other port).
-  expect(new URL(site.url).origin).not.toBe(new URL(target.baseUrl).origin);
+  expect(new URL(browserPage.site.url).origin).not.toBe(new URL(target.baseUrl).origin);
 });
 
 afterAll(async () => {
   await page?.evaluate(() => (window as unknown as PageGlobals).client?.close()).catch(() => {});
-  await browser?.close();
-  await site?.close();
-  await target?.close();
+  await browserPage?.close();
 });
 
 it("lets a page on another origin read the snapshot with its ETag, and a 304 for it", async () => {

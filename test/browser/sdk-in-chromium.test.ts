@@ -9,16 +9,13 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page, WebSocket as PageWebSocket } from "playwright-core";
+import type { Page, WebSocket as PageWebSocket } from "playwright-core";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { build } from "esbuild";
-import { buildOptions, entries } from "../../sdk/build.mjs";
 import type { ChangeEvent, EvaluationResult, ReadyStatus } from "@killswitch/sdk";
-import { apiFor, type Api } from "../support/api.js";
-import { startContractTarget, type ContractTarget } from "../support/contract-target.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
-import { launchChromium } from "./support/chromium.js";
-import { startStaticServer, type StaticServer } from "./support/static-server.js";
+import type { Api } from "../support/api.js";
+import type { ContractTarget } from "../support/contract-target.js";
+import type { TestTenant } from "../support/tenants.js";
+import { startSdkPage, type SdkPage } from "./support/sdk-page.js";
 
 const FLAG = "model.fable-5";
 
@@ -30,37 +27,20 @@ interface Harness {
 }
 type PageChange = ChangeEvent & { evaluation: EvaluationResult };
 
+let browserPage: SdkPage;
 let target: ContractTarget;
 let api: Api;
 let t: TestTenant;
-let site: StaticServer;
-let browser: Browser;
 let page: Page;
+let pageErrors: string[];
 const sockets: PageWebSocket[] = [];
 const framesReceived: string[] = [];
 const changes: PageChange[] = [];
-const pageErrors: string[] = [];
 const serviceRequests: string[] = [];
 
 beforeAll(async () => {
-  // The core built as dist/index.js is, but in memory: another test may be rebuilding dist/ now.
-  const built = await build({ ...buildOptions, entryPoints: [entries.index], write: false, outdir: "out" });
-  const sdk = Buffer.from(built.outputFiles[0]!.contents);
-  const html = readFileSync(fileURLToPath(new URL("./page/index.html", import.meta.url)));
-  site = await startStaticServer({
-    "/": { type: "text/html; charset=utf-8", body: html },
-    "/sdk/index.js": { type: "text/javascript; charset=utf-8", body: sdk },
-  });
-
-  target = await startContractTarget();
-  api = apiFor(target);
-  t = await createTenant(target, api);
-  expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
-
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (error) => pageErrors.push(error.message));
+  browserPage = await startSdkPage(readFileSync(fileURLToPath(new URL("./page/index.html", import.meta.url))), FLAG);
+  ({ target, api, t, page, pageErrors } = browserPage);
   page.on("request", (request) => {
     if (request.url().startsWith(target.baseUrl)) serviceRequests.push(`${request.method()} ${request.url()}`);
   });
@@ -70,15 +50,12 @@ beforeAll(async () => {
   });
   await page.exposeFunction("reportChange", (change: PageChange) => changes.push(change));
   await page.exposeFunction("reportError", (message: string) => pageErrors.push(`client error: ${message}`));
-  await page.goto(`${site.url}/`);
-  await page.waitForFunction(() => document.documentElement.dataset.loaded === "true");
+  await browserPage.load();
 });
 
 afterAll(async () => {
   await page?.evaluate(() => (window as unknown as { harness: Harness }).harness.close()).catch(() => {});
-  await browser?.close();
-  await site?.close();
-  await target?.close();
+  await browserPage?.close();
 });
 
 it(
