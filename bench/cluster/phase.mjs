@@ -6,10 +6,11 @@
 //              at the end until complete: connected / acked / latencyMs (ack − commit, whole ms)
 //   ack      = the receipt's latencies moved to t0: committedAt − t0 + latencyMs (1 ms resolution)
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cpuTimes } from '../lib/machine.mjs';
+import { stats } from '../lib/stats.mjs';
 
 const CLIENTS = fileURLToPath(new URL('../propagation/clients.mjs', import.meta.url));
 const FINAL_RECEIPT_WAIT_MS = 15_000;
@@ -55,7 +56,7 @@ export async function runPhase(o) {
   const offset = dateMinusEpochMs();
   const loadavg = os.loadavg().map((x) => +x.toFixed(2));
   kid.send({ cmd: 'flipsStart' });
-  const busy0 = busyMs(), nodes0 = o.nodes.map((x) => x.cpuMs()), self0 = process.cpuUsage(), tf0 = performance.now();
+  const busy0 = cpuTimes()?.busy, nodes0 = o.nodes.map((x) => x.cpuMs()), self0 = process.cpuUsage(), tf0 = performance.now();
   const pause = () => sleep(gap + Math.random() * jitter);
   for (let i = 0; i < warm; i++) { await writer.flip(true); await pause(); }
   const sent = [];
@@ -65,7 +66,7 @@ export async function runPhase(o) {
     sent.push({ ...f, atGap: pick(await writer.readReceipt(f.v)) });
   }
   await sleep(1000); // the last acks land, and the receipt shares of the other node
-  const wallMs = performance.now() - tf0, busy1 = busyMs(), nodes1 = o.nodes.map((x) => x.cpuMs()), self1 = process.cpuUsage(self0);
+  const wallMs = performance.now() - tf0, busy1 = cpuTimes()?.busy, nodes1 = o.nodes.map((x) => x.cpuMs()), self1 = process.cpuUsage(self0);
   const rep = await ask('report', 'report');
 
   // The final receipts: polled until complete (a share of another node lands at its next tick).
@@ -131,19 +132,3 @@ export async function runPhase(o) {
 
 const pick = (r) => ({ connected: r.connected, acked: r.acked, complete: r.complete, latencyMs: r.latencyMs, committedAt: r.committedAt });
 const sum = (a) => a.reduce((x, y) => x + (y ?? 0), 0);
-
-function busyMs() {
-  try {
-    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]
-      .trim().split(/\s+/).slice(1).map((x) => Number(x) * 10);
-    return user + nice + system + irq + softirq;
-  } catch { return null; }
-}
-
-// Same definitions as the floor and the propagation bench: nearest-rank percentiles, 2 decimals.
-export function stats(a) {
-  if (!a.length) return { count: 0 };
-  const s = Float64Array.from(a).sort();
-  const q = (p) => +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(2);
-  return { count: s.length, min: +s[0].toFixed(2), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: +s[s.length - 1].toFixed(2) };
-}

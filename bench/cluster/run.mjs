@@ -14,15 +14,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setupTenant } from '../lib/bench-tenant.mjs';
+import { guardChildren } from '../lib/children.mjs';
+import { arg, pinning } from '../lib/machine.mjs';
+import { stats } from '../lib/stats.mjs';
 import { realTarget } from '../propagation/real-target.mjs';
 import { startNode } from './nodes.mjs';
-import { runPhase, stats } from './phase.mjs';
-import { setupTenant } from './setup.mjs';
+import { runPhase } from './phase.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const num = (name, def, max) => {
   const x = Number(arg(name, def));
   if (!Number.isFinite(x) || x < 0 || x > max) { console.error(`--${name} must be a number from 0 to ${max}`); process.exit(1); }
@@ -37,19 +36,11 @@ const order = arg('order', 'cross,same').split(',');
 if (order.some((x) => x !== 'cross' && x !== 'same')) { console.error('--order lists cross and same'); process.exit(1); }
 const floorDir = process.argv.includes('--no-floor') ? null : arg('floor');
 if (floorDir === undefined) { console.error('--floor <ws-floor dir> (or --no-floor) is required; run.sh passes it'); process.exit(1); }
-const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
+const pin = pinning();
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
-const started = new Set();
 const tmp = mkdtempSync(join(os.tmpdir(), 'killswitch-cluster-'));
-
-function has(cmd) { try { execSync(`command -v ${cmd}`, { stdio: 'ignore' }); return true; } catch { return false; } }
-function killAll() {
-  // The floor runs in its own process group (bash, then its node processes): kill the group.
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) try { c.group ? process.kill(-c.pid, 'SIGKILL') : c.kill('SIGKILL'); } catch {}
-  rmSync(tmp, { recursive: true, force: true });
-}
-const deadline = setTimeout(() => { console.error('deadline (10 min) reached'); killAll(); process.exit(2); }, 10 * 60e3);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
+// The floor runs in its own process group (bash, then its node processes): floor() marks it `group`.
+const { started, killAll, disarm } = guardChildren({ minutes: 10, cleanup: () => rmSync(tmp, { recursive: true, force: true }) });
 
 const sh = (c) => { try { return execSync(c, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
 const machine = {
@@ -68,7 +59,7 @@ async function product() {
   const b = await startNode({ name: 'B', databaseUrl, rootToken, cpu: pin ? 0 : null, started });
   console.error(`# nodes: A pid ${a.pid} ${a.url}, B pid ${b.pid} ${b.url}`);
   try {
-    const info = await setupTenant(a, rootToken);
+    const info = await setupTenant(a, rootToken, 'cluster bench');
     const writer = realTarget(info); // kill / restore and receipts, all through A
     const phases = [];
     for (const which of order) {
@@ -110,7 +101,7 @@ try {
   out = await product();
   out.floor = floorDir ? await floor() : null;
 } catch (e) { console.error(e); killAll(); process.exit(1); }
-clearTimeout(deadline);
+disarm();
 rmSync(tmp, { recursive: true, force: true });
 
 // ---------------------------------------------------------------- report

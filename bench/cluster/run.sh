@@ -8,18 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-floor_src="$root/../shared/bench/ws-floor"
-[ -d "$floor_src" ] || { echo "no floor at $floor_src" >&2; exit 1; }
-ulimit -n "$(ulimit -Hn)"
-echo "# nproc=$(nproc) ulimit -n=$(ulimit -n) node=$(node --version)" >&2
-
-# Run a copy of the floor: shared/ is not ours to write (its run.sh writes results/ and node_modules/).
-# The repository pins the floor's ws (8.23.0), so the copy uses the repository's node_modules.
-floor="$(mktemp -d)"
-trap 'rm -rf "$floor"' EXIT
-cp -R "$floor_src"/. "$floor"/
-chmod -R u+w "$floor"
-rm -rf "$floor/results" "$floor/node_modules"
-ln -s "$root/node_modules" "$floor/node_modules"
+# shellcheck source=../lib/ws-floor.sh
+. "$here/../lib/ws-floor.sh"
 
 node "$here/run.mjs" --floor "$floor" "$@"

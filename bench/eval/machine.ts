@@ -1,5 +1,6 @@
 /** The machine a benchmark ran on, for its report. */
 import os from "node:os";
+import { readmeCommand } from "./readme-command.js";
 
 export interface Machine {
   cpus: number;
@@ -21,4 +22,21 @@ export function describeMachine(): Machine {
 
 export function machineLine(m: Machine): string {
   return `${m.cpus} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Node ${m.node}, ${m.platform}`;
+}
+
+/** Where, how and when a benchmark ran. */
+export interface Provenance {
+  machine: Machine;
+  command: string;
+  date: string;
+}
+
+/** This run's provenance; `script` is the benchmark's path from the repository's root. */
+export function provenance(script: string): Provenance {
+  return { machine: describeMachine(), command: readmeCommand(script), date: new Date().toISOString() };
+}
+
+/** The report lines that say where, how and when a benchmark ran. */
+export function provenanceLines(r: Provenance): string[] {
+  return [`- Machine: ${machineLine(r.machine)}`, `- Command: \`${r.command}\``, `- Date: ${r.date}`];
 }

@@ -25,3 +25,11 @@ export function replaceSection(section: string, url: URL = README_URL): void {
   const after = lines.slice(end).join("\n").trim();
   writeFileSync(url, `${before}\n\n${body}${after ? `\n${after}\n` : ""}`);
 }
+
+/** Prints a report's section and, with `--readme`, writes it into bench/README.md. */
+export function publishSection(section: string, writeReadme: boolean): void {
+  console.log(section);
+  if (!writeReadme) return;
+  replaceSection(section);
+  console.error("bench/README.md updated");
+}

@@ -1,17 +1,14 @@
 /** The evaluation benchmark's section of bench/README.md. */
 import type { Agreement } from "./agreement.js";
 import type { BenchContext } from "./fixture.js";
-import { machineLine, type Machine } from "./machine.js";
+import { provenanceLines, type Provenance } from "./machine.js";
 import { median, type Prepared } from "./measure.js";
 import type { Subject } from "./subject.js";
 
 export const HEADING = "## Evaluation against peer SDKs";
 export const TARGET_RATIO = 5;
 
-export interface EvalReport {
-  machine: Machine;
-  command: string;
-  date: string;
+export interface EvalReport extends Provenance {
   seed: number;
   contexts: BenchContext[];
   expectedOn: number;
@@ -72,9 +69,7 @@ export function renderEvalSection(r: EvalReport): string {
       "`region in [CU, IR, KP, SY, RU]`, off when `employer in [acme-defense]`, else on), every SDK in " +
       "one process on the same generated contexts. Code: `bench/eval/` (fixture: `bench/eval/fixture.ts`).",
     "",
-    `- Machine: ${machineLine(r.machine)}`,
-    `- Command: \`${r.command}\``,
-    `- Date: ${r.date}`,
+    ...provenanceLines(r),
     `- Contexts: seed \`0x${r.seed.toString(16)}\`; ${population(r.contexts, r.expectedOn)}`,
     `- Method: each SDK warms up, then ${r.rounds} rounds (SDK order rotated each round, garbage collected ` +
       "between SDKs when run with `--expose-gc`), each round a calibrated number of passes over all contexts " +

@@ -16,10 +16,10 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { checkAgreement, type Agreement } from "./agreement.js";
 import { DEFAULT_SEED, generateContexts, referenceEnabled } from "./fixture.js";
-import { describeMachine } from "./machine.js";
+import { provenance } from "./machine.js";
 import { calibrate, collectGarbage, runRound, type Prepared } from "./measure.js";
-import { readmeCommand } from "./readme-command.js";
-import { replaceSection } from "./readme-section.js";
+import { positiveInt } from "./positive-int.js";
+import { publishSection } from "./readme-section.js";
 import { renderEvalSection } from "./report.js";
 import type { Subject } from "./subject.js";
 import { createFlagdSubject } from "./subjects/flagd.js";
@@ -41,12 +41,6 @@ const { values: args } = parseArgs({
     readme: { type: "boolean", default: false },
   },
 });
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes a positive integer, got "${value}"`);
-  return n;
-}
 
 const count = positiveInt("contexts", args.contexts);
 const seed = positiveInt("seed", args.seed);
@@ -118,9 +112,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const section = renderEvalSection({
-  machine: describeMachine(),
-  command: readmeCommand("bench/eval/run.ts"),
-  date: new Date().toISOString(),
+  ...provenance("bench/eval/run.ts"),
   seed,
   contexts,
   expectedOn,
@@ -133,11 +125,7 @@ const section = renderEvalSection({
   agreements,
   load: { before: loadBefore, after: os.loadavg()[0]! },
 });
-console.log(section);
-if (args.readme) {
-  replaceSection(section);
-  console.error("bench/README.md updated");
-}
+publishSection(section, args.readme);
 
 await Promise.all([...subjects, ...checkedOnly].map((s) => s.close()));
 process.exit(timedDisagree.length > 0 ? 1 : 0);

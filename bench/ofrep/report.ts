@@ -1,5 +1,5 @@
 /** The OFREP benchmark's section of bench/README.md. */
-import { machineLine, type Machine } from "../eval/machine.js";
+import { provenanceLines, type Provenance } from "../eval/machine.js";
 import { median } from "../eval/measure.js";
 import type { LoadResult, LoadSettings } from "./load.js";
 import { OFREP_PATH } from "./ofrep-requests.js";
@@ -14,10 +14,7 @@ export interface Target {
   results: LoadResult[];
 }
 
-export interface OfrepReport {
-  machine: Machine;
-  command: string;
-  date: string;
+export interface OfrepReport extends Provenance {
   settings: LoadSettings;
   warmup: number;
   rounds: number;
@@ -39,9 +36,7 @@ export function renderOfrepSection(r: OfrepReport): string {
       "for the same route on the same @hono/node-server setup (a constant OFREP answer: no body parsing, " +
       "authentication or evaluation). Code: `bench/ofrep/`.",
     "",
-    `- Machine: ${machineLine(r.machine)}`,
-    `- Command: \`${r.command}\``,
-    `- Date: ${r.date}`,
+    ...provenanceLines(r),
     `- Load: autocannon on loopback, ${r.settings.connections} connections, no pipelining, ` +
       `${r.settings.duration} s per run after a ${r.warmup} s warm-up, ${r.rounds} round(s) in alternating order ` +
       `(bare, product, product, bare, …); each server in its own process, autocannon in the parent. ` +

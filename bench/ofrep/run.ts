@@ -16,9 +16,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { describeMachine } from "../eval/machine.js";
-import { readmeCommand } from "../eval/readme-command.js";
-import { replaceSection } from "../eval/readme-section.js";
+import { provenance } from "../eval/machine.js";
+import { positiveInt } from "../eval/positive-int.js";
+import { publishSection } from "../eval/readme-section.js";
 import { startChildServer, type ChildServer } from "./child-server.js";
 import { runLoad, type LoadResult } from "./load.js";
 import { OFREP_PATH, ofrepRequests, type OfrepRequest } from "./ofrep-requests.js";
@@ -36,12 +36,6 @@ const { values: args } = parseArgs({
     readme: { type: "boolean", default: false },
   },
 });
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes a positive integer, got "${value}"`);
-  return n;
-}
 
 const settings = { connections: positiveInt("connections", args.connections), duration: positiveInt("duration", args.duration) };
 const warmup = positiveInt("warmup", args.warmup);
@@ -119,9 +113,7 @@ try {
   }
 
   const section = renderOfrepSection({
-    machine: describeMachine(),
-    command: readmeCommand("bench/ofrep/run.ts"),
-    date: new Date().toISOString(),
+    ...provenance("bench/ofrep/run.ts"),
     settings,
     warmup,
     rounds,
@@ -130,11 +122,7 @@ try {
     productNote,
     load: { before: loadBefore, after: os.loadavg()[0]! },
   });
-  console.log(section);
-  if (args.readme) {
-    replaceSection(section);
-    console.error("bench/README.md updated");
-  }
+  publishSection(section, args.readme);
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
   if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });

@@ -4,9 +4,9 @@
 // With PROPAGATION_REAL set (JSON from real-server.ts, by run.mjs --server real), --port is the
 // real server's measurement port: flips are the operator's kill/restore on the product's API, each
 // followed by its receipt, and the connections use the tenant's real sdk key (real-target.mjs).
-// The same lean raw-TCP client as ../shared/bench/ws-floor/clients.mjs (so the ratio to the floor
-// measures the server, not the harness), plus what an SDK does: the key in `Authorization`,
-// `hello` after the upgrade, an ack for the snapshot and for every patch, a pong for each ping.
+// The connections are ../lib/lean-client.mjs, the floor's lean raw-TCP client (so the ratio to the
+// floor measures the server, not the harness) plus what an SDK does; this worker acks the snapshot
+// and every patch.
 // The coordinator (this process, mostly idle) forks one worker that holds the connections, ramps
 // them in at --rate conn/s, waits until every one has its snapshot, waits --idle ms, reads server
 // memory, triggers --warm unmeasured and --flips measured flips --gap ms apart, and prints one
@@ -17,17 +17,14 @@
 // failed); {cmd: 'flipsStart'} starts its CPU count; {cmd: 'report'} answers {report: {v: [receive
 // epoch ms…]}, bytes, cpu}; it closes its sockets and exits when the channel closes.
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { ackFrame, exitWithParent, leanClient, ramp } from '../lib/lean-client.mjs';
+import { arg, cpuTimes } from '../lib/machine.mjs';
+import { stats } from '../lib/stats.mjs';
 import { realTarget } from './real-target.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const REAL = process.env.PROPAGATION_REAL ? JSON.parse(process.env.PROPAGATION_REAL) : null;
 // --key: the worker alone, forked by another bench (../cluster/) against a server it set up.
 const KEY = arg('key') ?? (REAL ? REAL.keys.sdk : 'ks_benchtenant_bench');
@@ -47,63 +44,25 @@ function worker() {
   let opened = 0, failed = 0, synced = 0, cpu0;
   const t0 = performance.now();
 
-  // Client frames are masked; an all-zero key is valid (RFC 6455) and needs no XOR work.
-  // Every client frame here is under 126 bytes, so the length fits the second byte.
-  const frame = (opcode, p) => `${String.fromCharCode(0x80 | opcode)}${String.fromCharCode(0x80 | p.length)}\0\0\0\0${p}`;
-
-  // One handler per text frame: timestamp first, then parse, then ack what was applied.
-  function onText(text, write) {
-    const t = epochNow();
-    const m = JSON.parse(text);
-    if (m.t === 'patch') {
-      let a = recv.get(m.v);
-      if (!a) { recv.set(m.v, (a = [])); bytes[m.v] = Buffer.byteLength(text); }
-      a.push(t);
-      write(frame(1, `{"t":"ack","v":${m.v}}`));
-    } else if (m.t === 'snapshot') {
-      write(frame(1, `{"t":"ack","v":${m.v}}`));
-      synced++; check();
-    }
-  }
-
-  // Lean client: raw TCP, hand-written upgrade, `onread` into one shared buffer, minimal parser.
-  const RBUF = Buffer.allocUnsafe(65536);
-  const UPGRADE = `GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Authorization: Bearer ${KEY}\r\n` +
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-  let seq = 0;
-  function open() {
-    let rest = null, up = false;
-    const instance = `bench-${process.pid}-${seq++}`;
-    const write = (str) => s.write(str, 'latin1');
-    const s = net.connect({ host: '127.0.0.1', port, noDelay: true, onread: { buffer: RBUF, callback(nread, shared) {
-      let buf = shared, end = nread, i = 0;
-      if (rest) { buf = Buffer.concat([rest, shared.subarray(0, nread)]); end = buf.length; rest = null; }
-      if (!up) {
-        const h = buf.indexOf('\r\n\r\n');
-        if (h < 0 || h >= end) { rest = Buffer.from(buf.subarray(0, end)); return; }
-        up = true;
-        if (buf.toString('latin1', 9, 12) !== '101') { failed++; check(); s.destroy(); return; }
-        opened++;
-        write(frame(1, `{"t":"hello","protocol":1,"sdk":"bench@1","app":"bench","instance":"${instance}"}`));
-        i = h + 4;
+  const open = leanClient({
+    port, key: KEY,
+    onUpgraded: () => { opened++; },
+    onRefused: () => { failed++; check(); },
+    // One handler per text frame: timestamp first, then parse, then ack what was applied.
+    onText(text, write) {
+      const t = epochNow();
+      const m = JSON.parse(text);
+      if (m.t === 'patch') {
+        let a = recv.get(m.v);
+        if (!a) { recv.set(m.v, (a = [])); bytes[m.v] = Buffer.byteLength(text); }
+        a.push(t);
+        write(ackFrame(m.v));
+      } else if (m.t === 'snapshot') {
+        write(ackFrame(m.v));
+        synced++; check();
       }
-      while (end - i >= 2) {
-        let len = buf[i + 1] & 0x7f, off = 2;
-        if (len === 126) { if (end - i < 4) break; len = buf.readUInt16BE(i + 2); off = 4; }
-        else if (len === 127) { if (end - i < 10) break; len = Number(buf.readBigUInt64BE(i + 2)); off = 10; }
-        if (end - i < off + len) break;
-        const op = buf[i] & 0x0f;
-        if (op === 1) onText(buf.toString('utf8', i + off, i + off + len), write);
-        else if (op === 9) write(frame(10, buf.toString('latin1', i + off, i + off + len)));
-        i += off + len;
-      }
-      if (i < end) rest = Buffer.from(buf.subarray(i, end)); // copy: the shared buffer is reused
-    } } });
-    socks.push(s);
-    s.on('error', () => { if (!up) { up = true; failed++; check(); } });
-    s.write(UPGRADE);
-  }
+    },
+  });
   let told = false;
   function check() {
     if (!told && synced + failed === n) {
@@ -111,13 +70,12 @@ function worker() {
       process.send({ ready: true, opened, synced, failed, ms: performance.now() - t0 });
     }
   }
-  // Ramp: a batch every 10 ms.
-  const perTick = Math.max(1, Math.round(rate / 100));
-  let started = 0;
-  const timer = setInterval(() => {
-    for (let i = 0; i < perTick && started < n; i++, started++) open();
-    if (started === n) clearInterval(timer);
-  }, 10);
+  ramp(n, rate, () => {
+    const conn = {};
+    const s = open(conn);
+    socks.push(s);
+    s.on('error', () => { if (!conn.upgraded) { conn.upgraded = true; failed++; check(); } });
+  });
 
   process.on('message', (msg) => {
     if (msg.cmd === 'flipsStart') cpu0 = process.cpuUsage();
@@ -127,7 +85,7 @@ function worker() {
       process.send({ report: out, bytes, cpu: process.cpuUsage(cpu0) });
     }
   });
-  process.on('disconnect', () => { for (const s of socks) s.destroy(); process.exit(0); });
+  exitWithParent(socks);
 }
 
 // ---------------------------------------------------------------- coordinator
@@ -157,7 +115,7 @@ async function coordinator() {
 
   kid.send({ cmd: 'flipsStart' });
   const loadavg = os.loadavg().map((x) => +x.toFixed(2));
-  const tf0 = performance.now(), sys0 = procStat(), self0 = process.cpuUsage();
+  const tf0 = performance.now(), sys0 = cpuTimes(), self0 = process.cpuUsage();
   for (let i = 0; i < warm; i++) { await (real ? real.flip(true) : post('/flip?warm=1')); await sleep(gap); }
   const sent = new Map(); // v -> {t0, loopMs?, bytes?}
   for (let i = 0; i < flips; i++) {
@@ -168,7 +126,7 @@ async function coordinator() {
   }
   await sleep(1000); // let the last acks land
   const flipWallMs = performance.now() - tf0;
-  const mem2 = await get('/mem'), sys1 = procStat(), self1 = process.cpuUsage(self0);
+  const mem2 = await get('/mem'), sys1 = cpuTimes(), self1 = process.cpuUsage(self0);
   const srv = real ? await real.serverSide() : await get('/report');
   const rep = await ask('report', 'report');
   kid.disconnect();
@@ -241,24 +199,8 @@ function realSummary(srv, info) {
   };
 }
 
-function procStat() {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]
-      .trim().split(/\s+/).slice(1).map((x) => Number(x) * 10);
-    return { busy: user + nice + system + irq + softirq, steal };
-  } catch { return null; }
-}
-
 function slabKiB() {
   try { return Number(/^Slab:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))[1]); } catch { return null; }
-}
-
-// Same definitions as the floor: nearest-rank percentiles, 2 decimals.
-function stats(a) {
-  if (!a.length) return { count: 0 };
-  const s = Float64Array.from(a).sort();
-  const q = (p) => +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(2);
-  return { count: s.length, min: +s[0].toFixed(2), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: +s[s.length - 1].toFixed(2) };
 }
 
 function summarizeMem(m0, m1, m2, n) {

@@ -7,44 +7,27 @@
 // --server real: the product is real-server.ts (the real Node host on a libsql file), flipped by the
 // operator's kill/restore, each followed by its receipt (real-target.mjs).
 // Use run.sh --paired. Loopback only; hard deadline 9 min; kills what it started.
-import { fork, execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { guardChildren } from '../lib/children.mjs';
+import { arg, cpuTimes, pinning } from '../lib/machine.mjs';
+import { stats } from '../lib/stats.mjs';
 import { realTarget } from './real-target.mjs';
+import { bundleServer, here, resultsDir, serverMode } from './start-up.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const floorDir = arg('floor');
 if (!floorDir) { console.error('--floor <ws-floor dir> is required'); process.exit(1); }
 const ns = arg('ns', '1000,10000').split(',').map(Number);
 const flips = Number(arg('flips', 20)), warm = Number(arg('warm', 2)), gap = Number(arg('gap', 500));
 const rate = Number(arg('rate', 2000)), idle = Number(arg('idle', 3000));
-const mode = arg('server', 'hub');
-if (mode !== 'hub' && mode !== 'real') { console.error('--server is hub or real'); process.exit(1); }
-const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
-const here = fileURLToPath(new URL('.', import.meta.url));
-const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+const mode = serverMode();
+const pin = pinning();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const started = new Set();
+const { started, killAll, disarm } = guardChildren({ minutes: 9 });
 
-function has(cmd) { try { execSync(`command -v ${cmd}`, { stdio: 'ignore' }); return true; } catch { return false; } }
-function killAll() { for (const c of started) if (c.exitCode === null) try { c.kill('SIGKILL'); } catch {} }
-const deadline = setTimeout(() => { console.error('deadline (9 min) reached'); killAll(); process.exit(2); }, 9 * 60e3);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-
-mkdirSync(resultsDir, { recursive: true });
-// real: bench/results/ is two levels below the root, like src/node/, so database.ts's
-// `../../migrations` (relative to import.meta.url) still finds the migrations from the bundle.
-const productServer = `${resultsDir}${mode === 'real' ? 'propagation-real-server.mjs' : 'propagation-server.mjs'}`;
-await build({
-  entryPoints: [`${here}${mode === 'real' ? 'real-server.ts' : 'server.ts'}`], outfile: productServer, bundle: true, platform: 'node', format: 'esm',
-  target: 'node20', packages: 'external', tsconfig: `${here}../../tsconfig.json`, logLevel: 'warning',
-});
+const productServer = await bundleServer(mode);
 
 /** Fork a module pinned to one CPU (when pinning), with an IPC channel. */
 function forkPinned(file, args, cpu, execArgv = [], env = process.env) {
@@ -63,19 +46,6 @@ const http = (port) => ({
   get: async (p) => (await fetch(`http://127.0.0.1:${port}${p}`)).json(),
   post: async (p) => (await fetch(`http://127.0.0.1:${port}${p}`, { method: 'POST' })).json(),
 });
-
-function stats(a) {
-  if (!a.length) return { count: 0 };
-  const s = Float64Array.from(a).sort();
-  const q = (p) => +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(2);
-  return { count: s.length, min: +s[0].toFixed(2), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: +s[s.length - 1].toFixed(2) };
-}
-function procBusyMs() {
-  try {
-    const [user, nice, system, , , irq, softirq] = (execSync('head -1 /proc/stat', { encoding: 'utf8' })).trim().split(/\s+/).slice(1).map((x) => Number(x) * 10);
-    return user + nice + system + irq + softirq;
-  } catch { return null; }
-}
 
 /** MiB before / idle / after flips, and per idle connection (RssAnon where the server reports it). */
 function memDetail(m0, m1, m2, count) {
@@ -111,7 +81,7 @@ async function pairedRun(n) {
   const loadavg = os.loadavg().map((x) => +x.toFixed(2));
   prodGen.send({ cmd: 'flipsStart' });
   floorGen.send({ cmd: 'flipsStart' });
-  const busy0 = procBusyMs(), tf0 = performance.now();
+  const busy0 = cpuTimes()?.busy, tf0 = performance.now();
   for (let i = 0; i < warm; i++) {
     await (real ? real.flip(true) : prod.post('/flip?warm=1')); await sleep(gap);
     await floor.post('/flip?mode=preframed&warm=1'); await sleep(gap);
@@ -135,7 +105,7 @@ async function pairedRun(n) {
     pairs.push(pair);
   }
   await sleep(1000);
-  const wallMs = performance.now() - tf0, busy1 = procBusyMs();
+  const wallMs = performance.now() - tf0, busy1 = cpuTimes()?.busy;
   const mem2 = { product: await prod.get('/mem'), floor: await floor.get('/mem') };
   const pSrv = real ? await real.serverSide() : await prod.get('/report');
   const fSrv = await floor.get('/report');
@@ -210,7 +180,7 @@ async function pairedRun(n) {
 const results = [];
 try { for (const n of ns) results.push(await pairedRun(n)); }
 catch (e) { console.error(e); killAll(); process.exit(1); }
-clearTimeout(deadline);
+disarm();
 
 const r2 = (a, b) => (b ? `${(a / b).toFixed(2)}×` : 'n/a');
 const cell = (a, b) => `${a} / ${b} = ${r2(a, b)}`;

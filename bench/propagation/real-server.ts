@@ -3,12 +3,12 @@
 // every commit synced to disk as in production), on 127.0.0.1 port 0. Started by run.mjs or
 // paired.mjs (bundled with esbuild, pinned to CPU 0) with an IPC channel; exits when the parent goes.
 //
-// Setup goes through the public API as an operator's would: the root token creates a tenant; its
-// admin key creates operator, viewer and sdk (production) keys, the flag `model.fable-5`, the
-// segment `foreign-nationals` and the flag's config (a segment block, fail-closed). It then sends
-// {port, controlPort, env, flag, keys, bench} to the parent. The bench then flips the flag with
-// POST /v1/envs/production/flags/model.fable-5/kill (and /restore) and reads the receipts with
-// GET /v1/envs/production/changes/{v}, on the product's own port.
+// Setup goes through the public API as an operator's would (../lib/bench-tenant.mjs): the root
+// token creates a tenant; its admin key creates operator, viewer and sdk (production) keys, the flag
+// `model.fable-5`, the segment `foreign-nationals` and the flag's config (a segment block,
+// fail-closed). It then sends {port, controlPort, env, flag, keys, bench} to the parent. The bench
+// then flips the flag with POST /v1/envs/production/flags/model.fable-5/kill (and /restore) and
+// reads the receipts with GET /v1/envs/production/changes/{v}, on the product's own port.
 //
 // The product's app serves nothing extra. Measurement sits beside it, on a second loopback port:
 //   GET /mem                   gc() twice (--expose-gc), then process.memoryUsage(), cpu, connections
@@ -17,7 +17,7 @@
 // The send loop is timed by wrapping the host's broadcaster and the commit by wrapping the
 // executor's `commit`: two clock reads per flip each, none per socket, nothing added to src/.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,10 +28,9 @@ import type { Statement } from "../../src/core/db/executor.js";
 import { PropagationTracker } from "../../src/core/propagation.js";
 import { startServer } from "../../src/node/server.js";
 import { nodeStreamHost, type StreamHub } from "../../src/node/stream/index.js";
+import { setupTenant } from "../lib/bench-tenant.mjs";
+import { json, memory } from "./measurement.js";
 
-const ENV = "production";
-const FLAG = "model.fable-5";
-const SEGMENT = "foreign-nationals";
 const epochNow = () => performance.timeOrigin + performance.now();
 
 // A temp dir on the machine's disk (os.tmpdir(); on this machine ext4, not tmpfs), so the WAL's
@@ -85,36 +84,7 @@ executor.commit = async (statements: readonly Statement[]) => {
   }
 };
 
-// any: the setup's answers are the API's own shapes, checked by status only.
-async function api(method: string, path: string, key: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-const created = await api("POST", "/v1/tenants", rootToken, { name: "propagation bench" });
-const admin: string = created.adminKey;
-const keyOf = async (role: string, env?: string) =>
-  (await api("POST", "/v1/keys", admin, { name: `bench ${role}`, role, ...(env ? { env } : {}) })).secret as string;
-const keys = { operator: await keyOf("operator"), viewer: await keyOf("viewer"), sdk: await keyOf("sdk", ENV) };
-await api("POST", "/v1/flags", admin, { key: FLAG, kind: "boolean", description: "Availability of fable-5", tags: ["model"] });
-await api("PUT", `/v1/envs/${ENV}/segments/${SEGMENT}`, keys.operator, {
-  description: "No US citizenship, or unknown",
-  rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
-});
-await api("PUT", `/v1/envs/${ENV}/flags/${FLAG}`, keys.operator, {
-  enabled: true,
-  offVariant: "off",
-  rules: [{ id: "r1", description: "Export directive EXPORT-2026-001", when: [{ segment: [SEGMENT] }], serve: { variant: "off" } }],
-  fallthrough: { variant: "on" },
-  failMode: "closed",
-  reason: "benchmark setup",
-});
+const { keys, tenant, env, flag } = await setupTenant({ url: server.url, port: server.port }, rootToken, "propagation bench");
 const synchronous = (await server.database.client.execute("PRAGMA synchronous")).rows[0]?.[0];
 const journal = (await server.database.client.execute("PRAGMA journal_mode")).rows[0]?.[0];
 
@@ -126,7 +96,7 @@ function report(versions: number[]) {
   return {
     dateMinusEpochMs: +offset.toFixed(3),
     flips: versions.map((v) => {
-      const part = tracker.receiptPart(created.tenant.id, ENV, v);
+      const part = tracker.receiptPart(tenant, env, v);
       const pub = published.get(v);
       return {
         v,
@@ -157,17 +127,10 @@ function rssParts(): { rssAnon?: number; rssFile?: number } {
   }
 }
 
-const json = (res: ServerResponse, code: number, body: unknown) => {
-  res.writeHead(code, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-};
-const gc = (globalThis as { gc?: () => void }).gc;
 const control = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://x");
   if (req.method === "GET" && url.pathname === "/mem") {
-    gc?.();
-    gc?.();
-    return json(res, 200, { clients: hub?.stats().connections ?? 0, gc: !!gc, cpu: process.cpuUsage(), ...process.memoryUsage(), ...rssParts() });
+    return json(res, 200, { ...memory(hub?.stats().connections ?? 0), ...rssParts() });
   }
   if (req.method === "GET" && url.pathname === "/report") {
     const versions = (url.searchParams.get("versions") ?? "").split(",").filter(Boolean).map(Number);
@@ -180,8 +143,8 @@ control.listen({ host: "127.0.0.1", port: 0 }, () => {
   const info = {
     port: server.port,
     controlPort: (control.address() as AddressInfo).port,
-    env: ENV,
-    flag: FLAG,
+    env,
+    flag,
     keys,
     bench: { db: "libsql file (temp dir, ext4)", journal, synchronous },
   };

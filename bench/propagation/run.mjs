@@ -10,38 +10,19 @@
 // kills what it started. Prints a markdown table; the full JSON goes to bench/results/ (git-ignored)
 // and its path is the last line on stdout.
 import { fork, spawn, execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { guardChildren } from '../lib/children.mjs';
+import { arg, pinning } from '../lib/machine.mjs';
+import { bundleServer, here, resultsDir, serverMode } from './start-up.mjs';
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const ns = arg('ns', '1000,10000').split(',').map(Number);
-const mode = arg('server', 'hub');
-if (mode !== 'hub' && mode !== 'real') { console.error('--server is hub or real'); process.exit(1); }
-const pin = !process.argv.includes('--no-pin') && os.cpus().length >= 2 && has('taskset');
+const mode = serverMode();
+const pin = pinning();
 const pass = ['flips', 'gap', 'rate', 'idle', 'warm'].flatMap((k) => (arg(k) ? [`--${k}`, arg(k)] : []));
-const here = fileURLToPath(new URL('.', import.meta.url));
-const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
-const started = new Set();
+const { started, killAll, disarm } = guardChildren({ minutes: 9 });
 
-function has(cmd) { try { execSync(`command -v ${cmd}`, { stdio: 'ignore' }); return true; } catch { return false; } }
-function killAll() { for (const c of started) if (c.exitCode === null) try { c.kill('SIGKILL'); } catch {} }
-const deadline = setTimeout(() => { console.error('deadline (9 min) reached'); killAll(); process.exit(2); }, 9 * 60e3);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
-
-// Bundle next to the results so that `ws` and `zod` resolve from the repository's node_modules.
-mkdirSync(resultsDir, { recursive: true });
-// real: bench/results/ is two levels below the root, like src/node/, so database.ts's
-// `../../migrations` (relative to import.meta.url) still finds the migrations from the bundle.
-const serverFile = `${resultsDir}${mode === 'real' ? 'propagation-real-server.mjs' : 'propagation-server.mjs'}`;
-await build({
-  entryPoints: [`${here}${mode === 'real' ? 'real-server.ts' : 'server.ts'}`], outfile: serverFile, bundle: true, platform: 'node', format: 'esm',
-  target: 'node20', packages: 'external', tsconfig: `${here}../../tsconfig.json`, logLevel: 'warning',
-});
+const serverFile = await bundleServer(mode);
 
 // Extra node flags for the server, for diagnosis only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const serverArgs = ['--expose-gc', ...(process.env.PROPAGATION_SERVER_ARGS?.split(' ').filter(Boolean) ?? [])];
@@ -87,7 +68,7 @@ try {
     finally { srv.kill('SIGTERM'); await new Promise((r) => (srv.exitCode !== null ? r() : srv.once('exit', r))); }
   }
 } catch (e) { console.error(e); killAll(); process.exit(1); }
-clearTimeout(deadline);
+disarm();
 
 const f = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
 const lines = ['| N | receive p50 / p99 / max (ms) | per-flip receive p99: median / worst | ack p50 / p99 / max (ms) | per-flip ack p99: median / worst | send loop p50 / max (ms) | missing recv/ack | RSS B/conn idle | heap B/conn idle | RSS B/conn after flips |',

@@ -9,27 +9,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-floor_src="$root/../shared/bench/ws-floor"
-[ -d "$floor_src" ] || { echo "no floor at $floor_src" >&2; exit 1; }
-ulimit -n "$(ulimit -Hn)"
-echo "# nproc=$(nproc) ulimit -n=$(ulimit -n) node=$(node --version)" >&2
-
-# The floor's directory may be read-only (shared/ is): run a copy, with its own pinned ws.
-floor="$floor_src"
-if [ ! -w "$floor_src" ]; then
-  floor="$(mktemp -d)"
-  trap 'rm -rf "$floor"' EXIT
-  cp -R "$floor_src"/. "$floor"/
-  chmod -R u+w "$floor"
-  rm -rf "$floor/results"
-fi
-if [ ! -d "$floor/node_modules/ws" ]; then
-  (cd "$floor" && npm ci --no-audit --no-fund --silent) || {
-    # Offline: the repository pins the same ws (8.23.0).
-    echo "# npm ci failed for the floor; using the repository's node_modules" >&2
-    ln -s "$root/node_modules" "$floor/node_modules"
-  }
-fi
+# shellcheck source=../lib/ws-floor.sh
+. "$here/../lib/ws-floor.sh"
 
 # Interleave by N (product, then floor, for each N) so that each pair shares the machine's noise.
 ns="1000,10000"

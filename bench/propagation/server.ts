@@ -6,13 +6,14 @@
 //   GET  /mem           -> gc() twice (--expose-gc), then process.memoryUsage() and the connection count
 //   GET  /report        -> the server's ack latencies per measured flip (from the tracker), send-loop times
 // real-server.ts (run.mjs --server real) is the real Node host, flipped by the operator's kill endpoint.
-import { createServer, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { CommittedChange, StreamSource } from "../../src/core/broadcaster.js";
 import { PropagationTracker } from "../../src/core/propagation.js";
 import { createStreamHub } from "../../src/node/stream/index.js";
+import { json, memory } from "./measurement.js";
 
 const TENANT = "benchtenant";
 const ENV = "production";
@@ -99,19 +100,11 @@ function report() {
   return { flips, loops };
 }
 
-const json = (res: ServerResponse, code: number, body: unknown) => {
-  res.writeHead(code, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-};
-
-const gc = (globalThis as { gc?: () => void }).gc;
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://x");
   if (req.method === "POST" && url.pathname === "/flip") return json(res, 200, flip(url.searchParams.get("warm") === "1"));
   if (req.method === "GET" && url.pathname === "/mem") {
-    gc?.();
-    gc?.();
-    return json(res, 200, { clients: hub.stats().connections, gc: !!gc, cpu: process.cpuUsage(), ...process.memoryUsage() });
+    return json(res, 200, memory(hub.stats().connections));
   }
   if (req.method === "GET" && url.pathname === "/report") return json(res, 200, report());
   json(res, 404, { error: "not found" });

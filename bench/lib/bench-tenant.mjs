@@ -1,13 +1,16 @@
-// The tenant the cluster bench flips, made through one node's public API as an operator would: the
-// root token creates a tenant; its admin key creates operator, viewer and sdk (production) keys, the
-// flag `model.fable-5`, the segment `foreign-nationals` and the flag's config. The same flag as
-// ../propagation/real-server.ts, so the patch (about 420 B) is the one that bench measures.
+// The tenant the propagation benches flip (../propagation/real-server.ts, ../cluster/), made through
+// a node's public API as an operator would: the root token creates a tenant; its admin key creates
+// operator, viewer and sdk (production) keys, the flag `model.fable-5`, the segment
+// `foreign-nationals` and the flag's config (a segment block, fail-closed; its patch is about 420 B).
 const ENV = 'production';
 const FLAG = 'model.fable-5';
 const SEGMENT = 'foreign-nationals';
 
-/** Returns what ../propagation/real-target.mjs needs to flip and read receipts: {port, env, flag, keys}. */
-export async function setupTenant(node, rootToken) {
+/**
+ * `node` is {url, port} of a running node. Returns what ../propagation/real-target.mjs needs to flip
+ * and read receipts, {port, env, flag, keys}, and the tenant's id.
+ */
+export async function setupTenant(node, rootToken, name) {
   const api = async (method, path, key, body) => {
     const res = await fetch(`${node.url}${path}`, {
       method,
@@ -18,7 +21,7 @@ export async function setupTenant(node, rootToken) {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
-  const created = await api('POST', '/v1/tenants', rootToken, { name: 'cluster bench' });
+  const created = await api('POST', '/v1/tenants', rootToken, { name });
   const admin = created.adminKey;
   const keyOf = async (role, env) => (await api('POST', '/v1/keys', admin, { name: `bench ${role}`, role, ...(env ? { env } : {}) })).secret;
   const keys = { operator: await keyOf('operator'), viewer: await keyOf('viewer'), sdk: await keyOf('sdk', ENV) };
@@ -35,5 +38,5 @@ export async function setupTenant(node, rootToken) {
     failMode: 'closed',
     reason: 'benchmark setup',
   });
-  return { port: node.port, env: ENV, flag: FLAG, keys, tenant: created.tenant?.id };
+  return { port: node.port, env: ENV, flag: FLAG, keys, tenant: created.tenant.id };
 }
