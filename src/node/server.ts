@@ -77,6 +77,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     relay.target = stream.broadcaster;
   }
 
+  await cluster?.ready();
+
   const demo = options.bootstrap !== false && !options.rootToken ? await bootstrapDemo(store) : null;
   const app = createApp({
     store,

@@ -12,18 +12,25 @@ import type { InstanceMirror } from "./instance-mirror.js";
 export function clusterPropagation(db: ClusterDb, tracker: PropagationTracker, mirror: InstanceMirror): PropagationSource {
   return {
     async receipt(tenantId: string, env: string, version: number): Promise<PropagationReceipt | null> {
+      // Taken together, with no await between: if this node has not handed the
+      // version to its tracker yet, its own sockets may not even have been sent it.
       const own = tracker.receiptPart(tenantId, env, version);
-      // Always asked, even while this node believes it is alone: a node that started
-      // since its last tick may hold instances already.
+      const seen = mirror.seenThrough();
+      // The other nodes are always asked, even while this node believes it is alone:
+      // a node that started since its last tick may hold instances already.
       const others = mirror.others();
       const rowid = await changeRowid(db, tenantId, env, version);
       if (rowid === undefined) return null;
+      // Counted before the shares are read: a node counted as reported had written its
+      // share in the same batch, and from then on its pending list only shrinks. Read
+      // the other way round, a share written in between would be missed, yet counted.
+      const unreported = await countUnreported(db, rowid, others);
       const parts = await readReceiptParts(db, tenantId, env, version, others);
       if (own) parts.unshift(own);
       if (parts.length === 0) return null;
       const receipt = mergeReceiptParts(parts);
-      // A live node that has not written its share yet may hold instances that have not acked.
-      if (receipt.complete && (await countUnreported(db, rowid, others)) > 0) receipt.complete = false;
+      // A node that has not written (or, this node, not seen) the version may hold instances that have not acked.
+      if (unreported > 0 || (own === null && seen < rowid)) receipt.complete = false;
       return receipt;
     },
 

@@ -8,12 +8,34 @@
 import type { InStatement } from "@libsql/client";
 import type { InstanceUpdate, VersionUpdate } from "../../core/propagation.js";
 
-export function heartbeat(nodeId: string, startedAt: number, now: number, reportedThrough: number): InStatement {
+/**
+ * The node's row: created if missing when `create`, else only updated (its
+ * `rowsAffected` is then 0 when the row is gone).
+ */
+export function heartbeat(nodeId: string, startedAt: number, now: number, reportedThrough: number, create: boolean): InStatement {
+  if (!create) {
+    return { sql: "UPDATE stream_nodes SET heartbeat_at = ?, reported_through = ? WHERE id = ?", args: [now, reportedThrough, nodeId] };
+  }
   return {
     sql: `INSERT INTO stream_nodes (id, started_at, heartbeat_at, reported_through) VALUES (?, ?, ?, ?)
           ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, reported_through = excluded.reported_through`,
     args: [nodeId, startedAt, now, reportedThrough],
   };
+}
+
+/**
+ * Nodes taken for gone: each only if still silent since `staleAt` (it may have
+ * written since it was read), then the rows of those no longer in `stream_nodes`.
+ */
+export function forgetGoneNodes(nodeIds: string[], staleAt: number): InStatement[] {
+  if (nodeIds.length === 0) return [];
+  const ids = JSON.stringify(nodeIds);
+  const orphans = "node_id IN (SELECT value FROM json_each(?)) AND node_id NOT IN (SELECT id FROM stream_nodes)";
+  return [
+    { sql: "DELETE FROM stream_nodes WHERE id IN (SELECT value FROM json_each(?)) AND heartbeat_at <= ?", args: [ids, staleAt] },
+    { sql: `DELETE FROM stream_instances WHERE ${orphans}`, args: [ids] },
+    { sql: `DELETE FROM stream_receipts WHERE ${orphans}`, args: [ids] },
+  ];
 }
 
 /** Nodes' connections and receipt shares, and their rows in `stream_nodes` when `andNode`. */

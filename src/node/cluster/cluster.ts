@@ -47,6 +47,11 @@ export interface Cluster {
    * registers this node, starts now; `close` waits for it.
    */
   share(tracker: PropagationTracker): PropagationSource;
+  /**
+   * Settles once the shared tracker's first tick has run (this node registered and
+   * its peers known), so that no socket is accepted before the others can count it.
+   */
+  ready(): Promise<void>;
   /** Reads the commit feed now (tests; the tail also reads it on its own). */
   poll(): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +77,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
   await tail.start();
   joinedAt = tail.changeCursor;
   let mirror: InstanceMirror | undefined;
+  let started: Promise<void> = Promise.resolve();
   let seen = tail.changeCursor;
 
   return {
@@ -91,9 +97,10 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
         goneAfterMs: options.goneAfterMs,
         onError: deps.onError,
       });
-      void mirror.start(); // a failed tick is reported by the mirror itself
+      started = mirror.start(); // a failed tick is reported by the mirror itself, and retried
       return clusterPropagation(deps.db, tracker, mirror);
     },
+    ready: () => started,
     poll: () => tail.poll(),
     async close() {
       await tail.close();

@@ -13,10 +13,10 @@
  * counts as gone; any node that sees one deletes its rows. A tick whose write
  * failed rewrites everything on the next.
  */
-import type { Client, InStatement } from "@libsql/client";
+import type { Client, InStatement, ResultSet } from "@libsql/client";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { readNodes, type ClusterDb, type OtherNodes } from "./cluster-tables.js";
-import { forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";
+import { forgetGoneNodes, forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";
 
 export interface InstanceMirrorOptions {
   /** Reads. */
@@ -78,6 +78,11 @@ export class InstanceMirror {
     return this.#peers > 0;
   }
 
+  /** The commit-feed position through which this node's tracker has seen every change. */
+  seenThrough(): number {
+    return this.#o.seenThrough();
+  }
+
   /** Which rows belong to other live nodes. */
   others(): OtherNodes {
     return { self: this.#o.nodeId, liveSince: this.#o.now() - this.#o.goneAfterMs };
@@ -107,7 +112,9 @@ export class InstanceMirror {
     this.#peers = nodes.length - gone.length - (nodes.some((n) => n.id === nodeId) ? 1 : 0);
     if (!nodes.some((n) => n.id === nodeId)) this.#rewrite = true; // new, or declared gone by a peer after a long pause
 
-    const statements: InStatement[] = forgetNodes(gone, true);
+    const statements: InStatement[] = forgetGoneNodes(gone, now - goneAfterMs);
+    // Diffs only make sense on top of rows the database still holds; see the heartbeat below.
+    const diffsOnly = this.shared && !this.#rewrite;
     if (this.shared && this.#rewrite) {
       statements.push(...forgetNodes([nodeId], false));
       tracker.markAllChanged();
@@ -124,12 +131,21 @@ export class InstanceMirror {
     }
     const reported = this.shared ? seen : -1;
     if (statements.length === 0 && reported === this.#reported && now - this.#lastBeat < this.#o.heartbeatMs) return;
-    statements.push(heartbeat(nodeId, this.#startedAt, now, reported));
+    // With diffs only, the node's row must still exist: a peer that took this node for
+    // gone (a pause over goneAfterMs) after this round read the node table has deleted
+    // its rows. Then the update touches nothing, the diffs land on no row any reader
+    // joins, and the next round rewrites everything.
+    statements.push(heartbeat(nodeId, this.#startedAt, now, reported, !diffsOnly));
+    let results: ResultSet[];
     try {
-      await this.#commit(statements);
+      results = await this.#o.client.batch(statements, "write");
     } catch (error) {
       this.#rewrite = true;
       throw error;
+    }
+    if (diffsOnly && results[results.length - 1]!.rowsAffected === 0) {
+      this.#rewrite = true;
+      return;
     }
     this.#lastBeat = now;
     this.#reported = reported;
