@@ -173,7 +173,6 @@ interface VersionEntry {
 }
 
 class EnvState {
-  seq = 0;
   /** Live connections in connection order, so sequence numbers ascend. */
   readonly live = new Set<Instance>();
   /** Ascending by version. */
@@ -186,6 +185,12 @@ class EnvState {
 
 export class PropagationTracker {
   readonly #envs = new Map<string, EnvState>();
+  /**
+   * Connection numbers, one sequence for the whole tracker: an environment that is
+   * forgotten and tracked again never hands out a number twice (a shared store keys
+   * connections by it).
+   */
+  #seq = 0;
   readonly #maxVersions: number;
   readonly #maxEnvs: number;
   readonly #now: () => number;
@@ -205,7 +210,7 @@ export class PropagationTracker {
   /** A connection has said hello. Keep the handle for {@link ack} and {@link disconnect}. */
   connect(tenantId: string, env: string, info: InstanceInfo, at = this.#now()): InstanceHandle {
     const state = this.#env(tenantId, env);
-    const record = new Instance(state, ++state.seq, info.instance, this.#intern(info.app), this.#intern(info.sdk), at);
+    const record = new Instance(state, ++this.#seq, info.instance, this.#intern(info.app), this.#intern(info.sdk), at);
     state.live.add(record);
     this.#updates?.add(record);
     return record;
@@ -251,7 +256,7 @@ export class PropagationTracker {
       env: state,
       version,
       committedAt,
-      seqMark: state.seq,
+      seqMark: this.#seq,
       connected,
       samples: connected > 0 ? new Float32Array(connected) : null,
       acked: 0,
