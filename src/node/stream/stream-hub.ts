@@ -65,6 +65,8 @@ const PONG_FRAME = prepareText(PONG);
 const PING_FRAME = prepareFrame(Buffer.alloc(0), 9);
 /** Timers visit one slice of the sockets per tick (see the timers below). */
 const SLICES = 10;
+/** Revoked keys remembered against upgrades in flight (see `revoked`). */
+const MAX_REVOKED = 10_000;
 /** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
 const MAX_REASON = 120;
 
@@ -75,6 +77,13 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
   const groups = new Map<string, EnvGroup>();
+  /**
+   * Keys revoked while this hub runs. An upgrade whose key was read just before a
+   * revocation is answered after it: without this, that socket would be attached
+   * with a key already revoked, after keyRevoked had closed the others. Bounded:
+   * the window is one key lookup, so only the recent ones matter.
+   */
+  const revoked = new Set<string>();
   let closing: Promise<void> | null = null;
   let nextSlot = 0;
 
@@ -107,6 +116,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           socket.off("error", ignore);
           if (socket.destroyed) return;
           if (isRejection(result)) return rejectUpgrade(socket, result);
+          if (revoked.has(groupKey(result.tenantId, result.keyId))) {
+            return rejectUpgrade(socket, { status: 401, detail: "The key is malformed, unknown or revoked." });
+          }
           if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
           wss.handleUpgrade(req, socket, head, (ws) => attach(ws, result));
         },
@@ -247,6 +259,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   function keyRevoked(tenantId: string, keyId: string): void {
+    if (revoked.size >= MAX_REVOKED) revoked.delete(revoked.values().next().value!);
+    revoked.add(groupKey(tenantId, keyId));
     for (const g of groups.values()) {
       if (g.tenantId !== tenantId) continue;
       for (const ws of g.sockets) if (ws.keyId === keyId) shut(ws, CLOSE.UNAUTHORIZED, "key revoked");

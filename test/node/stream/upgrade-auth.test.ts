@@ -92,6 +92,26 @@ describe("stream upgrade authentication", () => {
     expect(errors).toHaveLength(1);
   });
 
+  it("refuses an upgrade whose key was revoked while it was being looked up", async () => {
+    let release!: () => void;
+    const lookedUp = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const asking = new Promise<void>((resolve) => (asked = resolve));
+    h = await startHarness({
+      // The lookup read the key before the revocation and answers after it.
+      authenticate: async () => {
+        asked();
+        await lookedUp;
+        return { tenantId: "tenant0001", env: "production", keyId: "key-prod" };
+      },
+    });
+    const answer = refused(h.url, { headers: { authorization: "Bearer ks_tenant0001_prod" } });
+    await asking;
+    h.hub.keyRevoked("tenant0001", "key-prod");
+    release();
+    expect((await answer).status).toBe(401);
+  });
+
   it("accepts a bearer key and uses its environment", async () => {
     h = await startHarness();
     const c = await TestClient.open(h.url, "ks_tenant0001_staging");
