@@ -9,6 +9,8 @@ import type { PropagationSource } from "../../../src/http/routes/propagation.js"
 import { clusterPropagation } from "../../../src/node/cluster/cluster-propagation.js";
 import { InstanceMirror } from "../../../src/node/cluster/instance-mirror.js";
 import { openDatabase, type Database } from "../../../src/node/database.js";
+import { expect } from "vitest";
+import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 export const GONE_AFTER_MS = 30_000;
 
@@ -83,4 +85,28 @@ export async function committedAtOf(database: Database, tenantId: string, env: s
     args: [tenantId, env, version],
   });
   return Number(result.rows[0]![0]);
+}
+
+export interface TwoNodes {
+  t: TempStore;
+  tenantId: string;
+  a: TestNode;
+  b: TestNode;
+}
+
+/** A database file with one tenant and two nodes on it, not ticked yet. */
+export async function startTwoNodes(): Promise<TwoNodes> {
+  const t = await openTempStore();
+  const tenantId = (await t.store.createTenant({ name: "acme" })).tenant.id;
+  return { t, tenantId, a: await startNode(`file:${t.file}`, "n_a"), b: await startNode(`file:${t.file}`, "n_b") };
+}
+
+/** Closes the nodes (which must have reported no error, when `clean`) and the store. */
+export async function stopNodes(nodes: TestNode[], t: TempStore, clean = true): Promise<void> {
+  for (const node of nodes) {
+    await node.mirror.close();
+    node.database.close();
+    if (clean) expect(node.errors).toEqual([]);
+  }
+  t.close();
 }

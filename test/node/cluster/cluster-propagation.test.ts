@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
-import { openTempStore, type TempStore } from "../../support/temp-db.js";
-import { changeRowidOf, clock, committedAtOf, startNode, type TestNode } from "./cluster-nodes.js";
+import type { TempStore } from "../../support/temp-db.js";
+import { changeRowidOf, clock, committedAtOf, startTwoNodes, stopNodes, type TestNode } from "./cluster-nodes.js";
 
 const ENV = "production";
 
@@ -15,21 +15,11 @@ let tenantId: string;
 let a: TestNode;
 let b: TestNode;
 
-afterEach(async () => {
-  for (const node of [a, b]) {
-    await node.mirror.close();
-    node.database.close();
-    expect(node.errors).toEqual([]);
-  }
-  t.close();
-});
+afterEach(() => stopNodes([a, b], t));
 
-/** Two nodes that have seen each other (both shared), on a database with one tenant. */
+/** Two nodes on a database with one tenant. */
 async function setup(): Promise<void> {
-  t = await openTempStore();
-  tenantId = (await t.store.createTenant({ name: "acme" })).tenant.id;
-  a = await startNode(`file:${t.file}`, "n_a");
-  b = await startNode(`file:${t.file}`, "n_b");
+  ({ t, tenantId, a, b } = await startTwoNodes());
 }
 
 async function tickBoth(): Promise<void> {

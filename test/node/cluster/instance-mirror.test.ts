@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
-import { changeRowidOf, clock, clusterRows, committedAtOf, GONE_AFTER_MS, startNode, type TestNode } from "./cluster-nodes.js";
+import { changeRowidOf, clock, clusterRows, committedAtOf, GONE_AFTER_MS, startNode, stopNodes, type TestNode } from "./cluster-nodes.js";
 
 const ENV = "production";
 
@@ -14,14 +14,7 @@ let t: TempStore;
 let tenantId: string;
 const nodes: TestNode[] = [];
 
-afterEach(async () => {
-  for (const node of nodes.splice(0)) {
-    await node.mirror.close();
-    node.database.close();
-    expect(node.errors).toEqual([]);
-  }
-  t.close();
-});
+afterEach(() => stopNodes(nodes.splice(0), t));
 
 async function setup(): Promise<void> {
   t = await openTempStore();

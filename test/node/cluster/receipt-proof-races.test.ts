@@ -8,8 +8,8 @@
 import type { Client, InStatement } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
-import { openTempStore, type TempStore } from "../../support/temp-db.js";
-import { changeRowidOf, clock, clusterRows, committedAtOf, GONE_AFTER_MS, startNode, type TestNode } from "./cluster-nodes.js";
+import type { TempStore } from "../../support/temp-db.js";
+import { changeRowidOf, clock, clusterRows, committedAtOf, GONE_AFTER_MS, startTwoNodes, stopNodes, type TestNode } from "./cluster-nodes.js";
 
 const ENV = "production";
 
@@ -18,19 +18,11 @@ let tenantId: string;
 let a: TestNode;
 let b: TestNode;
 
-afterEach(async () => {
-  for (const node of [a, b]) {
-    await node.mirror.close();
-    node.database.close();
-  }
-  t.close();
-});
+// Errors are not checked: some tests break a node's writes on purpose.
+afterEach(() => stopNodes([a, b], t, false));
 
 async function setup(): Promise<void> {
-  t = await openTempStore();
-  tenantId = (await t.store.createTenant({ name: "acme" })).tenant.id;
-  a = await startNode(`file:${t.file}`, "n_a");
-  b = await startNode(`file:${t.file}`, "n_b");
+  ({ t, tenantId, a, b } = await startTwoNodes());
 }
 
 /** A real commit; returns its version, commit time and change-log rowid. */
