@@ -5,11 +5,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient, type Client } from "@libsql/client";
+import type { Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import type { Executor } from "../core/db/executor.js";
 import { schema, type Schema } from "../core/db/schema.js";
+import { openClient } from "./libsql-client.js";
 import { libsqlExecutor } from "./libsql-executor.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -46,7 +47,7 @@ export function isSharedDatabase(url: string): boolean {
 export async function openDatabase(url: string): Promise<Database> {
   const file = filePathOf(url);
   if (file !== null) mkdirSync(dirname(file), { recursive: true });
-  const client = createClient({ url, timeout: BUSY_TIMEOUT_MS });
+  const client = openClient(url, BUSY_TIMEOUT_MS);
   try {
     if (file !== null) {
       // WAL lets readers run beside the writer and several processes share the file.
