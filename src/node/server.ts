@@ -67,7 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const cluster =
     options.cluster !== false && isSharedDatabase(database.url)
-      ? await joinCluster({ db: database.db, client: database.client, store, onError }, options.cluster)
+      ? await joinCluster({ db: database.db, url: database.url, store, onError }, options.cluster)
       : null;
   const stream = options.stream?.({ store, cluster });
   if (cluster) {

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Client } from "@libsql/client";
+import { openClient } from "../libsql-client.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { SequencedBroadcaster } from "../../core/sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
@@ -59,8 +60,11 @@ export interface Cluster {
 
 export interface ClusterDeps {
   db: ClusterDb;
-  /** The same database's libsql client: the mirror writes raw batches through it. */
-  client: Client;
+  /**
+   * The database's libsql URL: the mirror writes through a connection of its own
+   * (see `mirrorClient`).
+   */
+  url: string;
   store: Store;
   onError: (error: unknown) => void;
 }
@@ -78,6 +82,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
   joinedAt = tail.changeCursor;
   let mirror: InstanceMirror | undefined;
   let started: Promise<void> = Promise.resolve();
+  const writer = mirrorClient(deps.url);
   let seen = tail.changeCursor;
 
   return {
@@ -87,7 +92,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
       if (mirror) throw new Error("a cluster node shares one tracker");
       mirror = new InstanceMirror({
         db: deps.db,
-        client: deps.client,
+        client: writer,
         nodeId,
         tracker,
         // Held changes have not reached the tracker yet: until they have, report no further.
@@ -105,6 +110,18 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
     async close() {
       await tail.close();
       await mirror?.close();
+      writer.close();
     },
   };
+}
+
+/**
+ * The mirror's own connection. libsql's local driver is synchronous: a write that
+ * waits for another process's lock holds this process's event loop for the whole
+ * wait (up to the 5 s busy timeout of the store's connection). The mirror's
+ * writes can wait for the next tick instead, so its connection does not wait at
+ * all (busy timeout 0) and a busy tick is retried.
+ */
+function mirrorClient(url: string): Client {
+  return openClient(url, 0);
 }

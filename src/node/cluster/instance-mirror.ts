@@ -10,18 +10,26 @@
  * same batch records how far along the commit feed those rows are complete
  * (`reported_through`), so that a receipt read on another node knows whether
  * this node's share of a version is in yet. A node silent for `goneAfterMs`
- * counts as gone; any node that sees one deletes its rows. A tick whose write
- * failed rewrites everything on the next.
+ * counts as gone; any node that sees one deletes its rows. A tick that meets a
+ * busy database carries its changes to the next; one whose write failed
+ * otherwise rewrites everything on the next.
  */
 import type { Client, InStatement, ResultSet } from "@libsql/client";
+import { isBusyError } from "../../core/db/retryable.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { readNodes, type ClusterDb, type OtherNodes } from "./cluster-tables.js";
 import { forgetGoneNodes, forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";
 
+/** Statements carried over busy ticks before the mirror gives up on them and rewrites its whole state. */
+const MAX_CARRY = 64;
+
 export interface InstanceMirrorOptions {
   /** Reads. */
   db: ClusterDb;
-  /** Writes: one raw batch per tick (cluster-writes.ts). */
+  /**
+   * Writes: one raw batch per tick (cluster-writes.ts). Best a connection of its own
+   * that does not wait for locks (a busy tick is retried at the next one).
+   */
   client: Client;
   nodeId: string;
   /** Must record updates (`recordUpdates: true`). */
@@ -54,6 +62,8 @@ export class InstanceMirror {
   #rewrite = true;
   /** `reported_through` as last written. */
   #reported = -1;
+  /** The changes of a tick that met a busy database, for the next one. */
+  #carry: InStatement[] = [];
 
   constructor(options: InstanceMirrorOptions) {
     this.#o = {
@@ -112,7 +122,9 @@ export class InstanceMirror {
     this.#peers = nodes.length - gone.length - (nodes.some((n) => n.id === nodeId) ? 1 : 0);
     if (!nodes.some((n) => n.id === nodeId)) this.#rewrite = true; // new, or declared gone by a peer after a long pause
 
-    const statements: InStatement[] = forgetGoneNodes(gone, now - goneAfterMs);
+    // A busy tick's changes go first: upserts and deletes by key, so replaying them before newer ones is exact.
+    const statements: InStatement[] = [...this.#carry, ...forgetGoneNodes(gone, now - goneAfterMs)];
+    this.#carry = [];
     // Diffs only make sense on top of rows the database still holds; see the heartbeat below.
     const diffsOnly = this.shared && !this.#rewrite;
     if (this.shared && this.#rewrite) {
@@ -140,8 +152,14 @@ export class InstanceMirror {
     try {
       results = await this.#o.client.batch(statements, "write");
     } catch (error) {
-      this.#rewrite = true;
-      throw error;
+      if (!isBusyError(error)) {
+        this.#rewrite = true;
+        throw error;
+      }
+      // Another process holds the write lock: try again next tick, without waiting now.
+      if (diffsOnly && statements.length <= MAX_CARRY) this.#carry = statements.slice(0, -1);
+      else this.#rewrite = true;
+      return;
     }
     if (diffsOnly && results[results.length - 1]!.rowsAffected === 0) {
       this.#rewrite = true;
@@ -152,8 +170,17 @@ export class InstanceMirror {
     if (this.shared) this.#rewrite = false;
   }
 
+  /** Writes at once, or (the connection does not wait for locks) retries a busy database for up to 2 s. */
   async #commit(statements: InStatement[]): Promise<void> {
-    if (statements.length > 0) await this.#o.client.batch(statements, "write");
+    for (let waited = 0; ; waited += 20) {
+      try {
+        await this.#o.client.batch(statements, "write");
+        return;
+      } catch (error) {
+        if (!isBusyError(error) || waited >= 2_000) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   #schedule(): void {

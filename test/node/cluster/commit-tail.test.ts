@@ -36,7 +36,7 @@ async function setup() {
   const tenantId = (await b.store.createTenant({ name: "acme" })).tenant.id;
   await b.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
   cluster = await joinCluster(
-    { db: a.database.db, client: a.database.client, store: a.store, onError: (error) => errors.push(error) },
+    { db: a.database.db, url: a.database.url, store: a.store, onError: (error) => errors.push(error) },
     { tailIntervalMs: 3_600_000 },
   );
   const heard: string[] = [];
