@@ -179,6 +179,8 @@ export class FakeServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.attempts.push(Date.now());
+    // A client that gives up (or exits) while its upgrade is refused resets the socket: not an error here.
+    socket.on("error", () => {});
     if (this.refuseUpgrades) return void socket.end("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
     const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
     const auth =
