@@ -17,7 +17,8 @@ CREATE TABLE `stream_nodes` (
 	`id` text PRIMARY KEY NOT NULL,
 	`started_at` integer NOT NULL,
 	`heartbeat_at` integer NOT NULL,
-	`reported_through` integer NOT NULL
+	`reported_through` integer NOT NULL,
+	`joined_through` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `stream_receipts` (

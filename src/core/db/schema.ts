@@ -161,6 +161,12 @@ export const streamNodes = sqliteTable("stream_nodes", {
    * every live node has reported the version.
    */
   reportedThrough: integer("reported_through").notNull(),
+  /**
+   * The change-log rowid at which the node joined: it holds a share of every
+   * version between this and `reported_through`, unless its window of recent
+   * versions has dropped it.
+   */
+  joinedThrough: integer("joined_through").notNull(),
 });
 
 /** One SDK connection of a node; `seq` is the node's connection number in its environment. */

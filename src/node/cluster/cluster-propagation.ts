@@ -6,7 +6,7 @@
  */
 import { mergeReceiptParts, type InstanceList, type PropagationReceipt, type PropagationTracker } from "../../core/propagation.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
-import { changeRowid, countUnreported, readInstances, readReceiptParts, type ClusterDb } from "./cluster-tables.js";
+import { changeRowid, countDropped, countUnreported, readInstances, readReceiptParts, type ClusterDb } from "./cluster-tables.js";
 import type { InstanceMirror } from "./instance-mirror.js";
 
 export function clusterPropagation(db: ClusterDb, tracker: PropagationTracker, mirror: InstanceMirror): PropagationSource {
@@ -21,6 +21,11 @@ export function clusterPropagation(db: ClusterDb, tracker: PropagationTracker, m
       const others = mirror.others();
       const rowid = await changeRowid(db, tenantId, env, version);
       if (rowid === undefined) return null;
+      // This node, or a live peer, joined before the version and has seen it, yet holds
+      // no share of it: its window of recent versions (the last 256) dropped it. A
+      // receipt without that node's instances could claim too much: none, as on one node.
+      if (own === null && mirror.joinedThrough < rowid && seen >= rowid) return null;
+      if ((await countDropped(db, tenantId, env, version, rowid, others)) > 0) return null;
       // Counted before the shares are read: a node counted as reported had written its
       // share in the same batch, and from then on its pending list only shrinks. Read
       // the other way round, a share written in between would be missed, yet counted.

@@ -3,7 +3,7 @@
  * `stream_receipts`): what the other Node processes share about their SDK
  * connections. The writes are in cluster-writes.ts.
  */
-import { and, asc, count, desc, eq, gt, inArray, lt, lte, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, lt, lte, ne, notExists, sql } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
 import {
@@ -33,6 +33,45 @@ export async function countUnreported(db: ClusterDb, rowid: number, others: Othe
     .select({ n: count() })
     .from(streamNodes)
     .where(and(ne(streamNodes.id, others.self), gt(streamNodes.heartbeatAt, others.liveSince), lt(streamNodes.reportedThrough, rowid)));
+  return row?.n ?? 0;
+}
+
+/**
+ * How many other live nodes should hold a share of the version at `rowid` (they
+ * joined before it and have reported it) yet hold none: their window of recent
+ * versions has dropped it, so what their instances did is no longer known.
+ */
+export async function countDropped(
+  db: ClusterDb,
+  tenantId: string,
+  env: string,
+  version: number,
+  rowid: number,
+  others: OtherNodes,
+): Promise<number> {
+  const share = db
+    .select({ one: sql`1` })
+    .from(streamReceipts)
+    .where(
+      and(
+        eq(streamReceipts.tenantId, tenantId),
+        eq(streamReceipts.env, env),
+        eq(streamReceipts.version, version),
+        eq(streamReceipts.nodeId, streamNodes.id),
+      ),
+    );
+  const [row] = await db
+    .select({ n: count() })
+    .from(streamNodes)
+    .where(
+      and(
+        ne(streamNodes.id, others.self),
+        gt(streamNodes.heartbeatAt, others.liveSince),
+        lt(streamNodes.joinedThrough, rowid),
+        gte(streamNodes.reportedThrough, rowid),
+        notExists(share),
+      ),
+    );
   return row?.n ?? 0;
 }
 

@@ -12,14 +12,21 @@ import type { InstanceUpdate, VersionUpdate } from "../../core/propagation.js";
  * The node's row: created if missing when `create`, else only updated (its
  * `rowsAffected` is then 0 when the row is gone).
  */
-export function heartbeat(nodeId: string, startedAt: number, now: number, reportedThrough: number, create: boolean): InStatement {
+export interface NodeIdentity {
+  id: string;
+  startedAt: number;
+  /** The change-log rowid at which the node joined (`stream_nodes.joined_through`). */
+  joinedThrough: number;
+}
+
+export function heartbeat(node: NodeIdentity, now: number, reportedThrough: number, create: boolean): InStatement {
   if (!create) {
-    return { sql: "UPDATE stream_nodes SET heartbeat_at = ?, reported_through = ? WHERE id = ?", args: [now, reportedThrough, nodeId] };
+    return { sql: "UPDATE stream_nodes SET heartbeat_at = ?, reported_through = ? WHERE id = ?", args: [now, reportedThrough, node.id] };
   }
   return {
-    sql: `INSERT INTO stream_nodes (id, started_at, heartbeat_at, reported_through) VALUES (?, ?, ?, ?)
+    sql: `INSERT INTO stream_nodes (id, started_at, heartbeat_at, reported_through, joined_through) VALUES (?, ?, ?, ?, ?)
           ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, reported_through = excluded.reported_through`,
-    args: [nodeId, startedAt, now, reportedThrough],
+    args: [node.id, node.startedAt, now, reportedThrough, node.joinedThrough],
   };
 }
 

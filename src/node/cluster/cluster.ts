@@ -97,6 +97,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
         tracker,
         // Held changes have not reached the tracker yet: until they have, report no further.
         seenThrough: () => (broadcaster.idle ? (seen = tail.changeCursor) : seen),
+        joinedThrough: joinedAt,
         flushMs: options.flushMs,
         heartbeatMs: options.heartbeatMs,
         goneAfterMs: options.goneAfterMs,

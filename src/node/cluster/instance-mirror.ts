@@ -39,6 +39,8 @@ export interface InstanceMirrorOptions {
    * seen every change: what this node's rows cover once written.
    */
   seenThrough: () => number;
+  /** The commit-feed position at which this node joined: it tracked every version after it. Default 0. */
+  joinedThrough?: number;
   /** Default 250 ms. */
   flushMs?: number;
   /** Default 1 s. */
@@ -68,6 +70,7 @@ export class InstanceMirror {
   constructor(options: InstanceMirrorOptions) {
     this.#o = {
       ...options,
+      joinedThrough: options.joinedThrough ?? 0,
       flushMs: options.flushMs ?? 250,
       heartbeatMs: options.heartbeatMs ?? 1000,
       goneAfterMs: options.goneAfterMs ?? 30_000,
@@ -91,6 +94,11 @@ export class InstanceMirror {
   /** The commit-feed position through which this node's tracker has seen every change. */
   seenThrough(): number {
     return this.#o.seenThrough();
+  }
+
+  /** The commit-feed position at which this node joined. */
+  get joinedThrough(): number {
+    return this.#o.joinedThrough;
   }
 
   /** Which rows belong to other live nodes. */
@@ -147,7 +155,7 @@ export class InstanceMirror {
     // gone (a pause over goneAfterMs) after this round read the node table has deleted
     // its rows. Then the update touches nothing, the diffs land on no row any reader
     // joins, and the next round rewrites everything.
-    statements.push(heartbeat(nodeId, this.#startedAt, now, reported, !diffsOnly));
+    statements.push(heartbeat({ id: nodeId, startedAt: this.#startedAt, joinedThrough: this.#o.joinedThrough }, now, reported, !diffsOnly));
     let results: ResultSet[];
     try {
       results = await this.#o.client.batch(statements, "write");

@@ -29,7 +29,7 @@ export interface TestNode {
   connect(tenantId: string, env: string, instance: string): InstanceHandle;
 }
 
-export async function startNode(url: string, id: string, options: { maxVersions?: number } = {}): Promise<TestNode> {
+export async function startNode(url: string, id: string, options: { maxVersions?: number; joinedThrough?: number } = {}): Promise<TestNode> {
   const database = await openDatabase(url);
   const now = () => clock.now;
   const tracker = new PropagationTracker({ recordUpdates: true, now, maxVersions: options.maxVersions });
@@ -41,6 +41,7 @@ export async function startNode(url: string, id: string, options: { maxVersions?
     nodeId: id,
     tracker,
     seenThrough: () => seen.through,
+    joinedThrough: options.joinedThrough,
     // Timers never fire in a test: ticks are called by hand.
     flushMs: 3_600_000,
     heartbeatMs: 1000,

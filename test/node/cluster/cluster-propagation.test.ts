@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import type { TempStore } from "../../support/temp-db.js";
-import { changeRowidOf, clock, committedAtOf, startTwoNodes, stopNodes, type TestNode } from "./cluster-nodes.js";
+import { changeRowidOf, clock, committedAtOf, startNode, startTwoNodes, stopNodes, type TestNode } from "./cluster-nodes.js";
 
 const ENV = "production";
 
@@ -91,8 +91,59 @@ describe("receipts", () => {
     await b.mirror.tick();
     // a has not seen version 1 yet: its own sockets may not have it, so not complete.
     expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 0, complete: false });
-    a.seen.through = b.seen.through; // a's tail has read past it (a tracked nothing: version 1 was older than its window)
-    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 0, complete: true }); // b's share alone
+    // a joined before version 1 and has read past it, yet holds no share: dropped, unknown.
+    a.seen.through = b.seen.through;
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toBeNull();
+  });
+
+  it("answer from the others' shares on a node that joined after the version", async () => {
+    await setup();
+    const a1 = a.connect(tenantId, ENV, "a-1");
+    await tickBoth();
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const committedAt = await committedAtOf(t.database, tenantId, ENV, 1);
+    for (const n of [a, b]) n.tracker.commit(tenantId, ENV, 1, committedAt);
+    a.tracker.ack(a1, 1);
+    a.seen.through = b.seen.through = await changeRowidOf(t.database, tenantId, ENV, 1);
+    await tickBoth();
+    // Nobody was connected to the late node at the commit: a's and b's shares are the receipt.
+    const late = await startNode(`file:${t.file}`, "n_late", { joinedThrough: a.seen.through });
+    late.seen.through = a.seen.through;
+    try {
+      expect(await late.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 1, acked: 1, complete: true });
+    } finally {
+      await late.mirror.close();
+      late.database.close();
+    }
+  });
+
+  it("answer null for a version a node that joined before it has dropped from its window", async () => {
+    await setup();
+    // b keeps two versions, a three: after version 3, b has dropped version 1 and a has not.
+    await stopNodes([b], { close() {} } as TempStore);
+    b = await startNode(`file:${t.file}`, "n_b", { maxVersions: 2 });
+    const b1 = b.connect(tenantId, ENV, "b-1");
+    const a1 = a.connect(tenantId, ENV, "a-1");
+    await tickBoth();
+    let rowid = 0;
+    for (const key of ["f1", "f2", "f3"]) {
+      await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key, kind: "boolean" });
+      const version = await t.store.envVersion(tenantId, ENV);
+      const committedAt = await committedAtOf(t.database, tenantId, ENV, version);
+      for (const n of [a, b]) n.tracker.commit(tenantId, ENV, version, committedAt);
+      rowid = await changeRowidOf(t.database, tenantId, ENV, version);
+      if (version === 1) a.tracker.ack(a1, 1); // b-1 never acks version 1
+    }
+    a.seen.through = b.seen.through = rowid;
+    await tickBoth();
+    expect(b1.appliedVersion).toBe(-1);
+    // Without b's share, a's receipt of version 1 would be complete over a-1 alone.
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toBeNull();
+    expect(await b.propagation.receipt(tenantId, ENV, 1)).toBeNull();
+    // Version 2 is still in both windows: neither instance has acked it.
+    const v2 = await a.propagation.receipt(tenantId, ENV, 2);
+    expect(v2).toMatchObject({ connected: 2, acked: 0, complete: false });
+    expect(v2!.pending.map((p) => p.instance).sort()).toEqual(["a-1", "b-1"]);
   });
 });
 
