@@ -62,8 +62,9 @@ const server = await startServer({
     const timed: Broadcaster = {
       publish(change: CommittedChange) {
         const at = epochNow();
-        inner.publish(change); // tracker commit, serialize + frame once, write to every socket
-        published.set(change.version, { at, loopMs: epochNow() - at, committedAt: change.committedAt });
+        inner.publish(change); // tracker commit, serialize + frame once; the socket writes follow in a setImmediate
+        // Queued after the hub's: runs once its writes are done.
+        setImmediate(() => published.set(change.version, { at, loopMs: epochNow() - at, committedAt: change.committedAt }));
       },
       keyRevoked: (tenantId, keyId) => inner.keyRevoked(tenantId, keyId),
     };

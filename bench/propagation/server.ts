@@ -58,10 +58,13 @@ const hub = createStreamHub({
   onError: (e) => console.error(e),
 });
 
+/** Resolves after the hub's socket writes: its setImmediate was queued first, so it runs first. */
+const afterHubWrites = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const measured: number[] = [];
 const loops: number[] = [];
 
-function flip(warm: boolean) {
+async function flip(warm: boolean) {
   const v = ++version;
   const change: CommittedChange = {
     tenantId: TENANT,
@@ -77,7 +80,8 @@ function flip(warm: boolean) {
   if (log.length > 64) log.shift();
   const t0 = epochNow();
   change.committedAt = t0;
-  hub.publish(change); // tracker commit, serialize + frame once, write to every socket
+  hub.publish(change); // tracker commit, serialize + frame once; the socket writes follow in a setImmediate
+  await afterHubWrites();
   const loopMs = epochNow() - t0;
   if (!warm) {
     measured.push(v);
@@ -102,7 +106,7 @@ function report() {
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://x");
-  if (req.method === "POST" && url.pathname === "/flip") return json(res, 200, flip(url.searchParams.get("warm") === "1"));
+  if (req.method === "POST" && url.pathname === "/flip") return void flip(url.searchParams.get("warm") === "1").then((body) => json(res, 200, body));
   if (req.method === "GET" && url.pathname === "/mem") {
     return json(res, 200, memory(hub.stats().connections));
   }

@@ -252,7 +252,14 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     // Serialized and framed once; the same bytes go to every socket.
     const frame = prepareText(JSON.stringify(patchOf(change)));
     g.advance(change.version, change.prev, frame);
-    const v = change.version;
+    // The writes run once the current task is done, so the request that committed
+    // the change is answered before the loop over every socket (about 90 ms at
+    // 10,000), not after it. Loops run in publish order; a socket that catches up
+    // meanwhile (catchUp) is past `v` and skipped.
+    setImmediate(deliver, g, change.version, frame);
+  }
+
+  function deliver(g: EnvGroup, v: number, frame: PreparedFrame): void {
     for (const ws of g.sockets) {
       if (ws.phase === Phase.LIVE && ws.sentVersion < v && writeFrame(ws, frame, limit)) ws.sentVersion = v;
     }
