@@ -148,21 +148,31 @@ export class HibernatingHub implements Broadcaster {
   }
 
   publish(change: CommittedChange): void {
-    // Serialized once for every socket.
-    const frame = JSON.stringify(patchOf(change));
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
       const state = this.#stateOf(ws);
       if (state?.firstVersion != null && state.firstVersion < change.version) connected++;
+    }
+    this.#options.onPublished?.(change, connected);
+    // The sends run after the request that committed the change has been answered
+    // (a timer, not a microtask: those would run before the answer leaves). Timers
+    // of one delay fire in order, so patches go out in version order; the pending
+    // timer keeps the object awake until they have.
+    const frame = JSON.stringify(patchOf(change)); // serialized once for every socket
+    setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+  }
+
+  #deliver(env: string, version: number, frame: string): void {
+    for (const ws of this.#ctx.getWebSockets(envTag(env))) {
+      const state = this.#stateOf(ws);
       // Not loaded yet (its first state will include this change), or already past it.
-      if (state?.sentVersion == null || state.sentVersion >= change.version) continue;
+      if (state?.sentVersion == null || state.sentVersion >= version) continue;
       if (trySend(ws, frame)) {
-        state.sentVersion = change.version;
+        state.sentVersion = version;
         this.#unsaved.add(ws);
       }
     }
     if (this.#unsaved.size > 0) this.#scheduleFlush();
-    this.#options.onPublished?.(change, connected);
   }
 
   /** Writes `sentVersion` to the attachments of sockets sent a patch and not heard from since. */
