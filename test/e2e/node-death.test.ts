@@ -8,15 +8,12 @@
  *
  * Bounded: one wait of at most 45 s for the 30 s silence.
  */
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { base64url, randomBytes } from "../../src/core/crypto.js";
-import { apiFor, type Api } from "../support/api.js";
-import { tempDir } from "../support/temp-db.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
-import { closeClients, trackedClient, type TrackedClient } from "./support/sdk-clients.js";
-import { startServerProcess, type ServerProcess } from "./support/server-process.js";
+import type { Api } from "../support/api.js";
+import type { TestTenant } from "../support/tenants.js";
+import type { TrackedClient } from "./support/sdk-clients.js";
+import type { ServerProcess } from "./support/server-process.js";
+import { startTwoProcesses, type TwoProcesses } from "./support/two-processes.js";
 import { waitFor } from "./support/wait-for.js";
 
 const FLAG = "model.fable-5";
@@ -24,39 +21,19 @@ const PER_NODE = 2;
 /** DESIGN: a node silent for 30 s counts as gone. */
 const GONE_AFTER_MS = 30_000;
 
-let dir: string;
-let nodeA: ServerProcess;
+let cluster: TwoProcesses;
 let nodeB: ServerProcess;
 let apiA: Api;
 let t: TestTenant;
 let onA: TrackedClient[];
 
 beforeAll(async () => {
-  dir = tempDir();
-  const databaseUrl = `file:${join(dir, "killswitch.db")}`;
-  const rootToken = `root-${base64url(randomBytes(24))}`;
-  nodeA = await startServerProcess({ databaseUrl, rootToken });
-  nodeB = await startServerProcess({ databaseUrl, rootToken });
-  const target = { baseUrl: nodeA.url, rootToken, close: async () => {} };
-  apiA = apiFor(target);
-  t = await createTenant(target, apiA, "node death");
-  expect((await apiA("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
-  const clients = (node: ServerProcess, app: string) =>
-    Array.from({ length: PER_NODE }, () => trackedClient({ url: node.url, sdkKey: t.sdk, app, reconnectDelayMs: 100 }));
-  onA = clients(nodeA, "on-a");
-  const onB = clients(nodeB, "on-b");
-  expect(await Promise.all([...onA, ...onB].map(({ client }) => client.ready({ timeoutMs: 20_000 })))).toEqual(
-    Array(2 * PER_NODE).fill("ready"),
-  );
+  cluster = await startTwoProcesses("node death", FLAG, PER_NODE);
+  ({ nodeB, apiA, t, onA } = cluster);
   await waitFor(async () => (await instances()).total === 2 * PER_NODE, 20_000, "both nodes' instances on A");
 }, 120_000);
 
-afterAll(async () => {
-  await closeClients();
-  await nodeA?.signal("SIGKILL");
-  await nodeB?.signal("SIGKILL");
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => cluster?.stop());
 
 const instances = async () => (await apiA("GET", "/v1/envs/production/instances", { key: t.viewer })).body;
 const receipt = async (version: number) => (await apiA("GET", `/v1/envs/production/changes/${version}`, { key: t.viewer })).body;

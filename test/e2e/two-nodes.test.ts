@@ -13,17 +13,14 @@
  *   a key created on A works on B at once;
  * - a node that stops (SIGTERM) leaves the other's receipts and instance list.
  */
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { CLOSE } from "@killswitch/sdk/protocol.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { base64url, randomBytes } from "../../src/core/crypto.js";
-import { apiFor, type Api } from "../support/api.js";
-import { tempDir } from "../support/temp-db.js";
-import { createTenant, type TestTenant } from "../support/tenants.js";
+import type { Api } from "../support/api.js";
+import type { TestTenant } from "../support/tenants.js";
 import { openRawSocket, refusedUpgrade } from "./support/raw-socket.js";
-import { closeClients, trackedClient, type TrackedClient } from "./support/sdk-clients.js";
-import { startServerProcess, type ServerProcess } from "./support/server-process.js";
+import type { TrackedClient } from "./support/sdk-clients.js";
+import type { ServerProcess } from "./support/server-process.js";
+import { startTwoProcesses, type TwoProcesses } from "./support/two-processes.js";
 import { waitFor } from "./support/wait-for.js";
 
 const FLAG = "model.fable-5";
@@ -31,7 +28,7 @@ const PER_NODE = 3;
 const RACING_WRITES = 20;
 const us = { key: "u-us", nationality: "US" };
 
-let dir: string;
+let cluster: TwoProcesses;
 let nodeA: ServerProcess;
 let nodeB: ServerProcess;
 let apiA: Api;
@@ -41,31 +38,11 @@ let onA: TrackedClient[];
 let onB: TrackedClient[];
 
 beforeAll(async () => {
-  dir = tempDir();
-  const databaseUrl = `file:${join(dir, "killswitch.db")}`;
-  const rootToken = `root-${base64url(randomBytes(24))}`;
-  nodeA = await startServerProcess({ databaseUrl, rootToken });
-  nodeB = await startServerProcess({ databaseUrl, rootToken });
-  const target = (node: ServerProcess) => ({ baseUrl: node.url, rootToken, close: async () => {} });
-  apiA = apiFor(target(nodeA));
-  apiB = apiFor(target(nodeB));
-  t = await createTenant(target(nodeA), apiA, "two nodes");
-  expect((await apiA("POST", "/v1/flags", { key: t.admin, json: { key: FLAG, kind: "boolean" } })).status).toBe(201);
-
-  const clients = (node: ServerProcess, name: string) =>
-    Array.from({ length: PER_NODE }, () => trackedClient({ url: node.url, sdkKey: t.sdk, app: name, reconnectDelayMs: 100 }));
-  onA = clients(nodeA, "on-a");
-  onB = clients(nodeB, "on-b");
-  const states = await Promise.all([...onA, ...onB].map(({ client }) => client.ready({ timeoutMs: 20_000 })));
-  expect(states).toEqual(Array(2 * PER_NODE).fill("ready"));
+  cluster = await startTwoProcesses("two nodes", FLAG, PER_NODE);
+  ({ nodeA, nodeB, apiA, apiB, t, onA, onB } = cluster);
 }, 120_000);
 
-afterAll(async () => {
-  await closeClients();
-  await nodeA?.signal("SIGKILL");
-  await nodeB?.signal("SIGKILL");
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => cluster?.stop());
 
 const all = (): TrackedClient[] => [...onA, ...onB];
 const kill = async (api: Api, reason: string): Promise<number> => {
