@@ -3,7 +3,7 @@
  * `stream_receipts`): what the other Node processes share about their SDK
  * connections. The writes are in cluster-writes.ts.
  */
-import { and, asc, count, desc, eq, gt, gte, lt, lte, ne, notExists, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, lt, lte, ne, notExists, sql, type SQL } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
 import {
@@ -32,7 +32,7 @@ export async function countUnreported(db: ClusterDb, rowid: number, others: Othe
   const [row] = await db
     .select({ n: count() })
     .from(streamNodes)
-    .where(and(ne(streamNodes.id, others.self), gt(streamNodes.heartbeatAt, others.liveSince), lt(streamNodes.reportedThrough, rowid)));
+    .where(and(liveOther(others), lt(streamNodes.reportedThrough, rowid)));
   return row?.n ?? 0;
 }
 
@@ -65,8 +65,7 @@ export async function countDropped(
     .from(streamNodes)
     .where(
       and(
-        ne(streamNodes.id, others.self),
-        gt(streamNodes.heartbeatAt, others.liveSince),
+        liveOther(others),
         lt(streamNodes.joinedThrough, rowid),
         gte(streamNodes.reportedThrough, rowid),
         notExists(share),
@@ -102,6 +101,11 @@ export interface OtherNodes {
   liveSince: number;
 }
 
+/** A row of `stream_nodes` (joined where needed) that is another node, heard from within the window. */
+function liveOther(others: OtherNodes): SQL | undefined {
+  return and(ne(streamNodes.id, others.self), gt(streamNodes.heartbeatAt, others.liveSince));
+}
+
 /** The other live nodes' shares of one version, with their pending instances. */
 export async function readReceiptParts(
   db: ClusterDb,
@@ -125,8 +129,7 @@ export async function readReceiptParts(
         eq(streamReceipts.tenantId, tenantId),
         eq(streamReceipts.env, env),
         eq(streamReceipts.version, version),
-        ne(streamReceipts.nodeId, others.self),
-        gt(streamNodes.heartbeatAt, others.liveSince),
+        liveOther(others),
       ),
     );
   const parts: ReceiptPart[] = [];
@@ -164,8 +167,7 @@ export async function readInstances(
   const where = and(
     eq(streamInstances.tenantId, tenantId),
     eq(streamInstances.env, env),
-    ne(streamInstances.nodeId, others.self),
-    gt(streamNodes.heartbeatAt, others.liveSince),
+    liveOther(others),
   );
   const [counted] = await db
     .select({ n: count() })
