@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Segment, WireFlag } from "../src/model.js";
 import { explainFlag } from "../src/explain.js";
 import { Ruleset } from "../src/ruleset.js";
-import { checkFlag } from "../src/validate.js";
+import { checkFlag, checkSegment, isInstant, isSemver } from "../src/validate.js";
 
 function flag(key: string, o: Partial<WireFlag> = {}): WireFlag {
   return { key, kind: "boolean", variants: { on: true, off: false }, enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "open", version: 1, ...o };
@@ -170,5 +170,21 @@ describe("checkFlag", () => {
 
   it("says nothing for a flag it can compile", () => {
     expect(checkFlag(segmentBlock("a", "s"), { s: segment("s") })).toBeUndefined();
+  });
+});
+
+describe("checkSegment, isInstant, isSemver", () => {
+  it("says why the evaluator cannot compile a segment, and nothing for one it can", () => {
+    const broken = { ...segment("s"), rules: [{ when: [{ attribute: "t", op: "before" as const, values: ["2026-02-30T00:00:00Z"] }] }] };
+    expect(checkSegment(broken)).toBe("invalid values");
+    expect(checkSegment(segment("s"))).toBeUndefined();
+  });
+
+  it("reads instants and versions as the evaluator does", () => {
+    expect(isInstant("2026-02-28T00:00:00Z")).toBe(true);
+    expect(isInstant("2026-02-30T00:00:00Z")).toBe(false);
+    expect(isInstant("2026-01-01T24:00:00Z")).toBe(false);
+    expect(isSemver("1.2.3-" + "a".repeat(250))).toBe(true);
+    expect(isSemver("1.2.3-" + "a".repeat(300))).toBe(false);
   });
 });
