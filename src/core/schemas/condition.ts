@@ -1,21 +1,17 @@
 /**
  * Conditions of rules and segments. The rule engine is generic; these checks
- * catch what would silently do the wrong thing (a lower-case country code, an
- * empty `notIn` list, a string compared with `lt`).
+ * catch what would silently do the wrong thing (an empty `notIn` list, a string
+ * compared with `lt`) or what the evaluator would refuse. Checks that need the
+ * tenant's declared attributes (unknown names, types, ISO 3166 codes) run in the
+ * store: src/core/attributes/.
  */
 import { z } from "zod";
 import { OPERATORS } from "@killswitch/sdk";
+import { isInstant, isSemver } from "@killswitch/sdk/validate.js";
 import { attributePathSchema, entityKeySchema } from "./common.js";
 
 /** ISO 3166-1 alpha-2, optionally with an ISO 3166-2 subdivision. */
 export const COUNTRY_CODE_PATTERN = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
-
-/** Semantic Versioning 2.0.0, strict (no `v` prefix). */
-const SEMVER_PATTERN =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-/** An ISO 8601 instant: date, time and a zone. */
-const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export const MAX_CONDITION_VALUES = 10_000;
 
@@ -26,12 +22,6 @@ const NUMERIC: ReadonlySet<Op> = new Set(["lt", "lte", "gt", "gte"]);
 const TEXTUAL: ReadonlySet<Op> = new Set(["startsWith", "endsWith", "contains"]);
 const SEMVER: ReadonlySet<Op> = new Set(["semverLt", "semverGt", "semverEq"]);
 const TEMPORAL: ReadonlySet<Op> = new Set(["before", "after"]);
-
-/** Attribute paths whose last segment names a country code. */
-function isCountryAttribute(attribute: string): boolean {
-  const last = attribute.slice(attribute.lastIndexOf(".") + 1).toLowerCase();
-  return last === "nationality" || last === "region";
-}
 
 export const attributeConditionSchema = z
   .strictObject(
@@ -48,7 +38,7 @@ export const attributeConditionSchema = z
     },
   )
   .superRefine((condition, ctx) => {
-    const { attribute, op, values } = condition;
+    const { op, values } = condition;
     if (op === "exists" || op === "missing") {
       if (values !== undefined && values.length > 0) {
         ctx.addIssue({ code: "custom", path: ["values"], message: `"${op}" takes no values` });
@@ -64,23 +54,24 @@ export const attributeConditionSchema = z
       return;
     }
     values.forEach((value, i) => {
-      const problem = valueProblem(attribute, op, value);
+      const problem = valueProblem(op, value);
       if (problem) ctx.addIssue({ code: "custom", path: ["values", i], message: problem });
     });
   });
 
-function valueProblem(attribute: string, op: Op, value: string | number | boolean): string | undefined {
+/**
+ * Why the evaluator would refuse `value` for `op`, in prose; its own parsers decide
+ * what an instant and a version are, so this accepts exactly what every SDK compiles.
+ */
+function valueProblem(op: Op, value: string | number | boolean): string | undefined {
   const shown = JSON.stringify(value);
-  if (isCountryAttribute(attribute) && (typeof value !== "string" || !COUNTRY_CODE_PATTERN.test(value))) {
-    return `${shown} is not an upper-case ISO 3166 code such as "US" or "US-CA" (${attribute} is compared exactly)`;
-  }
   if (NUMERIC.has(op) && typeof value !== "number") return `"${op}" compares numbers; ${shown} is not a number`;
   if (TEXTUAL.has(op) && typeof value !== "string") return `"${op}" compares strings; ${shown} is not a string`;
-  if (SEMVER.has(op) && (typeof value !== "string" || !SEMVER_PATTERN.test(value))) {
-    return `"${op}" takes versions like "1.2.3"; ${shown} is not a strict semantic version`;
+  if (SEMVER.has(op) && (typeof value !== "string" || !isSemver(value))) {
+    return `"${op}" takes versions like "1.2.3" (at most 256 characters); ${shown} is not a strict semantic version`;
   }
-  if (TEMPORAL.has(op) && (typeof value !== "string" || !INSTANT_PATTERN.test(value) || Number.isNaN(Date.parse(value)))) {
-    return `"${op}" takes ISO 8601 instants like "2026-01-31T17:00:00Z"; ${shown} is not one`;
+  if (TEMPORAL.has(op) && (typeof value !== "string" || !isInstant(value))) {
+    return `"${op}" takes ISO 8601 instants like "2026-01-31T17:00:00Z" (a day that exists, hours 00–23); ${shown} is not one`;
   }
   return undefined;
 }
