@@ -63,6 +63,11 @@ export function segmentReferenceErrors(
   return errors;
 }
 
+/** Every segment key the rules name (with repeats). */
+export function segmentsNamed(rules: readonly Pick<Rule, "when">[]): string[] {
+  return rules.flatMap((rule) => rule.when.flatMap((condition) => ("segment" in condition ? condition.segment : [])));
+}
+
 /** Whether any rule of a config names the segment. */
 export function namesSegment(rules: readonly Rule[], segment: string): boolean {
   return rules.some((rule) => rule.when.some((condition) => "segment" in condition && condition.segment.includes(segment)));

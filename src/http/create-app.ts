@@ -13,6 +13,7 @@ import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { authentication } from "./auth.js";
 import { sdkCors } from "./cors.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
+import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): App {
   flagRoutes(app, deps);
   flagConfigRoutes(app, deps);
   segmentRoutes(app, deps);
+  attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
   auditRoutes(app, deps);
   evaluateRoutes(app, deps);

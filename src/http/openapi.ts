@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { attributeCreateSchema, attributePutSchema } from "../core/schemas/attribute.js";
 import { deleteSchema, envCreateSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
 import { jsonValueSchema } from "../core/schemas/common.js";
 import { evaluateRequestSchema, evaluateResponseSchema } from "../core/schemas/evaluate.js";
@@ -20,6 +21,7 @@ import {
 } from "../core/schemas/ofrep.js";
 import {
   apiKeySchema,
+  attributeSchema,
   auditEntrySchema,
   auditVerificationSchema,
   environmentSchema,
@@ -66,6 +68,8 @@ const INPUTS = registry({
   FlagPatch: flagPatchSchema,
   FlagConfigInput: flagConfigInputSchema,
   SegmentInput: segmentInputSchema,
+  AttributeCreate: attributeCreateSchema,
+  AttributePut: attributePutSchema,
   Kill: killSchema,
   Block: blockSchema,
   RuleRemoval: ruleRemovalSchema,
@@ -90,6 +94,8 @@ const OUTPUTS = registry({
   WireFlag: wireFlagSchema,
   Segment: segmentSchema,
   SegmentPage: pageSchema(segmentSchema),
+  Attribute: attributeSchema,
+  AttributePage: pageSchema(attributeSchema),
   Snapshot: snapshotSchema,
   VersionAnswer: versionAnswerSchema,
   AuditEntry: auditEntrySchema,
@@ -153,6 +159,11 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/envs/{env}/segments/{key}", summary: "Get a segment", access: "viewer", ok: { 200: "Segment" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/segments/{key}", summary: "Create or replace a segment", access: "operator", body: "SegmentInput", ifMatch: true, ok: { 200: "Segment", 201: "Segment" }, errors: [400, 404, 409] },
   { method: "delete", path: "/v1/envs/{env}/segments/{key}", summary: "Delete a segment no rule names", access: "operator", body: "Delete", optionalBody: true, ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/attributes", summary: "List declared context attributes, built-ins included", access: "viewer", paged: true, ok: { 200: "AttributePage" } },
+  { method: "post", path: "/v1/attributes", summary: "Declare a context attribute that rules may name", access: "admin", body: "AttributeCreate", ok: { 201: "Attribute" }, errors: [400, 409] },
+  { method: "get", path: "/v1/attributes/{name}", summary: "Get a declared attribute", access: "viewer", ok: { 200: "Attribute" }, errors: [404] },
+  { method: "put", path: "/v1/attributes/{name}", summary: "Declare or replace an attribute (409 when a rule's use would no longer fit)", access: "admin", body: "AttributePut", ok: { 200: "Attribute", 201: "Attribute" }, errors: [400, 409] },
+  { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
   { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
   { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", paged: true, ok: { 200: "AuditPage" } },

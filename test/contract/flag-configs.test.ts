@@ -11,6 +11,8 @@ let t: TestTenant;
 beforeAll(async () => {
   ({ target, api, t } = await startWithTenant());
   await seedFableAndForeignNationals(api, t);
+  // A nested path declared with ISO 3166 codes: the check follows the declaration, not the name.
+  await api("POST", "/v1/attributes", { key: t.admin, json: { name: "user.region", type: "string", codes: "iso3166" } });
 });
 afterAll(() => target.close());
 
@@ -104,13 +106,15 @@ describe("PUT of a whole config", () => {
     });
     expect(put.status).toBe(200);
     expect(put.body.rules[0].id).toMatch(/^[A-Za-z0-9]/);
-    const roundTrip = await api("PUT", PATH, { key: t.operator, json: put.body });
+    // A GET answer plus a reason changes nothing: the current config, at its version.
+    const roundTrip = await api("PUT", PATH, { key: t.operator, json: { ...put.body, reason: "round trip" } });
     expect(roundTrip.status).toBe(200);
-    expect(roundTrip.body).toEqual({ ...put.body, version: put.body.version + 1 });
-    expect(await config()).toEqual(roundTrip.body);
+    expect(roundTrip.body).toEqual(put.body);
+    expect(await config()).toEqual(put.body);
+    expect(await envVersion()).toBe(put.body.version);
   });
 
-  const base = { enabled: true, offVariant: "off", fallthrough: { variant: "on" }, failMode: "open" };
+  const base = { enabled: true, offVariant: "off", fallthrough: { variant: "on" }, failMode: "open", reason: "contract" };
   const rejects: [string, unknown, string, RegExp][] = [
     ["a missing variant", { ...base, rules: [{ when: [], serve: { variant: "maybe" } }] }, "rules[0].serve.variant", /maybe/],
     ["a missing offVariant", { ...base, offVariant: "nope", rules: [] }, "offVariant", /nope/],

@@ -11,7 +11,7 @@ import type { auditLog } from "../db/schema.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
-export type AuditEntity = "tenant" | "environment" | "key" | "flag" | "flag-config" | "segment";
+export type AuditEntity = "tenant" | "environment" | "key" | "flag" | "flag-config" | "segment" | "attribute";
 
 /** What a mutation says about itself; the chain adds who, when, seq and hashes. */
 export interface AuditDraft {

@@ -8,6 +8,7 @@
  */
 import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { FlagKind, JsonValue, Rule, SegmentRule, Serve } from "@killswitch/sdk";
+import type { AttributeCodes, AttributeType } from "../schemas/attribute.js";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -95,6 +96,25 @@ export const segments = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.key] })],
+);
+
+/**
+ * A tenant's declared context attributes: a rule may only name one of these or a
+ * built-in (src/core/attributes/builtin.ts, never stored). `type` null: any operator.
+ */
+export const attributes = sqliteTable(
+  "attributes",
+  {
+    tenantId: text("tenant_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type").$type<AttributeType>(),
+    list: integer("list", { mode: "boolean" }).notNull(),
+    codes: text("codes").$type<AttributeCodes>(),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
 );
 
 /**
@@ -219,6 +239,7 @@ export const schema = {
   flags,
   flagConfigs,
   segments,
+  attributes,
   changeLog,
   auditLog,
   streamNodes,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
+import { attributeCodesSchema, attributeTypeSchema } from "./attribute.js";
 import { jsonValueSchema } from "./common.js";
 import { attributeConditionSchema } from "./condition.js";
 import { failModeSchema } from "./flag-config.js";
@@ -72,6 +73,15 @@ export const segmentSchema = z.object({
   version: z.int(),
 });
 
+export const attributeSchema = z.object({
+  name: z.string(),
+  type: attributeTypeSchema.optional(),
+  list: z.boolean(),
+  codes: attributeCodesSchema.optional(),
+  description: z.string().optional(),
+  builtIn: z.boolean().meta({ description: "Every tenant has it; it cannot be changed or deleted." }),
+});
+
 export const snapshotSchema = z.object({
   version: z.int(),
   env: z.string(),
@@ -128,6 +138,7 @@ export type FlagConfigView = z.infer<typeof flagConfigSchema>;
 export type WireFlagView = z.infer<typeof wireFlagSchema>;
 export type SegmentView = z.infer<typeof segmentSchema>;
 export type SnapshotView = z.infer<typeof snapshotSchema>;
+export type AttributeView = z.infer<typeof attributeSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;

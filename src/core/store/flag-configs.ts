@@ -8,14 +8,18 @@ import { and, eq } from "drizzle-orm";
 import type { Actor } from "../actor.js";
 import { randomAlphanumeric } from "../crypto.js";
 import { flagConfigs } from "../db/schema.js";
-import { invalid, notFound, ProblemError } from "../problem.js";
+import { configAttributeErrors, ruleAttributeErrors, type Declarations } from "../attributes/check.js";
+import { canonicalJson } from "../canonical-json.js";
+import { flagCompileErrors } from "../compile-check.js";
+import { invalid, notFound, ProblemError, type FieldError } from "../problem.js";
 import { configReferenceErrors } from "../references.js";
 import type { BlockInput, KillInput } from "../schemas/actions.js";
 import type { FlagConfigInput } from "../schemas/flag-config.js";
 import type { VersionAnswer } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
-import { commitMutation } from "./mutation.js";
-import { readSegmentKeys, requireEnvironment, requireFlag, requireFlagConfig } from "./reads.js";
+import { readDeclarations } from "./attributes.js";
+import { commitMutation, unchanged } from "./mutation.js";
+import { readNamedSegments, requireEnvironment, requireFlag, requireFlagConfig } from "./reads.js";
 import { flagConfigView, wireFlag, type FlagConfigRow, type FlagRow } from "./views.js";
 
 export interface WriteOptions {
@@ -36,9 +40,16 @@ interface ConfigEdit<R> {
   reason?: string | undefined;
   directive?: string | undefined;
   result: (version: number) => R;
+  /** The attribute checks of what this edit writes (kill, restore and rule removal write no condition). */
+  attributeErrors?: (declared: Declarations) => FieldError[];
+  /** A PUT: when `next` is the current state, answer this without a commit. */
+  unchanged?: (current: FlagConfig) => R;
 }
 
-/** Plans and commits one edit of one config: references checked, If-Match checked, version bumped. */
+/**
+ * Plans and commits one edit of one config: references, declared attributes and the
+ * SDK's compiler checked (400), If-Match checked (409), version bumped.
+ */
 function editConfig<R>(
   ctx: StoreContext,
   tenantId: string,
@@ -53,14 +64,22 @@ function editConfig<R>(
     const flag = await requireFlag(ctx.db, tenantId, key);
     const current = await requireFlagConfig(ctx.db, tenantId, env, key);
     const change = edit(current, flag);
-    const errors = configReferenceErrors(change.next, flag.variants, await readSegmentKeys(ctx.db, tenantId, env));
-    if (errors.length > 0) throw invalid(errors);
+    const isUnchanged = change.unchanged !== undefined && canonicalJson(change.next) === canonicalJson(stateOf(current));
+    if (!isUnchanged) {
+      const segments = await readNamedSegments(ctx.db, tenantId, env, change.next.rules);
+      const errors = configReferenceErrors(change.next, flag.variants, new Set(Object.keys(segments)));
+      if (change.attributeErrors) errors.push(...change.attributeErrors(await readDeclarations(ctx.db, tenantId)));
+      if (errors.length > 0) throw invalid(errors);
+      const compileErrors = flagCompileErrors(wireFlag(flag, { ...current, ...change.next, staleAfterMs: change.next.staleAfterMs ?? null }), segments);
+      if (compileErrors.length > 0) throw invalid(compileErrors);
+    }
     if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
       throw new ProblemError(
         "staleVersion",
         `Flag "${key}" in "${env}" is at version ${current.version}, not ${options.ifMatch}: read it again and retry.`,
       );
     }
+    if (isUnchanged) return unchanged(change.unchanged!(flagConfigView(current)));
     const version = environment.version + 1;
     const row: FlagConfigRow = {
       ...current,
@@ -140,6 +159,8 @@ export function putFlagConfig(
       reason: input.reason,
       directive: input.directive,
       result: (version) => ({ ...next, version }),
+      attributeErrors: (declared) => configAttributeErrors(next, declared),
+      unchanged: (current) => current,
     };
   });
 }
@@ -198,6 +219,7 @@ export function blockFlag(
       reason: input.reason,
       directive: input.directive,
       result: (version) => ({ version, ruleId: rule.id }),
+      attributeErrors: (declared) => ruleAttributeErrors(rule, declared, "rules[0]"),
     };
   }).catch((error: unknown) => {
     // The edit names the new rule `rules[0]`; the caller wrote `segment` or `when`.

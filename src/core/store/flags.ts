@@ -4,14 +4,15 @@
  * it is a change in every environment: one change-log row and version bump each,
  * all in one commit.
  */
-import type { JsonValue } from "@killswitch/sdk";
+import type { JsonValue, WireFlag } from "@killswitch/sdk";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { Actor } from "../actor.js";
 import type { Statement } from "../db/executor.js";
 import { flagConfigs, flags } from "../db/schema.js";
 import { defaultConfig } from "../flag-defaults.js";
 import { decodeCursor, toPage } from "../paging.js";
-import { conflict, invalid } from "../problem.js";
+import { flagCompileErrors } from "../compile-check.js";
+import { conflict, invalid, type FieldError } from "../problem.js";
 import { variantsUsed } from "../references.js";
 import type { DeleteInput } from "../schemas/admin.js";
 import { formatPath } from "../schemas/issues.js";
@@ -20,7 +21,7 @@ import type { PageQuery, Page } from "../schemas/paging.js";
 import type { FlagView } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { commitMutation, type EnvChange } from "./mutation.js";
-import { readEnvironments, readFlag, readFlagConfigsOfFlag, requireFlag } from "./reads.js";
+import { readEnvironments, readFlag, readFlagConfigsOfFlag, readNamedSegments, requireFlag } from "./reads.js";
 import { flagView, wireFlag, type FlagConfigRow, type FlagRow } from "./views.js";
 
 export async function listFlags(ctx: StoreContext, tenantId: string, query: PageQuery): Promise<Page<FlagView>> {
@@ -77,6 +78,7 @@ export async function createFlag(ctx: StoreContext, tenantId: string, actor: Act
       statements.push(ctx.db.insert(flagConfigs).values(config));
       changes.push({ env: env.key, version: config.version, entity: "flag", key: flag.key, payload: wireFlag(flag, config) });
     }
+    await checkCompiles(ctx, tenantId, changes);
     return {
       statements,
       changes,
@@ -136,6 +138,7 @@ export async function patchFlag(
         );
         changes.push({ env: env.key, version: updated.version, entity: "flag", key, payload: wireFlag(after, updated) });
       }
+      await checkCompiles(ctx, tenantId, changes);
     }
     return {
       statements,
@@ -152,6 +155,23 @@ export async function patchFlag(
       result: flagView(after),
     };
   });
+}
+
+/**
+ * Every environment's flag as SDKs will receive it must compile in the SDK; a
+ * refusal names the environment and the config's path, at `variants` (the body's
+ * only field that reaches SDKs).
+ */
+async function checkCompiles(ctx: StoreContext, tenantId: string, changes: readonly EnvChange[]): Promise<void> {
+  const errors: FieldError[] = [];
+  for (const change of changes) {
+    const flag = change.payload as WireFlag;
+    const segments = await readNamedSegments(ctx.db, tenantId, change.env, flag.rules);
+    for (const error of flagCompileErrors(flag, segments)) {
+      errors.push({ ...error, path: "variants", message: `in "${change.env}", ${error.path || "the flag"}: ${error.message}` });
+    }
+  }
+  if (errors.length > 0) throw invalid(errors);
 }
 
 /** New variants must fit the kind, and no environment may still serve a removed one. */

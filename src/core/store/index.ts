@@ -23,6 +23,9 @@ import type {
   VersionAnswer,
 } from "../schemas/responses.js";
 import type { SegmentInput } from "../schemas/segment.js";
+import type { AttributeCreateInput, AttributePutInput } from "../schemas/attribute.js";
+import type { AttributeView } from "../schemas/responses.js";
+import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
 import * as audit from "./audit-log.js";
 import * as feed from "./commit-feed.js";
@@ -39,6 +42,7 @@ export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
 export type { CreatedTenant } from "./tenants.js";
 export type { WriteOptions } from "./flag-configs.js";
 export type { PutSegmentResult } from "./segments.js";
+export type { PutAttributeResult } from "./attributes.js";
 export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
 
 export interface Store extends StreamSource {
@@ -79,6 +83,12 @@ export interface Store extends StreamSource {
   getSegment(tenantId: string, env: string, key: string): Promise<Segment>;
   putSegment(tenantId: string, actor: Actor, env: string, key: string, input: SegmentInput, options?: configs.WriteOptions): Promise<segments.PutSegmentResult>;
   deleteSegment(tenantId: string, actor: Actor, env: string, key: string, input: DeleteInput, options?: configs.WriteOptions): Promise<{ version: number }>;
+
+  listAttributes(tenantId: string, query: PageQuery): Promise<Page<AttributeView>>;
+  getAttribute(tenantId: string, name: string): Promise<AttributeView>;
+  createAttribute(tenantId: string, actor: Actor, input: AttributeCreateInput): Promise<AttributeView>;
+  putAttribute(tenantId: string, actor: Actor, name: string, input: AttributePutInput): Promise<attributes.PutAttributeResult>;
+  deleteAttribute(tenantId: string, actor: Actor, name: string, input: DeleteInput): Promise<void>;
 
   /** The environment at one version, with its name: `GET .../snapshot` and the stream's first frame. */
   snapshot(tenantId: string, env: string): Promise<HttpSnapshot>;
@@ -142,6 +152,12 @@ export function createStore(options: StoreOptions): Store {
     getSegment: (tenantId, env, key) => segments.getSegment(ctx, tenantId, env, key),
     putSegment: (tenantId, actor, env, key, input, opts) => segments.putSegment(ctx, tenantId, actor, env, key, input, opts),
     deleteSegment: (tenantId, actor, env, key, input, opts) => segments.deleteSegment(ctx, tenantId, actor, env, key, input, opts),
+
+    listAttributes: (tenantId, query) => attributes.listAttributes(ctx, tenantId, query),
+    getAttribute: (tenantId, name) => attributes.getAttribute(ctx, tenantId, name),
+    createAttribute: (tenantId, actor, input) => attributes.createAttribute(ctx, tenantId, actor, input),
+    putAttribute: (tenantId, actor, name, input) => attributes.putAttribute(ctx, tenantId, actor, name, input),
+    deleteAttribute: (tenantId, actor, name, input) => attributes.deleteAttribute(ctx, tenantId, actor, name, input),
 
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),

@@ -45,6 +45,19 @@ export interface PlannedMutation<R> {
   createdKeyPrefix?: string;
 }
 
+/**
+ * A plan that finds nothing to change (a PUT of the current state): answered with
+ * `result`, with no commit, no audit entry and nothing broadcast.
+ */
+export interface UnchangedMutation<R> {
+  unchanged: true;
+  result: R;
+}
+
+export const unchanged = <R>(result: R): UnchangedMutation<R> => ({ unchanged: true, result });
+
+export type PlanOutcome<R> = PlannedMutation<R> | UnchangedMutation<R>;
+
 export interface PlanInput {
   head: AuditHead | null;
   now: number;
@@ -54,7 +67,7 @@ export function commitMutation<R>(
   ctx: StoreContext,
   tenantId: string,
   actor: Actor,
-  plan: (input: PlanInput) => Promise<PlannedMutation<R>>,
+  plan: (input: PlanInput) => Promise<PlanOutcome<R>>,
 ): Promise<R> {
   return ctx.writes.run(tenantId, () => planAndCommit(ctx, tenantId, actor, plan));
 }
@@ -63,13 +76,14 @@ async function planAndCommit<R>(
   ctx: StoreContext,
   tenantId: string,
   actor: Actor,
-  plan: (input: PlanInput) => Promise<PlannedMutation<R>>,
+  plan: (input: PlanInput) => Promise<PlanOutcome<R>>,
 ): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     try {
       const head = await readAuditHead(ctx.db, tenantId);
       const now = ctx.clock();
       const planned = await plan({ head, now });
+      if ("unchanged" in planned) return planned.result;
       const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit, ctx.sha256);
       try {
         await ctx.executor.commit([

@@ -1,12 +1,14 @@
 /**
  * Reads shared by the store's areas. Every query filters on the tenant.
  */
-import { and, asc, desc, eq } from "drizzle-orm";
+import type { Rule, Segment } from "@killswitch/sdk";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import type { AuditHead } from "../audit/chain.js";
 import type { StoreDb } from "../db/executor.js";
 import { auditLog, environments, flagConfigs, flags, segments } from "../db/schema.js";
 import { notFound } from "../problem.js";
-import type { EnvironmentRow, FlagConfigRow, FlagRow, SegmentRow } from "./views.js";
+import { segmentsNamed } from "../references.js";
+import { segmentView, type EnvironmentRow, type FlagConfigRow, type FlagRow, type SegmentRow } from "./views.js";
 
 export async function readAuditHead(db: StoreDb, tenantId: string): Promise<AuditHead | null> {
   const [row] = await db
@@ -79,10 +81,27 @@ export async function readSegment(db: StoreDb, tenantId: string, env: string, ke
   return row;
 }
 
-export async function readSegmentKeys(db: StoreDb, tenantId: string, env: string): Promise<Set<string>> {
-  const rows = await db
-    .select({ key: segments.key })
-    .from(segments)
-    .where(and(eq(segments.tenantId, tenantId), eq(segments.env, env)));
-  return new Set(rows.map((row) => row.key));
+/** The segments of one environment that rules name, as SDKs receive them, by key (unknown keys are absent). */
+export async function readNamedSegments(db: StoreDb, tenantId: string, env: string, rules: readonly Pick<Rule, "when">[]): Promise<Record<string, Segment>> {
+  const wanted = [...new Set(segmentsNamed(rules))];
+  const found = new Map<string, SegmentRow>();
+  // A Durable Object binds at most 100 parameters per statement.
+  for (let i = 0; i < wanted.length; i += 90) {
+    const rows = await db
+      .select()
+      .from(segments)
+      .where(and(eq(segments.tenantId, tenantId), eq(segments.env, env), inArray(segments.key, wanted.slice(i, i + 90))));
+    for (const row of rows) found.set(row.key, row);
+  }
+  return Object.fromEntries([...found].map(([key, row]) => [key, segmentView(row)]));
+}
+
+/** Every flag config of the tenant, in every environment. */
+export function readAllFlagConfigs(db: StoreDb, tenantId: string): Promise<FlagConfigRow[]> {
+  return db.select().from(flagConfigs).where(eq(flagConfigs.tenantId, tenantId)).orderBy(asc(flagConfigs.env), asc(flagConfigs.flagKey));
+}
+
+/** Every segment of the tenant, in every environment. */
+export function readAllSegments(db: StoreDb, tenantId: string): Promise<SegmentRow[]> {
+  return db.select().from(segments).where(eq(segments.tenantId, tenantId)).orderBy(asc(segments.env), asc(segments.key));
 }

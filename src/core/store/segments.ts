@@ -7,16 +7,21 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import type { Actor } from "../actor.js";
 import { segments } from "../db/schema.js";
 import { decodeCursor, toPage } from "../paging.js";
-import { conflict, invalidField, notFound, ProblemError } from "../problem.js";
+import { checkFlag } from "@killswitch/sdk/validate.js";
+import { segmentAttributeErrors } from "../attributes/check.js";
+import { canonicalJson } from "../canonical-json.js";
+import { segmentCompileErrors } from "../compile-check.js";
+import { conflict, invalid, invalidField, notFound, ProblemError, type FieldError } from "../problem.js";
 import { namesSegment } from "../references.js";
 import type { DeleteInput } from "../schemas/admin.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
 import type { SegmentInput } from "../schemas/segment.js";
 import type { StoreContext } from "./context.js";
 import type { WriteOptions } from "./flag-configs.js";
-import { commitMutation } from "./mutation.js";
-import { readFlagConfigsOfEnv, readSegment, requireEnvironment } from "./reads.js";
-import { segmentView, type SegmentRow } from "./views.js";
+import { readDeclarations } from "./attributes.js";
+import { commitMutation, unchanged } from "./mutation.js";
+import { readFlag, readFlagConfigsOfEnv, readNamedSegments, readSegment, requireEnvironment } from "./reads.js";
+import { segmentView, wireFlag, type SegmentRow } from "./views.js";
 
 export async function listSegments(ctx: StoreContext, tenantId: string, env: string, query: PageQuery): Promise<Page<Segment>> {
   await requireEnvironment(ctx.db, tenantId, env);
@@ -65,7 +70,6 @@ export function putSegment(
   return commitMutation(ctx, tenantId, actor, async ({ now }) => {
     const environment = await requireEnvironment(ctx.db, tenantId, env);
     const current = await readSegment(ctx.db, tenantId, env, key);
-    checkIfMatch(options, current, env, key);
     const version = environment.version + 1;
     const row: SegmentRow = {
       tenantId,
@@ -78,6 +82,15 @@ export function putSegment(
       version,
       updatedAt: now,
     };
+    if (current && canonicalJson({ ...segmentView(current), version }) === canonicalJson(segmentView(row))) {
+      checkIfMatch(options, current, env, key);
+      return unchanged({ segment: segmentView(current), created: false });
+    }
+    const attributeErrors = segmentAttributeErrors(input.rules, await readDeclarations(ctx.db, tenantId));
+    if (attributeErrors.length > 0) throw invalid(attributeErrors);
+    const compileErrors = [...segmentCompileErrors(segmentView(row)), ...(await brokenFlags(ctx, tenantId, env, segmentView(row)))];
+    if (compileErrors.length > 0) throw invalid(compileErrors);
+    checkIfMatch(options, current, env, key);
     const segment = segmentView(row);
     const { tenantId: _t, env: _e, key: _k, ...values } = row;
     return {
@@ -103,6 +116,31 @@ export function putSegment(
       result: { segment, created: current === undefined },
     };
   });
+}
+
+/**
+ * The flags of the environment that name the segment, compile with its current
+ * version and would not with `next`: each is an error naming the flag.
+ */
+async function brokenFlags(ctx: StoreContext, tenantId: string, env: string, next: Segment): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  for (const config of await readFlagConfigsOfEnv(ctx.db, tenantId, env)) {
+    if (!namesSegment(config.rules, next.key)) continue;
+    const flag = await readFlag(ctx.db, tenantId, config.flagKey);
+    if (!flag) continue;
+    const wire = wireFlag(flag, config);
+    const segments = await readNamedSegments(ctx.db, tenantId, env, config.rules);
+    if (checkFlag(wire, segments) !== undefined) continue;
+    const problem = checkFlag(wire, { ...segments, [next.key]: next });
+    if (problem !== undefined) {
+      errors.push({
+        path: "",
+        message: `flag "${config.flagKey}" names this segment, and every SDK would then refuse it (${problem}) and serve callers' defaults`,
+        code: "breaks_flag",
+      });
+    }
+  }
+  return errors;
 }
 
 export async function deleteSegment(

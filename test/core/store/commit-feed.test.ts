@@ -62,7 +62,8 @@ describe("the commit feed", () => {
     await writer.createFlag(acme, SYSTEM_ACTOR, { key: "checkout", kind: "boolean" }); // production and staging
     await writer.createFlag(globex, SYSTEM_ACTOR, { key: "search", kind: "string", variants: { a: "a", b: "b" } });
     await writer.killFlag(acme, SYSTEM_ACTOR, "production", "checkout", { reason: "incident" });
-    await writer.putSegment(globex, SYSTEM_ACTOR, "production", "beta", { include: ["u-1"], exclude: [], rules: [{ when: [{ attribute: "plan", op: "in", values: ["beta"] }] }] });
+    await writer.createAttribute(globex, SYSTEM_ACTOR, { name: "plan", list: false });
+    await writer.putSegment(globex, SYSTEM_ACTOR, "production", "beta", { reason: "test", include: ["u-1"], exclude: [], rules: [{ when: [{ attribute: "plan", op: "in", values: ["beta"] }] }] });
     await writer.deleteFlag(acme, SYSTEM_ACTOR, "checkout", {});
     expect(published.length).toBeGreaterThanOrEqual(7);
 

@@ -121,7 +121,7 @@ describe("concurrent writers", () => {
     await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: `r${i}`, when: [{ attribute: "a", op: "in", values: [i] }] }),
+        store.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: `r${i}`, when: [{ attribute: "employer", op: "in", values: [`e${i}`] }] }),
       ),
     );
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
@@ -151,7 +151,7 @@ describe("concurrent writers", () => {
         },
       };
       const otherStore = createStore({ db: other.db, executor: racing, broadcaster: recorder() });
-      const theirs = otherStore.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "theirs", when: [{ attribute: "a", op: "exists" }] });
+      const theirs = otherStore.blockFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "theirs", when: [{ attribute: "employer", op: "exists" }] });
       await new Promise((resolve) => setTimeout(resolve, 20));
       const mine = await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "mine" });
       release();
