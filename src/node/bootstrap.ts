@@ -32,6 +32,7 @@ export async function bootstrapDemo(store: Store): Promise<DemoTenant | null> {
     include: [],
     exclude: [],
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+    reason: "Demo: the segment of the directive case",
   });
   const sdk = await store.createKey(tenant.id, SYSTEM_ACTOR, { name: "demo sdk", role: "sdk", env: "production" });
   return { tenantId: tenant.id, adminKey, sdkKey: sdk.secret };

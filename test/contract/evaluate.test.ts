@@ -29,6 +29,7 @@ beforeAll(async () => {
   await ok("POST", "/v1/flags", { key: "model.other", kind: "boolean" });
   await ok("PUT", "/v1/envs/production/segments/foreign-nationals", {
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+    reason: "contract",
   });
   blockRule = (await ok("POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "EXPORT-2026-001", segment: "foreign-nationals" })).ruleId;
   await ok("POST", `/v1/envs/production/flags/${FLAG}/block`, {

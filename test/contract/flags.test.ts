@@ -86,7 +86,7 @@ describe("changing and deleting flags", () => {
   it("changes variants as a change in every environment", async () => {
     await api("POST", "/v1/flags", { key: t.operator, json: { key: "tier", kind: "string", variants: { a: "A", b: "B" } } });
     const before = await versionOf("staging");
-    const res = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: "A2", b: "B", c: "C" } } });
+    const res = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: "A2", b: "B", c: "C" }, reason: "contract" } });
     expect(res.status).toBe(200);
     expect(await versionOf("staging")).toBe(before + 1);
     const wire = (await api("GET", "/v1/envs/staging/snapshot", { key: t.viewer })).body.flags.tier;
@@ -95,10 +95,10 @@ describe("changing and deleting flags", () => {
   });
 
   it("refuses to remove a variant a config still serves (409), and a variant of the wrong kind (400)", async () => {
-    const removed = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: "A" } } });
+    const removed = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: "A" }, reason: "contract" } });
     expect(removed.status).toBe(409);
     expect(removed.body.detail).toContain('"b"');
-    const wrong = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: 1, b: "B" } } });
+    const wrong = await api("PATCH", "/v1/flags/tier", { key: t.operator, json: { variants: { a: 1, b: "B" }, reason: "contract" } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0].path).toBe("variants.a");
     expect((await api("PATCH", "/v1/flags/tier", { key: t.operator, json: {} })).status).toBe(400);

@@ -104,7 +104,7 @@ describe("bodies", () => {
     const values = Array.from({ length: 10_001 }, (_, i) => `company-${i}`);
     const res = await api("PUT", "/v1/envs/production/segments/big", {
       key: t.operator,
-      json: { rules: [{ when: [{ attribute: "employer", op: "in", values }] }] },
+      json: { rules: [{ when: [{ attribute: "employer", op: "in", values }] }], reason: "contract" },
     });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe("rules[0].when[0].values");

@@ -27,6 +27,7 @@ beforeAll(async () => {
   await ok("POST", "/v1/flags", { key: "chat.limits", kind: "json", variants: { standard: { rpm: 60, models: ["model.sonnet"] }, none: { rpm: 0 } } });
   await ok("PUT", "/v1/envs/production/segments/foreign-nationals", {
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+    reason: "contract",
   });
 
   // Two providers, one per way OFREP carries the key, each on its own domain.

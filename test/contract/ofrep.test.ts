@@ -28,6 +28,7 @@ beforeAll(async () => {
   await ok(a.admin, "PUT", "/v1/envs/production/segments/foreign-nationals", {
     exclude: ["cleared-user"],
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
+    reason: "contract",
   });
   await ok(a.admin, "POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "EXPORT-2026-001", segment: "foreign-nationals" });
 });
@@ -190,7 +191,7 @@ describe("POST /ofrep/v1/evaluate/flags (bulk)", () => {
     expect(changed.body.flags).toEqual(first.body.flags);
 
     // A new segment no rule names: a new version, the same answers.
-    await ok(a.operator, "PUT", "/v1/envs/production/segments/unused", { include: ["u9"] });
+    await ok(a.operator, "PUT", "/v1/envs/production/segments/unused", { include: ["u9"], reason: "contract" });
     const next = await api("POST", BULK, { key: a.sdk, json: { context }, headers: { "if-none-match": etag } });
     expect(next.status).toBe(200);
     expect(next.headers.get("etag")).not.toBe(etag);

@@ -48,10 +48,10 @@ const flag = async (n: number): Promise<string> => {
   return `flag-${n}`;
 };
 const segment = async (n: number): Promise<string> => {
-  await ok("PUT", `/v1/envs/qa/segments/seg-${n}`, { include: ["user-1"] });
+  await ok("PUT", `/v1/envs/qa/segments/seg-${n}`, { include: ["user-1"], reason: "set-up" });
   return `seg-${n}`;
 };
-const configBody = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed" };
+const configBody = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", reason: "contract" };
 
 const CASES: RouteCase[] = [
   { method: "POST", route: "/v1/tenants", access: "root", path: async () => "/v1/tenants", good: { name: "new" }, bad: { name: "" }, ok: 201, scoped: false },
@@ -110,7 +110,7 @@ const CASES: RouteCase[] = [
   },
   { method: "GET", route: "/v1/envs/{env}/segments", access: "viewer", path: async () => "/v1/envs/qa/segments", badQuery: "limit=-1", ok: 200, scoped: true },
   { method: "GET", route: "/v1/envs/{env}/segments/{key}", access: "viewer", path: async (n) => `/v1/envs/qa/segments/${await segment(n)}`, ok: 200, scoped: true },
-  { method: "PUT", route: "/v1/envs/{env}/segments/{key}", access: "operator", path: async (n) => `/v1/envs/qa/segments/new-${n}`, good: { exclude: ["u1"] }, bad: { include: "u1" }, ok: 201, scoped: true },
+  { method: "PUT", route: "/v1/envs/{env}/segments/{key}", access: "operator", path: async (n) => `/v1/envs/qa/segments/new-${n}`, good: { exclude: ["u1"], reason: "new" }, bad: { include: "u1", reason: "new" }, ok: 201, scoped: true },
   { method: "DELETE", route: "/v1/envs/{env}/segments/{key}", access: "operator", path: async (n) => `/v1/envs/qa/segments/${await segment(n)}`, good: { reason: "unused" }, bad: { reason: [] }, ok: 200, scoped: true },
   { method: "GET", route: "/v1/envs/{env}/snapshot", access: "viewer", path: async () => "/v1/envs/qa/snapshot", ok: 200, scoped: true },
   { method: "GET", route: "/v1/snapshot", access: "sdk", path: async () => "/v1/snapshot", ok: 200, scoped: false },

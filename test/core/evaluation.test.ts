@@ -166,6 +166,7 @@ describe("the ruleset cache over a real store", () => {
     expect(ruleset.resolve("model.fable-5", { key: "u1" })).toMatchObject({ value: true, reason: "STATIC" });
 
     await temp.store.putSegment(tenantId, actor, "production", "foreign", {
+      reason: "test",
       include: [],
       exclude: [],
       rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],

@@ -26,6 +26,6 @@ export async function seedFableAndForeignNationals(api: Api, t: TestTenant): Pro
   await api("POST", "/v1/flags", { key: t.admin, json: { key: "model.fable-5", kind: "boolean" } });
   await api("PUT", "/v1/envs/production/segments/foreign-nationals", {
     key: t.admin,
-    json: { rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }] },
+    json: { rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }], reason: "test set-up" },
   });
 }

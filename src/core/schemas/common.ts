@@ -29,7 +29,12 @@ export const ruleIdSchema = z
   .string()
   .regex(RULE_ID_PATTERN, { error: "must be 1–64 characters of A–Z a–z 0–9 . _ - and start with a letter or digit" });
 
-export const reasonSchema = z.string().trim().min(1, { error: "must not be empty" }).max(1000);
+/** Why: kept in the audit log; required on every write that changes what SDKs serve. */
+export const reasonSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? "required: say why (the audit log keeps it)" : undefined) })
+  .trim()
+  .min(1, { error: "must not be empty" })
+  .max(1000);
 export const directiveSchema = z.string().trim().min(1, { error: "must not be empty" }).max(200);
 export const descriptionSchema = z.string().max(1000);
 export const tagsSchema = z.array(z.string().min(1).max(64)).max(50);

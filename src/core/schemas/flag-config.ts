@@ -1,9 +1,9 @@
 /**
  * `PUT /v1/envs/{env}/flags/{key}`: a flag's whole config in one environment.
- * A GET answer is a valid body: `version` is accepted and ignored.
+ * A GET answer plus a `reason` is a valid body: `version` is accepted and ignored.
  */
 import { z } from "zod";
-import { auditFields, variantNameSchema } from "./common.js";
+import { directiveSchema, reasonSchema, variantNameSchema } from "./common.js";
 import { ruleInputSchema } from "./rule.js";
 import { serveSchema } from "./serve.js";
 
@@ -27,7 +27,9 @@ export const flagConfigInputSchema = z
     staleAfterMs: staleAfterMsSchema.optional(),
     /** Read-only: accepted so that a GET answer can be sent back; compare with If-Match instead. */
     version: z.int().optional(),
-    ...auditFields,
+    /** Required: the config is what SDKs serve. */
+    reason: reasonSchema,
+    directive: directiveSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

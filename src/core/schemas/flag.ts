@@ -66,6 +66,12 @@ export const flagPatchSchema = z
   })
   .refine((patch) => patch.variants !== undefined || patch.description !== undefined || patch.tags !== undefined, {
     error: "nothing to change: give variants, description or tags",
+  })
+  .superRefine((patch, ctx) => {
+    // Variants are what SDKs serve; description and tags never reach them.
+    if (patch.variants !== undefined && patch.reason === undefined) {
+      ctx.addIssue({ code: "custom", path: ["reason"], message: "required when variants change: say why (the audit log keeps it)" });
+    }
   });
 
 export type FlagCreateInput = z.infer<typeof flagCreateSchema>;

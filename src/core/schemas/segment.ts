@@ -1,9 +1,9 @@
 /**
  * `PUT /v1/envs/{env}/segments/{key}`. The key comes from the path; a `key` in the
- * body must equal it. A GET answer is a valid body (`version` is ignored).
+ * body must equal it. A GET answer plus a `reason` is a valid body (`version` is ignored).
  */
 import { z } from "zod";
-import { auditFields, descriptionSchema, entityKeySchema } from "./common.js";
+import { descriptionSchema, directiveSchema, entityKeySchema, reasonSchema } from "./common.js";
 import { attributeConditionSchema } from "./condition.js";
 import { MAX_CONDITIONS_PER_RULE } from "./rule.js";
 
@@ -22,7 +22,9 @@ export const segmentInputSchema = z.strictObject({
   exclude: contextKeysSchema.default([]),
   rules: z.array(segmentRuleSchema).max(100).default([]),
   version: z.int().optional(),
-  ...auditFields,
+  /** Required: flags that name the segment serve by it. */
+  reason: reasonSchema,
+  directive: directiveSchema.optional(),
 });
 
 export type SegmentInput = z.infer<typeof segmentInputSchema>;

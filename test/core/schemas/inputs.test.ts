@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { blockSchema } from "../../../src/core/schemas/actions.js";
 import { keyCreateSchema } from "../../../src/core/schemas/admin.js";
 import { flagConfigInputSchema } from "../../../src/core/schemas/flag-config.js";
-import { flagCreateSchema } from "../../../src/core/schemas/flag.js";
+import { flagCreateSchema, flagPatchSchema } from "../../../src/core/schemas/flag.js";
 import { formatPath, toFieldErrors } from "../../../src/core/schemas/issues.js";
 import { segmentInputSchema } from "../../../src/core/schemas/segment.js";
 import type { z } from "zod";
@@ -39,13 +39,19 @@ describe("flag definitions", () => {
     expect(errorsOf(flagCreateSchema, { key: "f", kind: "number", variants: { a: 1.5 } })).toEqual([]);
   });
 
+  it("needs a reason to change variants (what SDKs serve), not to change a description", () => {
+    expect(errorsOf(flagPatchSchema, { variants: { on: true, off: false } })[0]).toMatchObject({ path: "reason", message: expect.stringMatching(/required/) });
+    expect(errorsOf(flagPatchSchema, { variants: { on: true, off: false }, reason: "r" })).toEqual([]);
+    expect(errorsOf(flagPatchSchema, { description: "d" })).toEqual([]);
+  });
+
   it.each(["", "-x", ".x", "a b", "x".repeat(129), "naïve"])("rejects the key %j", (key) => {
     expect(errorsOf(flagCreateSchema, { key, kind: "boolean" })[0]!.path).toBe("key");
   });
 });
 
 describe("flag configs", () => {
-  const base = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" } };
+  const base = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, reason: "r" };
 
   it("defaults failMode to open and accepts a GET answer's version", () => {
     const parsed = flagConfigInputSchema.parse({ ...base, version: 12 });
@@ -57,12 +63,23 @@ describe("flag configs", () => {
     expect(errors).toEqual([{ path: "fallthrough.rollout.weights", message: expect.stringMatching(/100000/), code: "custom" }]);
   });
 
+  it("needs a non-blank reason: the config is what SDKs serve", () => {
+    const { reason: _reason, ...withoutReason } = base;
+    expect(errorsOf(flagConfigInputSchema, withoutReason)).toEqual([{ path: "reason", message: expect.stringMatching(/required/), code: "invalid_type" }]);
+    expect(errorsOf(flagConfigInputSchema, { ...base, reason: " " })[0]!.path).toBe("reason");
+  });
+
   it("rejects a rollout with both a variant and a rollout", () => {
     expect(errorsOf(flagConfigInputSchema, { ...base, fallthrough: { variant: "on", rollout: { weights: { on: 100000 } } } }).length).toBeGreaterThan(0);
   });
 });
 
 describe("segments", () => {
+  it("needs a reason: flags that name the segment serve by it", () => {
+    expect(errorsOf(segmentInputSchema, { include: ["u"] })[0]).toMatchObject({ path: "reason", message: expect.stringMatching(/required/) });
+    expect(errorsOf(segmentInputSchema, { include: ["u"], reason: "r" })).toEqual([]);
+  });
+
   it("refuses segment conditions inside segment rules, saying why", () => {
     const errors = errorsOf(segmentInputSchema, { rules: [{ when: [{ segment: ["a"] }] }] });
     expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/may not name segments/));

@@ -12,7 +12,7 @@ async function setup() {
   const { tenant } = await t.store.createTenant({ name: "acme" });
   const store = t.store;
   await store.createFlag(tenant.id, SYSTEM_ACTOR, { key: "f", kind: "boolean" }); // v1
-  await store.putSegment(tenant.id, SYSTEM_ACTOR, "production", "s", { include: ["u"], exclude: [], rules: [] }); // v2
+  await store.putSegment(tenant.id, SYSTEM_ACTOR, "production", "s", { reason: "test", include: ["u"], exclude: [], rules: [] }); // v2
   await store.killFlag(tenant.id, SYSTEM_ACTOR, "production", "f", { reason: "r" }); // v3
   await store.deleteSegment(tenant.id, SYSTEM_ACTOR, "production", "s", {}); // v4
   return { store, tenantId: tenant.id };
