@@ -51,6 +51,10 @@ const segment = async (n: number): Promise<string> => {
   await ok("PUT", `/v1/envs/qa/segments/seg-${n}`, { include: ["user-1"], reason: "set-up" });
   return `seg-${n}`;
 };
+const attribute = async (n: number): Promise<string> => {
+  await ok("POST", "/v1/attributes", { name: `attr-${n}` });
+  return `attr-${n}`;
+};
 const configBody = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", reason: "contract" };
 
 const CASES: RouteCase[] = [
@@ -112,6 +116,11 @@ const CASES: RouteCase[] = [
   { method: "GET", route: "/v1/envs/{env}/segments/{key}", access: "viewer", path: async (n) => `/v1/envs/qa/segments/${await segment(n)}`, ok: 200, scoped: true },
   { method: "PUT", route: "/v1/envs/{env}/segments/{key}", access: "operator", path: async (n) => `/v1/envs/qa/segments/new-${n}`, good: { exclude: ["u1"], reason: "new" }, bad: { include: "u1", reason: "new" }, ok: 201, scoped: true },
   { method: "DELETE", route: "/v1/envs/{env}/segments/{key}", access: "operator", path: async (n) => `/v1/envs/qa/segments/${await segment(n)}`, good: { reason: "unused" }, bad: { reason: [] }, ok: 200, scoped: true },
+  { method: "GET", route: "/v1/attributes", access: "viewer", path: async () => "/v1/attributes", badQuery: "limit=0", ok: 200, scoped: false },
+  { method: "POST", route: "/v1/attributes", access: "admin", path: async () => "/v1/attributes", good: { name: "created" }, bad: { name: "a..b" }, ok: 201, scoped: false },
+  { method: "GET", route: "/v1/attributes/{name}", access: "viewer", path: async (n) => `/v1/attributes/${await attribute(n)}`, ok: 200, scoped: true },
+  { method: "PUT", route: "/v1/attributes/{name}", access: "admin", path: async (n) => `/v1/attributes/put-${n}`, good: { type: "string" }, bad: { type: "text" }, ok: 201, scoped: false },
+  { method: "DELETE", route: "/v1/attributes/{name}", access: "admin", path: async (n) => `/v1/attributes/${await attribute(n)}`, good: { reason: "unused" }, bad: { reason: 5 }, ok: 204, scoped: true },
   { method: "GET", route: "/v1/envs/{env}/snapshot", access: "viewer", path: async () => "/v1/envs/qa/snapshot", ok: 200, scoped: true },
   { method: "GET", route: "/v1/snapshot", access: "sdk", path: async () => "/v1/snapshot", ok: 200, scoped: false },
   { method: "GET", route: "/v1/audit", access: "viewer", path: async () => "/v1/audit", badQuery: "limit=1.5", ok: 200, scoped: false },
