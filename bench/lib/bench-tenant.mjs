@@ -29,6 +29,7 @@ export async function setupTenant(node, rootToken, name) {
   await api('PUT', `/v1/envs/${ENV}/segments/${SEGMENT}`, keys.operator, {
     description: 'No US citizenship, or unknown',
     rules: [{ when: [{ attribute: 'nationality', op: 'notIn', values: ['US'] }] }],
+    reason: 'benchmark setup',
   });
   await api('PUT', `/v1/envs/${ENV}/flags/${FLAG}`, keys.operator, {
     enabled: true,

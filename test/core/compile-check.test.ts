@@ -4,20 +4,10 @@
  */
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import { describe, expect, it } from "vitest";
+import { boolFlag } from "../../sdk/test/support/flags.js";
 import { flagCompileErrors, segmentCompileErrors } from "../../src/core/compile-check.js";
 
-const flag = (more: Partial<WireFlag> = {}): WireFlag => ({
-  key: "f",
-  kind: "boolean",
-  variants: { on: true, off: false },
-  enabled: true,
-  offVariant: "off",
-  rules: [],
-  fallthrough: { variant: "on" },
-  failMode: "open",
-  version: 1,
-  ...more,
-});
+const flag = (more: Partial<WireFlag> = {}): WireFlag => boolFlag("f", more);
 const segment = (more: Partial<Segment> = {}): Segment => ({ key: "s", include: [], exclude: [], rules: [], version: 1, ...more });
 const FEB_30 = "2026-02-30T00:00:00Z";
 const pathsOf = (errors: { path: string }[]) => errors.map((e) => e.path);

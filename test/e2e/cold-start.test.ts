@@ -30,7 +30,7 @@ beforeAll(async () => {
   for (const key of [FLAG, STRICT]) expect((await api("POST", "/v1/flags", { key: t.admin, json: { key, kind: "boolean" } })).status).toBe(201);
   const strict = await api("PUT", `/v1/envs/production/flags/${STRICT}`, {
     key: t.operator,
-    json: { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", staleAfterMs: STRICT_STALE_AFTER_MS },
+    json: { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", staleAfterMs: STRICT_STALE_AFTER_MS, reason: "e2e set-up" },
   });
   expect(strict.status).toBe(200);
   const block = await api("POST", `/v1/envs/production/flags/${FLAG}/block`, {

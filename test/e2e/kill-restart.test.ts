@@ -47,7 +47,7 @@ beforeAll(async () => {
   for (const key of FLAGS) expect((await api("POST", "/v1/flags", { key: t.admin, json: { key, kind: "boolean" } })).status).toBe(201);
   const segment = await api("PUT", `/v1/envs/production/segments/${SEGMENT}`, {
     key: t.operator,
-    json: { rules: [{ when: [{ attribute: "nationality", op: "in", values: ["CN"] }] }] },
+    json: { rules: [{ when: [{ attribute: "nationality", op: "in", values: ["CN"] }] }], reason: "e2e set-up" },
   });
   expect(segment.status).toBe(201);
 });

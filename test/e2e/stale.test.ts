@@ -31,7 +31,7 @@ beforeAll(async () => {
     expect((await api("POST", "/v1/flags", { key: t.admin, json: { key, kind: "boolean" } })).status).toBe(201);
     const put = await api("PUT", `/v1/envs/production/flags/${key}`, {
       key: t.operator,
-      json: { enabled: true, offVariant: "off", rules, fallthrough: { variant: "on" }, failMode, staleAfterMs: STALE_AFTER_MS },
+      json: { enabled: true, offVariant: "off", rules, fallthrough: { variant: "on" }, failMode, staleAfterMs: STALE_AFTER_MS, reason: "e2e set-up" },
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
   }
