@@ -106,6 +106,26 @@ export const auditVerificationSchema = z.object({
   brokenAt: z.int().optional().meta({ description: "The seq of the first entry that fails the chain." }),
 });
 
+export const receiptStatusSchema = z.enum(["complete", "pending", "no-instances"]);
+
+export const propagationReceiptSchema = z.object({
+  version: z.int(),
+  committedAt: isoTime,
+  connected: z.int().meta({ description: "Instances connected when the version was committed." }),
+  acked: z.int().meta({ description: "How many of those have acked this version or a later one." }),
+  pending: z
+    .array(z.object({ instance: z.string(), app: z.string(), appliedVersion: z.int().nullable() }))
+    .meta({ description: "Instances connected at commit time, still connected, that have not acked it yet." }),
+  latencyMs: z
+    .object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() })
+    .meta({ description: "Ack time − commit time over the acked instances, in milliseconds." }),
+  status: receiptStatusSchema.meta({
+    description:
+      "complete: at least one instance was connected at commit and none is pending; pending: some instance has not applied it (or a node has not reported yet); no-instances: none was connected at commit.",
+  }),
+  complete: z.boolean().meta({ description: 'True only for status "complete": an empty fleet is never reported as reached.' }),
+});
+
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),
@@ -131,3 +151,5 @@ export type SnapshotView = z.infer<typeof snapshotSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;
+export type ReceiptStatus = z.infer<typeof receiptStatusSchema>;
+export type PropagationReceipt = z.infer<typeof propagationReceiptSchema>;
