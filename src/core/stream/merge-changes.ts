@@ -35,7 +35,7 @@ export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage 
       removedSegments.add(key);
     }
   }
-  return {
+  const patch: PatchMessage = {
     t: "patch",
     v: version,
     prev: first.prev,
@@ -43,11 +43,14 @@ export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage 
     segments,
     removed: { flags: [...removedFlags], segments: [...removedSegments] },
   };
+  const audit = changes[changes.length - 1]!.audit;
+  if (audit) patch.audit = audit; // the entry of the change that made the last version
+  return patch;
 }
 
 /** The patch of one change, as every socket of its environment receives it. */
 export function patchOf(change: CommittedChange): PatchMessage {
-  return {
+  const patch: PatchMessage = {
     t: "patch",
     v: change.version,
     prev: change.prev,
@@ -55,4 +58,6 @@ export function patchOf(change: CommittedChange): PatchMessage {
     segments: change.segments,
     removed: change.removed,
   };
+  if (change.audit) patch.audit = change.audit;
+  return patch;
 }
