@@ -162,8 +162,9 @@ export function toCommittedChange(tenantId: string, committedAt: number, change:
     version: change.version,
     prev: change.version - 1,
     committedAt,
-    flags: {},
-    segments: {},
+    // Keyed by stored keys: no prototype, so no name is special.
+    flags: Object.create(null),
+    segments: Object.create(null),
     removed: { flags: [], segments: [] },
   };
   if (audit) committed.audit = { seq: audit.seq, hash: audit.hash };

@@ -42,12 +42,13 @@ export async function snapshot(ctx: StoreContext, tenantId: string, env: string)
     if (attempt < 5 && (await envVersion(ctx, tenantId, env)) !== version) continue;
 
     const byKey = new Map(configs.map((config) => [config.flagKey, config]));
-    const wireFlags: Record<string, WireFlag> = {};
+    // Keys come from stored rows: objects without a prototype keep any name, __proto__ included.
+    const wireFlags: Record<string, WireFlag> = Object.create(null);
     for (const flag of flagRows) {
       const config = byKey.get(flag.key);
       if (config) wireFlags[flag.key] = wireFlag(flag, config);
     }
-    const wireSegments: Record<string, Segment> = {};
+    const wireSegments: Record<string, Segment> = Object.create(null);
     for (const row of segmentRows) wireSegments[row.key] = segmentView(row);
     const snapshot: StoreSnapshot = { version, env, flags: wireFlags, segments: wireSegments };
     const audit = await changeAudit(ctx, tenantId, env, version);

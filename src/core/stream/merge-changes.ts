@@ -9,8 +9,9 @@ import type { CommittedChange } from "../broadcaster.js";
 export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage | null {
   const first = changes[0];
   if (!first) return null;
-  const flags: PatchMessage["flags"] = {};
-  const segments: PatchMessage["segments"] = {};
+  // Keyed by stored keys: no prototype, so no name is special.
+  const flags: PatchMessage["flags"] = Object.create(null);
+  const segments: PatchMessage["segments"] = Object.create(null);
   const removedFlags = new Set<string>();
   const removedSegments = new Set<string>();
   let version = first.prev;

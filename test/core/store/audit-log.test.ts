@@ -7,6 +7,7 @@ import type { Actor } from "../../../src/core/actor.js";
 import type { AuditHead } from "../../../src/core/audit/chain.js";
 import type { CommittedChange } from "../../../src/core/broadcaster.js";
 import { MAX_LISTED_BREAKS } from "../../../src/core/store/audit-log.js";
+import { mergeChanges } from "../../../src/core/stream/merge-changes.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 let t: TempStore;
@@ -176,5 +177,20 @@ describe("the audit entry of each change", () => {
     expect((await store.snapshot(tenantId, "production")).audit).toEqual(restore);
     expect(await store.changeAudit(tenantId, "production", 2)).toEqual(kill);
     expect(await store.changeAudit(tenantId, "production", 9)).toBeNull();
+  });
+});
+
+describe("keys read from the database", () => {
+  it("keep any name, __proto__ included, in snapshots and replayed changes", async () => {
+    const { store, tenantId, sql } = await setup();
+    await sql("UPDATE flags SET key = '__proto__' WHERE tenant_id = ?", tenantId);
+    await sql("UPDATE flag_configs SET flag_key = '__proto__' WHERE tenant_id = ?", tenantId);
+    await sql("UPDATE change_log SET key = '__proto__' WHERE tenant_id = ? AND env = 'production'", tenantId);
+    const snapshot = await store.snapshot(tenantId, "production");
+    expect(Object.keys(snapshot.flags)).toEqual(["__proto__"]);
+    expect(JSON.stringify(snapshot.flags)).toMatch(/^\{"__proto__":\{/);
+    const changes = await store.changesSince(tenantId, "production", 0);
+    expect(changes!.map((c) => Object.keys(c.flags))).toEqual([["__proto__"], ["__proto__"], ["__proto__"]]);
+    expect(Object.keys(mergeChanges(changes!)!.flags)).toEqual(["__proto__"]);
   });
 });
