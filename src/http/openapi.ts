@@ -130,6 +130,8 @@ export interface Operation {
   ifMatch?: boolean;
   /** Success status → component name (or null for no body). */
   ok: Record<number, string | null>;
+  /** A POST that changes nothing (evaluation): its answer carries no audit checkpoint. */
+  readOnly?: boolean;
   /** Problem statuses beyond 401/403 (and 413 with a body). */
   errors?: number[];
   /**
@@ -180,7 +182,7 @@ export const OPERATIONS: Operation[] = [
     ok: { 200: "AuditVerification" },
     errors: [400],
   },
-  { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", ok: { 200: "EvaluateResponse" }, errors: [404] },
+  { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
   { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
   { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
 ];
@@ -244,7 +246,7 @@ function operation(op: Operation): Record<string, unknown> {
   if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
 
   // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
-  const write = op.method !== "get" && op.access !== "none" && !op.errorBody;
+  const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
     const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
