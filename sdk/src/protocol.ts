@@ -38,6 +38,16 @@ export interface ResyncMessage {
 
 export type ClientMessage = HelloMessage | AckMessage | ResyncMessage;
 
+/**
+ * One entry of the service's hash-chained audit log: a copy kept outside the
+ * service's database lets an auditor detect a truncated or rewritten log later
+ * (`GET /v1/audit/verify?seq=&hash=`). The client only passes it on.
+ */
+export interface AuditRef {
+  seq: number;
+  hash: string;
+}
+
 /** Server → client: the whole state of the client's environment. */
 export interface SnapshotMessage {
   t: "snapshot";
@@ -47,6 +57,8 @@ export interface SnapshotMessage {
   segments: Record<string, Segment>;
   /** Milliseconds since the epoch on the server's clock. */
   serverTime: number;
+  /** The audit entry of the change that made version `v`; absent for a version no change made, or not known. */
+  audit?: AuditRef;
 }
 
 /** Server → client: what changed from version `prev` to `v`. */
@@ -57,6 +69,8 @@ export interface PatchMessage {
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
   removed: { flags: string[]; segments: string[] };
+  /** The audit entry of the change that made version `v`; absent when not known. */
+  audit?: AuditRef;
 }
 
 /** Server → client: heartbeat carrying the current version (Node host, every 10 s). */

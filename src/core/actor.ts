@@ -1,3 +1,4 @@
+import type { AuditHead } from "./audit/chain.js";
 import type { Role } from "./keys/roles.js";
 
 /**
@@ -8,6 +9,12 @@ export interface Actor {
   keyId: string | null;
   name: string;
   role: Role | "root" | "system";
+  /**
+   * Told the audit entry a committed mutation appended (the chain's new head),
+   * before the mutation returns: how the HTTP layer adds the head to the answer
+   * of the request that made the change. Not part of the audit entry.
+   */
+  onSealed?: (head: AuditHead) => void;
 }
 
 export const ROOT_ACTOR: Actor = { keyId: null, name: "root token", role: "root" };

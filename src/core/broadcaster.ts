@@ -1,4 +1,4 @@
-import type { Segment, WireFlag } from "@killswitch/sdk";
+import type { AuditRef, Segment, WireFlag } from "@killswitch/sdk";
 
 /**
  * One committed change of one environment: what SDKs of that environment must
@@ -15,6 +15,8 @@ export interface CommittedChange {
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
   removed: { flags: string[]; segments: string[] };
+  /** The audit entry of the same commit; absent on change-log rows older than the column. */
+  audit?: AuditRef;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface StreamSource {
     version: number;
     flags: Record<string, WireFlag>;
     segments: Record<string, Segment>;
+    /** The audit entry of the change that made `version`, when known. */
+    audit?: AuditRef;
   }>;
   /**
    * Changes after `since`, oldest first, or `null` when the change log no longer

@@ -25,6 +25,8 @@
  * writes to the shared database.
  */
 
+import type { PropagationReceipt, ReceiptStatus } from "./schemas/responses.js";
+
 /** What an SDK instance says about itself in `hello`. */
 export interface InstanceInfo {
   instance: string;
@@ -72,22 +74,8 @@ export interface LatencySummary {
   max: number | null;
 }
 
-/** `GET /v1/envs/{env}/changes/{version}`. */
-export interface PropagationReceipt {
-  version: number;
-  /** ISO 8601. */
-  committedAt: string;
-  /** Instances connected when the version was committed. */
-  connected: number;
-  /** How many of those have acked this version or a later one. */
-  acked: number;
-  /** Instances connected at commit time, still connected, that have not acked it yet. */
-  pending: PendingInstance[];
-  /** Ack time − commit time over the acked instances, in milliseconds. */
-  latencyMs: LatencySummary;
-  /** True when `pending` is empty. */
-  complete: boolean;
-}
+/** `GET /v1/envs/{env}/changes/{version}` (the route adds the version's audit entry). */
+export type { PropagationReceipt, ReceiptStatus };
 
 /** One node's share of a receipt: what {@link mergeReceiptParts} combines. */
 export interface ReceiptPart {
@@ -401,8 +389,12 @@ export class PropagationTracker {
   }
 }
 
-/** Combine the parts of every node into one receipt. Parts must share one version. */
-export function mergeReceiptParts(parts: ReceiptPart[]): PropagationReceipt {
+/**
+ * Combine the parts of every node into one receipt. Parts must share one version.
+ * `unknownShare`: some node that may hold instances has not reported its share
+ * yet, so nothing can be proven: the status is "pending" whatever the parts say.
+ */
+export function mergeReceiptParts(parts: ReceiptPart[], unknownShare = false): PropagationReceipt {
   const first = parts[0];
   if (!first) throw new Error("mergeReceiptParts needs at least one part");
   let connected = 0;
@@ -416,6 +408,7 @@ export function mergeReceiptParts(parts: ReceiptPart[]): PropagationReceipt {
   for (const p of parts) for (let i = 0; i < p.latencies.length; i++) sorted[n++] = p.latencies[i]!;
   sorted.sort();
   const pending = parts.flatMap((p) => p.pending);
+  const status = receiptStatus(connected, pending.length, unknownShare);
   return {
     version: first.version,
     committedAt: new Date(Math.min(...parts.map((p) => p.committedAt))).toISOString(),
@@ -427,8 +420,18 @@ export function mergeReceiptParts(parts: ReceiptPart[]): PropagationReceipt {
       p99: quantile(sorted, 0.99),
       max: total > 0 ? round(sorted[total - 1]!) : null,
     },
-    complete: pending.length === 0,
+    status,
+    complete: status === "complete",
   };
+}
+
+/**
+ * "complete" needs at least one instance connected at commit and none pending:
+ * with nobody connected, nothing was reached, and a receipt must not say it was.
+ */
+export function receiptStatus(connected: number, pending: number, unknownShare = false): ReceiptStatus {
+  if (unknownShare || pending > 0) return "pending";
+  return connected === 0 ? "no-instances" : "complete";
 }
 
 /** Nearest-rank quantile of an ascending array. */

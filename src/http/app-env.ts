@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import type { AuditHead } from "../core/audit/chain.js";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { AuthenticatedKey, Store } from "../core/store/index.js";
 
@@ -8,6 +9,8 @@ export type Principal = { kind: "root" } | { kind: "key"; key: AuthenticatedKey 
 export interface AppEnv {
   Variables: {
     principal: Principal;
+    /** The audit entry this request's write appended, once it has committed. */
+    sealed: AuditHead | undefined;
   };
 }
 

@@ -5,7 +5,7 @@
  * revocation takes effect on the next one.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { Actor } from "../core/actor.js";
+import { ROOT_ACTOR, type Actor } from "../core/actor.js";
 import { constantTimeEqual } from "../core/crypto.js";
 import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
 import { forbidden, unauthorized } from "../core/problem.js";
@@ -71,5 +71,13 @@ export function requireKey(c: Context<AppEnv>, role: AdminRole): AuthenticatedKe
   return principal.key;
 }
 
-/** The audit log's view of a key. */
-export const actorOf = (key: AuthenticatedKey): Actor => ({ keyId: key.keyId, name: key.name, role: key.role });
+/**
+ * The caller as the audit log records it. The audit entry its write appends is
+ * kept on the request, and audit-checkpoint.ts adds it to the answer.
+ */
+export function actorOf(c: Context<AppEnv>): Actor {
+  const principal = c.get("principal");
+  const who: Actor =
+    principal.kind === "root" ? ROOT_ACTOR : { keyId: principal.key.keyId, name: principal.key.name, role: principal.key.role };
+  return { ...who, onSealed: (head) => c.set("sealed", head) };
+}

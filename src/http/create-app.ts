@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ProblemError } from "../core/problem.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
+import { auditCheckpoint } from "./audit-checkpoint.js";
 import { authentication } from "./auth.js";
 import { sdkCors } from "./cors.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): App {
   );
   metaRoutes(app);
   app.use("/v1/*", authentication(deps));
+  app.use("/v1/*", auditCheckpoint());
 
   tenantRoutes(app, deps);
   environmentRoutes(app, deps);

@@ -23,6 +23,8 @@ import {
   apiKeySchema,
   attributeSchema,
   auditEntrySchema,
+  auditHeadSchema,
+  auditRefSchema,
   auditVerificationSchema,
   environmentSchema,
   flagConfigSchema,
@@ -31,12 +33,15 @@ import {
   keyCreatedSchema,
   pageSchema,
   problemSchema,
+  propagationReceiptSchema,
   segmentSchema,
   snapshotSchema,
   tenantCreatedSchema,
   versionAnswerSchema,
   wireFlagSchema,
+  writeCheckpointSchema,
 } from "../core/schemas/responses.js";
+import { AUDIT_HASH_HEADER, AUDIT_SEQ_HEADER } from "./audit-checkpoint.js";
 import { ruleInputSchema, ruleSchema } from "../core/schemas/rule.js";
 import { segmentInputSchema } from "../core/schemas/segment.js";
 import { serveSchema } from "../core/schemas/serve.js";
@@ -101,6 +106,10 @@ const OUTPUTS = registry({
   AuditEntry: auditEntrySchema,
   AuditPage: pageSchema(auditEntrySchema),
   AuditVerification: auditVerificationSchema,
+  AuditRef: auditRefSchema,
+  AuditHead: auditHeadSchema,
+  WriteCheckpoint: writeCheckpointSchema,
+  PropagationReceipt: propagationReceiptSchema,
   Problem: problemSchema,
   Health: healthSchema,
   EvaluateResponse: evaluateResponseSchema,
@@ -122,9 +131,13 @@ export interface Operation {
   /** The body may be omitted (DELETE). */
   optionalBody?: boolean;
   paged?: boolean;
+  /** Query parameters beyond paging. */
+  query?: { name: string; schema: Record<string, unknown>; description: string }[];
   ifMatch?: boolean;
   /** Success status → component name (or null for no body). */
   ok: Record<number, string | null>;
+  /** A POST that changes nothing (evaluation): its answer carries no audit checkpoint. */
+  readOnly?: boolean;
   /** Problem statuses beyond 401/403 (and 413 with a body). */
   errors?: number[];
   /**
@@ -167,8 +180,20 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
   { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", paged: true, ok: { 200: "AuditPage" } },
-  { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain", access: "viewer", ok: { 200: "AuditVerification" } },
-  { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", ok: { 200: "EvaluateResponse" }, errors: [404] },
+  { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
+  {
+    method: "get",
+    path: "/v1/audit/verify",
+    summary: "Recompute the audit hash chain; with a checkpoint, also check the chain still holds it",
+    access: "viewer",
+    query: [
+      { name: "seq", schema: { type: "integer", minimum: 1 }, description: "A checkpoint's seq (with hash)" },
+      { name: "hash", schema: { type: "string", pattern: "^[0-9a-f]{64}$" }, description: "A checkpoint's hash (with seq)" },
+    ],
+    ok: { 200: "AuditVerification" },
+    errors: [400],
+  },
+  { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
   { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
   { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
 ];
@@ -189,6 +214,11 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const CHECKPOINT_HEADERS = {
+  [AUDIT_SEQ_HEADER]: { description: "The seq of the audit entry this write appended", schema: { type: "integer" } },
+  [AUDIT_HASH_HEADER]: { description: "The hash of the audit entry this write appended", schema: { type: "string" } },
+};
 
 function components(): Record<string, unknown> {
   const uri = (id: string) => `#/components/schemas/${id}`;
@@ -215,6 +245,7 @@ function operation(op: Operation): Record<string, unknown> {
       { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
     );
   }
+  for (const q of op.query ?? []) parameters.push({ in: "query", ...q });
   if (op.ifMatch) {
     parameters.push({
       name: "If-Match",
@@ -225,11 +256,15 @@ function operation(op: Operation): Record<string, unknown> {
   }
   if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
 
+  // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
+  const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
+    const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
-      ...(schema ? { content: { "application/json": { schema: ref(schema) } } } : {}),
+      ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
+      ...(body ? { content: { "application/json": { schema: body } } } : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);

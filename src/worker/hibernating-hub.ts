@@ -290,6 +290,7 @@ export class HibernatingHub implements Broadcaster {
       segments: state.segments,
       serverTime: this.#now(),
     };
+    if (state.audit) snapshot.audit = state.audit;
     if (send(ws, snapshot)) {
       this.#save(ws, { ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
     }

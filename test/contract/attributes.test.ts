@@ -91,10 +91,12 @@ describe("declaring", () => {
     const created = await api("POST", "/v1/attributes", { key: t.admin, json: { name: "plan", type: "string", description: "Pricing plan", reason: "pricing" } });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe("/v1/attributes/plan");
-    expect(created.body).toEqual({ name: "plan", type: "string", list: false, description: "Pricing plan", builtIn: false });
+    const { audit, ...declared } = created.body; // a write's answer adds the audit entry it appended
+    expect(declared).toEqual({ name: "plan", type: "string", list: false, description: "Pricing plan", builtIn: false });
+    expect(audit).toEqual({ seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect((await api("POST", "/v1/attributes", { key: t.admin, json: { name: "plan" } })).status).toBe(409);
     const [entry] = (await api("GET", "/v1/audit?limit=1", { key: t.viewer })).body.items;
-    expect(entry).toMatchObject({ action: "attribute.create", entity: "attribute", key: "plan", after: created.body, reason: "pricing" });
+    expect(entry).toMatchObject({ action: "attribute.create", entity: "attribute", key: "plan", after: declared, reason: "pricing", seq: audit.seq, hash: audit.hash });
     expect((await block([{ attribute: "plan", op: "in", values: ["free"] }])).status).toBe(200);
   });
 
@@ -131,8 +133,9 @@ describe("declaring", () => {
     const created = await api("PUT", "/v1/attributes/tier", { key: t.admin, json: { type: "string", list: true } });
     expect(created.status).toBe(201);
     const auditBefore = (await api("GET", "/v1/audit?limit=1", { key: t.viewer })).body.items[0].seq;
+    const { audit: _audit, ...declared } = created.body;
     const same = await api("PUT", "/v1/attributes/tier", { key: t.admin, json: created.body });
-    expect([same.status, same.body]).toEqual([200, created.body]);
+    expect([same.status, same.body]).toEqual([200, declared]);
     expect((await api("GET", "/v1/audit?limit=1", { key: t.viewer })).body.items[0].seq).toBe(auditBefore);
     const replaced = await api("PUT", "/v1/attributes/tier", { key: t.admin, json: { type: "string", description: "support tier" } });
     expect([replaced.status, replaced.body.list, replaced.body.description]).toEqual([200, false, "support tier"]);

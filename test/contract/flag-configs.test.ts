@@ -4,6 +4,9 @@ import { seedFableAndForeignNationals, startWithTenant } from "../support/contra
 import type { ContractTarget } from "../support/contract-target.js";
 import type { TestTenant } from "../support/tenants.js";
 
+/** The audit entry every write's answer names (checked in detail in audit.test.ts). */
+const CHECKPOINT = { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) };
+
 let target: ContractTarget;
 let api: Api;
 let t: TestTenant;
@@ -33,7 +36,7 @@ describe("the directive case: block a segment, kill for everyone, restore", () =
       },
     });
     expect(block.status).toBe(200);
-    expect(block.body).toEqual({ version: v0 + 1, ruleId: expect.any(String) });
+    expect(block.body).toEqual({ version: v0 + 1, ruleId: expect.any(String), audit: CHECKPOINT });
     const blocked = await config();
     expect(blocked.rules[0]).toEqual({
       id: block.body.ruleId,
@@ -45,17 +48,17 @@ describe("the directive case: block a segment, kill for everyone, restore", () =
     expect(blocked.version).toBe(v0 + 1);
 
     const kill = await api("POST", `${PATH}/kill`, { key: t.operator, json: { reason: "Scope unclear: off for everyone" } });
-    expect(kill.body).toEqual({ version: v0 + 2 });
+    expect(kill.body).toEqual({ version: v0 + 2, audit: CHECKPOINT });
     expect((await config()).enabled).toBe(false);
 
     const restore = await api("POST", `${PATH}/restore`, { key: t.operator, json: { reason: "Scope clarified" } });
-    expect(restore.body).toEqual({ version: v0 + 3 });
+    expect(restore.body).toEqual({ version: v0 + 3, audit: CHECKPOINT });
     const restored = await config();
     expect(restored.enabled).toBe(true);
     expect(restored.rules.map((r: { id: string }) => r.id)).toEqual([block.body.ruleId]);
 
     const lift = await api("DELETE", `${PATH}/rules/${block.body.ruleId}`, { key: t.operator, json: { reason: "Directive withdrawn" } });
-    expect(lift.body).toEqual({ version: v0 + 4 });
+    expect(lift.body).toEqual({ version: v0 + 4, audit: CHECKPOINT });
     expect((await config()).rules).toEqual([]);
   });
 
@@ -106,11 +109,14 @@ describe("PUT of a whole config", () => {
     });
     expect(put.status).toBe(200);
     expect(put.body.rules[0].id).toMatch(/^[A-Za-z0-9]/);
-    // A GET answer plus a reason changes nothing: the current config, at its version.
+    // The answer is the config as a GET answers it, plus the write's audit checkpoint.
+    const { audit, ...answered } = put.body;
+    expect(audit).toEqual(CHECKPOINT);
+    // That answer plus a reason is a valid body, and changes nothing: no new version, no audit entry.
     const roundTrip = await api("PUT", PATH, { key: t.operator, json: { ...put.body, reason: "round trip" } });
     expect(roundTrip.status).toBe(200);
-    expect(roundTrip.body).toEqual(put.body);
-    expect(await config()).toEqual(put.body);
+    expect(roundTrip.body).toEqual(answered);
+    expect(await config()).toEqual(answered);
     expect(await envVersion()).toBe(put.body.version);
   });
 

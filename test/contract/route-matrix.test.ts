@@ -124,7 +124,8 @@ const CASES: RouteCase[] = [
   { method: "GET", route: "/v1/envs/{env}/snapshot", access: "viewer", path: async () => "/v1/envs/qa/snapshot", ok: 200, scoped: true },
   { method: "GET", route: "/v1/snapshot", access: "sdk", path: async () => "/v1/snapshot", ok: 200, scoped: false },
   { method: "GET", route: "/v1/audit", access: "viewer", path: async () => "/v1/audit", badQuery: "limit=1.5", ok: 200, scoped: false },
-  { method: "GET", route: "/v1/audit/verify", access: "viewer", path: async () => "/v1/audit/verify", ok: 200, scoped: false },
+  { method: "GET", route: "/v1/audit/head", access: "viewer", path: async () => "/v1/audit/head", ok: 200, scoped: false },
+  { method: "GET", route: "/v1/audit/verify", access: "viewer", path: async () => "/v1/audit/verify", badQuery: "seq=3", ok: 200, scoped: false },
 ];
 
 /** A key strong enough for the route, and one just too weak. */

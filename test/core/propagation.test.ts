@@ -12,6 +12,49 @@ function setup(maxVersions?: number) {
 }
 
 describe("PropagationTracker receipts", () => {
+  it("says no-instances, never complete, for a version committed while nobody was connected", () => {
+    const { tracker } = setup();
+    tracker.commit(T, "production", 5, 1_000);
+    const late = tracker.connect(T, "production", info("late")); // connected after the commit: not counted
+    tracker.ack(late, 5);
+    expect(tracker.receipt(T, "production", 5)).toEqual({
+      version: 5,
+      committedAt: new Date(1_000).toISOString(),
+      connected: 0,
+      acked: 0,
+      pending: [],
+      latencyMs: { p50: null, p99: null, max: null },
+      status: "no-instances",
+      complete: false,
+    });
+  });
+
+  it("says pending while a connected instance has not applied the version, complete once it has", () => {
+    const { tracker } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 1_000);
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ status: "pending", complete: false });
+    tracker.ack(a, 1);
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ status: "complete", complete: true });
+  });
+
+  it("does not credit an ack of an older version to the newest commit", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 1_000);
+    tracker.commit(T, "production", 2, 1_010);
+    at(1_040);
+    tracker.ack(a, 1); // the instance has applied 1, not yet 2
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ acked: 1, status: "complete", latencyMs: { max: 40 } });
+    expect(tracker.receipt(T, "production", 2)).toMatchObject({
+      acked: 0,
+      pending: [{ instance: "a", app: "checkout", appliedVersion: 1 }],
+      status: "pending",
+      complete: false,
+    });
+    expect(tracker.latencies(T, "production", 2)).toEqual([]);
+  });
+
   it("counts the instances connected at commit time and measures ack time minus commit time", () => {
     const { tracker, at } = setup();
     const a = tracker.connect(T, "production", info("a"));
@@ -208,8 +251,16 @@ describe("several nodes", () => {
       acked: 3,
       pending: [{ instance: "x", app: "api", appliedVersion: 8 }],
       latencyMs: { p50: 7, p99: 40, max: 40 },
+      status: "pending",
       complete: false,
     });
+  });
+
+  it("is pending, never complete, while a node that may hold instances has not reported its share", () => {
+    const part = { version: 9, committedAt: 1_000, connected: 1, latencies: [5], pending: [] };
+    expect(mergeReceiptParts([part])).toMatchObject({ status: "complete", complete: true });
+    expect(mergeReceiptParts([part], true)).toMatchObject({ status: "pending", complete: false });
+    expect(mergeReceiptParts([{ ...part, connected: 0, latencies: [] }], true)).toMatchObject({ status: "pending", complete: false });
   });
 
   it("hands out changed instance records for a shared store, once", () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentBroadcaster } from "../../src/core/broadcaster.js";
 import type { Store } from "../../src/core/store/index.js";
 import { createApp, type AppDeps } from "../../src/http/create-app.js";
-import { OPERATIONS } from "../../src/http/openapi.js";
+import { openApiDocument, OPERATIONS } from "../../src/http/openapi.js";
 import { openTempStore, type TempStore } from "../support/temp-db.js";
 
 let t: TempStore;
@@ -90,6 +90,18 @@ describe("createApp", () => {
     );
     const documented = new Set(OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`));
     expect(registered).toEqual(documented);
+  });
+
+  it("documents the audit checkpoint on every write's answer, and on nothing else", () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>;
+    const withCheckpoint = OPERATIONS.filter((op) => {
+      const ok = paths[op.path]![op.method]!.responses[String(Object.keys(op.ok)[0])]!;
+      return ok.headers !== undefined && "Killswitch-Audit-Seq" in ok.headers;
+    }).map((op) => `${op.method.toUpperCase()} ${op.path}`);
+    expect(withCheckpoint).toContain("POST /v1/envs/{env}/flags/{key}/kill");
+    expect(withCheckpoint).toContain("DELETE /v1/keys/{id}");
+    expect(withCheckpoint).toContain("POST /v1/tenants");
+    expect(withCheckpoint.filter((route) => route.startsWith("GET ") || route.includes("evaluate"))).toEqual([]);
   });
 
   it("mounts host routes through extend, behind authentication", async () => {

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PatchMessage } from "@killswitch/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server.js";
 import { nodeStreamHost } from "../../src/node/stream/index.js";
@@ -110,18 +111,20 @@ describe.each(Object.keys(HOSTS) as (keyof typeof HOSTS)[])("propagation receipt
     return Object.assign(client, { version: first.v as number });
   }
 
-  async function nextPatch(client: StreamClient, v: number): Promise<void> {
+  // Patches are checked as they arrive, and the one of version v is answered.
+  async function nextPatch(client: StreamClient, v: number): Promise<PatchMessage> {
     for (;;) {
       const frame = JSON.parse(await client.next());
-      if (frame.t === "patch" && frame.v === v) return;
+      if (frame.t === "patch" && frame.v === v) return frame;
     }
   }
 
-  const kill = async (admin: string, reason = "directive"): Promise<number> => {
+  const killAnswer = async (admin: string, reason = "directive"): Promise<{ version: number; audit: { seq: number; hash: string } }> => {
     const res = await api("POST", "/v1/envs/production/flags/model.fable-5/kill", { key: admin, json: { reason } });
     expect(res.status).toBe(200);
-    return res.body.version;
+    return res.body;
   };
+  const kill = async (admin: string, reason = "directive"): Promise<number> => (await killAnswer(admin, reason)).version;
   const restore = async (admin: string): Promise<number> => {
     const res = await api("POST", "/v1/envs/production/flags/model.fable-5/restore", { key: admin, json: { reason: "lifted" } });
     expect(res.status).toBe(200);
@@ -153,13 +156,51 @@ describe.each(Object.keys(HOSTS) as (keyof typeof HOSTS)[])("propagation receipt
       acked: 1,
       pending: [{ instance: "i-b", app: "checkout", appliedVersion: version - 1 }],
       latencyMs: { p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) },
+      status: "pending",
       complete: false,
+      audit: { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     expect(Date.parse(partial.committedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(partial.latencyMs.p50).toBeGreaterThanOrEqual(0);
 
     b.ws.send(JSON.stringify({ t: "ack", v: version }));
-    await expect.poll(() => receiptOf(t.admin, version)).toMatchObject({ connected: 2, acked: 2, pending: [], complete: true });
+    await expect.poll(() => receiptOf(t.admin, version)).toMatchObject({ connected: 2, acked: 2, pending: [], status: "complete", complete: true });
+  });
+
+  it("does not credit an ack of an older version to the newest change", async () => {
+    const t = await tenant();
+    const a = await instance(t.sdk, "i-a");
+    const first = await kill(t.admin);
+    const second = await restore(t.admin);
+    await nextPatch(a, second);
+    a.ws.send(JSON.stringify({ t: "ack", v: first })); // applied the first, not yet the second
+    await expect.poll(() => receiptOf(t.admin, first)).toMatchObject({ acked: 1, status: "complete" });
+    expect(await receiptOf(t.admin, second)).toMatchObject({
+      connected: 1,
+      acked: 0,
+      pending: [{ instance: "i-a", appliedVersion: first }],
+      status: "pending",
+      complete: false,
+    });
+  });
+
+  it("carries the audit entry of each change in its patch, the snapshot and the receipt", async () => {
+    const t = await tenant();
+    const a = await instance(t.sdk, "i-a");
+    const killed = await killAnswer(t.admin);
+    expect(killed.audit).toEqual({ seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await nextPatch(a, killed.version)).audit).toEqual(killed.audit);
+    expect((await receiptOf(t.admin, killed.version)).audit).toEqual(killed.audit);
+
+    // A new connection's snapshot, and a resuming one's catch-up patch, name the same entry.
+    const fresh = await openStream(host.target.baseUrl, ["killswitch.v1", t.sdk]);
+    sockets.push(fresh);
+    fresh.ws.send(JSON.stringify({ t: "hello", protocol: 1, sdk: "test/1", app: "checkout", instance: "i-fresh" }));
+    expect(JSON.parse(await fresh.next())).toMatchObject({ t: "snapshot", v: killed.version, audit: killed.audit });
+    const resuming = await openStream(host.target.baseUrl, ["killswitch.v1", t.sdk]);
+    sockets.push(resuming);
+    resuming.ws.send(JSON.stringify({ t: "hello", protocol: 1, sdk: "test/1", app: "checkout", instance: "i-back", since: a.version }));
+    expect(JSON.parse(await resuming.next())).toMatchObject({ t: "patch", v: killed.version, audit: killed.audit });
   });
 
   it("is complete when an instance that never acked has gone", async () => {
@@ -171,7 +212,7 @@ describe.each(Object.keys(HOSTS) as (keyof typeof HOSTS)[])("propagation receipt
     gone.ws.close();
     await gone.closed;
     a.ws.send(JSON.stringify({ t: "ack", v: version }));
-    await expect.poll(() => receiptOf(t.admin, version)).toMatchObject({ connected: 2, acked: 1, pending: [], complete: true });
+    await expect.poll(() => receiptOf(t.admin, version)).toMatchObject({ connected: 2, acked: 1, pending: [], status: "complete", complete: true });
   });
 
   it("lists the connected instances, all of them or ?limit=", async () => {
@@ -201,7 +242,8 @@ describe.each(Object.keys(HOSTS) as (keyof typeof HOSTS)[])("propagation receipt
   it("answers 404 for a version it has no record of, an unknown environment, and 403 to an sdk key", async () => {
     const t = await tenant();
     const version = await kill(t.admin);
-    expect(await receiptOf(t.admin, version)).toMatchObject({ connected: 0, acked: 0, pending: [], complete: true });
+    // Nobody was connected: nothing was reached, and the receipt says so.
+    expect(await receiptOf(t.admin, version)).toMatchObject({ connected: 0, acked: 0, pending: [], status: "no-instances", complete: false });
     for (const path of ["/v1/envs/production/changes/999", "/v1/envs/production/changes/abc", "/v1/envs/staging/changes/1"]) {
       const res = await api("GET", path, { key: t.admin });
       expect(res.status, path).toBe(404);

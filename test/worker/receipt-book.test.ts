@@ -49,8 +49,27 @@ describe("ReceiptBook", () => {
       acked: 2,
       pending: [],
       latencyMs: { p50: 10, p99: 40, max: 40 },
+      status: "complete",
       complete: true,
     });
+  });
+
+  it("says no-instances, never complete, for a version committed while nobody was connected", () => {
+    const { book } = setup();
+    book.committed("production", 4, 1_000, 0);
+    book.acked("production", { firstVersion: 4, appliedVersion: 4 }, null, 1_010); // connected after the commit
+    expect(receipt(book, 4)).toMatchObject({ connected: 0, acked: 0, pending: [], status: "no-instances", complete: false });
+  });
+
+  it("does not credit an ack of an older version to the newest commit", () => {
+    const { book } = setup();
+    book.committed("production", 1, 1_000, 1);
+    book.committed("production", 2, 2_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 2_100); // applied 1, not yet 2
+    expect(receipt(book, 1)).toMatchObject({ acked: 1, latencyMs: { max: 1_100 }, status: "complete" });
+    const pending = [{ instance: "i-1", app: "checkout", appliedVersion: 1 }];
+    expect(receipt(book, 2, pending as never)).toMatchObject({ acked: 0, latencyMs: { max: null }, status: "pending", complete: false });
+    expect(book.part("production", 2, [])!.latencies).toHaveLength(0);
   });
 
   it("gives one ack that covers several versions a sample in each", () => {
@@ -69,7 +88,7 @@ describe("ReceiptBook", () => {
     const { book } = setup();
     book.committed("production", 5, 1_000, 2);
     const pending = [{ instance: "i-2", app: "checkout", appliedVersion: 4 }];
-    expect(receipt(book, 5, pending as never)).toMatchObject({ connected: 2, acked: 0, pending, complete: false });
+    expect(receipt(book, 5, pending as never)).toMatchObject({ connected: 2, acked: 0, pending, status: "pending", complete: false });
   });
 
   it("writes once per commit and once per flush, however many instances ack", () => {

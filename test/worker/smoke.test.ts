@@ -129,7 +129,7 @@ describe("Worker host under wrangler dev", { timeout: 30_000 }, () => {
 
     const envs = await json<{ items: { key: string; version: number }[] }>(await get("/v1/envs", bearer(tenant.adminKey)), 200);
     expect(envs.items).toEqual([expect.objectContaining({ key: "production", version: 0 })]);
-    expect(await json(await get("/v1/audit/verify", bearer(tenant.adminKey)), 200)).toEqual({ ok: true, entries: 1 });
+    expect(await json(await get("/v1/audit/verify", bearer(tenant.adminKey)), 200)).toEqual({ ok: true, entries: 1, breaks: [] });
 
     const journal = JSON.parse(await readFile(JOURNAL_URL, "utf8")) as { entries: { when: number }[] };
     const db = await objectDatabase(persistDir, tenant.id);
@@ -167,9 +167,10 @@ describe("Worker host under wrangler dev", { timeout: 30_000 }, () => {
     client.ws.send(JSON.stringify({ t: "ack", v: 1 }));
 
     const kill = await post("/v1/envs/production/flags/model.fable-5/kill", { reason: "EXPORT-2026-001" }, bearer(tenant.adminKey));
-    expect(await json(kill, 200)).toEqual({ version: 2 });
+    const answer = await json<{ audit: { seq: number; hash: string } }>(kill, 200);
+    expect(answer).toEqual({ version: 2, audit: { seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const killed = JSON.parse(await client.next());
-    expect(killed).toMatchObject({ t: "patch", v: 2, prev: 1 });
+    expect(killed).toMatchObject({ t: "patch", v: 2, prev: 1, audit: answer.audit });
     expect(killed.flags["model.fable-5"]).toMatchObject({ enabled: false });
     await expect(quiet.next(300)).rejects.toThrow("no frame");
     quiet.ws.close();

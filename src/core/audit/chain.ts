@@ -3,11 +3,17 @@
  * `hash = sha256(prevHash + canonicalJson(entry))`, where the entry holds every
  * column but the two hashes. Editing, deleting or reordering a row breaks the chain
  * from that row on.
+ *
+ * What is hashed is what is stored: an entry is hashed as it reads back from its
+ * row (`before`/`after` parsed from the JSON text written), and a text column
+ * that the database would not store as given (U+0000 cuts it, a lone surrogate
+ * becomes U+FFFD) is refused before anything is written.
  */
 import type { Actor } from "../actor.js";
 import { canonicalJson } from "../canonical-json.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
 import type { auditLog } from "../db/schema.js";
+import { invalidField } from "../problem.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -25,7 +31,7 @@ export interface AuditDraft {
   directive?: string | null;
 }
 
-/** The last entry of a tenant's chain; null before the first. */
+/** One entry of a chain, as a checkpoint names it; as the last entry, the chain's head (null before the first). */
 export interface AuditHead {
   seq: number;
   hash: string;
@@ -51,7 +57,10 @@ interface HashedEntry {
 const hashEntry = (hash: Sha256Hex, prevHash: string, entry: HashedEntry): string | Promise<string> =>
   hash(prevHash + canonicalJson(entry));
 
-/** The next row of the chain, ready to insert. */
+/**
+ * The next row of the chain, ready to insert. Throws a 400 ProblemError when a
+ * text column would not be stored as given (see the file's comment).
+ */
 export async function sealEntry(
   tenantId: string,
   head: AuditHead | null,
@@ -60,40 +69,53 @@ export async function sealEntry(
   draft: AuditDraft,
   hash: Sha256Hex = sha256Hex,
 ): Promise<AuditRow> {
-  const entry: HashedEntry = {
+  const row: AuditRow = {
     tenantId,
     seq: (head?.seq ?? 0) + 1,
     at,
-    actor: { keyId: actor.keyId, name: actor.name, role: actor.role },
+    actorKeyId: actor.keyId,
+    actorName: actor.name,
+    actorRole: actor.role,
     action: draft.action,
     entity: draft.entity,
-    key: draft.key,
+    entityKey: draft.key,
     env: draft.env ?? null,
-    before: draft.before ?? null,
-    after: draft.after ?? null,
+    before: jsonText(draft.before),
+    after: jsonText(draft.after),
     reason: draft.reason ?? null,
     directive: draft.directive ?? null,
+    prevHash: head?.hash ?? GENESIS_HASH,
+    hash: "",
   };
-  const prevHash = head?.hash ?? GENESIS_HASH;
-  return {
-    tenantId,
-    seq: entry.seq,
-    at,
-    actorKeyId: entry.actor.keyId,
-    actorName: entry.actor.name,
-    actorRole: entry.actor.role,
-    action: entry.action,
-    entity: entry.entity,
-    entityKey: entry.key,
-    env: entry.env,
-    before: entry.before === null ? null : JSON.stringify(entry.before),
-    after: entry.after === null ? null : JSON.stringify(entry.after),
-    reason: entry.reason,
-    directive: entry.directive,
-    prevHash,
-    hash: await hashEntry(hash, prevHash, entry),
-  };
+  for (const [column, path] of TEXT_COLUMNS) {
+    const text = row[column];
+    if (text !== null && UNSTORABLE.test(text)) {
+      throw invalidField(path, "contains U+0000 or an unpaired UTF-16 surrogate, which cannot be stored as sent", "invalid_string");
+    }
+  }
+  row.hash = (await hashOfRow(row, hash))!;
+  return row;
 }
+
+/** JSON escapes U+0000 and lone surrogates, so the JSON columns always store what was sent. */
+const jsonText = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** U+0000, a high surrogate without a low one after it, or a low surrogate without a high one before it. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The plain text columns, each with the name a caller knows it by. */
+const TEXT_COLUMNS = [
+  ["reason", "reason"],
+  ["directive", "directive"],
+  ["entityKey", "key"],
+  ["env", "env"],
+  ["actorName", "actor.name"],
+  ["actorKeyId", "actor.keyId"],
+  ["actorRole", "actor.role"],
+  ["action", "action"],
+  ["entity", "entity"],
+  ["tenantId", "tenantId"],
+] as const;
 
 /** The entry a stored row claims, or null when its JSON columns no longer parse. */
 function entryOf(row: AuditRow): HashedEntry | null {
@@ -117,23 +139,38 @@ function entryOf(row: AuditRow): HashedEntry | null {
   }
 }
 
+/** The hash a row's content and `prevHash` give, or null when its JSON columns no longer parse. */
+export async function hashOfRow(row: AuditRow, hash: Sha256Hex = sha256Hex): Promise<string | null> {
+  const entry = entryOf(row);
+  return entry === null ? null : hashEntry(hash, row.prevHash, entry);
+}
+
+export interface ChainCheck {
+  /** The seq of every row that does not fit, in order. */
+  breaks: number[];
+  /** The last row checked, to continue from with the next chunk. */
+  last: AuditHead | null;
+}
+
 /**
  * Checks rows in seq order, continuing from `previous` (the last row already
- * checked, or null at the start). Answers the seq of the first broken row, if any.
+ * checked, or null at the start). Each row is judged against the stored row
+ * before it: its seq follows, its `prevHash` is that row's hash, and its own
+ * content hashes to its `hash`. A broken row does not hide a later one: the
+ * check goes on from what the broken row stores. Editing a row and recomputing
+ * its hash breaks the next link; deleting rows breaks the row after the gap.
  */
-export async function findBreak(
+export async function findBreaks(
   rows: readonly AuditRow[],
   previous: AuditHead | null,
   hash: Sha256Hex = sha256Hex,
-): Promise<number | undefined> {
+): Promise<ChainCheck> {
+  const breaks: number[] = [];
   let prev = previous;
   for (const row of rows) {
-    const expectedSeq = (prev?.seq ?? 0) + 1;
-    const expectedPrevHash = prev?.hash ?? GENESIS_HASH;
-    const entry = entryOf(row);
-    if (row.seq !== expectedSeq || row.prevHash !== expectedPrevHash || entry === null) return row.seq;
-    if ((await hashEntry(hash, row.prevHash, entry)) !== row.hash) return row.seq;
+    const linked = row.seq === (prev?.seq ?? 0) + 1 && row.prevHash === (prev?.hash ?? GENESIS_HASH);
+    if (!linked || (await hashOfRow(row, hash)) !== row.hash) breaks.push(row.seq);
     prev = { seq: row.seq, hash: row.hash };
   }
-  return undefined;
+  return { breaks, last: prev };
 }

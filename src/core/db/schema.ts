@@ -121,6 +121,8 @@ export const attributes = sqliteTable(
  * One row per committed environment version. The primary key is the write path's
  * concurrency check: a second writer of the same version fails its whole batch.
  * `payload` is the entity as SDKs receive it (WireFlag or Segment), null when removed.
+ * `audit_seq`/`audit_hash` name the audit entry of the same commit, which patches
+ * and receipts carry (null on rows written before they existed).
  */
 export const changeLog = sqliteTable(
   "change_log",
@@ -132,6 +134,8 @@ export const changeLog = sqliteTable(
     key: text("key").notNull(),
     payload: text("payload"),
     committedAt: integer("committed_at").notNull(),
+    auditSeq: integer("audit_seq"),
+    auditHash: text("audit_hash"),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
 );

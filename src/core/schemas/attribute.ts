@@ -3,6 +3,7 @@
  * optional type that restricts the operators and an optional code list.
  */
 import { z } from "zod";
+import { answeredAuditSchema } from "./audit.js";
 import { auditFields, descriptionSchema } from "./common.js";
 
 export const ATTRIBUTE_TYPES = ["string", "number", "boolean", "semver", "instant"] as const;
@@ -56,6 +57,7 @@ export const attributePutSchema = z
     name: attributeNameSchema.optional(),
     ...declarationFields,
     builtIn: z.boolean().optional().meta({ description: "Read-only: accepted so that a GET answer can be sent back." }),
+    audit: answeredAuditSchema,
     ...auditFields,
   })
   .superRefine(checkCodes);

@@ -3,6 +3,7 @@
  * A GET answer plus a `reason` is a valid body: `version` is accepted and ignored.
  */
 import { z } from "zod";
+import { answeredAuditSchema } from "./audit.js";
 import { directiveSchema, reasonSchema, variantNameSchema } from "./common.js";
 import { ruleInputSchema } from "./rule.js";
 import { serveSchema } from "./serve.js";
@@ -27,6 +28,7 @@ export const flagConfigInputSchema = z
     staleAfterMs: staleAfterMsSchema.optional(),
     /** Read-only: accepted so that a GET answer can be sent back; compare with If-Match instead. */
     version: z.int().optional(),
+    audit: answeredAuditSchema,
     /** Required: the config is what SDKs serve. */
     reason: reasonSchema,
     directive: directiveSchema.optional(),

@@ -110,10 +110,47 @@ export const auditEntrySchema = z.object({
   hash: z.string(),
 });
 
+/** One entry of a tenant's audit chain, named by its seq and hash: a checkpoint. */
+export const auditRefSchema = z.object({ seq: z.int(), hash: z.string() });
+
+export const auditHeadSchema = auditRefSchema.extend({
+  at: isoTime.nullable().meta({ description: "When the newest entry was written; null for an empty chain (seq 0)." }),
+});
+
+/** What every write adds to its answer: the chain's new head, to keep outside the database. */
+export const writeCheckpointSchema = z.object({
+  audit: auditRefSchema.meta({ description: "The audit entry this write appended: the chain's new head." }),
+});
+
 export const auditVerificationSchema = z.object({
-  ok: z.boolean(),
+  ok: z.boolean().meta({ description: "No break, and the checkpoint (if given) is still held." }),
   entries: z.int(),
+  breaks: z.array(z.int()).meta({ description: "The seq of every entry that fails the chain, oldest first (the first 100)." }),
   brokenAt: z.int().optional().meta({ description: "The seq of the first entry that fails the chain." }),
+  missing: z.int().optional().meta({
+    description: "The checkpoint's seq, when the chain no longer holds that entry with that hash (truncated, or rewritten from there).",
+  }),
+});
+
+export const receiptStatusSchema = z.enum(["complete", "pending", "no-instances"]);
+
+export const propagationReceiptSchema = z.object({
+  version: z.int(),
+  committedAt: isoTime,
+  connected: z.int().meta({ description: "Instances connected when the version was committed." }),
+  acked: z.int().meta({ description: "How many of those have acked this version or a later one." }),
+  pending: z
+    .array(z.object({ instance: z.string(), app: z.string(), appliedVersion: z.int().nullable() }))
+    .meta({ description: "Instances connected at commit time, still connected, that have not acked it yet." }),
+  latencyMs: z
+    .object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() })
+    .meta({ description: "Ack time − commit time over the acked instances, in milliseconds." }),
+  status: receiptStatusSchema.meta({
+    description:
+      "complete: at least one instance was connected at commit and none is pending; pending: some instance has not applied it (or a node has not reported yet); no-instances: none was connected at commit.",
+  }),
+  complete: z.boolean().meta({ description: 'True only for status "complete": an empty fleet is never reported as reached.' }),
+  audit: auditRefSchema.optional().meta({ description: "The audit entry of the change that made this version." }),
 });
 
 export const problemSchema = z.object({
@@ -142,3 +179,7 @@ export type AttributeView = z.infer<typeof attributeSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;
+export type AuditRef = z.infer<typeof auditRefSchema>;
+export type AuditHeadView = z.infer<typeof auditHeadSchema>;
+export type ReceiptStatus = z.infer<typeof receiptStatusSchema>;
+export type PropagationReceipt = z.infer<typeof propagationReceiptSchema>;

@@ -3,6 +3,7 @@
  * body must equal it. A GET answer plus a `reason` is a valid body (`version` is ignored).
  */
 import { z } from "zod";
+import { answeredAuditSchema } from "./audit.js";
 import { descriptionSchema, directiveSchema, entityKeySchema, reasonSchema } from "./common.js";
 import { attributeConditionSchema } from "./condition.js";
 import { MAX_CONDITIONS_PER_RULE } from "./rule.js";
@@ -22,6 +23,7 @@ export const segmentInputSchema = z.strictObject({
   exclude: contextKeysSchema.default([]),
   rules: z.array(segmentRuleSchema).max(100).default([]),
   version: z.int().optional(),
+  audit: answeredAuditSchema,
   /** Required: flags that name the segment serve by it. */
   reason: reasonSchema,
   directive: directiveSchema.optional(),

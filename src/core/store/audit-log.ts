@@ -1,12 +1,12 @@
 /**
  * Reading and verifying a tenant's audit chain.
  */
-import { and, asc, count, desc, eq, gt, lt } from "drizzle-orm";
-import { findBreak, type AuditHead, type AuditRow } from "../audit/chain.js";
+import { and, asc, desc, eq, gt, lt } from "drizzle-orm";
+import { findBreaks, GENESIS_HASH, type AuditHead, type AuditRow } from "../audit/chain.js";
 import { auditLog } from "../db/schema.js";
 import { decodeCursor, toPage } from "../paging.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
-import type { AuditEntryView, AuditVerification } from "../schemas/responses.js";
+import type { AuditEntryView, AuditHeadView, AuditVerification } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { isoTime } from "./views.js";
 
@@ -49,11 +49,21 @@ export async function listAudit(ctx: StoreContext, tenantId: string, query: Page
 }
 
 const VERIFY_CHUNK = 500;
+/** Breaks listed by verify; `brokenAt` and the count of entries still cover the whole chain. */
+export const MAX_LISTED_BREAKS = 100;
 
-/** Recomputes the whole chain, oldest first, a chunk at a time. `entries` counts every entry. */
-export async function verifyAudit(ctx: StoreContext, tenantId: string): Promise<AuditVerification> {
+/**
+ * Recomputes the whole chain, oldest first, a chunk at a time. `entries` counts
+ * every entry, `breaks` lists the first MAX_LISTED_BREAKS rows that do not fit.
+ * With a `checkpoint` (a head kept outside the database), `missing` names its
+ * seq when the chain no longer holds that entry with that hash: rows truncated
+ * from the end, or the chain rewritten from there.
+ */
+export async function verifyAudit(ctx: StoreContext, tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification> {
   let previous: AuditHead | null = null;
   let entries = 0;
+  let held = false;
+  const breaks: number[] = [];
   for (;;) {
     const rows: AuditRow[] = await ctx.db
       .select()
@@ -61,14 +71,27 @@ export async function verifyAudit(ctx: StoreContext, tenantId: string): Promise<
       .where(and(eq(auditLog.tenantId, tenantId), previous === null ? undefined : gt(auditLog.seq, previous.seq)))
       .orderBy(asc(auditLog.seq))
       .limit(VERIFY_CHUNK);
-    const brokenAt = await findBreak(rows, previous, ctx.sha256);
-    if (brokenAt !== undefined) {
-      const [total] = await ctx.db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId));
-      return { ok: false, entries: total?.n ?? 0, brokenAt };
-    }
+    const check = await findBreaks(rows, previous, ctx.sha256);
+    for (const seq of check.breaks) if (breaks.length < MAX_LISTED_BREAKS) breaks.push(seq);
+    if (checkpoint !== undefined) held ||= rows.some((row) => row.seq === checkpoint.seq && row.hash === checkpoint.hash);
     entries += rows.length;
-    const last = rows[rows.length - 1];
-    if (rows.length < VERIFY_CHUNK || last === undefined) return { ok: true, entries };
-    previous = { seq: last.seq, hash: last.hash };
+    previous = check.last;
+    if (rows.length < VERIFY_CHUNK) break;
   }
+  const missing = checkpoint !== undefined && !held;
+  const verification: AuditVerification = { ok: breaks.length === 0 && !missing, entries, breaks };
+  if (breaks.length > 0) verification.brokenAt = breaks[0]!;
+  if (missing) verification.missing = checkpoint.seq;
+  return verification;
+}
+
+/** The newest entry of a tenant's chain: a checkpoint to keep outside the database. */
+export async function auditHead(ctx: StoreContext, tenantId: string): Promise<AuditHeadView> {
+  const [row] = await ctx.db
+    .select({ seq: auditLog.seq, hash: auditLog.hash, at: auditLog.at })
+    .from(auditLog)
+    .where(eq(auditLog.tenantId, tenantId))
+    .orderBy(desc(auditLog.seq))
+    .limit(1);
+  return row ? { seq: row.seq, hash: row.hash, at: isoTime(row.at) } : { seq: 0, hash: GENESIS_HASH, at: null };
 }

@@ -13,7 +13,7 @@ import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import type { CommittedChange } from "../broadcaster.js";
 import { apiKeys, auditLog, changeLog } from "../db/schema.js";
 import type { StoreContext } from "./context.js";
-import { toCommittedChange } from "./mutation.js";
+import { changeOfLogRow } from "./change-log.js";
 
 /** A position in the feed: the last rowid read from each table. */
 export interface FeedCursor {
@@ -71,21 +71,15 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
         key: changeLog.key,
         payload: changeLog.payload,
         committedAt: changeLog.committedAt,
+        auditSeq: changeLog.auditSeq,
+        auditHash: changeLog.auditHash,
       })
       .from(changeLog)
       .where(and(gt(sql`${changeLog}.rowid`, from.change), lte(sql`${changeLog}.rowid`, head.change)))
       .orderBy(asc(sql`${changeLog}.rowid`))
       .limit(limit);
     for (const row of rows) {
-      changes.push(
-        toCommittedChange(row.tenantId, row.committedAt, {
-          env: row.env,
-          version: row.version,
-          entity: row.entity,
-          key: row.key,
-          payload: row.payload === null ? null : JSON.parse(row.payload),
-        }),
-      );
+      changes.push(changeOfLogRow(row.tenantId, row));
     }
     if (rows.length === limit) {
       next.change = rows[rows.length - 1]!.rowid;

@@ -6,7 +6,8 @@
  * Mutations take the acting key (for the audit log) and throw ProblemError for
  * anything the caller can fix.
  */
-import type { HttpSnapshot, FlagConfig, Segment } from "@killswitch/sdk";
+import type { AuditRef, FlagConfig, Segment } from "@killswitch/sdk";
+import type { AuditHead } from "../audit/chain.js";
 import type { Actor } from "../actor.js";
 import type { CommittedChange, StreamSource } from "../broadcaster.js";
 import type { BlockInput, KillInput } from "../schemas/actions.js";
@@ -17,6 +18,7 @@ import type { Page, PageQuery } from "../schemas/paging.js";
 import type {
   ApiKeyView,
   AuditEntryView,
+  AuditHeadView,
   AuditVerification,
   EnvironmentView,
   FlagView,
@@ -28,6 +30,7 @@ import type { AttributeView } from "../schemas/responses.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
 import * as audit from "./audit-log.js";
+import * as changeLog from "./change-log.js";
 import * as feed from "./commit-feed.js";
 import { storeContext, type StoreOptions } from "./context.js";
 import * as environments from "./environments.js";
@@ -44,6 +47,7 @@ export type { WriteOptions } from "./flag-configs.js";
 export type { PutSegmentResult } from "./segments.js";
 export type { PutAttributeResult } from "./attributes.js";
 export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
+export type { StoreSnapshot } from "./snapshots.js";
 
 export interface Store extends StreamSource {
   hasTenants(): Promise<boolean>;
@@ -90,12 +94,20 @@ export interface Store extends StreamSource {
   putAttribute(tenantId: string, actor: Actor, name: string, input: AttributePutInput): Promise<attributes.PutAttributeResult>;
   deleteAttribute(tenantId: string, actor: Actor, name: string, input: DeleteInput): Promise<void>;
 
-  /** The environment at one version, with its name: `GET .../snapshot` and the stream's first frame. */
-  snapshot(tenantId: string, env: string): Promise<HttpSnapshot>;
+  /**
+   * The environment at one version, with its name: `GET .../snapshot` and the
+   * stream's first frame (which also carries the audit entry that made the version).
+   */
+  snapshot(tenantId: string, env: string): Promise<snapshots.StoreSnapshot>;
   changesSince(tenantId: string, env: string, since: number): Promise<CommittedChange[] | null>;
 
+  /** The audit entry of the change that made an environment's version; null when not known. */
+  changeAudit(tenantId: string, env: string, version: number): Promise<AuditRef | null>;
+
   listAudit(tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>>;
-  verifyAudit(tenantId: string): Promise<AuditVerification>;
+  /** The whole chain checked; with a checkpoint kept elsewhere, also whether the chain still holds it. */
+  verifyAudit(tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification>;
+  auditHead(tenantId: string): Promise<AuditHeadView>;
 
   /** The end of the commit feed (every process's commits, in commit order): a follower starts here. */
   feedHead(): Promise<feed.FeedCursor>;
@@ -161,9 +173,11 @@ export function createStore(options: StoreOptions): Store {
 
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),
+    changeAudit: (tenantId, env, version) => changeLog.changeAudit(ctx, tenantId, env, version),
 
     listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
-    verifyAudit: (tenantId) => audit.verifyAudit(ctx, tenantId),
+    verifyAudit: (tenantId, checkpoint) => audit.verifyAudit(ctx, tenantId, checkpoint),
+    auditHead: (tenantId) => audit.auditHead(ctx, tenantId),
 
     feedHead: () => feed.feedHead(ctx),
     commitsAfter: (cursor, limit) => feed.commitsAfter(ctx, cursor, limit),

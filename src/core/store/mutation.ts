@@ -85,10 +85,11 @@ async function planAndCommit<R>(
       const planned = await plan({ head, now });
       if ("unchanged" in planned) return planned.result;
       const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit, ctx.sha256);
+      const sealed: AuditHead = { seq: auditRow.seq, hash: auditRow.hash };
       try {
         await ctx.executor.commit([
           ...planned.statements,
-          ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change)),
+          ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change, sealed)),
           ctx.db.insert(auditLog).values(auditRow),
         ]);
       } catch (error) {
@@ -96,7 +97,8 @@ async function planAndCommit<R>(
         throw error;
       }
       remember(ctx, tenantId, planned);
-      announce(ctx, tenantId, now, planned);
+      announce(ctx, tenantId, now, planned, sealed);
+      reportSealed(ctx, actor, sealed);
       return planned.result;
     } catch (error) {
       if (!isRetryableWriteError(error)) throw error;
@@ -108,7 +110,7 @@ async function planAndCommit<R>(
   }
 }
 
-function changeStatements(ctx: StoreContext, tenantId: string, now: number, change: EnvChange): Statement[] {
+function changeStatements(ctx: StoreContext, tenantId: string, now: number, change: EnvChange, audit: AuditHead): Statement[] {
   return [
     ctx.db.insert(changeLog).values({
       tenantId,
@@ -118,6 +120,8 @@ function changeStatements(ctx: StoreContext, tenantId: string, now: number, chan
       key: change.key,
       payload: change.payload === null ? null : JSON.stringify(change.payload),
       committedAt: now,
+      auditSeq: audit.seq,
+      auditHash: audit.hash,
     }),
     ctx.db
       .update(environments)
@@ -147,10 +151,10 @@ function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMuta
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */
-function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: PlannedMutation<R>): void {
+function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: PlannedMutation<R>, audit: AuditHead): void {
   for (const change of planned.changes) {
     try {
-      ctx.broadcaster.publish(toCommittedChange(tenantId, now, change));
+      ctx.broadcaster.publish(toCommittedChange(tenantId, now, change, audit));
     } catch (error) {
       ctx.report(error);
     }
@@ -164,17 +168,20 @@ function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: 
   }
 }
 
-export function toCommittedChange(tenantId: string, committedAt: number, change: EnvChange): CommittedChange {
+/** `audit`: the audit entry of the same commit, when known. */
+export function toCommittedChange(tenantId: string, committedAt: number, change: EnvChange, audit?: AuditHead | null): CommittedChange {
   const committed: CommittedChange = {
     tenantId,
     env: change.env,
     version: change.version,
     prev: change.version - 1,
     committedAt,
-    flags: {},
-    segments: {},
+    // Keyed by stored keys: no prototype, so no name is special.
+    flags: Object.create(null),
+    segments: Object.create(null),
     removed: { flags: [], segments: [] },
   };
+  if (audit) committed.audit = { seq: audit.seq, hash: audit.hash };
   if (change.entity === "flag") {
     if (change.payload === null) committed.removed.flags.push(change.key);
     else committed.flags[change.key] = change.payload as WireFlag;
@@ -184,6 +191,15 @@ export function toCommittedChange(tenantId: string, committedAt: number, change:
     committed.segments[change.key] = change.payload as Segment;
   }
   return committed;
+}
+
+/** The caller learns the chain head its write sealed (the HTTP layer puts it into the answer). */
+function reportSealed(ctx: StoreContext, actor: Actor, sealed: AuditHead): void {
+  try {
+    actor.onSealed?.(sealed);
+  } catch (error) {
+    ctx.report(error);
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

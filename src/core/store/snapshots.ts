@@ -2,12 +2,12 @@
  * What SDKs receive: a whole environment (snapshot), or the changes after a version
  * (from the change log). Together they implement the stream's StreamSource.
  */
-import type { HttpSnapshot, Segment, WireFlag } from "@killswitch/sdk";
+import type { AuditRef, HttpSnapshot, Segment, WireFlag } from "@killswitch/sdk";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { CommittedChange } from "../broadcaster.js";
 import { changeLog, environments, flags, segments } from "../db/schema.js";
 import type { StoreContext } from "./context.js";
-import { toCommittedChange } from "./mutation.js";
+import { changeAudit, changeOfLogRow } from "./change-log.js";
 import { readFlagConfigsOfEnv, requireEnvironment } from "./reads.js";
 import { segmentView, wireFlag } from "./views.js";
 
@@ -22,11 +22,14 @@ async function envVersion(ctx: StoreContext, tenantId: string, env: string): Pro
   return row?.version;
 }
 
+/** The environment at one version, with the audit entry of the change that made it (for stream frames). */
+export type StoreSnapshot = HttpSnapshot & { audit?: AuditRef };
+
 /**
  * The environment at one version. The version is read before and after the
  * entities; if a commit landed in between (another process), read again.
  */
-export async function snapshot(ctx: StoreContext, tenantId: string, env: string): Promise<HttpSnapshot> {
+export async function snapshot(ctx: StoreContext, tenantId: string, env: string): Promise<StoreSnapshot> {
   for (let attempt = 1; ; attempt++) {
     const { version } = await requireEnvironment(ctx.db, tenantId, env);
     const flagRows = await ctx.db.select().from(flags).where(eq(flags.tenantId, tenantId)).orderBy(asc(flags.key));
@@ -39,14 +42,18 @@ export async function snapshot(ctx: StoreContext, tenantId: string, env: string)
     if (attempt < 5 && (await envVersion(ctx, tenantId, env)) !== version) continue;
 
     const byKey = new Map(configs.map((config) => [config.flagKey, config]));
-    const wireFlags: Record<string, WireFlag> = {};
+    // Keys come from stored rows: objects without a prototype keep any name, __proto__ included.
+    const wireFlags: Record<string, WireFlag> = Object.create(null);
     for (const flag of flagRows) {
       const config = byKey.get(flag.key);
       if (config) wireFlags[flag.key] = wireFlag(flag, config);
     }
-    const wireSegments: Record<string, Segment> = {};
+    const wireSegments: Record<string, Segment> = Object.create(null);
     for (const row of segmentRows) wireSegments[row.key] = segmentView(row);
-    return { version, env, flags: wireFlags, segments: wireSegments };
+    const snapshot: StoreSnapshot = { version, env, flags: wireFlags, segments: wireSegments };
+    const audit = await changeAudit(ctx, tenantId, env, version);
+    if (audit) snapshot.audit = audit;
+    return snapshot;
   }
 }
 
@@ -74,15 +81,7 @@ export async function changesSince(
   const changes: CommittedChange[] = [];
   for (const [i, row] of rows.entries()) {
     if (row.version !== since + 1 + i) return null;
-    changes.push(
-      toCommittedChange(tenantId, row.committedAt, {
-        env,
-        version: row.version,
-        entity: row.entity,
-        key: row.key,
-        payload: row.payload === null ? null : JSON.parse(row.payload),
-      }),
-    );
+    changes.push(changeOfLogRow(tenantId, row));
   }
   return changes.length > 0 && changes[changes.length - 1]!.version >= current ? changes : null;
 }

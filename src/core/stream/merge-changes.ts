@@ -9,8 +9,9 @@ import type { CommittedChange } from "../broadcaster.js";
 export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage | null {
   const first = changes[0];
   if (!first) return null;
-  const flags: PatchMessage["flags"] = {};
-  const segments: PatchMessage["segments"] = {};
+  // Keyed by stored keys: no prototype, so no name is special.
+  const flags: PatchMessage["flags"] = Object.create(null);
+  const segments: PatchMessage["segments"] = Object.create(null);
   const removedFlags = new Set<string>();
   const removedSegments = new Set<string>();
   let version = first.prev;
@@ -35,7 +36,7 @@ export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage 
       removedSegments.add(key);
     }
   }
-  return {
+  const patch: PatchMessage = {
     t: "patch",
     v: version,
     prev: first.prev,
@@ -43,11 +44,14 @@ export function mergeChanges(changes: readonly CommittedChange[]): PatchMessage 
     segments,
     removed: { flags: [...removedFlags], segments: [...removedSegments] },
   };
+  const audit = changes[changes.length - 1]!.audit;
+  if (audit) patch.audit = audit; // the entry of the change that made the last version
+  return patch;
 }
 
 /** The patch of one change, as every socket of its environment receives it. */
 export function patchOf(change: CommittedChange): PatchMessage {
-  return {
+  const patch: PatchMessage = {
     t: "patch",
     v: change.version,
     prev: change.prev,
@@ -55,4 +59,6 @@ export function patchOf(change: CommittedChange): PatchMessage {
     segments: change.segments,
     removed: change.removed,
   };
+  if (change.audit) patch.audit = change.audit;
+  return patch;
 }

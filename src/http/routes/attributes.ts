@@ -28,7 +28,7 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
   app.post("/v1/attributes", async (c) => {
     const key = requireKey(c, "admin");
     const input = await readBody(c, attributeCreateSchema);
-    const attribute = await store.createAttribute(key.tenantId, actorOf(key), input);
+    const attribute = await store.createAttribute(key.tenantId, actorOf(c), input);
     return c.json(attribute, 201, { location: `/v1/attributes/${attribute.name}` });
   });
 
@@ -41,7 +41,7 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "admin");
     const name = pathName(c);
     const input = await readBody(c, attributePutSchema);
-    const result = await store.putAttribute(key.tenantId, actorOf(key), name, input);
+    const result = await store.putAttribute(key.tenantId, actorOf(c), name, input);
     return result.created
       ? c.json(result.attribute, 201, { location: `/v1/attributes/${name}` })
       : c.json(result.attribute, 200);
@@ -52,7 +52,7 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
     const name = pathName(c);
     await store.getAttribute(key.tenantId, name);
     const input = await readBody(c, deleteSchema, { optional: true });
-    await store.deleteAttribute(key.tenantId, actorOf(key), name, input);
+    await store.deleteAttribute(key.tenantId, actorOf(c), name, input);
     return c.body(null, 204);
   });
 }

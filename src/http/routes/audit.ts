@@ -1,3 +1,4 @@
+import { auditVerifyQuerySchema } from "../../core/schemas/audit.js";
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
@@ -9,8 +10,15 @@ export function auditRoutes(app: App, { store }: AppDeps): void {
     return c.json(await store.listAudit(key.tenantId, readQuery(c, pageQuerySchema)));
   });
 
+  app.get("/v1/audit/head", async (c) => {
+    const key = requireKey(c, "viewer");
+    return c.json(await store.auditHead(key.tenantId));
+  });
+
   app.get("/v1/audit/verify", async (c) => {
     const key = requireKey(c, "viewer");
-    return c.json(await store.verifyAudit(key.tenantId));
+    const { seq, hash } = readQuery(c, auditVerifyQuerySchema);
+    const checkpoint = seq !== undefined && hash !== undefined ? { seq, hash } : undefined;
+    return c.json(await store.verifyAudit(key.tenantId, checkpoint));
   });
 }

@@ -13,7 +13,7 @@ export function environmentRoutes(app: App, { store }: AppDeps): void {
   app.post("/v1/envs", async (c) => {
     const key = requireKey(c, "admin");
     const input = await readBody(c, envCreateSchema);
-    const env = await store.createEnvironment(key.tenantId, actorOf(key), input);
+    const env = await store.createEnvironment(key.tenantId, actorOf(c), input);
     return c.json(env, 201, { location: `/v1/envs/${env.key}` });
   });
 }

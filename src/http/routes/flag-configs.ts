@@ -27,7 +27,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     await store.getFlagConfig(key.tenantId, env, flag);
     const options = readIfMatch(c);
     const input = await readBody(c, flagConfigInputSchema);
-    return c.json(await store.putFlagConfig(key.tenantId, actorOf(key), env, flag, input, options));
+    return c.json(await store.putFlagConfig(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
   app.post(`${CONFIG}/kill`, async (c) => {
@@ -36,7 +36,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     await store.getFlagConfig(key.tenantId, env, flag);
     const options = readIfMatch(c);
     const input = await readBody(c, killSchema);
-    return c.json(await store.killFlag(key.tenantId, actorOf(key), env, flag, input, options));
+    return c.json(await store.killFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
   app.post(`${CONFIG}/restore`, async (c) => {
@@ -45,7 +45,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     await store.getFlagConfig(key.tenantId, env, flag);
     const options = readIfMatch(c);
     const input = await readBody(c, restoreSchema);
-    return c.json(await store.restoreFlag(key.tenantId, actorOf(key), env, flag, input, options));
+    return c.json(await store.restoreFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
   app.post(`${CONFIG}/block`, async (c) => {
@@ -54,7 +54,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     await store.getFlagConfig(key.tenantId, env, flag);
     const options = readIfMatch(c);
     const input = await readBody(c, blockSchema);
-    return c.json(await store.blockFlag(key.tenantId, actorOf(key), env, flag, input, options));
+    return c.json(await store.blockFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
   app.delete(`${CONFIG}/rules/:ruleId`, async (c) => {
@@ -65,6 +65,6 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     if (!config.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${flag}" in "${env}".`);
     const options = readIfMatch(c);
     const input = await readBody(c, ruleRemovalSchema);
-    return c.json(await store.removeRule(key.tenantId, actorOf(key), env, flag, ruleId, input, options));
+    return c.json(await store.removeRule(key.tenantId, actorOf(c), env, flag, ruleId, input, options));
   });
 }

@@ -14,7 +14,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
   app.post("/v1/flags", async (c) => {
     const key = requireKey(c, "operator");
     const input = await readBody(c, flagCreateSchema);
-    const flag = await store.createFlag(key.tenantId, actorOf(key), input);
+    const flag = await store.createFlag(key.tenantId, actorOf(c), input);
     return c.json(flag, 201, { location: `/v1/flags/${flag.key}` });
   });
 
@@ -28,7 +28,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
     const flagKey = pathKey(c, "key", "flag");
     await store.getFlag(key.tenantId, flagKey);
     const input = await readBody(c, flagPatchSchema);
-    return c.json(await store.patchFlag(key.tenantId, actorOf(key), flagKey, input));
+    return c.json(await store.patchFlag(key.tenantId, actorOf(c), flagKey, input));
   });
 
   app.delete("/v1/flags/:key", async (c) => {
@@ -36,7 +36,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
     const flagKey = pathKey(c, "key", "flag");
     await store.getFlag(key.tenantId, flagKey);
     const input = await readBody(c, deleteSchema, { optional: true });
-    await store.deleteFlag(key.tenantId, actorOf(key), flagKey, input);
+    await store.deleteFlag(key.tenantId, actorOf(c), flagKey, input);
     return c.body(null, 204);
   });
 }

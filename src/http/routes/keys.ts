@@ -16,7 +16,7 @@ export function keyRoutes(app: App, { store }: AppDeps): void {
   app.post("/v1/keys", async (c) => {
     const key = requireKey(c, "admin");
     const input = await readBody(c, keyCreateSchema);
-    return c.json(await store.createKey(key.tenantId, actorOf(key), input), 201);
+    return c.json(await store.createKey(key.tenantId, actorOf(c), input), 201);
   });
 
   app.delete("/v1/keys/:id", async (c) => {
@@ -25,7 +25,7 @@ export function keyRoutes(app: App, { store }: AppDeps): void {
     if (!KEY_ID.test(id)) throw notFound(`No key "${id}".`);
     await store.getKey(key.tenantId, id);
     const input = await readBody(c, deleteSchema, { optional: true });
-    await store.revokeKey(key.tenantId, actorOf(key), id, input);
+    await store.revokeKey(key.tenantId, actorOf(c), id, input);
     return c.body(null, 204);
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The propagation proof over HTTP, shared by both hosts:
- * `GET /v1/envs/{env}/changes/{version}` (the receipt of one version) and
+ * `GET /v1/envs/{env}/changes/{version}` (the receipt of one version, with
+ * the audit entry of the change that made it) and
  * `GET /v1/envs/{env}/instances`. Each host adds them through its `extend` hook
  * with its own source: the Node tracker, or the Worker's hub and receipt book.
  */
@@ -31,7 +32,9 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     const version = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
     const receipt = version >= 0 ? await source.receipt(key.tenantId, env, version) : null;
     if (!receipt) throw notFound(`No propagation record for version "${raw}" of "${env}": receipts cover ${coverage}.`);
-    return c.json(receipt);
+    // The same on every host: read from the change log, where the commit named its audit entry.
+    const audit = await store.changeAudit(key.tenantId, env, version);
+    return c.json(audit ? { ...receipt, audit } : receipt);
   });
 
   app.get("/v1/envs/:env/instances", async (c) => {

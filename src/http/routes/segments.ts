@@ -27,7 +27,7 @@ export function segmentRoutes(app: App, { store }: AppDeps): void {
     await store.getEnvironment(key.tenantId, env);
     const options = readIfMatch(c);
     const input = await readBody(c, segmentInputSchema);
-    const result = await store.putSegment(key.tenantId, actorOf(key), env, segment, input, options);
+    const result = await store.putSegment(key.tenantId, actorOf(c), env, segment, input, options);
     return result.created
       ? c.json(result.segment, 201, { location: `/v1/envs/${env}/segments/${segment}` })
       : c.json(result.segment, 200);
@@ -40,6 +40,6 @@ export function segmentRoutes(app: App, { store }: AppDeps): void {
     await store.getSegment(key.tenantId, env, segment);
     const options = readIfMatch(c);
     const input = await readBody(c, deleteSchema, { optional: true });
-    return c.json(await store.deleteSegment(key.tenantId, actorOf(key), env, segment, input, options));
+    return c.json(await store.deleteSegment(key.tenantId, actorOf(c), env, segment, input, options));
   });
 }

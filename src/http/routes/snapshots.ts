@@ -31,7 +31,8 @@ function sdkOrViewer(c: Context<AppEnv>, env: string): string {
 
 export function snapshotRoutes(app: App, { store }: AppDeps): void {
   const answer = async (c: Context<AppEnv>, tenantId: string, env: string): Promise<Response> => {
-    const snapshot = await store.snapshot(tenantId, env);
+    // The audit entry goes to stream frames only: the HTTP snapshot keeps its documented shape.
+    const { audit: _audit, ...snapshot } = await store.snapshot(tenantId, env);
     const etag = snapshotEtag(env, snapshot.version);
     const headers = { etag, "cache-control": "no-cache" };
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);

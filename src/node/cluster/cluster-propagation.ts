@@ -1,8 +1,9 @@
 /**
  * Receipts and instance lists over every node of a shared database: this node's
  * share from its tracker (exact, now), the other live nodes' from the cluster
- * tables (as of their last tick, at most about 250 ms old). A receipt is not
- * `complete` while a live node has not yet written its share of the version.
+ * tables (as of their last tick, at most about 250 ms old). A receipt is
+ * "pending", never `complete`, while a live node has not yet written its share
+ * of the version.
  */
 import { mergeReceiptParts, type InstanceList, type PropagationReceipt, type PropagationTracker } from "../../core/propagation.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
@@ -33,10 +34,8 @@ export function clusterPropagation(db: ClusterDb, tracker: PropagationTracker, m
       const parts = await readReceiptParts(db, tenantId, env, version, others);
       if (own) parts.unshift(own);
       if (parts.length === 0) return null;
-      const receipt = mergeReceiptParts(parts);
       // A node that has not written (or, this node, not seen) the version may hold instances that have not acked.
-      if (unreported > 0 || (own === null && seen < rowid)) receipt.complete = false;
-      return receipt;
+      return mergeReceiptParts(parts, unreported > 0 || (own === null && seen < rowid));
     },
 
     async instances(tenantId: string, env: string, limit?: number): Promise<InstanceList> {

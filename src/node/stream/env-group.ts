@@ -70,7 +70,8 @@ export class EnvGroup {
     const generation = this.#generation;
     const load = source.snapshot(this.tenantId, this.env).then(
       (s) => {
-        const body = JSON.stringify({ t: "snapshot", v: s.version, env: this.env, flags: s.flags, segments: s.segments });
+        const message = { t: "snapshot", v: s.version, env: this.env, flags: s.flags, segments: s.segments, audit: s.audit };
+        const body = JSON.stringify(message); // an absent audit (undefined) is left out
         const text = { version: s.version, head: `${body.slice(0, -1)},"serverTime":` };
         if (s.version > this.version) this.version = s.version;
         if (this.#generation === generation) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findBreak, GENESIS_HASH, sealEntry, type AuditRow } from "../../../src/core/audit/chain.js";
+import { findBreaks, GENESIS_HASH, hashOfRow, sealEntry, type AuditRow } from "../../../src/core/audit/chain.js";
+import { ProblemError } from "../../../src/core/problem.js";
 import { canonicalJson } from "../../../src/core/canonical-json.js";
 import { sha256Hex } from "../../../src/core/crypto.js";
 
@@ -18,6 +19,7 @@ async function chain(length: number): Promise<AuditRow[]> {
         before: { enabled: true, variants: { on: true, off: false } },
         after: { enabled: false, variants: { on: true, off: false } },
         reason: `reason ${i}`,
+        directive: `DIR-${i}`,
       }),
     );
   }
@@ -47,7 +49,7 @@ describe("the audit chain", () => {
       before: { enabled: true, variants: { on: true, off: false } },
       after: { enabled: false, variants: { on: true, off: false } },
       reason: "reason 0",
-      directive: null,
+      directive: "DIR-0",
     };
     expect(row!.hash).toBe(await sha256Hex(GENESIS_HASH + canonicalJson(entry)));
   });
@@ -59,8 +61,8 @@ describe("the audit chain", () => {
 
   it("finds no break in an intact chain, also when checked in chunks", async () => {
     const rows = await chain(5);
-    expect(await findBreak(rows, null)).toBeUndefined();
-    expect(await findBreak(rows.slice(2), { seq: rows[1]!.seq, hash: rows[1]!.hash })).toBeUndefined();
+    expect((await findBreaks(rows, null)).breaks).toEqual([]);
+    expect((await findBreaks(rows.slice(2), { seq: rows[1]!.seq, hash: rows[1]!.hash })).breaks).toEqual([]);
   });
 
   it.each([
@@ -73,6 +75,82 @@ describe("the audit chain", () => {
   ])("reports %s at the first row that no longer fits", async (_name, tamper, brokenAt) => {
     const rows = await chain(5);
     tamper(rows);
-    expect(await findBreak(rows, null)).toBe(brokenAt);
+    expect((await findBreaks(rows, null)).breaks[0]).toBe(brokenAt);
+  });
+
+  it("reports every break, not only the first: one bad row does not mask a later tampering", async () => {
+    const rows = await chain(8);
+    rows[1]!.after = "{"; // a row that no longer parses
+    rows[5]!.reason = "nothing happened"; // a later, real tampering
+    expect((await findBreaks(rows, null)).breaks).toEqual([2, 6]);
+  });
+
+  it("detects a row edited and re-sealed at the next link", async () => {
+    const rows = await chain(5);
+    rows[2]!.reason = "edited";
+    rows[2]!.hash = (await hashOfRow(rows[2]!))!; // its own hash fits again
+    expect((await findBreaks(rows, null)).breaks).toEqual([4]);
+  });
+
+  // Every column but `hash` is hashed (or, for prev_hash, linked): editing any one breaks the chain there.
+  const EDITS: [keyof AuditRow, unknown][] = [
+    ["tenantId", "tenant0002"],
+    ["seq", 30],
+    ["at", 1],
+    ["actorKeyId", "key_2"],
+    ["actorName", "someone"],
+    ["actorRole", "admin"],
+    ["action", "flag.restore"],
+    ["entity", "flag"],
+    ["entityKey", "other-flag"],
+    ["env", "staging"],
+    ["before", '{"enabled":false,"variants":{"on":true,"off":false}}'],
+    ["after", '{"enabled":true,"variants":{"on":true,"off":false}}'],
+    ["reason", "edited"],
+    ["directive", "DIR-edited"],
+    ["prevHash", "e".repeat(64)],
+  ];
+
+  it.each(EDITS)("detects an edited %s", async (column, value) => {
+    const rows = await chain(4);
+    (rows[2] as unknown as Record<string, unknown>)[column] = value;
+    expect((await findBreaks(rows, null)).breaks[0]).toBe(rows[2]!.seq); // the edited row, by the seq it stores
+  });
+
+  it.each(EDITS)("detects an edited %s even when the row is re-sealed", async (column, value) => {
+    const rows = await chain(4);
+    (rows[2] as unknown as Record<string, unknown>)[column] = value;
+    rows[2]!.hash = (await hashOfRow(rows[2]!))!;
+    expect((await findBreaks(rows, null)).breaks).not.toEqual([]);
+  });
+
+  it("hashes a __proto__ key like any other: adding one to after breaks the chain", async () => {
+    const rows = await chain(3);
+    rows[1]!.after = '{"__proto__":{"isAdmin":true},"enabled":false,"variants":{"on":true,"off":false}}';
+    expect((await findBreaks(rows, null)).breaks).toEqual([2]);
+  });
+
+  it.each([
+    ["reason", { reason: "before\u0000after" }, "reason"],
+    ["directive", { directive: "EXPORT-\ud800" }, "directive"],
+    ["key", { key: "a\udc00b" }, "key"],
+  ])("refuses to seal a %s the database would not store as sent", async (_name, patch, path) => {
+    const draft = { action: "flag.restore", entity: "flag-config" as const, key: "f", before: null, after: null, ...patch };
+    const error = await sealEntry("tenant0001", null, 0, actor, draft).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).status).toBe(400);
+    expect((error as ProblemError).errors).toEqual([expect.objectContaining({ path })]);
+  });
+
+  it("stores NUL and lone surrogates inside before/after escaped, and hashes them as stored", async () => {
+    const row = await sealEntry("tenant0001", null, 0, actor, {
+      action: "flag.update",
+      entity: "flag",
+      key: "f",
+      before: null,
+      after: { description: "a\u0000b\ud800" },
+    });
+    expect(row.after).toBe('{"description":"a\\u0000b\\ud800"}');
+    expect((await findBreaks([row], null)).breaks).toEqual([]);
   });
 });

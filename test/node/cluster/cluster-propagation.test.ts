@@ -47,7 +47,7 @@ describe("receipts", () => {
     await a.mirror.tick();
 
     // b has not written its share: its tail may not have handed it the version.
-    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 2, acked: 2, pending: [], complete: false });
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 2, acked: 2, pending: [], status: "pending", complete: false });
     // b's own answer counts a's share from the tables, and b's own pending instance.
     expect(await b.propagation.receipt(tenantId, ENV, 1)).toMatchObject({
       connected: 3,
@@ -70,14 +70,28 @@ describe("receipts", () => {
       acked: 2,
       pending: [{ instance: "b-1", app: "app-n_b", appliedVersion: null }],
       latencyMs: { p50: 5, p99: 7, max: 7 },
+      status: "pending",
       complete: false,
     });
 
     b.tracker.ack(b1, 1, committedAt + 20);
     await b.mirror.tick();
-    const done = { connected: 3, acked: 3, pending: [], latencyMs: { p50: 7, p99: 20, max: 20 }, complete: true };
+    const done = { connected: 3, acked: 3, pending: [], latencyMs: { p50: 7, p99: 20, max: 20 }, status: "complete", complete: true };
     expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject(done);
     expect(await b.propagation.receipt(tenantId, ENV, 1)).toMatchObject(done);
+  });
+
+  it("say no-instances once every live node has reported the version and none had an instance connected", async () => {
+    await setup();
+    await tickBoth();
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const committedAt = await committedAtOf(t.database, tenantId, ENV, 1);
+    for (const n of [a, b]) n.tracker.commit(tenantId, ENV, 1, committedAt);
+    a.seen.through = b.seen.through = await changeRowidOf(t.database, tenantId, ENV, 1);
+    await tickBoth();
+    const none = { connected: 0, acked: 0, pending: [], status: "no-instances", complete: false };
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject(none);
+    expect(await b.propagation.receipt(tenantId, ENV, 1)).toMatchObject(none);
   });
 
   it("answer null for a version the change log does not hold, or no node tracked", async () => {
@@ -90,7 +104,7 @@ describe("receipts", () => {
     b.seen.through = await changeRowidOf(t.database, tenantId, ENV, 1);
     await b.mirror.tick();
     // a has not seen version 1 yet: its own sockets may not have it, so not complete.
-    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 0, complete: false });
+    expect(await a.propagation.receipt(tenantId, ENV, 1)).toMatchObject({ connected: 0, status: "pending", complete: false });
     // a joined before version 1 and has read past it, yet holds no share: dropped, unknown.
     a.seen.through = b.seen.through;
     expect(await a.propagation.receipt(tenantId, ENV, 1)).toBeNull();
