@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
 import { attributeCreateSchema, attributePutSchema } from "../core/schemas/attribute.js";
-import { deleteSchema, envCreateSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
+import { deleteSchema, envCreateSchema, flagDeleteSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
 import { jsonValueSchema } from "../core/schemas/common.js";
 import { evaluateRequestSchema, evaluateResponseSchema } from "../core/schemas/evaluate.js";
 import { attributeConditionSchema, conditionSchema, segmentConditionSchema } from "../core/schemas/condition.js";
@@ -79,6 +79,7 @@ const INPUTS = registry({
   Block: blockSchema,
   RuleRemoval: ruleRemovalSchema,
   Delete: deleteSchema,
+  FlagDelete: flagDeleteSchema,
   EvaluateRequest: evaluateRequestSchema,
   OfrepRequest: ofrepRequestSchema,
 });
@@ -161,7 +162,7 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/v1/flags", summary: "Create a flag (enabled in every environment)", access: "operator", body: "FlagCreate", ok: { 201: "Flag" }, errors: [400, 409] },
   { method: "get", path: "/v1/flags/{key}", summary: "Get a flag's definition", access: "viewer", ok: { 200: "Flag" }, errors: [404] },
   { method: "patch", path: "/v1/flags/{key}", summary: "Change a flag's variants, description or tags", access: "operator", body: "FlagPatch", ok: { 200: "Flag" }, errors: [400, 404, 409] },
-  { method: "delete", path: "/v1/flags/{key}", summary: "Delete a flag in every environment", access: "operator", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
+  { method: "delete", path: "/v1/flags/{key}", summary: "Delete a flag in every environment (a reason is required)", access: "operator", body: "FlagDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/flags/{key}", summary: "Get a flag's config in an environment", access: "viewer", ok: { 200: "FlagConfig" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/flags/{key}", summary: "Replace a flag's config in an environment", access: "operator", body: "FlagConfigInput", ifMatch: true, ok: { 200: "FlagConfig" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },

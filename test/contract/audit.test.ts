@@ -140,7 +140,7 @@ describe("checkpoints outside the database", () => {
     // Answers without a body carry the headers only.
     const keyId = (await api("POST", "/v1/keys", { key: t.admin, json: { name: "gone", role: "viewer" } })).body.key.id;
     for (const [key, path] of [[t.admin, `/v1/keys/${keyId}`], [t.admin, "/v1/attributes/plan"], [t.operator, "/v1/flags/model.fable-5"]] as const) {
-      const res = await api("DELETE", path, { key });
+      const res = await api("DELETE", path, { key, json: { reason: "cleanup" } });
       expect(res.status).toBe(204);
       const head = await newest(t);
       expect(res.headers.get("killswitch-audit-seq")).toBe(String(head.seq));

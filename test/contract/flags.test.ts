@@ -107,7 +107,11 @@ describe("changing and deleting flags", () => {
   it("deletes a flag from every environment", async () => {
     await api("POST", "/v1/flags", { key: t.operator, json: { key: "doomed", kind: "boolean" } });
     const before = await versionOf("eu");
-    expect((await api("DELETE", "/v1/flags/doomed", { key: t.operator })).status).toBe(204);
+    // SDKs then serve callers' defaults, which may lift a block: a reason is required.
+    expect((await api("DELETE", "/v1/flags/doomed", { key: t.operator })).status).toBe(400);
+    const unexplained = await api("DELETE", "/v1/flags/doomed", { key: t.operator, json: {} });
+    expect([unexplained.status, unexplained.body.errors?.[0]?.path]).toEqual([400, "reason"]);
+    expect((await api("DELETE", "/v1/flags/doomed", { key: t.operator, json: { reason: "retired" } })).status).toBe(204);
     expect((await api("GET", "/v1/flags/doomed", { key: t.viewer })).status).toBe(404);
     expect((await api("GET", "/v1/envs/eu/flags/doomed", { key: t.viewer })).status).toBe(404);
     const snapshot = await api("GET", "/v1/envs/eu/snapshot", { key: t.viewer });

@@ -180,7 +180,7 @@ describe("the ruleset cache over a real store", () => {
     await cache.get(tenantId, "production");
     expect(ruleset.resolve("model.fable-5", { key: "u1", nationality: "US" })).toMatchObject({ value: false, reason: "DISABLED" });
 
-    await temp.store.deleteFlag(tenantId, actor, "model.fable-5", {});
+    await temp.store.deleteFlag(tenantId, actor, "model.fable-5", { reason: "retired" });
     await cache.get(tenantId, "production");
     expect(ruleset.resolve("model.fable-5", {}).errorCode).toBe("FLAG_NOT_FOUND");
     expect(ruleset.version).toBe((await temp.store.getEnvironment(tenantId, "production")).version);

@@ -3,7 +3,7 @@
  */
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
-import { auditFields, entityKeySchema } from "./common.js";
+import { auditFields, directiveSchema, entityKeySchema, reasonSchema } from "./common.js";
 
 export const tenantCreateSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -30,10 +30,17 @@ export const keyCreateSchema = z
     }
   });
 
-/** Optional body of `DELETE /v1/keys/{id}`, `/v1/flags/{key}` and segments. */
+/** Optional body of `DELETE /v1/keys/{id}`, of segments and of attributes. */
 export const deleteSchema = z.strictObject({ ...auditFields });
+
+/**
+ * Body of `DELETE /v1/flags/{key}`, required: SDKs of every environment then serve
+ * callers' defaults for the flag, which may lift a block, so the audit log says why.
+ */
+export const flagDeleteSchema = z.strictObject({ reason: reasonSchema, directive: directiveSchema.optional() });
 
 export type TenantCreateInput = z.infer<typeof tenantCreateSchema>;
 export type EnvCreateInput = z.infer<typeof envCreateSchema>;
 export type KeyCreateInput = z.infer<typeof keyCreateSchema>;
 export type DeleteInput = z.infer<typeof deleteSchema>;
+export type FlagDeleteInput = z.infer<typeof flagDeleteSchema>;

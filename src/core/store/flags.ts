@@ -14,7 +14,7 @@ import { decodeCursor, toPage } from "../paging.js";
 import { flagCompileErrors } from "../compile-check.js";
 import { conflict, invalid, type FieldError } from "../problem.js";
 import { variantsUsed } from "../references.js";
-import type { DeleteInput } from "../schemas/admin.js";
+import type { FlagDeleteInput } from "../schemas/admin.js";
 import { formatPath } from "../schemas/issues.js";
 import { BOOLEAN_VARIANTS, variantKindProblems, type FlagCreateInput, type FlagPatchInput } from "../schemas/flag.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
@@ -191,7 +191,7 @@ function checkVariantChange(flag: FlagRow, configs: readonly FlagConfigRow[]): v
   }
 }
 
-export async function deleteFlag(ctx: StoreContext, tenantId: string, actor: Actor, key: string, input: DeleteInput): Promise<void> {
+export async function deleteFlag(ctx: StoreContext, tenantId: string, actor: Actor, key: string, input: FlagDeleteInput): Promise<void> {
   await commitMutation(ctx, tenantId, actor, async () => {
     const envs = await readEnvironments(ctx.db, tenantId);
     const flag = await requireFlag(ctx.db, tenantId, key);

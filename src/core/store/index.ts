@@ -11,7 +11,7 @@ import type { AuditHead } from "../audit/chain.js";
 import type { Actor } from "../actor.js";
 import type { CommittedChange, StreamSource } from "../broadcaster.js";
 import type { BlockInput, KillInput } from "../schemas/actions.js";
-import type { DeleteInput, EnvCreateInput, KeyCreateInput, TenantCreateInput } from "../schemas/admin.js";
+import type { DeleteInput, EnvCreateInput, FlagDeleteInput, KeyCreateInput, TenantCreateInput } from "../schemas/admin.js";
 import type { FlagConfigInput } from "../schemas/flag-config.js";
 import type { FlagCreateInput, FlagPatchInput } from "../schemas/flag.js";
 import type { Page, PageQuery } from "../schemas/paging.js";
@@ -74,7 +74,7 @@ export interface Store extends StreamSource {
   getFlag(tenantId: string, key: string): Promise<FlagView>;
   createFlag(tenantId: string, actor: Actor, input: FlagCreateInput): Promise<FlagView>;
   patchFlag(tenantId: string, actor: Actor, key: string, input: FlagPatchInput): Promise<FlagView>;
-  deleteFlag(tenantId: string, actor: Actor, key: string, input: DeleteInput): Promise<void>;
+  deleteFlag(tenantId: string, actor: Actor, key: string, input: FlagDeleteInput): Promise<void>;
 
   getFlagConfig(tenantId: string, env: string, key: string): Promise<FlagConfig>;
   putFlagConfig(tenantId: string, actor: Actor, env: string, key: string, input: FlagConfigInput, options?: configs.WriteOptions): Promise<FlagConfig>;

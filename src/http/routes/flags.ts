@@ -1,4 +1,4 @@
-import { deleteSchema } from "../../core/schemas/admin.js";
+import { flagDeleteSchema } from "../../core/schemas/admin.js";
 import { flagCreateSchema, flagPatchSchema } from "../../core/schemas/flag.js";
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
@@ -35,7 +35,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "operator");
     const flagKey = pathKey(c, "key", "flag");
     await store.getFlag(key.tenantId, flagKey);
-    const input = await readBody(c, deleteSchema, { optional: true });
+    const input = await readBody(c, flagDeleteSchema);
     await store.deleteFlag(key.tenantId, actorOf(c), flagKey, input);
     return c.body(null, 204);
   });

@@ -64,7 +64,7 @@ describe("the commit feed", () => {
     await writer.killFlag(acme, SYSTEM_ACTOR, "production", "checkout", { reason: "incident" });
     await writer.createAttribute(globex, SYSTEM_ACTOR, { name: "plan", list: false });
     await writer.putSegment(globex, SYSTEM_ACTOR, "production", "beta", { reason: "test", include: ["u-1"], exclude: [], rules: [{ when: [{ attribute: "plan", op: "in", values: ["beta"] }] }] });
-    await writer.deleteFlag(acme, SYSTEM_ACTOR, "checkout", {});
+    await writer.deleteFlag(acme, SYSTEM_ACTOR, "checkout", { reason: "retired" });
     expect(published.length).toBeGreaterThanOrEqual(7);
 
     const batch = await follower.commitsAfter(start);

@@ -74,7 +74,7 @@ describe("the broadcaster", () => {
     const { store, tenantId } = await setup(heard);
     await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
     await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r" });
-    await store.deleteFlag(tenantId, SYSTEM_ACTOR, "f", {});
+    await store.deleteFlag(tenantId, SYSTEM_ACTOR, "f", { reason: "retired" });
     const production = heard.changes.filter((c) => c.env === "production");
     expect(production.map((c) => [c.prev, c.version])).toEqual([[0, 1], [1, 2], [2, 3]]);
     expect(production[1]!.flags.f).toMatchObject({ enabled: false, version: 2 });
