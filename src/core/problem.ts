@@ -18,6 +18,7 @@ export const PROBLEM_TYPES = {
   payloadTooLarge: { type: `${BASE}payload-too-large`, title: "Payload too large", status: 413 },
   unsupportedMediaType: { type: `${BASE}unsupported-media-type`, title: "Unsupported media type", status: 415 },
   busy: { type: `${BASE}busy`, title: "Busy", status: 503 },
+  unavailable: { type: `${BASE}unavailable`, title: "Unavailable", status: 503 },
   internal: { type: `${BASE}internal`, title: "Internal error", status: 500 },
 } as const;
 

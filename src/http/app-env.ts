@@ -34,6 +34,11 @@ export interface AppDeps {
   defer?: (task: Promise<unknown>) => void;
   /** Receives errors no response reports (a failed lastUsedAt write, a 500's cause). */
   onError?: (error: unknown) => void;
+  /**
+   * `GET /readyz`: null when the host can serve reads and writes, else why not
+   * (answered 503). Without it, readiness is liveness.
+   */
+  readiness?: () => Promise<string | null>;
   /** Adds host-specific routes (the WebSocket stream) after the shared middleware, before the 404 handler. */
   extend?: (app: App, deps: AppDeps) => void;
 }

@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): App {
       },
     }),
   );
-  metaRoutes(app);
+  metaRoutes(app, deps);
   app.use("/v1/*", authentication(deps));
   app.use("/v1/*", auditCheckpoint());
 

@@ -151,6 +151,7 @@ export interface Operation {
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
+  { method: "get", path: "/readyz", summary: "Readiness: the database answers a read and takes a write (on Workers: the router answers)", access: "none", ok: { 200: "Health" }, errors: [503] },
   { method: "get", path: "/openapi.json", summary: "This document", access: "none", ok: { 200: null } },
   { method: "post", path: "/v1/tenants", summary: "Create a tenant (with environment production and an admin key)", access: "root", body: "TenantCreate", ok: { 201: "TenantCreated" }, errors: [400] },
   { method: "get", path: "/v1/envs", summary: "List environments", access: "viewer", paged: true, ok: { 200: "EnvironmentPage" } },
@@ -211,7 +212,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "Conflict, or stale If-Match",
   413: "Body over 256 KiB",
   415: "Body is not application/json",
-  503: "Too many concurrent writes; retry",
+  503: "Database busy or unavailable; retry after Retry-After",
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -3,10 +3,13 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { isBusyError } from "../core/db/retryable.js";
-import { PROBLEM_TYPES, ProblemError, type Problem } from "../core/problem.js";
+import { FAULT_DETAIL, databaseFault, isBusyError } from "../core/db/retryable.js";
+import { PROBLEM_TYPES, ProblemError, type Problem, type ProblemKind } from "../core/problem.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** Seconds to wait before retrying a 503: a lock frees quickly; a full or read-only disk needs someone to act. */
+const RETRY_AFTER: Partial<Record<ProblemKind, string>> = { busy: "1", unavailable: "5" };
 
 export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(problem), {
@@ -19,7 +22,8 @@ export function errorToResponse(error: unknown, report: (error: unknown) => void
   if (error instanceof ProblemError) {
     const headers: Record<string, string> = {};
     if (error.kind === "unauthorized") headers["www-authenticate"] = 'Bearer realm="killswitch"';
-    if (error.kind === "busy") headers["retry-after"] = "1";
+    const retryAfter = RETRY_AFTER[error.kind];
+    if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
     // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
     if (error.kind === "payloadTooLarge") headers.connection = "close";
     return problemResponse(error.toProblem(), headers);
@@ -36,6 +40,9 @@ export function errorToResponse(error: unknown, report: (error: unknown) => void
   if (isBusyError(error)) {
     return errorToResponse(new ProblemError("busy", "The database is busy; retry the request."), report);
   }
+  // Not logged here: the host reports a fault once when it starts and once when it ends.
+  const fault = databaseFault(error);
+  if (fault !== null) return errorToResponse(new ProblemError("unavailable", FAULT_DETAIL[fault]), report);
   report(error);
   const { type, title, status } = PROBLEM_TYPES.internal;
   return problemResponse({ type, title, status, detail: "An internal error occurred; it has been logged." });

@@ -32,6 +32,8 @@ async function route(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   // The routes without a key, answered as the shared app answers them, without waking an object.
   if (request.method === "GET" && url.pathname === "/healthz") return Response.json({ ok: true });
+  // Each tenant's storage lives in its own Durable Object: what can be ready or not here is the router.
+  if (request.method === "GET" && url.pathname === "/readyz") return Response.json({ ok: true });
   if (request.method === "GET" && url.pathname === "/openapi.json") return Response.json(openApiDocument());
 
   const ofrep = ofrepRoute(request.method, url.pathname);

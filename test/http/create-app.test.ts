@@ -51,6 +51,40 @@ describe("createApp", () => {
     expect((await res.json()).type).toBe("https://killswitch.dev/problems/busy");
   });
 
+  it.each([
+    ["SQLITE_FULL", "database or disk is full", /disk is full/],
+    ["SQLITE_READONLY", "attempt to write a readonly database", /read-only/],
+    ["SQLITE_IOERR_WRITE", "disk I/O error", /I\/O error/],
+  ])("answers a database fault (%s) with 503 unavailable and Retry-After, not 500, and logs nothing", async (code, message, detail) => {
+    const reported: unknown[] = [];
+    const { get } = await appWith(
+      { listFlags: async () => Promise.reject(Object.assign(new Error(message), { code })) },
+      { onError: (e) => reported.push(e) },
+    );
+    const res = await get("/v1/flags");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = await res.json();
+    expect(body).toMatchObject({ type: "https://killswitch.dev/problems/unavailable", status: 503 });
+    expect(body.detail).toMatch(detail);
+    expect(reported).toEqual([]);
+  });
+
+  it("answers /readyz 200 when the host is ready, and 503 with its reason when not", async () => {
+    let reason: string | null = null;
+    const { app } = await appWith({}, { readiness: async () => reason });
+    const ready = await app.request("/readyz");
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true });
+    reason = "The database's disk is full.";
+    const unready = await app.request("/readyz");
+    expect(unready.status).toBe(503);
+    expect(unready.headers.get("retry-after")).toBe("5");
+    expect(await unready.json()).toMatchObject({ type: "https://killswitch.dev/problems/unavailable", detail: reason });
+    expect((await app.request("/healthz")).status).toBe(200);
+  });
+
   it("writes lastUsedAt at most once a minute per key, off the request path", async () => {
     let now = 1_000_000;
     const touches: number[] = [];

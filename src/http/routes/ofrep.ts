@@ -14,6 +14,7 @@
  */
 import type { Context } from "hono";
 import { constantTimeEqual } from "../../core/crypto.js";
+import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
 import { ProblemError } from "../../core/problem.js";
@@ -128,7 +129,10 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
   if (error instanceof OfrepError) return error;
   if (error instanceof ProblemError) {
     if (error.kind === "notFound") return new OfrepError(404, "FLAG_NOT_FOUND", error.message);
-    if (error.kind === "busy") return new OfrepError(503, "GENERAL", error.message);
+    if (error.kind === "busy" || error.kind === "unavailable") return new OfrepError(503, "GENERAL", error.message);
+  }
+  if (isBusyError(error) || databaseFault(error) !== null) {
+    return new OfrepError(503, "GENERAL", "The database cannot answer now; retry the request.");
   }
   report(error);
   return new OfrepError(500, "GENERAL", "An internal error occurred; it has been logged.");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isBusyError, isRetryableWriteError } from "../../../src/core/db/retryable.js";
+import { databaseFault, isBusyError, isRetryableWriteError } from "../../../src/core/db/retryable.js";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -36,5 +36,22 @@ describe("busy errors", () => {
     expect(isBusyError(new Error("wrapped", { cause: withCode("x", "SQLITE_BUSY") }))).toBe(true);
     expect(isBusyError(new Error("database is locked"))).toBe(true);
     expect(isBusyError(withCode("x", "SQLITE_CONSTRAINT_PRIMARYKEY"))).toBe(false);
+  });
+});
+
+describe("database faults", () => {
+  it("name the fault, by code or by message, anywhere in the cause chain", () => {
+    expect(databaseFault(withCode("SQLITE_FULL: database or disk is full", "SQLITE_FULL"))).toBe("full");
+    expect(databaseFault(new Error("wrapped", { cause: withCode("x", "SQLITE_READONLY") }))).toBe("readonly");
+    expect(databaseFault(withCode("x", "SQLITE_READONLY_DBMOVED"))).toBe("readonly");
+    expect(databaseFault(new Error("unable to open database file"))).toBe("unopenable");
+    expect(databaseFault(withCode("x", "SQLITE_IOERR_WRITE"))).toBe("io");
+  });
+
+  it("are not busy locks, races or bugs", () => {
+    expect(databaseFault(withCode("database is locked", "SQLITE_BUSY"))).toBeNull();
+    expect(databaseFault(withCode("x", "SQLITE_CONSTRAINT_PRIMARYKEY"))).toBeNull();
+    expect(databaseFault(withCode("no such table: x", "SQLITE_ERROR"))).toBeNull();
+    expect(databaseFault(new TypeError("undefined is not a function"))).toBeNull();
   });
 });
