@@ -58,11 +58,9 @@ async function readCandidates(ctx: StoreContext, tenantId: string, prefix: strin
 }
 
 /** Records a key's use. Not audited: it is bookkeeping, not a change. */
-export async function touchKey(ctx: StoreContext, tenantId: string, keyId: string, at: number): Promise<void> {
-  await ctx.db
-    .update(apiKeys)
-    .set({ lastUsedAt: at })
-    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)));
+/** Best effort, in a later batch (key-touches.ts): resolves once tried, never rejects. */
+export function touchKey(ctx: StoreContext, tenantId: string, keyId: string, at: number): Promise<void> {
+  return ctx.touches.record(tenantId, keyId, at);
 }
 
 export async function listKeys(ctx: StoreContext, tenantId: string, query: PageQuery): Promise<Page<ApiKeyView>> {

@@ -5,6 +5,7 @@ import { sha256Hex, type Sha256Hex } from "../crypto.js";
 export type { Sha256Hex };
 import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
+import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
 import { VersionCache } from "./version-cache.js";
 
@@ -21,8 +22,16 @@ export interface StoreOptions {
   clock?: () => number;
   /** Receives failures no request can act on: a throwing broadcaster, a lost lastUsedAt write. */
   onBackgroundError?: (error: unknown) => void;
-  /** Plans per mutation before answering 503 busy (default 8). */
+  /** Plans per mutation that collide with another writer's commit before answering 503 busy (default 8). */
   maxAttempts?: number;
+  /**
+   * How long a mutation may wait, from its arrival (its turn in the queue
+   * included), for a write lock that another process holds, before it answers
+   * 503 busy. Default 5000 ms.
+   */
+  writeBudgetMs?: number;
+  /** Measures and waits out the write budget, and batches lastUsedAt; injectable for tests. */
+  timer?: StoreTimer;
   /**
    * Chooses a new tenant's id (default: 10 random [a-z0-9]). The Worker host passes
    * the id that already names the tenant's Durable Object.
@@ -37,6 +46,17 @@ export interface StoreOptions {
   sha256?: Sha256Hex;
 }
 
+/** A monotonic clock in milliseconds, and a wait. */
+export interface StoreTimer {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_TIMER: StoreTimer = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** What every store area works with. */
 export interface StoreContext {
   db: StoreDb;
@@ -45,6 +65,8 @@ export interface StoreContext {
   clock: () => number;
   report: (error: unknown) => void;
   maxAttempts: number;
+  writeBudgetMs: number;
+  timer: StoreTimer;
   /** Each tenant's mutations, one at a time within this process. */
   writes: SerialQueue;
   newTenantId: () => string;
@@ -53,20 +75,27 @@ export interface StoreContext {
   keys: KeyCache;
   /** Environment versions, raised by this store's commits. */
   versions: VersionCache;
+  /** lastUsedAt, written in batches. */
+  touches: KeyTouches;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
+  const timer = options.timer ?? REAL_TIMER;
+  const report = options.onBackgroundError ?? ((error: unknown) => console.error("killswitch:", error));
   return {
     db: options.db,
     executor: options.executor,
     broadcaster: options.broadcaster,
     clock: options.clock ?? Date.now,
-    report: options.onBackgroundError ?? ((error) => console.error("killswitch:", error)),
+    report,
     maxAttempts: options.maxAttempts ?? 8,
+    writeBudgetMs: options.writeBudgetMs ?? 5000,
+    timer,
     writes: new SerialQueue(),
     newTenantId: options.newTenantId ?? newTenantId,
     sha256: options.sha256 ?? sha256Hex,
     keys: new KeyCache(),
     versions: new VersionCache(),
+    touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
   };
 }

@@ -54,7 +54,13 @@ export interface Store extends StreamSource {
   createTenant(input: TenantCreateInput, actor?: Actor): Promise<tenants.CreatedTenant>;
 
   authenticate(token: string): Promise<keys.AuthenticatedKey | null>;
+  /**
+   * Records a key's use (`lastUsedAt`), written in a batch a moment later, best
+   * effort: resolves once that batch was tried, never rejects.
+   */
   touchKey(tenantId: string, keyId: string, at: number): Promise<void>;
+  /** Writes the key uses still waiting, once, and batches no more (shutdown). */
+  flushKeyUses(): Promise<void>;
   listKeys(tenantId: string, query: PageQuery): Promise<Page<ApiKeyView>>;
   getKey(tenantId: string, keyId: string): Promise<ApiKeyView>;
   createKey(tenantId: string, actor: Actor, input: KeyCreateInput): Promise<keys.CreatedKey>;
@@ -136,6 +142,7 @@ export function createStore(options: StoreOptions): Store {
 
     authenticate: (token) => keys.authenticate(ctx, token),
     touchKey: (tenantId, keyId, at) => keys.touchKey(ctx, tenantId, keyId, at),
+    flushKeyUses: () => ctx.touches.flush(),
     listKeys: (tenantId, query) => keys.listKeys(ctx, tenantId, query),
     getKey: (tenantId, keyId) => keys.getKey(ctx, tenantId, keyId),
     createKey: (tenantId, actor, input) => keys.createKey(ctx, tenantId, actor, input),

@@ -7,16 +7,19 @@
  * entities last. A commit landing anywhere after the first read takes the same
  * audit seq (and change-log version), so ours fails as a whole and is planned again
  * from a fresh read; a plan never commits on a torn read. A caller's If-Match is
- * checked in the plan, so a lost race answers 409 on the retry. SQLITE_BUSY is
- * retried the same way. Within one process a tenant's mutations also take turns
- * (SerialQueue), so retries only happen between processes sharing a database.
+ * checked in the plan, so a lost race answers 409 on the retry. SQLITE_BUSY (a
+ * host's connection never waits for another process's lock: it would hold the
+ * event loop) is retried the same way, after a growing pause, until the write
+ * budget (5 s from the request's arrival) is spent: then 503 busy. Within one
+ * process a tenant's mutations also take turns (SerialQueue), so retries only
+ * happen between processes sharing a database.
  */
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
 import { sealEntry, type AuditDraft, type AuditHead } from "../audit/chain.js";
 import type { CommittedChange } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
-import { isRetryableWriteError } from "../db/retryable.js";
+import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
 import { auditLog, changeLog, environments } from "../db/schema.js";
 import { ProblemError } from "../problem.js";
 import { and, eq } from "drizzle-orm";
@@ -69,7 +72,9 @@ export function commitMutation<R>(
   actor: Actor,
   plan: (input: PlanInput) => Promise<PlanOutcome<R>>,
 ): Promise<R> {
-  return ctx.writes.run(tenantId, () => planAndCommit(ctx, tenantId, actor, plan));
+  // Counted from arrival: a write queued behind one that waits for the lock does not wait a budget of its own.
+  const deadline = ctx.timer.now() + ctx.writeBudgetMs;
+  return ctx.writes.run(tenantId, () => planAndCommit(ctx, tenantId, actor, plan, deadline));
 }
 
 async function planAndCommit<R>(
@@ -77,7 +82,9 @@ async function planAndCommit<R>(
   tenantId: string,
   actor: Actor,
   plan: (input: PlanInput) => Promise<PlanOutcome<R>>,
+  deadline: number,
 ): Promise<R> {
+  let collisions = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       const head = await readAuditHead(ctx.db, tenantId);
@@ -102,13 +109,24 @@ async function planAndCommit<R>(
       return planned.result;
     } catch (error) {
       if (!isRetryableWriteError(error)) throw error;
-      if (attempt >= ctx.maxAttempts) {
-        throw new ProblemError("busy", "Too many concurrent writes to this tenant; retry the request.");
+      if (isBusyError(error)) {
+        const pause = busyPause(attempt);
+        if (ctx.timer.now() + pause > deadline) {
+          throw new ProblemError("busy", `Another process held the database's write lock for the ${ctx.writeBudgetMs / 1000} s this write may wait; retry the request.`);
+        }
+        await ctx.timer.sleep(pause);
+      } else {
+        if (++collisions >= ctx.maxAttempts) {
+          throw new ProblemError("busy", "Too many concurrent writes to this tenant; retry the request.");
+        }
+        await ctx.timer.sleep(Math.random() * Math.min(50, 2 ** attempt));
       }
-      await sleep(Math.random() * Math.min(50, 2 ** attempt));
     }
   }
 }
+
+/** 5, 10, 20 … 100 ms, each with jitter: a freed lock is seen soon, a long hold costs about ten plans a second. */
+const busyPause = (attempt: number): number => Math.min(100, 5 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 
 function changeStatements(ctx: StoreContext, tenantId: string, now: number, change: EnvChange, audit: AuditHead): Statement[] {
   return [
@@ -201,5 +219,3 @@ function reportSealed(ctx: StoreContext, actor: Actor, sealed: AuditHead): void 
     ctx.report(error);
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -205,7 +205,78 @@ describe("concurrent writers", () => {
         throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
       },
     };
-    const store = createStore({ db: t.database.db, executor: busy, broadcaster: recorder(), maxAttempts: 3 });
+    const store = createStore({ db: t.database.db, executor: busy, broadcaster: recorder(), maxAttempts: 3, timer: fakeTimer().timer });
     await expect(store.createTenant({ name: "x" })).rejects.toMatchObject({ kind: "busy", status: 503 });
+  });
+});
+
+/** A clock that moves only when the store sleeps. */
+function fakeTimer() {
+  const state = { now: 0, sleeps: [] as number[] };
+  const timer = {
+    now: () => state.now,
+    sleep: async (ms: number) => {
+      state.sleeps.push(ms);
+      state.now += ms;
+    },
+  };
+  return { state, timer };
+}
+
+/** An executor that meets another process's lock until `free` turns true, then commits for real. */
+function lockedUntil(t: TempStore, free: (attempt: number) => boolean): Executor & { attempts: number } {
+  const executor = {
+    attempts: 0,
+    async commit(statements: readonly Statement[]) {
+      executor.attempts++;
+      if (!free(executor.attempts)) throw Object.assign(new Error("SQLITE_BUSY: database is locked"), { code: "SQLITE_BUSY" });
+      await t.database.executor.commit(statements);
+    },
+  };
+  return executor;
+}
+
+describe("a write that meets another process's lock", () => {
+  async function lockedStore(free: (attempt: number) => boolean, writeBudgetMs = 5000) {
+    const t = await openTempStore();
+    opened.push(t);
+    const tenantId = (await t.store.createTenant({ name: "acme" })).tenant.id;
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    const { state, timer } = fakeTimer();
+    const executor = lockedUntil(t, free);
+    const store = createStore({ db: t.database.db, executor, broadcaster: recorder(), timer, writeBudgetMs });
+    return { t, tenantId, store, state, executor };
+  }
+
+  it("is planned again after growing pauses and lands once the lock is free, however many attempts that takes", async () => {
+    const { tenantId, store, state, executor } = await lockedStore((attempt) => attempt > 20);
+    expect(await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r" })).toEqual({ version: 2 });
+    expect(executor.attempts).toBe(21);
+    expect(state.sleeps).toHaveLength(20);
+    expect(Math.max(...state.sleeps)).toBeLessThanOrEqual(100);
+    expect(state.sleeps[0]).toBeLessThanOrEqual(5);
+    expect(state.now).toBeLessThan(5000);
+  });
+
+  it("answers 503 busy once the budget is spent, having waited no longer than it, and writes nothing", async () => {
+    const { t, tenantId, store, state } = await lockedStore(() => false, 5000);
+    const error = await store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "r" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect(error).toMatchObject({ kind: "busy", status: 503 });
+    expect(state.now).toBeLessThanOrEqual(5000);
+    expect(state.now).toBeGreaterThan(4800);
+    expect(await t.store.getFlagConfig(tenantId, "production", "f")).toMatchObject({ enabled: true, version: 1 });
+  });
+
+  it("counts the budget from arrival: a write queued behind a waiting one does not wait a budget of its own", async () => {
+    const { tenantId, store, state, executor } = await lockedStore(() => false, 5000);
+    const first = store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "first" }).catch((e: unknown) => e);
+    const second = store.restoreFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "second" }).catch((e: unknown) => e);
+    expect(await first).toMatchObject({ kind: "busy" });
+    const attemptsOfFirst = executor.attempts;
+    expect(await second).toMatchObject({ kind: "busy" });
+    // Tried at least once, and only within what was left of its budget: both are answered by 5 s.
+    expect(executor.attempts).toBeGreaterThan(attemptsOfFirst);
+    expect(state.now).toBeLessThanOrEqual(5000);
   });
 });
