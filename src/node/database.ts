@@ -1,22 +1,31 @@
 /**
- * The Node host's database: a libsql client (an embedded file by default, or a
- * libsql server), drizzle over the one schema, migrations applied on open.
+ * The Node host's database: libsql (an embedded file by default, or a libsql
+ * server), drizzle over the one schema, migrations applied on open.
+ *
+ * A file gets two connections that never wait for a lock while the service runs
+ * (libsql-client.ts): a read-only one for every read and one for the commits, and
+ * its health is watched (database-health.ts). Another database (in memory, or a
+ * server) has one client for both.
  */
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Client } from "@libsql/client";
+import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import type { Executor } from "../core/db/executor.js";
 import { schema, type Schema } from "../core/db/schema.js";
-import { openClient } from "./libsql-client.js";
+import { DatabaseHealth } from "./database-health.js";
+import { openReader, openWriter } from "./libsql-client.js";
 import { libsqlExecutor } from "./libsql-executor.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-/** How long a connection waits for another writer's lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long opening the database waits for another process's lock (switching to
+ * WAL, migrating): before the service listens, so no request waits with it.
+ */
+export const OPEN_BUSY_TIMEOUT_MS = 5000;
 
 /** Runs of the migrator before its error stands (see {@link applyMigrations}). */
 const MIGRATE_ATTEMPTS = 3;
@@ -24,10 +33,24 @@ const MIGRATE_ATTEMPTS = 3;
 export interface Database {
   /** The libsql URL it was opened with. */
   url: string;
+  /**
+   * The connection writes go through (also for tools and tests): one call at a
+   * time, never waiting for a lock, reopened after a failure.
+   */
   client: Client;
+  /** What the store reads through: read-only, never waits for a writer. The same client as `client` unless a file. */
+  reader: Client;
+  /** drizzle over `reader`: the store's reads, and the statements it commits through `executor`. */
   db: LibSQLDatabase<Schema>;
+  /** Commits through `client`, unless `health` says the file is gone. */
   executor: Executor;
+  health: DatabaseHealth;
   close(): void;
+}
+
+export interface OpenDatabaseOptions {
+  /** Receives one line per change of the database's health. Default `console.warn`. */
+  log?: (line: string) => void;
 }
 
 /** The file path of a `file:` URL, or null for other URLs and in-memory databases. */
@@ -44,21 +67,48 @@ export function isSharedDatabase(url: string): boolean {
   return url !== ":memory:";
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const file = filePathOf(url);
-  if (file !== null) mkdirSync(dirname(file), { recursive: true });
-  const client = openClient(url, BUSY_TIMEOUT_MS);
+  const opened: Client[] = [];
   try {
-    if (file !== null) {
+    let writer: Client;
+    let reader: Client;
+    if (file === null) {
+      writer = reader = createClient({ url });
+      opened.push(writer);
+      await applyMigrations(drizzle(writer, { schema }));
+    } else {
+      mkdirSync(dirname(file), { recursive: true });
+      const opener = openWriter(url, OPEN_BUSY_TIMEOUT_MS);
+      opened.push(opener);
       // WAL lets readers run beside the writer and several processes share the file.
-      await client.execute("PRAGMA journal_mode = WAL");
-      await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      await opener.execute("PRAGMA journal_mode = WAL");
+      await applyMigrations(drizzle(opener, { schema }));
+      opener.close();
+      opened.push((writer = openWriter(url)), (reader = await openReader(url)));
     }
-    const db = drizzle(client, { schema });
-    await applyMigrations(db);
-    return { url, client, db, executor: libsqlExecutor(db), close: () => client.close() };
+    const health = new DatabaseHealth({
+      file: file === null ? null : resolve(file),
+      reader,
+      writer,
+      log: options.log ?? ((line) => console.warn(line)),
+    });
+    await health.start();
+    const db = drizzle(reader, { schema });
+    return {
+      url,
+      client: writer,
+      reader,
+      db,
+      executor: libsqlExecutor(drizzle(writer, { schema }), health),
+      health,
+      close: () => {
+        health.close();
+        for (const client of new Set(opened)) client.close();
+      },
+    };
   } catch (error) {
-    client.close();
+    for (const client of new Set(opened)) client.close();
     throw error;
   }
 }

@@ -35,7 +35,14 @@ export interface ServerOptions {
    */
   cluster?: ClusterOptions | false;
   clock?: () => number;
+  /**
+   * How long a write may wait for a write lock another process holds before it
+   * answers 503 busy (default 5000 ms).
+   */
+  writeBudgetMs?: number;
   onError?: (error: unknown) => void;
+  /** Receives one line per change of the database's health (default `console.warn`). */
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -53,7 +60,7 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl);
+  const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, { log: options.log });
   const onError = options.onError ?? ((error: unknown) => console.error("killswitch:", error));
   const relay = new BroadcastRelay();
   const store = createStore({
@@ -61,13 +68,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     executor: database.executor,
     broadcaster: relay,
     clock: options.clock,
+    writeBudgetMs: options.writeBudgetMs,
     onBackgroundError: onError,
     // Synchronous and one-shot: authenticating a request costs no thread-pool round trip (WebCrypto's digest).
     sha256: (text) => hash("sha256", text, "hex"),
   });
   const cluster =
     options.cluster !== false && isSharedDatabase(database.url)
-      ? await joinCluster({ db: database.db, url: database.url, store, onError }, options.cluster)
+      ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
   const stream = options.stream?.({ store, cluster });
   if (cluster) {
@@ -86,6 +94,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     rootToken: options.rootToken,
     clock: options.clock,
     onError,
+    readiness: () => database.health.readiness(),
     extend: stream?.extend,
   });
 
@@ -111,6 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await cluster?.close();
       await closed;
       clearTimeout(grace);
+      await store.flushKeyUses();
       database.close();
     })());
 

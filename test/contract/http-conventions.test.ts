@@ -129,6 +129,11 @@ describe("routes", () => {
     expect(res).toMatchObject({ status: 200, body: { ok: true } });
   });
 
+  it("serves /readyz without a key: ready when the database answers a read and takes a write", async () => {
+    const res = await api("GET", "/readyz");
+    expect(res).toMatchObject({ status: 200, body: { ok: true } });
+  });
+
   it("serves an OpenAPI 3.1 document whose references all resolve", async () => {
     const res = await api("GET", "/openapi.json");
     expect(res.status).toBe(200);

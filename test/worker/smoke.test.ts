@@ -70,9 +70,13 @@ async function objectsWithData(): Promise<string[]> {
 }
 
 describe("Worker host under wrangler dev", { timeout: 30_000 }, () => {
-  it("answers /healthz and /openapi.json without a key", async () => {
+  it("answers /healthz, /readyz and /openapi.json without a key, in the router", async () => {
+    const before = await objectDatabases(persistDir);
     expect(await json(await get("/healthz"), 200)).toEqual({ ok: true });
+    // Each tenant's storage is its own object: readiness on Workers is the router's.
+    expect(await json(await get("/readyz"), 200)).toEqual({ ok: true });
     expect(await json(await get("/openapi.json"), 200)).toMatchObject({ openapi: "3.1.0" });
+    expect(await objectDatabases(persistDir)).toEqual(before);
   });
 
   it("refuses a key whose tenant id breaks the grammar with 401, before any object is touched", async () => {

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Client } from "@libsql/client";
-import { openClient } from "../libsql-client.js";
+import type { DatabaseHealth } from "../database-health.js";
+import { openWriter } from "../libsql-client.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { SequencedBroadcaster } from "../../core/sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
@@ -66,6 +67,8 @@ export interface ClusterDeps {
    */
   url: string;
   store: Store;
+  /** The mirror's failed writes report to it, and stop while the database file is gone. */
+  health?: Pick<DatabaseHealth, "gone" | "noteWrite">;
   onError: (error: unknown) => void;
 }
 
@@ -101,6 +104,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
         flushMs: options.flushMs,
         heartbeatMs: options.heartbeatMs,
         goneAfterMs: options.goneAfterMs,
+        health: deps.health,
         onError: deps.onError,
       });
       started = mirror.start(); // a failed tick is reported by the mirror itself, and retried
@@ -117,12 +121,9 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
 }
 
 /**
- * The mirror's own connection. libsql's local driver is synchronous: a write that
- * waits for another process's lock holds this process's event loop for the whole
- * wait (up to the 5 s busy timeout of the store's connection). The mirror's
- * writes can wait for the next tick instead, so its connection does not wait at
- * all (busy timeout 0) and a busy tick is retried.
+ * The mirror's own connection, which never waits for a lock (libsql-client.ts):
+ * a tick that meets another process's lock carries its changes to the next one.
  */
 function mirrorClient(url: string): Client {
-  return openClient(url, 0);
+  return openWriter(url);
 }

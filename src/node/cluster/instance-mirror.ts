@@ -12,11 +12,14 @@
  * this node's share of a version is in yet. A node silent for `goneAfterMs`
  * counts as gone; any node that sees one deletes its rows. A tick that meets a
  * busy database carries its changes to the next; one whose write failed
- * otherwise rewrites everything on the next.
+ * otherwise rewrites everything on the next. A full, read-only or missing
+ * database is reported to the database's health (which logs it once), not as an
+ * error per tick.
  */
 import type { Client, InStatement, ResultSet } from "@libsql/client";
-import { isBusyError } from "../../core/db/retryable.js";
+import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import type { PropagationTracker } from "../../core/propagation.js";
+import type { DatabaseHealth } from "../database-health.js";
 import { readNodes, type ClusterDb, type OtherNodes } from "./cluster-tables.js";
 import { forgetGoneNodes, forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";
 
@@ -48,11 +51,17 @@ export interface InstanceMirrorOptions {
   /** Default 30 s (DESIGN, "Propagation receipt and instances"). */
   goneAfterMs?: number;
   now?: () => number;
+  /**
+   * Told of a write that failed on a full, read-only or unopenable database
+   * (the store's writes and readiness tell it when that is over); while it says
+   * the file is gone, nothing is written.
+   */
+  health?: Pick<DatabaseHealth, "gone" | "noteWrite">;
   onError?: (error: unknown) => void;
 }
 
 export class InstanceMirror {
-  readonly #o: Required<Omit<InstanceMirrorOptions, "onError">> & { onError: (error: unknown) => void };
+  readonly #o: Required<Omit<InstanceMirrorOptions, "onError" | "health">> & Pick<InstanceMirrorOptions, "health"> & { onError: (error: unknown) => void };
   readonly #startedAt: number;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
@@ -118,11 +127,12 @@ export class InstanceMirror {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#tick;
+    if (this.#o.health?.gone) return;
     await this.#commit(forgetNodes([this.#o.nodeId], true)).catch(this.#o.onError);
   }
 
   async #round(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#o.health?.gone) return;
     const { db, nodeId, tracker, goneAfterMs } = this.#o;
     const now = this.#o.now();
     const nodes = await readNodes(db);
@@ -162,7 +172,9 @@ export class InstanceMirror {
     } catch (error) {
       if (!isBusyError(error)) {
         this.#rewrite = true;
-        throw error;
+        if (databaseFault(error) === null || this.#o.health === undefined) throw error;
+        this.#o.health.noteWrite(error);
+        return;
       }
       // Another process holds the write lock: try again next tick, without waiting now.
       if (diffsOnly && statements.length <= MAX_CARRY) this.#carry = statements.slice(0, -1);

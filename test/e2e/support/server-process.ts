@@ -17,6 +17,8 @@ export interface ServerProcessOptions {
   rootToken: string;
   /** Default 0 (a free port); a restart passes the previous one. */
   port?: number;
+  /** Runs the server as this user (the test must be root): file permissions then hold for it. */
+  user?: { uid: number; gid: number };
 }
 
 export interface ServerProcess {
@@ -46,6 +48,7 @@ function startOnce(options: ServerProcessOptions): Promise<ServerProcess> {
       KILLSWITCH_ROOT_TOKEN: options.rootToken,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    ...options.user,
   });
   live.add(child);
   let output = "";

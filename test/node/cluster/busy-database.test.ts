@@ -25,7 +25,6 @@ afterEach(async () => {
 it("carries a busy tick's changes to the next tick, without an error", async () => {
   let tenantId: string;
   ({ t, tenantId, a, b } = await startTwoNodes());
-  await b.database.client.execute("PRAGMA busy_timeout = 0"); // as joinCluster's own mirror connection
   const b1 = b.connect(tenantId, ENV, "b-1");
   await a.mirror.tick();
   await b.mirror.tick();

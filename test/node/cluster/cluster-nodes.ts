@@ -4,6 +4,7 @@
  * propagation source, as `joinCluster` wires them. Tests drive the tracker as
  * the stream hub would (connect, commit, ack) and tick mirrors by hand.
  */
+import type { Client } from "@libsql/client";
 import { PropagationTracker, type InstanceHandle } from "../../../src/core/propagation.js";
 import type { PropagationSource } from "../../../src/http/routes/propagation.js";
 import { clusterPropagation } from "../../../src/node/cluster/cluster-propagation.js";
@@ -26,6 +27,8 @@ export interface TestNode {
   /** What the node's commit tail has handed over (its `seenThrough`). */
   seen: { through: number };
   errors: unknown[];
+  /** What the mirror writes through: a plain object over the node's writer, whose `batch` a test may replace. */
+  mirrorClient: Client;
   connect(tenantId: string, env: string, instance: string): InstanceHandle;
 }
 
@@ -35,9 +38,10 @@ export async function startNode(url: string, id: string, options: { maxVersions?
   const tracker = new PropagationTracker({ recordUpdates: true, now, maxVersions: options.maxVersions });
   const seen = { through: 0 };
   const errors: unknown[] = [];
+  const mirrorClient = { batch: (...args: Parameters<Client["batch"]>) => database.client.batch(...args) } as Client;
   const mirror = new InstanceMirror({
     db: database.db,
-    client: database.client,
+    client: mirrorClient,
     nodeId: id,
     tracker,
     seenThrough: () => seen.through,
@@ -57,6 +61,7 @@ export async function startNode(url: string, id: string, options: { maxVersions?
     propagation: clusterPropagation(database.db, tracker, mirror),
     seen,
     errors,
+    mirrorClient,
     connect: (tenantId, env, instance) => tracker.connect(tenantId, env, { instance, app: `app-${id}`, sdk: "test/1" }),
   };
 }

@@ -91,7 +91,7 @@ describe("a receipt read while another node writes its share", () => {
     await b.mirror.tick(); // b has reported; a's next tick writes a's share (a-1 pending) and reported_through
 
     // a's tick lands just before b reads how many nodes have not reported.
-    onceBefore(b.database.client, "execute", (sql) => sql.includes("reported_through") && sql.includes("count("), () => a.mirror.tick());
+    onceBefore(b.database.reader, "execute", (sql) => sql.includes("reported_through") && sql.includes("count("), () => a.mirror.tick());
     const torn = await b.propagation.receipt(tenantId, ENV, v.version);
     const settled = await b.propagation.receipt(tenantId, ENV, v.version);
     expect(settled).toMatchObject({ complete: false, pending: [{ instance: "a-1" }] });
@@ -117,7 +117,7 @@ describe("a node declared gone while its own tick is in flight", () => {
     clock.now += 11_000;
     // ... and is stopped between reading the node table (it still sees itself) and
     // committing its batch; b declares it gone meanwhile and deletes its rows.
-    onceBefore(a.database.client, "batch", () => true, () => b.mirror.tick());
+    onceBefore(a.mirrorClient, "batch", () => true, () => b.mirror.tick());
     await a.mirror.tick();
     await b.mirror.tick();
     await a.mirror.tick();
