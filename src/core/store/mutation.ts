@@ -125,8 +125,12 @@ async function planAndCommit<R>(
   }
 }
 
-/** 5, 10, 20 … 100 ms, each with jitter: a freed lock is seen soon, a long hold costs about ten plans a second. */
-const busyPause = (attempt: number): number => Math.min(100, 5 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+/**
+ * 5, 10, 20 … 250 ms, each cut by up to half at random: a lock held for a moment
+ * is seen free soon, and a long hold costs each waiting write about five plans a
+ * second (bench/README.md, "A held write lock").
+ */
+const busyPause = (attempt: number): number => Math.min(250, 5 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 
 function changeStatements(ctx: StoreContext, tenantId: string, now: number, change: EnvChange, audit: AuditHead): Statement[] {
   return [
