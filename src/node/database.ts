@@ -25,7 +25,7 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
  * How long opening the database waits for another process's lock (switching to
  * WAL, migrating): before the service listens, so no request waits with it.
  */
-export const OPEN_BUSY_TIMEOUT_MS = 5000;
+const OPEN_BUSY_TIMEOUT_MS = 5000;
 
 /** Runs of the migrator before its error stands (see {@link applyMigrations}). */
 const MIGRATE_ATTEMPTS = 3;

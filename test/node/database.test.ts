@@ -49,6 +49,30 @@ describe("openDatabase", () => {
     }
   });
 
+  it("reads through a connection that cannot write, and commits through the other", async () => {
+    const dir = tempDir();
+    const database = await openDatabase(`file:${join(dir, "k.db")}`);
+    try {
+      expect(database.reader).not.toBe(database.client);
+      await expect(database.reader.execute("CREATE TABLE t (x)")).rejects.toMatchObject({ code: "SQLITE_READONLY" });
+      await database.client.execute("CREATE TABLE t (x)");
+      expect((await database.reader.execute("SELECT count(*) FROM t")).rows[0]![0]).toBe(0);
+    } finally {
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("uses one client for an in-memory database (a second connection would be another database)", async () => {
+    const database = await openDatabase(":memory:");
+    try {
+      expect(database.reader).toBe(database.client);
+      expect((await database.reader.execute("SELECT count(*) FROM tenants")).rows[0]![0]).toBe(0);
+    } finally {
+      database.close();
+    }
+  });
+
   it("migrates an already migrated database without change", async () => {
     const dir = tempDir();
     const url = `file:${join(dir, "k.db")}`;
