@@ -278,7 +278,8 @@ function operation(op: Operation): Record<string, unknown> {
     const content = op.errorBody
       ? { "application/json": { schema: ref(op.errorBody) } }
       : { "application/problem+json": { schema: ref("Problem") } };
-    responses[status] = { description: STATUS_TEXT[status] ?? "Error", content };
+    const retryAfter = { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait before retrying" } };
+    responses[status] = { description: STATUS_TEXT[status] ?? "Error", ...(status === 503 ? { headers: retryAfter } : {}), content };
   }
   return {
     summary: op.summary,
