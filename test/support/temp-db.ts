@@ -4,13 +4,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { silentBroadcaster, type Broadcaster } from "../../src/core/broadcaster.js";
+import { schema, type Schema } from "../../src/core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../../src/core/store/index.js";
 import { openDatabase, type Database } from "../../src/node/database.js";
 
 export interface TempStore {
   database: Database;
   store: Store;
+  /**
+   * drizzle over the connection writes go through, for changes behind the
+   * store's back (`database.db` reads only: its connection is read-only).
+   */
+  writeDb: LibSQLDatabase<Schema>;
   file: string;
   dir: string;
   close(): void;
@@ -37,6 +44,7 @@ export async function openTempStore(
   return {
     database,
     store,
+    writeDb: drizzle(database.client, { schema }),
     file,
     dir,
     close() {

@@ -18,7 +18,7 @@ async function setup() {
   const t = await openTempStore();
   opened.push(t);
   const { tenant } = await t.store.createTenant({ name: "acme" });
-  return { store: t.store, tenantId: tenant.id, db: t.database.db };
+  return { store: t.store, tenantId: tenant.id, db: t.writeDb };
 }
 
 const BUILT_INS = ["currentTime", "employer", "key", "nationality", "region"];

@@ -26,7 +26,7 @@ async function setup() {
   const tenantId = tenant.id;
   await t.store.createAttribute(tenantId, SYSTEM_ACTOR, { name: "signup", type: "instant", list: false });
   await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
-  const db = t.database.db;
+  const db = t.writeDb;
   const auditCount = async () => (await db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId)))[0]!.n;
   return { store: t.store, tenantId, db, published, auditCount };
 }

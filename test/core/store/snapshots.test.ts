@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
-import { changeLog, schema } from "../../../src/core/db/schema.js";
+import { changeLog } from "../../../src/core/db/schema.js";
 import { and, eq } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/libsql";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 let t: TempStore;
@@ -56,8 +55,7 @@ describe("changesSince", () => {
 
   it("answers null when the log no longer holds every change", async () => {
     const { store, tenantId } = await setup();
-    // Through the connection writes go through: the store's own db reads only.
-    await drizzle(t.database.client, { schema })
+    await t.writeDb
       .delete(changeLog)
       .where(and(eq(changeLog.tenantId, tenantId), eq(changeLog.env, "production"), eq(changeLog.version, 2)));
     expect(await store.changesSince(tenantId, "production", 1)).toBeNull();

@@ -48,13 +48,13 @@ describe("a full disk", () => {
   it("answers writes 503 with Retry-After, writes nothing, and recovers without a restart once space is freed", async () => {
     s = await startFaultServer(mount);
     const { api, keys, flip, lines } = s;
-    expect((await flip(false)).body).toEqual({ version: 2 });
+    expect((await flip(false)).body).toMatchObject({ version: 2 });
 
     fill(`${mount}/filler`);
     // Enough writes that the WAL must grow into the space that is gone.
     let res = await flip(true);
     for (let i = 0; i < 200 && res.status === 200; i++) {
-      res = await api("PUT", `/v1/envs/${ENV}/segments/s${i}`, { key: keys.admin, json: { include: ["x".repeat(20_000)], rules: [] } });
+      res = await api("PUT", `/v1/envs/${ENV}/segments/s${i}`, { key: keys.admin, json: { include: ["x".repeat(20_000)], rules: [], reason: "fill the disk" } });
     }
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");

@@ -55,7 +55,7 @@ describe("a read-only database file", () => {
     await sleep(1500); // the instance mirror ticks every 250 ms meanwhile
 
     chmodSync(file, 0o644);
-    expect((await kill()).body).toEqual({ version: 2 });
+    expect((await kill()).body).toMatchObject({ version: 2 });
     expect((await api("GET", "/readyz")).status).toBe(200);
 
     const output = server.output();
