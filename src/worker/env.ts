@@ -6,4 +6,6 @@ export interface Env {
   TENANT: DurableObjectNamespace<TenantObject>;
   /** Secret that may only create tenants. Unset: no tenant can be created. */
   KILLSWITCH_ROOT_TOKEN?: string;
+  /** Open streams one sdk key may hold in its tenant's object; default 20,000 (src/core/stream/limits.ts). */
+  KILLSWITCH_MAX_STREAMS_PER_KEY?: string;
 }
