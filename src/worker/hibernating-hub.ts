@@ -32,10 +32,11 @@
  * ping.
  */
 import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
-import type { HeartbeatMessage, ServerMessage, SnapshotMessage } from "@killswitch/sdk/protocol.js";
+import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
+import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
 import {
   admitConnection,
@@ -121,6 +122,9 @@ export class HibernatingHub implements Broadcaster {
   readonly #limits: StreamLimits;
   /** Open sockets per key id while awake; counted from the key's tag on first use after a wake. */
   readonly #perKey = new Map<string, number>();
+  readonly #snapshots = new Map<string, SnapshotText>();
+  /** Bumped by every publish: a snapshot read begun before one is not kept. */
+  #generation = 0;
   /** The alarm as this hub last set or read it; undefined until read after a wake. */
   #alarmAt: number | null | undefined;
   /**
@@ -235,6 +239,8 @@ export class HibernatingHub implements Broadcaster {
   }
 
   publish(change: CommittedChange): void {
+    this.#generation++;
+    this.#snapshots.delete(change.env);
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
       const state = this.#stateOf(ws);
@@ -353,7 +359,7 @@ export class HibernatingHub implements Broadcaster {
     const { tenantId, source } = this.#options;
     const since = hello.since;
     if (since === undefined) return this.#sendSnapshot(ws, helloed);
-    const current = await source.snapshot(tenantId, helloed.env);
+    const current = await this.#snapshotOf(helloed.env);
     if (since === current.version) {
       const at = this.#now();
       const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
@@ -374,22 +380,28 @@ export class HibernatingHub implements Broadcaster {
   }
 
   async #sendSnapshot(ws: WebSocket, attachment: ConnectionAttachment): Promise<void> {
-    this.#sendState(ws, attachment, await this.#options.source.snapshot(this.#options.tenantId, attachment.env));
+    this.#sendState(ws, attachment, await this.#snapshotOf(attachment.env));
   }
 
-  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: Awaited<ReturnType<StreamSource["snapshot"]>>): void {
+  /**
+   * The environment's current snapshot, read and serialized once and kept
+   * while the object is awake, until the next change of that environment
+   * (every change is published here): the allowed resyncs and a burst of
+   * hellos cost one read, not one each.
+   */
+  async #snapshotOf(env: string): Promise<SnapshotText> {
+    const known = this.#snapshots.get(env);
+    if (known !== undefined) return known;
+    const generation = this.#generation;
+    const text = snapshotText(env, await this.#options.source.snapshot(this.#options.tenantId, env));
+    if (generation === this.#generation) this.#snapshots.set(env, text); // no change published meanwhile
+    return text;
+  }
+
+  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: SnapshotText): void {
     // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
     if (state.version < (attachment.sentVersion ?? -1)) return;
-    const snapshot: SnapshotMessage = {
-      t: "snapshot",
-      v: state.version,
-      env: attachment.env,
-      flags: state.flags,
-      segments: state.segments,
-      serverTime: this.#now(),
-    };
-    if (state.audit) snapshot.audit = state.audit;
-    if (send(ws, snapshot)) {
+    if (trySend(ws, snapshotFrame(state, this.#now()))) {
       this.#save(ws, { ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
     }
   }

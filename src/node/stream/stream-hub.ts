@@ -10,6 +10,7 @@ import { parseClientBuffer, type Hello } from "./client-messages.js";
 import { EnvGroup } from "./env-group.js";
 import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
 import { patchOf } from "../../core/stream/merge-changes.js";
+import { snapshotFrame } from "../../core/stream/snapshot-text.js";
 import {
   isRejection,
   rejectUpgrade,
@@ -241,7 +242,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       ws.phase = Phase.LIVE;
       return catchUp(ws, false);
     }
-    if (!writeFrame(ws, prepareText(`${snapshot.head}${now()}}`), limit)) return;
+    if (!writeFrame(ws, prepareText(snapshotFrame(snapshot, now())), limit)) return;
     ws.sentVersion = snapshot.version;
     ws.phase = Phase.LIVE;
     catchUp(ws, false);
