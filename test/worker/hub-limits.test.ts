@@ -110,6 +110,25 @@ describe("the hibernating hub's limits", () => {
     acking.ws.close();
   });
 
+  it("lets an object whose socket only pings hibernate: the pings never wake it, and its frames are read after the wake", async () => {
+    // The one test here on real time: the platform's own (about 10 s idle), which no clock of ours moves.
+    const object = "hibernation";
+    await call(object, "POST", "/limits", { helloTimeoutMs: 3_600_000, silenceLimitMs: 3_600_000 }); // no alarm meanwhile
+    const client = await helloed(object, "pinging");
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await expectOpen(client);
+    }
+    const pingedUntil = Date.now();
+    // This request wakes the object; nothing did since it went to sleep.
+    const { constructions, constructedAt } = await call(object, "GET", "/constructions");
+    expect(constructedAt).toBeGreaterThanOrEqual(pingedUntil);
+    client.ws.send(JSON.stringify({ t: "ack", v: 1 }));
+    await expect.poll(async () => (await call(object, "GET", "/acks")).acks).toBe(1);
+    expect((await call(object, "GET", "/constructions")).constructions).toBe(constructions);
+    client.ws.close();
+  }, 90_000);
+
   it("closes a socket over its key's limit with 4029, counts keys apart, and counts again after a wake", async () => {
     const object = "per-key";
     await call(object, "POST", "/limits", { maxConnectionsPerKey: 2 });

@@ -12,7 +12,9 @@
  * limits, `POST /clock?offset=` moves the hub's clock by `offset` ms from
  * the real one, `POST /sweep` runs what the object's alarm runs (the alarm
  * itself does nothing here), `GET /alarm` answers the alarm's time, and `GET /messages` counts the frames that
- * reached the object. `GET /v1/stream?key=` picks the key id (default k1).
+ * reached the object, `GET /constructions` how many times the object was
+ * constructed (a wake from hibernation is one more) and when it last was.
+ * `GET /v1/stream?key=` picks the key id (default k1).
  * `?object=` on any request picks another object (default "one"), so that
  * tests do not share limits, clock or alarm.
  *
@@ -24,6 +26,9 @@ import { DurableObject } from "cloudflare:workers";
 import { HibernatingHub } from "../../../src/worker/hibernating-hub.ts";
 
 const ENV = "production";
+/** Objects constructed by this isolate, and when the last one was: a wake from hibernation constructs the object again. */
+let constructions = 0;
+let constructedAt = 0;
 
 export class HubObject extends DurableObject {
   version = 1;
@@ -34,6 +39,8 @@ export class HubObject extends DurableObject {
 
   constructor(ctx, env) {
     super(ctx, env);
+    constructions++;
+    constructedAt = Date.now();
     HibernatingHub.enableAutoPong(ctx);
     this.hub = this.#newHub();
   }
@@ -83,6 +90,8 @@ export class HubObject extends DurableObject {
         return Response.json({ ok: true });
       case "GET /alarm":
         return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.offset + Date.now() });
+      case "GET /constructions":
+        return Response.json({ constructions, constructedAt });
       case "GET /messages":
         return Response.json({ messages: this.messages });
     }
