@@ -3,14 +3,19 @@
 // the bare-ws floor's clients.mjs (../shared/bench/ws-floor/, beside this repository), so that
 // figures compare with the floor's and not with a harness. Raw TCP, a hand-written upgrade, `onread`
 // into one shared buffer and a minimal frame parser, plus what an SDK does: the key in
-// `Authorization`, `hello` after the upgrade and a pong for each ping. What a text frame, a refusal
-// or a close means is the caller's. Loopback only.
+// `Authorization`, `hello` after the upgrade, a pong for each protocol ping, and the bare `ping`
+// every 10 s (the server closes a socket it has heard nothing from for 30 s; its `pong` is not passed
+// on). What a text frame, a refusal or a close means is the caller's. Loopback only.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 // Client frames are masked; an all-zero key is valid (RFC 6455) and needs no XOR work.
 // Every client frame here is under 126 bytes, so the length fits the second byte.
 export const frame = (opcode, p) => `${String.fromCharCode(0x80 | opcode)}${String.fromCharCode(0x80 | p.length)}\0\0\0\0${p}`;
+/** The SDK's keep-alive, every 10 s at most (src/core/stream/limits.ts). */
+const PING = frame(1, 'ping');
+const PING_EVERY_MS = 10_000;
+
 /** The ack of a snapshot or patch at version v. */
 export const ackFrame = (v) => frame(1, `{"t":"ack","v":${v}}`);
 
@@ -30,6 +35,10 @@ export function leanClient({ port, key, onUpgraded, onRefused, onText, onCloseFr
     `Authorization: Bearer ${key}\r\n` +
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
   let seq = 0;
+  // One timer for every connection of this client, as the ws floor's keeps one for all.
+  const upgradedSockets = new Set();
+  const pinger = setInterval(() => { for (const s of upgradedSockets) s.write(PING, 'latin1'); }, PING_EVERY_MS);
+  pinger.unref();
   return function open(conn) {
     let rest = null;
     conn.upgraded = false;
@@ -48,6 +57,8 @@ export function leanClient({ port, key, onUpgraded, onRefused, onText, onCloseFr
           return;
         }
         write(frame(1, `{"t":"hello","protocol":1,"sdk":"bench@1","app":"bench","instance":"${instance}"}`));
+        upgradedSockets.add(s);
+        s.once('close', () => upgradedSockets.delete(s));
         onUpgraded(conn);
         i = h + 4;
       }
@@ -57,7 +68,9 @@ export function leanClient({ port, key, onUpgraded, onRefused, onText, onCloseFr
         else if (len === 127) { if (end - i < 10) break; len = Number(buf.readBigUInt64BE(i + 2)); off = 10; }
         if (end - i < off + len) break;
         const op = buf[i] & 0x0f;
-        if (op === 1) onText(buf.toString('utf8', i + off, i + off + len), write, conn);
+        if (op === 1) {
+          if (len !== 4 || buf.toString('latin1', i + off, i + off + 4) !== 'pong') onText(buf.toString('utf8', i + off, i + off + len), write, conn);
+        }
         else if (op === 9) write(frame(10, buf.toString('latin1', i + off, i + off + len)));
         else if (op === 8) onCloseFrame?.(conn, len >= 2 ? buf.readUInt16BE(i + off) : 1005);
         i += off + len;

@@ -94,6 +94,8 @@ export const CLOSE = {
   TOO_BIG: 1009,
   /** The key was revoked or is not allowed on this stream. */
   UNAUTHORIZED: 4001,
+  /** The key holds as many open streams as the server allows (as HTTP 429): reconnect with backoff. */
+  TOO_MANY_CONNECTIONS: 4029,
   /** The server is shutting down, or dropped a slow consumer: reconnect. */
   GOING_AWAY: 1001,
 } as const;

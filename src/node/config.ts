@@ -1,11 +1,15 @@
 /**
  * The Node host's configuration, from the environment.
  */
+import { MAX_STREAMS_PER_KEY_VAR, parseMaxStreamsPerKey } from "../core/stream/limits.js";
+
 export interface NodeConfig {
   host: string;
   port: number;
   databaseUrl: string;
   rootToken: string | undefined;
+  /** Open streams one sdk key may hold on this process (`KILLSWITCH_MAX_STREAMS_PER_KEY`). */
+  maxStreamsPerKey: number;
 }
 
 export const DEFAULTS = {
@@ -23,5 +27,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     port,
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULTS.databaseUrl,
     rootToken: env.KILLSWITCH_ROOT_TOKEN || undefined,
+    maxStreamsPerKey: parseMaxStreamsPerKey(env[MAX_STREAMS_PER_KEY_VAR]),
   };
 }

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     port: config.port,
     databaseUrl: config.databaseUrl,
     rootToken: config.rootToken,
-    stream: nodeStreamHost(),
+    stream: nodeStreamHost({ limits: { maxConnectionsPerKey: config.maxStreamsPerKey } }),
   });
   if (stopping) {
     await server.close();

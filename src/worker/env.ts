@@ -4,6 +4,10 @@ import type { TenantObject } from "./tenant-object.js";
 export interface Env {
   /** One SQLite-backed object per tenant, addressed by tenant id. */
   TENANT: DurableObjectNamespace<TenantObject>;
+  /** The ids of the tenants that exist (tenant-registry.ts). */
+  TENANTS: KVNamespace;
   /** Secret that may only create tenants. Unset: no tenant can be created. */
   KILLSWITCH_ROOT_TOKEN?: string;
+  /** Open streams one sdk key may hold in its tenant's object; default 20,000 (src/core/stream/limits.ts). */
+  KILLSWITCH_MAX_STREAMS_PER_KEY?: string;
 }

@@ -21,13 +21,32 @@
  * object from hibernating meanwhile (as the receipt book's does), so a woken
  * object never reads a state behind what its sockets were sent: an ack of
  * any patch they got stays valid across hibernation.
+ *
+ * Limits (src/core/stream/limits.ts, the same as on Node): `resync` within
+ * an allowance, `hello` within 10 s, something heard at least every 30 s,
+ * and at most so many open streams per key. A `ping` never reaches the
+ * object, so what was heard last is the later of the attachment's `heardAt`
+ * (written with every frame) and the runtime's auto-response timestamp; the
+ * deadlines are checked by the object's alarm, set for the earliest one, so
+ * a pinging socket costs one wake per silence period at most, not one per
+ * ping.
  */
 import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
-import type { HeartbeatMessage, ServerMessage, SnapshotMessage } from "@killswitch/sdk/protocol.js";
+import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
+import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
+import {
+  admitConnection,
+  idleClose,
+  idleDeadline,
+  streamLimits,
+  takeResync,
+  type ResyncBucket,
+  type StreamLimits,
+} from "../core/stream/limits.js";
 
 /**
  * What the object remembers of one connection across hibernation. Serialized
@@ -35,7 +54,7 @@ import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/st
  * hello's strings are bounded in client-message.ts (under ~1.2 KB here, even
  * with two-byte strings).
  */
-export interface ConnectionAttachment {
+export interface ConnectionAttachment extends ResyncBucket {
   env: string;
   keyId: string;
   /** From the client's hello; null until then. */
@@ -53,6 +72,8 @@ export interface ConnectionAttachment {
   appliedVersion: number | null;
   connectedAt: number;
   lastAckAt: number | null;
+  /** The last frame received; a `ping` answered by the runtime is not in it (see the file's comment). */
+  heardAt: number;
 }
 
 
@@ -74,6 +95,8 @@ export interface HibernatingHubOptions {
   onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
   /** A snapshot or change-log read that failed; the socket is closed with 1011. */
   onError?: (error: unknown) => void;
+  /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
+  limits?: Partial<StreamLimits>;
   now?: () => number;
 }
 
@@ -89,11 +112,21 @@ const SENT_FLUSH_DELAY_MS = 1_000;
 const MAX_TAG_LENGTH = 256;
 /** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
 const MAX_REASON_BYTES = 120;
+/** The alarm fires this long after the earliest deadline, so that sockets due together are closed in one wake. */
+const ALARM_SLACK_MS = 1_000;
 
 export class HibernatingHub implements Broadcaster {
   readonly #ctx: DurableObjectState;
   readonly #options: HibernatingHubOptions;
   readonly #now: () => number;
+  readonly #limits: StreamLimits;
+  /** Open sockets per key id while awake; counted from the key's tag on first use after a wake. */
+  readonly #perKey = new Map<string, number>();
+  readonly #snapshots = new Map<string, SnapshotText>();
+  /** Bumped by every publish: a snapshot read begun before one is not kept. */
+  #generation = 0;
+  /** The alarm as this hub last set or read it; undefined until read after a wake. */
+  #alarmAt: number | null | undefined;
   /**
    * Each socket's state while the object is awake; the runtime hands the same
    * WebSocket object to getWebSockets and webSocketMessage for its whole life.
@@ -107,6 +140,7 @@ export class HibernatingHub implements Broadcaster {
     this.#ctx = ctx;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#limits = streamLimits(options.limits);
   }
 
   /**
@@ -120,14 +154,28 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /** Upgrades an authenticated `GET /v1/stream` request to a hibernatable socket. */
-  accept(request: Request, principal: StreamPrincipal): Response {
+  async accept(request: Request, principal: StreamPrincipal): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("Expected a WebSocket upgrade.", { status: 426, headers: { upgrade: "websocket" } });
     }
     const tags = [envTag(principal.env), keyTag(principal.keyId)];
     if (tags.some((tag) => tag.length > MAX_TAG_LENGTH)) throw new RangeError("Stream tag over the platform limit.");
     const { 0: client, 1: server } = new WebSocketPair();
+    // Select our subprotocol only, so a key offered beside it is never echoed.
+    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const open = this.#openFor(principal.keyId);
+    const refused = admitConnection(open, this.#limits);
+    if (refused) {
+      // Upgraded only to say why (a browser sees a refused upgrade as a bare 1006): no tags, no
+      // attachment, so that nothing counts it or delivers to it.
+      this.#ctx.acceptWebSocket(server);
+      shut(server, refused.code, refused.reason);
+      return new Response(null, { status: 101, webSocket: client, headers });
+    }
     this.#ctx.acceptWebSocket(server, tags);
+    this.#perKey.set(principal.keyId, open + 1);
+    const now = this.#now();
     const attachment: ConnectionAttachment = {
       env: principal.env,
       keyId: principal.keyId,
@@ -137,17 +185,62 @@ export class HibernatingHub implements Broadcaster {
       sentVersion: null,
       firstVersion: null,
       appliedVersion: null,
-      connectedAt: this.#now(),
+      connectedAt: now,
       lastAckAt: null,
+      heardAt: now,
+      resyncTokens: this.#limits.resyncBurst,
+      resyncAt: now,
     };
     this.#save(server, attachment);
-    // Select our subprotocol only, so a key offered beside it is never echoed.
-    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
-    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    await this.#alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
+  /** Open sockets of a key: the count kept while awake, checked against the runtime's list at the limit. */
+  #openFor(keyId: string): number {
+    const known = this.#perKey.get(keyId);
+    if (known !== undefined && known < this.#limits.maxConnectionsPerKey) return known;
+    // After a wake, or at the limit: count what is really open (a close the hub missed must not lock a key out).
+    let open = 0;
+    for (const ws of this.#ctx.getWebSockets(keyTag(keyId))) if (ws.readyState === WebSocket.READY_STATE_OPEN) open++;
+    this.#perKey.set(keyId, open);
+    return open;
+  }
+
+  /**
+   * The object's `alarm`: closes the sockets past their hello or silence
+   * deadline and sets the alarm for the next deadline, if any socket is left.
+   */
+  async sweep(): Promise<void> {
+    this.#alarmAt = null; // the runtime clears an alarm as it fires it
+    const now = this.#now();
+    let next = Infinity;
+    for (const ws of this.#ctx.getWebSockets()) {
+      const state = this.#stateOf(ws);
+      if (state === null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const pinged = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? -Infinity;
+      const activity = { connectedAt: state.connectedAt, helloed: state.instance !== null, heardAt: Math.max(state.heardAt, pinged) };
+      const idle = idleClose(activity, now, this.#limits);
+      if (idle) shut(ws, idle.code, idle.reason);
+      else next = Math.min(next, idleDeadline(activity, this.#limits));
+    }
+    if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
+  }
+
+  /** Makes sure the alarm fires at `at` or before. */
+  async #alarmBy(at: number): Promise<void> {
+    if (this.#alarmAt === undefined) {
+      const stored = await this.#ctx.storage.getAlarm();
+      this.#alarmAt ??= stored; // unless set meanwhile
+    }
+    if (this.#alarmAt != null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.#ctx.storage.setAlarm(at);
+  }
+
   publish(change: CommittedChange): void {
+    this.#generation++;
+    this.#snapshots.delete(change.env);
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
       const state = this.#stateOf(ws);
@@ -218,6 +311,9 @@ export class HibernatingHub implements Broadcaster {
   async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const attachment = this.#stateOf(ws);
     if (attachment === null) return; // not a stream socket
+    if (ws.readyState !== WebSocket.READY_STATE_OPEN) return; // closed by the hub: what it still sent is not read
+    const at = this.#now();
+    attachment.heardAt = at; // written with the frame's own save below
     if (typeof data !== "string") return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
     if (data.length > MAX_CLIENT_FRAME_BYTES) return shut(ws, CLOSE.TOO_BIG, "frame too large");
     const frame = parseClientFrame(data);
@@ -230,7 +326,6 @@ export class HibernatingHub implements Broadcaster {
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
         if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
-        const at = this.#now();
         const previous = attachment.appliedVersion;
         attachment.appliedVersion = Math.max(previous ?? -1, frame.v);
         attachment.lastAckAt = at;
@@ -238,15 +333,22 @@ export class HibernatingHub implements Broadcaster {
         this.#options.onAck?.(attachment, previous, at);
         return;
       }
-      case "resync":
+      case "resync": {
         if (attachment.instance === null) return shut(ws, CLOSE.POLICY, "resync before hello");
+        const refused = takeResync(attachment, at, this.#limits);
+        if (refused) return shut(ws, refused.code, refused.reason);
+        this.#save(ws, attachment);
         return this.#run(ws, this.#sendSnapshot(ws, attachment));
+      }
     }
   }
 
   /** The object's `webSocketClose`: complete the closing handshake. */
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
+    const state = this.#stateOf(ws);
+    const open = state === null ? undefined : this.#perKey.get(state.keyId);
+    if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
@@ -257,7 +359,7 @@ export class HibernatingHub implements Broadcaster {
     const { tenantId, source } = this.#options;
     const since = hello.since;
     if (since === undefined) return this.#sendSnapshot(ws, helloed);
-    const current = await source.snapshot(tenantId, helloed.env);
+    const current = await this.#snapshotOf(helloed.env);
     if (since === current.version) {
       const at = this.#now();
       const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
@@ -278,20 +380,28 @@ export class HibernatingHub implements Broadcaster {
   }
 
   async #sendSnapshot(ws: WebSocket, attachment: ConnectionAttachment): Promise<void> {
-    this.#sendState(ws, attachment, await this.#options.source.snapshot(this.#options.tenantId, attachment.env));
+    this.#sendState(ws, attachment, await this.#snapshotOf(attachment.env));
   }
 
-  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: Awaited<ReturnType<StreamSource["snapshot"]>>): void {
-    const snapshot: SnapshotMessage = {
-      t: "snapshot",
-      v: state.version,
-      env: attachment.env,
-      flags: state.flags,
-      segments: state.segments,
-      serverTime: this.#now(),
-    };
-    if (state.audit) snapshot.audit = state.audit;
-    if (send(ws, snapshot)) {
+  /**
+   * The environment's current snapshot, read and serialized once and kept
+   * while the object is awake, until the next change of that environment
+   * (every change is published here): the allowed resyncs and a burst of
+   * hellos cost one read, not one each.
+   */
+  async #snapshotOf(env: string): Promise<SnapshotText> {
+    const known = this.#snapshots.get(env);
+    if (known !== undefined) return known;
+    const generation = this.#generation;
+    const text = snapshotText(env, await this.#options.source.snapshot(this.#options.tenantId, env));
+    if (generation === this.#generation) this.#snapshots.set(env, text); // no change published meanwhile
+    return text;
+  }
+
+  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: SnapshotText): void {
+    // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
+    if (state.version < (attachment.sentVersion ?? -1)) return;
+    if (trySend(ws, snapshotFrame(state, this.#now()))) {
       this.#save(ws, { ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
     }
   }

@@ -1,8 +1,9 @@
 /**
  * The Worker: routes each request to its tenant's Durable Object and does
  * nothing else. It reads the tenant id from the key (it never checks the
- * secret: the object does), so a request whose key cannot name a tenant is
- * answered here and never wakes an object. Answers match the shared app's
+ * secret: the object does), so a request whose key cannot name a tenant, or
+ * names one the registry does not hold (tenant-registry.ts), is answered here
+ * and never reaches an object. Answers match the shared app's
  * on Node: on /v1, 413 first, then 401, then 403 for the root token outside
  * `POST /v1/tenants`; on OFREP, the protocol's own error shape, and the
  * context limit left to the object's OFREP route.
@@ -19,6 +20,7 @@ import { forwardedRequest } from "./forwarding.js";
 import { OFREP_NO_KEY, OFREP_ROOT_TOKEN, OFREP_UNKNOWN_KEY, ofrepRefusal, ofrepRoute, type OfrepRoute } from "./ofrep-edge.js";
 import { problem } from "./problem.js";
 import { bearerOf, isRootToken } from "./root-token.js";
+import { isKnownTenant } from "./tenant-registry.js";
 
 export { TenantObject } from "./tenant-object.js";
 
@@ -55,7 +57,9 @@ async function route(request: Request, env: Env): Promise<Response> {
   const token = credentialOf(request);
   if (token === null) return problem("unauthorized", "Send Authorization: Bearer <key>.");
   const tenantId = tenantIdOfKey(token);
-  if (tenantId === null) return problem("unauthorized", "The key is malformed, unknown or revoked.");
+  if (tenantId === null || !(await isKnownTenant(env.TENANTS, tenantId))) {
+    return problem("unauthorized", "The key is malformed, unknown or revoked.");
+  }
   return env.TENANT.getByName(tenantId).fetch(forwardedRequest(request, tenantId, body, { token }));
 }
 
@@ -70,6 +74,6 @@ async function forwardOfrep(request: Request, route: OfrepRoute, env: Env): Prom
   if (token === null) return ofrepRefusal(route, 401, OFREP_NO_KEY);
   if (await isRootToken(token, env.KILLSWITCH_ROOT_TOKEN)) return ofrepRefusal(route, 403, OFREP_ROOT_TOKEN);
   const tenantId = tenantIdOfKey(token);
-  if (tenantId === null) return ofrepRefusal(route, 401, OFREP_UNKNOWN_KEY);
+  if (tenantId === null || !(await isKnownTenant(env.TENANTS, tenantId))) return ofrepRefusal(route, 401, OFREP_UNKNOWN_KEY);
   return env.TENANT.getByName(tenantId).fetch(forwardedRequest(request, tenantId, body, { token }));
 }

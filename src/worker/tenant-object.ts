@@ -66,6 +66,12 @@ export class TenantObject extends DurableObject<Env> {
     this.#servicesOf(this.#tenant.id).hub.closed(ws, code, reason);
   }
 
+  /** Set by the hub for the stream's next hello or silence deadline. */
+  override async alarm(): Promise<void> {
+    if (this.#tenant === undefined || this.#migrationError !== undefined) return;
+    await this.#servicesOf(this.#tenant.id).hub.sweep();
+  }
+
   override async webSocketError(): Promise<void> {
     // webSocketClose follows; the attachment dies with the socket.
   }

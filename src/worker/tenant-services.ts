@@ -7,6 +7,7 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
+import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
 import { propagationRoutes } from "../http/routes/propagation.js";
 import { durableExecutor } from "./durable-executor.js";
@@ -30,6 +31,16 @@ export interface TenantServicesOptions {
 
 const report = (error: unknown) => console.error("killswitch:", error);
 
+/** The per-key stream limit; a bad value is reported and the default kept, rather than failing every request. */
+function maxStreamsPerKey(env: Env): number {
+  try {
+    return parseMaxStreamsPerKey(env.KILLSWITCH_MAX_STREAMS_PER_KEY);
+  } catch (error) {
+    report(error);
+    return DEFAULT_STREAM_LIMITS.maxConnectionsPerKey;
+  }
+}
+
 /** Cheap: builds objects only and touches no storage; the object calls it once per life. */
 export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptions): TenantServices {
   // The hub reads snapshots from the store, and the store publishes to the hub.
@@ -44,6 +55,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onPublished: (change, connected) => book.committed(change.env, change.version, change.committedAt, connected),
     onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
     onError: report,
+    limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
   });
   const options: StoreOptions = {
     db: drizzle(ctx.storage, { schema }),

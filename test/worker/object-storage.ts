@@ -3,12 +3,15 @@
  * leaves on disk, to see what an object stored. The layout is miniflare's
  * (pinned with wrangler 4.86.0): `v3/do/<script>-<class>/<hash>.sqlite`, each
  * with a `__miniflare_do_name` table holding the name the object was reached by.
+ * KV namespaces are objects of miniflare's own, `v3/kv/miniflare-KVNamespaceObject/<hash>.sqlite`,
+ * with one `_mf_entries` row per key.
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 
 const OBJECT_DIR = join("v3", "do", "killswitch-TenantObject");
+const KV_DIR = join("v3", "kv", "miniflare-KVNamespaceObject");
 /** miniflare's own bookkeeping; not something the object stored. */
 export const MINIFLARE_NAME_TABLE = "__miniflare_do_name";
 
@@ -31,6 +34,16 @@ export async function objectDatabases(persistDir: string): Promise<ObjectDatabas
 /** The database of the object reached by `name`, if it has one. */
 export async function objectDatabase(persistDir: string, name: string): Promise<ObjectDatabase | undefined> {
   return (await objectDatabases(persistDir)).find((db) => db.name === name);
+}
+
+/** Every key of the local KV namespaces (the Worker has one: the tenant registry), sorted. */
+export async function kvKeys(persistDir: string): Promise<string[]> {
+  const dir = join(persistDir, KV_DIR);
+  const files = (await readdir(dir).catch(() => [] as string[])).filter(
+    (f) => f.endsWith(".sqlite") && f !== "metadata.sqlite",
+  );
+  const keys = await Promise.all(files.map(async (f) => (await rowsOf(join(dir, f), "_mf_entries")).map((row) => String(row.key))));
+  return keys.flat().sort();
 }
 
 /** Rows of one table of an object's database. */

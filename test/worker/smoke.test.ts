@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev.js";
-import { MINIFLARE_NAME_TABLE, objectDatabase, objectDatabases, rowsOf } from "./object-storage.js";
+import { kvKeys, MINIFLARE_NAME_TABLE, objectDatabase, objectDatabases, rowsOf } from "./object-storage.js";
 import { openStream } from "./stream-client.js";
 
 const ROOT_TOKEN = randomBytes(24).toString("base64url");
@@ -101,12 +101,12 @@ describe("Worker host under wrangler dev", { timeout: 30_000 }, () => {
     expect(await objectDatabases(persistDir)).toEqual(before);
   });
 
-  it("answers 401 from an object that POST /v1/tenants never created, without migrating or storing anything", async () => {
+  it("answers 401 for a tenant id that POST /v1/tenants never created, without reaching its object", async () => {
     const response = await get("/v1/envs", bearer(`ks_zzzzzzzzzz_${SECRET}`));
     expect(response.status).toBe(401);
-    const db = await objectDatabase(persistDir, "zzzzzzzzzz");
-    // The object did run (miniflare recorded its name) but holds no table of ours.
-    expect(db?.schemaObjects).toEqual([MINIFLARE_NAME_TABLE]);
+    expect(await response.json()).toMatchObject({ type: "https://killswitch.dev/problems/unauthorized", status: 401 });
+    // The registry does not hold it: no object ran, so none has a database.
+    expect(await objectDatabase(persistDir, "zzzzzzzzzz")).toBeUndefined();
   });
 
   it("answers the root token 403 outside POST /v1/tenants, as the shared app does", async () => {
@@ -119,16 +119,19 @@ describe("Worker host under wrangler dev", { timeout: 30_000 }, () => {
     expect(response.status).toBe(413);
   });
 
-  it("leaves nothing behind when the object refuses the creation", async () => {
+  it("leaves nothing behind when the object refuses the creation, in the registry neither", async () => {
     const before = await objectsWithData();
+    const registered = await kvKeys(persistDir);
     const refused = await json<{ errors: { path: string }[] }>(await post("/v1/tenants", { name: "" }, bearer(ROOT_TOKEN)), 400);
     expect(refused.errors[0]?.path).toBe("name");
     expect(await objectsWithData()).toEqual(before);
+    expect(await kvKeys(persistDir)).toEqual(registered);
   });
 
   it("creates a tenant in its own object, migrated with the bundled migrations", async () => {
     const tenant = await createTenant("Acme");
     expect(tenant.id).toMatch(/^[a-z0-9]{10}$/);
+    expect(await kvKeys(persistDir)).toContain(tenant.id); // the registry the Worker reads before any object
     expect(tenant.adminKey.startsWith(`ks_${tenant.id}_`)).toBe(true);
 
     const envs = await json<{ items: { key: string; version: number }[] }>(await get("/v1/envs", bearer(tenant.adminKey)), 200);

@@ -12,12 +12,13 @@ export function openStream(
   baseUrl: string,
   protocols: string[],
   headers: Record<string, string> = {},
+  query = "",
 ): Promise<StreamClient> {
   // Under wrangler dev the TCP connection ends about 10 s after a server-initiated
   // close handshake; the close frame itself arrives at once. Stop waiting after 1 s.
   // `closeTimeout` exists in ws 8 but not in @types/ws.
   const options: WebSocket.ClientOptions & { closeTimeout: number } = { headers, closeTimeout: 1_000 };
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/v1/stream`, protocols, options);
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/v1/stream${query}`, protocols, options);
   const inbox: string[] = [];
   const waiters: Array<(frame: string) => void> = [];
   ws.on("message", (data) => {

@@ -1,6 +1,7 @@
 import type { StreamSource } from "../../core/broadcaster.js";
 import { prepareText, type PreparedFrame } from "./frames.js";
 import { mergeChanges } from "../../core/stream/merge-changes.js";
+import { snapshotText, type SnapshotText } from "../../core/stream/snapshot-text.js";
 import type { StreamSocket } from "./stream-socket.js";
 
 /** The last few patch frames of an environment, for sockets that finish loading just behind a publish. */
@@ -8,12 +9,6 @@ const RECENT_FRAMES = 32;
 /** Catch-up patches kept per environment; reconnecting clients of one version mostly share `since`. */
 const MAX_RESUMES = 16;
 
-/** A snapshot message serialized up to its `serverTime`, which is appended per send. */
-export interface SnapshotText {
-  version: number;
-  /** `{"t":"snapshot",…,"serverTime":` */
-  head: string;
-}
 
 export interface ResumeFrame {
   version: number;
@@ -70,9 +65,7 @@ export class EnvGroup {
     const generation = this.#generation;
     const load = source.snapshot(this.tenantId, this.env).then(
       (s) => {
-        const message = { t: "snapshot", v: s.version, env: this.env, flags: s.flags, segments: s.segments, audit: s.audit };
-        const body = JSON.stringify(message); // an absent audit (undefined) is left out
-        const text = { version: s.version, head: `${body.slice(0, -1)},"serverTime":` };
+        const text = snapshotText(this.env, s);
         if (s.version > this.version) this.version = s.version;
         if (this.#generation === generation) {
           this.#snapshot = text;

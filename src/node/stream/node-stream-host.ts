@@ -13,7 +13,7 @@ import type { StreamAuthenticator } from "./stream-auth.js";
 import { createStreamHub, type StreamHubOptions } from "./stream-hub.js";
 
 export interface NodeStreamOptions
-  extends Pick<StreamHubOptions, "heartbeatMs" | "pingIntervalMs" | "maxPayload" | "maxBufferedBytes" | "now"> {
+  extends Pick<StreamHubOptions, "heartbeatMs" | "limits" | "sweepIntervalMs" | "maxPayload" | "maxBufferedBytes" | "now"> {
   /**
    * Default: a tracker keeping the last 256 versions per environment. With a
    * cluster it must record updates (`recordUpdates: true`).
@@ -32,7 +32,8 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
       heartbeatMs: options.heartbeatMs,
-      pingIntervalMs: options.pingIntervalMs,
+      limits: options.limits,
+      sweepIntervalMs: options.sweepIntervalMs,
       maxPayload: options.maxPayload,
       maxBufferedBytes: options.maxBufferedBytes,
       now: options.now,

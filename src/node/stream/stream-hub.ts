@@ -5,10 +5,12 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
+import { admitConnection, idleClose, streamLimits, takeResync, type StreamLimits } from "../../core/stream/limits.js";
 import { parseClientBuffer, type Hello } from "./client-messages.js";
 import { EnvGroup } from "./env-group.js";
-import { prepareFrame, prepareText, writeFrame, type PreparedFrame } from "./frames.js";
+import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
 import { patchOf } from "../../core/stream/merge-changes.js";
+import { snapshotFrame } from "../../core/stream/snapshot-text.js";
 import {
   isRejection,
   rejectUpgrade,
@@ -27,19 +29,22 @@ export interface StreamHubOptions {
   /** How often each socket gets an `hb`. Default 10 s (DESIGN, "Wire protocol"). One hub-wide timer. */
   heartbeatMs?: number;
   /**
-   * How often each socket gets a protocol ping (one hub-wide timer). A socket
-   * that neither answered the last ping nor sent anything for a whole period is
-   * terminated; one that has not said `hello` within one to two periods is
-   * closed with 1008. Default 30 s.
+   * Deadlines, the `resync` allowance and streams per key (src/core/stream/limits.ts,
+   * shared with the Worker); defaults for what is left out.
    */
-  pingIntervalMs?: number;
+  limits?: Partial<StreamLimits>;
+  /**
+   * How often one hub-wide timer looks for sockets past the hello or silence
+   * deadline: a socket is closed at most this long after its deadline. Default 1 s.
+   */
+  sweepIntervalMs?: number;
   /** Largest client frame in bytes; a larger one closes the socket with 1009. Default 16 KiB. */
   maxPayload?: number;
   /** Bytes a socket may have waiting to be written; past it the socket is terminated. Default 1 MiB. */
   maxBufferedBytes?: number;
   /** Default `/v1/stream`. */
   path?: string;
-  /** Clock for `serverTime`. Default `Date.now`. */
+  /** Clock for `serverTime` and the limits' deadlines. Default `Date.now`. */
   now?: () => number;
   /** Unexpected failures: a store that threw while loading a snapshot, an authenticator that threw. */
   onError?: (error: unknown) => void;
@@ -62,7 +67,6 @@ export interface StreamHub extends Broadcaster {
 }
 
 const PONG_FRAME = prepareText(PONG);
-const PING_FRAME = prepareFrame(Buffer.alloc(0), 9);
 /** Timers visit one slice of the sockets per tick (see the timers below). */
 const SLICES = 10;
 /** Revoked keys remembered against upgrades in flight (see `revoked`). */
@@ -76,7 +80,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const limit = options.maxBufferedBytes ?? 1 << 20;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
+  const limits = streamLimits(options.limits);
   const groups = new Map<string, EnvGroup>();
+  /** Open sockets per `tenant/keyId`, for the per-key limit. */
+  const perKey = new Map<string, number>();
   /**
    * Keys revoked while this hub runs. An upgrade whose key was read just before a
    * revocation is answered after it: without this, that socket would be attached
@@ -131,16 +138,28 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   function attach(ws: StreamSocket, principal: StreamPrincipal): void {
+    const owner = groupKey(principal.tenantId, principal.keyId);
+    const open = perKey.get(owner) ?? 0;
+    const refused = admitConnection(open, limits);
+    if (refused) {
+      // Upgraded only to say why: the close code reaches every client, a browser's included.
+      ws.phase = Phase.DONE;
+      ws.on("error", ignore);
+      ws.close(refused.code, refused.reason);
+      return;
+    }
+    perKey.set(owner, open + 1);
     const key = groupKey(principal.tenantId, principal.env);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = new EnvGroup(key, principal.tenantId, principal.env)));
     ws.group = group;
     ws.keyId = principal.keyId;
     ws.slot = nextSlot = (nextSlot + 1) % SLICES;
+    ws.connectedAt = ws.heardAt = ws.resyncAt = now();
+    ws.resyncTokens = limits.resyncBurst;
     group.sockets.add(ws);
     // Shared listeners (`this` is the socket): no closure per connection.
     ws.on("message", onMessage);
-    ws.on("pong", onPong);
     ws.on("error", ignore); // ws closes the socket itself (1009 for an oversized frame, 1007 for bad UTF-8)
     ws.on("close", onClose);
   }
@@ -150,7 +169,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const ws = this as StreamSocket; // built by ws from StreamSocket (see attach)
     if (ws.phase === Phase.DONE) return;
-    ws.alive = true;
+    ws.heardAt = now();
     if (isBinary) return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
     const frame = parseClientBuffer(data as Buffer); // binaryType is "nodebuffer": always one Buffer
     switch (frame.t) {
@@ -168,11 +187,18 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         tracker.ack(ws.instance!, frame.v);
         return;
       case "resync":
-        if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "resync before hello");
-        if (ws.phase === Phase.LOADING) return; // a snapshot or patch is already on its way
-        ws.phase = Phase.LOADING;
-        return run(ws, sendSnapshot(ws));
+        return resync(ws);
     }
+  }
+
+  /** The current snapshot, within the socket's allowance. */
+  function resync(ws: StreamSocket): void {
+    if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "resync before hello");
+    const refused = takeResync(ws, ws.heardAt, limits);
+    if (refused) return shut(ws, refused.code, refused.reason);
+    if (ws.phase === Phase.LOADING) return; // a snapshot or patch is already on its way
+    ws.phase = Phase.LOADING;
+    run(ws, sendSnapshot(ws));
   }
 
   function hello(ws: StreamSocket, h: Hello): void {
@@ -211,7 +237,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   async function sendSnapshot(ws: StreamSocket): Promise<void> {
     const snapshot = await ws.group.snapshotOf(source);
     if (isDone(ws)) return;
-    if (!writeFrame(ws, prepareText(`${snapshot.head}${now()}}`), limit)) return;
+    // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
+    if (snapshot.version < ws.sentVersion) {
+      ws.phase = Phase.LIVE;
+      return catchUp(ws, false);
+    }
+    if (!writeFrame(ws, prepareText(snapshotFrame(snapshot, now())), limit)) return;
     ws.sentVersion = snapshot.version;
     ws.phase = Phase.LIVE;
     catchUp(ws, false);
@@ -276,10 +307,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
   // ---------------------------------------------------------------- timers (one each for the whole hub)
   //
-  // Each socket gets a heartbeat every heartbeatMs and a protocol ping every
-  // pingIntervalMs, but a tick serves one slice of the sockets: 10,000 writes
-  // at once would hold the event loop for ~100 ms, and a flip landing then
-  // would wait behind them.
+  // Each socket gets a heartbeat every heartbeatMs, but a tick serves one
+  // slice of the sockets: 10,000 writes at once would hold the event loop for
+  // ~100 ms, and a flip landing then would wait behind them. The sweep writes
+  // nothing but the rare close, so it visits every socket at each tick.
 
   const heartbeat = everySlice(options.heartbeatMs ?? 10_000, (slot) => {
     for (const g of groups.values()) {
@@ -293,26 +324,17 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
   });
 
-  const reaper = everySlice(options.pingIntervalMs ?? 30_000, (slot) => {
+  const sweeper = setInterval(() => {
+    const at = now();
     for (const g of groups.values()) {
       for (const ws of g.sockets) {
-        if (ws.slot !== slot || ws.phase === Phase.DONE) continue; // DONE: closing; ws ends it after its close timeout
-        if (!ws.alive) {
-          ws.phase = Phase.DONE;
-          release(ws);
-          ws.terminate();
-          continue;
-        }
-        if (ws.phase === Phase.NEW) ws.phase = Phase.HELLO_DUE;
-        else if (ws.phase === Phase.HELLO_DUE) {
-          shut(ws, CLOSE.POLICY, "no hello");
-          continue;
-        }
-        ws.alive = false;
-        writeFrame(ws, PING_FRAME, limit);
+        if (ws.phase === Phase.DONE) continue; // closing; ws ends it after its close timeout
+        const idle = idleClose(ws, at, limits);
+        if (idle) shut(ws, idle.code, idle.reason);
       }
     }
-  });
+  }, options.sweepIntervalMs ?? 1_000);
+  sweeper.unref();
 
   function heartbeatFrame(g: EnvGroup): PreparedFrame {
     const hb: HeartbeatMessage = { t: "hb", v: g.version, serverTime: now() };
@@ -337,19 +359,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const ws = this as StreamSocket;
     ws.phase = Phase.DONE;
     release(ws);
+    const owner = groupKey(ws.group.tenantId, ws.keyId);
+    const open = (perKey.get(owner) ?? 1) - 1;
+    if (open > 0) perKey.set(owner, open);
+    else perKey.delete(owner);
     const g = ws.group;
     g.sockets.delete(ws);
     if (g.sockets.size === 0 && groups.get(g.key) === g) groups.delete(g.key);
   }
 
-  function onPong(this: WebSocket): void {
-    (this as StreamSocket).alive = true;
-  }
-
   function close(graceMs = 2_000): Promise<void> {
     closing ??= (async () => {
       clearInterval(heartbeat);
-      clearInterval(reaper);
+      clearInterval(sweeper);
       const sockets = [...groups.values()].flatMap((g) => [...g.sockets]);
       const gone = sockets.map((ws) => new Promise((resolve) => ws.once("close", resolve)));
       for (const ws of sockets) {

@@ -1,20 +1,19 @@
 import type { Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { InstanceHandle } from "../../core/propagation.js";
+import type { ResyncBucket, SocketActivity } from "../../core/stream/limits.js";
 import type { EnvGroup } from "./env-group.js";
 
 /** Where a connection is in protocol 1. */
 export const Phase = {
   /** Upgraded; waiting for `hello`. */
   NEW: 0,
-  /** Still no `hello` at one reaper tick: closed at the next. */
-  HELLO_DUE: 1,
   /** `hello` received; its snapshot or catch-up patch is being loaded. */
-  LOADING: 2,
+  LOADING: 1,
   /** Up to date: receives every patch and heartbeat. */
-  LIVE: 3,
+  LIVE: 2,
   /** Closed, or being closed: receives nothing more. */
-  DONE: 4,
+  DONE: 3,
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
@@ -24,7 +23,7 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
  * idle connection costs one object more than bare ws, not a wrapper, a closure
  * per event and a map entry (the target is ≤ 10 KiB RSS per idle connection).
  */
-export class StreamSocket extends WebSocket {
+export class StreamSocket extends WebSocket implements SocketActivity, ResyncBucket {
   group!: EnvGroup;
   keyId = "";
   phase: Phase = Phase.NEW;
@@ -32,9 +31,15 @@ export class StreamSocket extends WebSocket {
   sentVersion = -1;
   /** Which tick of the hub's timers serves this socket (0–9): they visit one slice at a time. */
   slot = 0;
-  /** Answered the last protocol ping, or sent anything since. */
-  alive = true;
+  /** On the hub's clock (src/core/stream/limits.ts decides what they allow). */
+  connectedAt = 0;
+  heardAt = 0;
+  resyncTokens = 0;
+  resyncAt = 0;
   instance: InstanceHandle | null = null;
+  get helloed(): boolean {
+    return this.phase !== Phase.NEW;
+  }
   /** ws's TCP socket (not in ws's public types). */
   declare readonly _socket: Socket | null;
 }

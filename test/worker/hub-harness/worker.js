@@ -8,6 +8,16 @@
  * only the sockets' attachments to read. `GET /connections` and
  * `GET /pending?v=` answer the hub's views; `GET /acks` counts acks handled.
  *
+ * For the stream's limits: `POST /limits` (JSON) swaps in a hub with those
+ * limits, `POST /clock?offset=` moves the hub's clock by `offset` ms from
+ * the real one, `POST /sweep` runs what the object's alarm runs (the alarm
+ * itself does nothing here), `GET /alarm` answers the alarm's time, and `GET /messages` counts the frames that
+ * reached the object, `GET /constructions` how many times the object was
+ * constructed (a wake from hibernation is one more) and when it last was.
+ * `GET /v1/stream?key=` picks the key id (default k1).
+ * `?object=` on any request picks another object (default "one"), so that
+ * tests do not share limits, clock or alarm.
+ *
  * Plain JavaScript because the hub is typed against @cloudflare/workers-types,
  * which the root tsconfig that checks test/ (DOM lib) cannot load; wrangler
  * bundles the TypeScript it imports.
@@ -16,13 +26,22 @@ import { DurableObject } from "cloudflare:workers";
 import { HibernatingHub } from "../../../src/worker/hibernating-hub.ts";
 
 const ENV = "production";
+/** Objects constructed by this isolate, and when the last one was: a wake from hibernation constructs the object again. */
+let constructions = 0;
+let constructedAt = 0;
 
 export class HubObject extends DurableObject {
   version = 1;
   acks = 0;
+  messages = 0;
+  offset = 0;
+  limits = {};
 
   constructor(ctx, env) {
     super(ctx, env);
+    constructions++;
+    constructedAt = Date.now();
+    HibernatingHub.enableAutoPong(ctx);
     this.hub = this.#newHub();
   }
 
@@ -34,6 +53,8 @@ export class HubObject extends DurableObject {
         changesSince: async () => null,
       },
       onAck: () => this.acks++,
+      limits: this.limits,
+      now: () => Date.now() + this.offset,
     });
   }
 
@@ -41,7 +62,7 @@ export class HubObject extends DurableObject {
     const url = new URL(request.url);
     switch (`${request.method} ${url.pathname}`) {
       case "GET /v1/stream":
-        return this.hub.accept(request, { env: ENV, keyId: "k1" });
+        return this.hub.accept(request, { env: ENV, keyId: url.searchParams.get("key") ?? "k1" });
       case "POST /publish": {
         const prev = this.version++;
         const change = { tenantId: "t", env: ENV, version: this.version, prev, committedAt: Date.now(), flags: {}, segments: {}, removed: { flags: [], segments: [] } };
@@ -57,22 +78,43 @@ export class HubObject extends DurableObject {
         return Response.json(this.hub.pending(ENV, Number(url.searchParams.get("v"))));
       case "GET /acks":
         return Response.json({ acks: this.acks });
+      case "POST /limits":
+        this.limits = await request.json();
+        this.hub = this.#newHub();
+        return Response.json({ ok: true });
+      case "POST /clock":
+        this.offset = Number(url.searchParams.get("offset"));
+        return Response.json({ ok: true });
+      case "POST /sweep":
+        await this.hub.sweep();
+        return Response.json({ ok: true });
+      case "GET /alarm":
+        return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.offset + Date.now() });
+      case "GET /constructions":
+        return Response.json({ constructions, constructedAt });
+      case "GET /messages":
+        return Response.json({ messages: this.messages });
     }
     return new Response("not found", { status: 404 });
   }
 
   async webSocketMessage(ws, message) {
+    this.messages++;
     await this.hub.message(ws, message);
   }
 
   async webSocketClose(ws, code, reason) {
     this.hub.closed(ws, code, reason);
   }
+
+  // The tests run the sweep themselves (`POST /sweep`) on the hub's moved clock; an alarm set
+  // on that clock may fire at any moment of real time, so it does nothing here.
+  async alarm() {}
 }
 
 export default {
   fetch(request, env) {
     if (new URL(request.url).pathname === "/healthz") return new Response("ok");
-    return env.HUB.get(env.HUB.idFromName("one")).fetch(request);
+    return env.HUB.get(env.HUB.idFromName(new URL(request.url).searchParams.get("object") ?? "one")).fetch(request);
   },
 };
