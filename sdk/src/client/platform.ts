@@ -10,6 +10,8 @@ import type { Socket } from "./transport.js";
 export interface Platform {
   /** Opens the stream where there is no WebSocket constructor (Node 20: `ws`, key in a header). */
   _socket?(): Promise<(url: string, key: string) => Socket>;
+  /** Parses a large JSON text without blocking the loop for the whole parse (Node: a worker thread). */
+  _parse?(text: string): Promise<unknown>;
   /** The snapshot cache at a file path; `tmpSuffix` names its temporary file. */
   _file?(path: string, tmpSuffix: string): SnapshotStorage;
 }
