@@ -34,7 +34,7 @@ it("the built core imports nothing: no runtime dependency, and no Node module a 
   // the provider imports the package itself, so Node resolves the Node entry.
   const imports = async (file: string) =>
     [...(await readFile(new URL(`../dist/${file}`, import.meta.url), "utf8")).matchAll(/from\s*"([^"]+)"/g)].map((m) => m[1]).sort();
-  expect(await imports("node.js")).toEqual(["./index.js", "./index.js", "node:fs/promises"]);
+  expect(await imports("node.js")).toEqual(["./index.js", "./index.js", "node:fs/promises", "node:worker_threads"]);
   expect(await imports("openfeature.js")).toEqual(["@killswitch/sdk", "@openfeature/server-sdk"]);
   expect(await imports("validate.js")).toEqual(["./index.js"]);
   expect(await imports("explain.js")).toEqual([]);
