@@ -228,21 +228,23 @@ export const createClient = (
     checkEnvelope(m);
     const v = m.v;
     const old = rules;
+    // Read now: a patch moves the ruleset's version in place.
+    const was = old.version;
     if (m.t == "hb") {
       // A heartbeat ahead of the client: it missed something.
-      if (v > old.version) {
+      if (v > was) {
         resyncing = false;
         resync();
       }
       return;
     }
     // A new epoch (a restored or re-created environment) starts the versions over.
-    if (v < old.version && (m.t == "patch" || m.epoch === epoch)) throw error(`v${v} is older than v${old.version}`);
+    if (v < was && (m.t == "patch" || m.epoch === epoch)) throw error(`v${v} is older than v${was}`);
     let changed: string[] = [];
     if (m.t == "patch") {
       // A duplicate is already applied; a gap needs the whole state.
-      if (v == old.version) return;
-      if (m.prev != old.version) return resync();
+      if (v == was) return;
+      if (m.prev != was) return resync();
       changed = old.patch(m, v);
     } else {
       const next = new Ruleset({ staleAfterMs });
@@ -277,7 +279,7 @@ export const createClient = (
       heard(true);
       if (store) persist();
     } else checkStale();
-    if (changed.length || v != old.version) emit("change", { flags: changed, version: v });
+    if (changed.length || v != was) emit("change", { flags: changed, version: v });
   };
 
   // Frames, polls and the cache are applied one after the other, in order, the cache first

@@ -126,6 +126,14 @@ describe("patches", () => {
     await waitFor(() => server.acks(server.connections[0]!).join() === "1,2,3,4", "acks 1..4");
   });
 
+  it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
+    const c = connect();
+    await c.ready();
+    const changed = nextEvent(c, "change");
+    server.change({ segments: { unused: { ...foreignNationals(), key: "unused" } } });
+    expect(await changed).toEqual<ChangeEvent>({ flags: [], version: 2 });
+  });
+
   it("asks for a resync when a patch does not follow its version, and converges on the snapshot", async () => {
     const c = connect();
     await c.ready();
