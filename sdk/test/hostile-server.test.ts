@@ -59,6 +59,18 @@ const refusal = async (conn: FakeConnection, seen: Error[]): Promise<void> => {
   await waitFor(() => seen.length > 0 && resyncs(conn) > 0, "an error and a resync");
 };
 
+/** Sends `frame` to a client holding version 5: it is refused, nothing changes, the block stays. */
+const refusedWhole = async (frame: string) => {
+  const { c, conn, seen } = await connected();
+  server.broadcast(frame);
+  await refusal(conn, seen);
+  expect(c.version).toBe(5);
+  // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
+  expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
+  expectBlock(c);
+  return { c, conn, seen };
+};
+
 /** The stream still works after a refusal: a real change (a new kill) is applied and acked. */
 const stillApplies = async (c: KillswitchClient, conn: FakeConnection): Promise<void> => {
   server.change({ flags: { "model.y": killed(0) } });
@@ -93,13 +105,7 @@ describe("versions only move forward", () => {
     ["missing", undefined],
     ["null", null],
   ])("refuses a snapshot whose version is %s, and applies the next real patch", async (_, v) => {
-    const { c, conn, seen } = await connected();
-    server.broadcast(snapshotFrame({ v }));
-    await refusal(conn, seen);
-    expect(c.version).toBe(5);
-    // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
-    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
-    expectBlock(c);
+    const { c, conn } = await refusedWhole(snapshotFrame({ v }));
     await stillApplies(c, conn);
   });
 
@@ -111,13 +117,7 @@ describe("versions only move forward", () => {
     ["a version that does not exceed prev", { v: 5, prev: 5 }],
     ["a version lower than the client's", { v: 4, prev: 3 }],
   ])("refuses a patch with %s", async (_, fields) => {
-    const { c, conn, seen } = await connected();
-    server.broadcast(patchFrame(fields));
-    await refusal(conn, seen);
-    expect(c.version).toBe(5);
-    // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
-    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
-    expectBlock(c);
+    const { c, conn } = await refusedWhole(patchFrame(fields));
     await stillApplies(c, conn);
   });
 
@@ -166,13 +166,7 @@ describe("a patch is applied whole or not at all", () => {
     ["removed segments that are a number", { segments: hostileSegment, removed: { flags: [], segments: 5 } }],
     ["a removed list holding a non-string", { flags: {}, removed: { flags: [{}], segments: [] } }],
   ])("refuses a patch with %s, changes nothing, and keeps applying what follows", async (_, fields) => {
-    const { c, conn, seen } = await connected();
-    server.broadcast(patchFrame(fields));
-    await refusal(conn, seen);
-    expect(c.version).toBe(5);
-    // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
-    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
-    expectBlock(c);
+    const { c, conn } = await refusedWhole(patchFrame(fields));
     // The flag that names the segment is recompiled by the next patch: against the real segment.
     server.change({ flags: { "model.fable-5": blockedForForeigners() } });
     await waitFor(() => server.acks(conn).includes(6), "ack 6");
@@ -194,11 +188,7 @@ describe("garbage frames", () => {
     ["a snapshot whose epoch is a number", snapshotFrame({ epoch: 7 })],
     ["a heartbeat with a string version", JSON.stringify({ t: "hb", v: "9", serverTime: 1 })],
   ])("refuses %s: an error and a resync, and the block stays", async (_, frame) => {
-    const { c, conn, seen } = await connected();
-    server.broadcast(frame);
-    await refusal(conn, seen);
-    expect(c.version).toBe(5);
-    expectBlock(c);
+    const { c, conn } = await refusedWhole(frame);
     await stillApplies(c, conn);
   });
 
@@ -294,26 +284,26 @@ describe("the persisted cache", () => {
     expectBlock(c);
   });
 
-  it("serves a fail-closed flag off (STALE) from a cache written in the future", async () => {
+  /** A client started while the service is down, from the cache the first client wrote, its `at` replaced. */
+  const coldStartWithAt = async (at: unknown) => {
     const cache = memory();
     const first = await connected({ cache });
     await first.c.close();
     const [key, raw] = [...cache.data][0]!;
-    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at: Date.now() + 3_600_000 }));
+    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at }));
     await server.stop();
     const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
+    return { c, seen: errors(c) };
+  };
+
+  it("serves a fail-closed flag off (STALE) from a cache written in the future", async () => {
+    const { c } = await coldStartWithAt(Date.now() + 3_600_000);
     expect(await c.ready({ timeoutMs: 200 })).toBe("cached");
     expect(c.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, variant: "off", reason: "STALE" });
   });
 
   it("takes a cache written within a small clock skew as received now", async () => {
-    const cache = memory();
-    const first = await connected({ cache });
-    await first.c.close();
-    const [key, raw] = [...cache.data][0]!;
-    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at: Date.now() + 2_000 }));
-    await server.stop();
-    const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
+    const { c } = await coldStartWithAt(Date.now() + 2_000);
     expect(await c.ready({ timeoutMs: 200 })).toBe("cached");
     expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
   });
@@ -323,14 +313,7 @@ describe("the persisted cache", () => {
     ["missing", undefined],
     ["null", null],
   ])("does not use a cache whose time is %s", async (_, at) => {
-    const cache = memory();
-    const first = await connected({ cache });
-    await first.c.close();
-    const [key, raw] = [...cache.data][0]!;
-    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at }));
-    await server.stop();
-    const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
-    const seen = errors(c);
+    const { c, seen } = await coldStartWithAt(at);
     expect(await c.ready({ timeoutMs: 200 })).toBe("defaults");
     expect(seen.some((e) => /\bat\b/.test(e.message))).toBe(true);
     expect(c.isEnabled("model.x", us, false)).toBe(false);
