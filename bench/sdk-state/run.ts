@@ -113,7 +113,9 @@ if (!args["no-chromium"]) {
 rmSync(dir, { recursive: true, force: true });
 
 // Report.
-const { machine, command, date } = provenance("bench/sdk-state/run.ts");
+const { machine, date, ...rest } = provenance("bench/sdk-state/run.ts");
+// No path of this machine in the report: --before names a directory of the runner's.
+const command = args.before ? rest.command.replace(args.before, "DIR") : rest.command;
 const patchRows = (rows: PatchTiming[]) =>
   rows.map((r) => `| ${r.flags.toLocaleString("en-US")} | ${r.change} | ${r.patches} | ${ms(r.wall.p50)} | ${ms(r.wall.p99)} | ${ms(r.wall.max)} | ${ms(r.cpu.p50)} | ${ms(r.cpu.p99)} |`);
 const patchTable = (rows: PatchTiming[]) => [
