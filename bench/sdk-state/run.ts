@@ -95,6 +95,8 @@ const stalls: [string, Stalls[]][] = [];
 for (const [name, extra] of scenarios) {
   const results: Stalls[] = [];
   for (let i = 0; i < runs; i++) {
+    // A cache left by the previous run would be applied first: each run starts without one.
+    rmSync(join(dir, "cache.json"), { force: true });
     const out = execFileSync(process.execPath, ["--import", "tsx", here("./stall-client.ts"), "--url", `http://127.0.0.1:${port}`, ...extra], { maxBuffer: 1 << 20 });
     results.push(JSON.parse(out.toString()) as Stalls);
     console.error(`${name}: run ${i + 1}: ${JSON.stringify(results.at(-1))}`);
