@@ -12,18 +12,11 @@
  *
  * @packageDocumentation
  */
-import type { EvaluationContext, EvaluationResult, JsonValue, Segment, WireFlag } from "./model.js";
-import {
-  PING,
-  PONG,
-  PROTOCOL_VERSION,
-  SUBPROTOCOL,
-  type ClientMessage,
-  type HttpSnapshot,
-  type PatchMessage,
-  type ServerMessage,
-} from "./protocol.js";
+import type { EvaluationContext, EvaluationResult, JsonValue } from "./model.js";
+import { PING, PONG, PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type HttpSnapshot, type SnapshotMessage } from "./protocol.js";
 import { Ruleset } from "./ruleset.js";
+import { checkEnvelope } from "./wire.js";
+import { need } from "./evaluator/need.js";
 import { murmur3 } from "./evaluator/hash.js";
 import { backoff } from "./client/backoff.js";
 import { emitter } from "./client/emitter.js";
@@ -35,20 +28,26 @@ import { SDK_VERSION, type ClientOptions, type KillswitchClient, type Widen } fr
 export { SDK_VERSION } from "./client/api.js";
 export type { ChangeEvent, ClientEvents, ClientOptions, KillswitchClient, ReadyStatus } from "./client/api.js";
 
-/** What the cache holds: `k` tells snapshots of different keys apart; `at` is when it was received. */
-interface Persisted {
+/**
+ * What the cache holds: the applied state as a `snapshot` message — its `v` and `epoch`
+ * are the high-water mark —, plus `k`, which tells the snapshots of different keys
+ * apart, and `at`, when the state was received.
+ */
+interface Persisted extends SnapshotMessage {
   k: string;
   at: number;
-  v: number;
-  env?: string;
-  flags: Record<string, WireFlag>;
-  segments: Record<string, Segment>;
 }
+
+/** A compiled flag or segment, as far as the cache and the change event read it. */
+type Compiled = { _raw: { version?: unknown } | null };
 
 // No `| undefined`: clearing an unset timer is a no-op everywhere, and Workers' types take `number | null` only.
 type Timer = ReturnType<typeof setTimeout>;
 
 const error = (message: string, cause?: unknown): Error => new Error(`killswitch: ${message}`, { cause });
+
+// A cache written this far in the future is stale: another clock may be a little ahead, not more.
+const SKEW_MS = 5_000;
 
 // An instance id names an instance in the service's lists; it guards nothing, so
 // Math.random (every runtime, fewer bytes than crypto) is enough: its ~52 bits in base 36.
@@ -72,7 +71,7 @@ export const createClient = (
   /** @internal What the runtime's entry adds (the Node entry: `ws`, a file cache). */
   platform: Platform = {},
 ): KillswitchClient => {
-  const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, cache } = options;
+  const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, pollTimeoutMs = 10_000, cache } = options;
   const base = options.url.replace(/\/+$/, "");
   const instance = randomId();
   // Names the key in the cache without storing it (the evaluator's hash: no second one in the bundle).
@@ -80,17 +79,17 @@ export const createClient = (
   const storeKey = `killswitch:${keyId}`;
   // A SnapshotStorage, else a file (Node entry only): `cache` is its path or `{ path }`.
   const store = cache ? ("get" in Object(cache) ? (cache as SnapshotStorage) : platform._file?.((cache as { path: string }).path ?? cache, instance)) : undefined;
-  const rules = new Ruleset({ staleAfterMs });
+  // Replaced whole by each snapshot, patched in place.
+  let rules = new Ruleset({ staleAfterMs });
   const [on, emit] = emitter();
-  const aborter = new AbortController();
   const now = Date.now;
   // Resolves once service data is applied, or once the client stops (closed, key refused): ready() waits for it.
   let settle!: () => void;
   const settled = new Promise<void>((r) => (settle = r));
 
   let env: string | undefined;
-  let flags: Record<string, WireFlag> = {};
-  let segments: Record<string, Segment> = {};
+  // The epoch of the applied state: versions only move forward within it.
+  let epoch: string | undefined;
   // When the service was last heard from; for cached data, when the cache was received.
   let heardAt = 0;
   // live: service data was applied in this process. stale: silent past staleMs since.
@@ -109,6 +108,8 @@ export const createClient = (
   let resyncing = false;
   let attempt = 0;
   let etag: string | undefined;
+  // The poll in flight (one at a time): its timeout and close() abort it.
+  let polling: AbortController | undefined;
   let lastError: unknown;
   let retryTimer: Timer;
   let pingTimer: ReturnType<typeof setInterval>;
@@ -161,6 +162,33 @@ export const createClient = (
     checkStale();
   };
 
+  // Runs `steps` to their end, letting the host's loop run after every 20 ms of them: a
+  // large snapshot is compiled, compared and persisted in slices, not in one block.
+  const run = async (steps: Iterator<unknown>): Promise<void> => {
+    for (let t = now(); !steps.next().done; ) {
+      if (now() - t > 20) {
+        await new Promise((r) => setTimeout(r));
+        t = now();
+      }
+    }
+  };
+
+  // Compiled entries as the members of a JSON object of their raw forms, one per step.
+  function* members(entries: [string, Compiled][], out: string[]) {
+    for (const [k, x] of entries) yield out.push(`${JSON.stringify(k)}:${JSON.stringify(x._raw)}`);
+  }
+
+  // The flags that may evaluate differently in `b` than in `a`, one per step: their version
+  // changed, or the version of a segment they name did, or they are gone.
+  function* diff(a: Ruleset, b: Ruleset, out: string[]) {
+    const v = (r: Ruleset, k: string) => (r._segments.get(k) as Compiled | undefined)?._raw?.version;
+    for (const [k, f] of b._flags) {
+      if ((a._flags.get(k) as Compiled | undefined)?._raw?.version !== (f as Compiled)._raw?.version || f._refs.some((s) => v(a, s) !== v(b, s))) out.push(k);
+      yield;
+    }
+    for (const k of a._flags.keys()) yield b._flags.has(k) || out.push(k);
+  }
+
   // Coalesces writes: one in flight, the latest state written after it.
   const persist = (): void => {
     dirty = true;
@@ -168,7 +196,14 @@ export const createClient = (
       while (dirty) {
         dirty = false;
         try {
-          await store!.set(storeKey, JSON.stringify({ k: keyId, at: heardAt, v: rules.version, env, flags, segments } satisfies Persisted));
+          // The state as it is now: a patch or a snapshot applied meanwhile replaces map entries, it does not change them.
+          const f: string[] = [];
+          const s: string[] = [];
+          const head = JSON.stringify({ k: keyId, at: heardAt, t: "snapshot", v: rules.version, env, epoch });
+          const segs = [...rules._segments] as [string, Compiled][];
+          await run(members([...rules._flags] as [string, Compiled][], f));
+          await run(members(segs, s));
+          await store!.set(storeKey, `${head.slice(0, -1)},"flags":{${f}},"segments":{${s}}}`);
         } catch (e) {
           fail(e);
         }
@@ -177,38 +212,61 @@ export const createClient = (
     })();
   };
 
-  // Applies a snapshot, or the patch `p` whose result is the state `f`, `s`. The change
-  // event names the flags whose version changed or that name a segment whose version
-  // changed: one diff for both paths, and the segments a flag names come from the
-  // compiled flag, like its staleness limit.
-  const apply = (
-    v: number,
-    e: string | undefined,
-    f: Record<string, WireFlag>,
-    s: Record<string, Segment>,
-    service: boolean,
-    p?: PatchMessage,
-  ): void => {
-    const old = rules.version;
-    const changed = new Set<string>();
-    const segs = new Set<string>();
-    for (const k in { ...flags, ...f }) if (flags[k]?.version !== f[k]?.version) changed.add(k);
-    for (const k in { ...segments, ...s }) if (segments[k]?.version !== s[k]?.version) segs.add(k);
-    if (p) rules.patch(p, v);
-    else rules.load(f, s, v);
+  const resync = (): void => {
+    if (!resyncing) send({ t: "resync" });
+    resyncing = true;
+  };
+
+  // A large text is parsed by the platform where it can do so without blocking (Node: a worker thread).
+  const parse = (text: string): unknown => (text.length > 1e6 && platform._parse ? platform._parse(text) : JSON.parse(text));
+
+  // Every snapshot and patch — from the stream, a poll or the cache — is accepted here, and
+  // only here: checked whole before anything changes, and refused (thrown) when it is not a
+  // protocol-1 message or moves the version back within its epoch. The place for any further
+  // check of a frame before it is applied. `service`: it comes from the service (acked, persisted).
+  const accept = async (m: unknown, service?: boolean): Promise<void> => {
+    checkEnvelope(m);
+    const v = m.v;
+    const old = rules;
+    // Read now: a patch moves the ruleset's version in place.
+    const was = old.version;
+    if (m.t == "hb") {
+      // A heartbeat ahead of the client: it missed something.
+      if (v > was) {
+        resyncing = false;
+        resync();
+      }
+      return;
+    }
+    // A new epoch (a restored or re-created environment) starts the versions over.
+    if (v < was && (m.t == "patch" || m.epoch === epoch)) throw error(`v${v} is older than v${was}`);
+    let changed: string[] = [];
+    if (m.t == "patch") {
+      // A duplicate is already applied; a gap needs the whole state.
+      if (v == was) return;
+      if (m.prev != was) return resync();
+      changed = old.patch(m, v);
+    } else {
+      const next = new Ruleset({ staleAfterMs });
+      await run(next._load(m.flags, m.segments, v));
+      await run(diff(old, next, changed));
+      if (closed) return;
+      rules = next;
+      env = m.env;
+      epoch = m.epoch;
+      resyncing = false;
+    }
     // Ack before listeners run: the service measures propagation by acks.
-    if (service) send({ t: "ack", v });
-    flags = f;
-    segments = s;
-    env = e;
+    if (service) {
+      send({ t: "ack", v });
+      // Only applied data shows the service is sound: the backoff starts over.
+      attempt = 0;
+    }
     let ping = 3e4;
     staleMs = Infinity;
-    for (const k of rules.keys()) {
-      // A flag that could not be compiled serves callers' defaults: its limit is Infinity.
-      const c = rules._find(k)!;
-      if (c._refs.some((r) => segs.has(r))) changed.add(k);
-      staleMs = Math.min(staleMs, c._staleAfter);
-      if (c._closed) ping = Math.min(ping, c._staleAfter);
+    for (const limit of rules._limits.keys()) {
+      staleMs = Math.min(staleMs, Math.abs(limit));
+      if (limit < 0) ping = Math.min(ping, -limit);
     }
     if (staleMs == Infinity) staleMs = staleAfterMs;
     // A fail-closed flag must hear a pong well within its limit: three pings per limit, every 10 s at most.
@@ -221,40 +279,14 @@ export const createClient = (
       heard(true);
       if (store) persist();
     } else checkStale();
-    if (changed.size || rules.version != old) emit("change", { flags: [...changed], version: rules.version });
+    if (changed.length || v != was) emit("change", { flags: changed, version: v });
   };
 
-  const resync = (): void => {
-    if (!resyncing) send({ t: "resync" });
-    resyncing = true;
-  };
-
-  const onMessage = (data: unknown): void => {
-    sockHeardAt = now();
-    attempt = 0;
-    // Any frame counts as heard, a pong or one this version does not know included.
-    heard();
-    if (data === PONG) return;
-    const m = JSON.parse(data as string) as ServerMessage;
-    if (m.t == "snapshot") {
-      resyncing = false;
-      apply(m.v, m.env, m.flags, m.segments, true);
-    } else if (m.v > rules.version) {
-      // An old or duplicate patch is already applied; a gap, or a heartbeat ahead, needs the whole state.
-      if (m.t == "patch" && m.prev === rules.version) {
-        // The state after the patch, for the cache and the change event's diff.
-        const f = { ...flags, ...m.flags };
-        const s = { ...segments, ...m.segments };
-        const { flags: goneFlags = [], segments: goneSegments = [] } = m.removed ?? {};
-        for (const k of goneFlags) delete f[k];
-        for (const k of goneSegments) delete s[k];
-        apply(m.v, env, f, s, true, m);
-      } else if (m.t == "patch") resync();
-      else if (m.t == "hb") {
-        resyncing = false;
-        resync();
-      }
-    }
+  // Frames, polls and the cache are applied one after the other, in order, the cache first
+  // (`queue` starts as `loaded`): a snapshot may take several turns of the loop to build.
+  let queue: Promise<unknown>;
+  const serially = (job: () => unknown, refused = fail): void => {
+    queue = queue.then(job).catch(refused);
   };
 
   const startPing = (): void => {
@@ -298,24 +330,35 @@ export const createClient = (
   };
 
   const poll = async (): Promise<void> => {
+    if (polling) return;
+    const ac = (polling = new AbortController());
+    // Covers the answer and its body: a service that accepts and never answers must not hold the poll.
+    const timer = setTimeout(() => ac.abort(error(`GET /v1/snapshot: no answer in ${pollTimeoutMs} ms`)), pollTimeoutMs);
     try {
       const headers: Record<string, string> = { authorization: `Bearer ${sdkKey}` };
       if (etag) headers["if-none-match"] = etag;
-      const r = await (options.fetch ?? fetch)(`${base}/v1/snapshot`, { headers, signal: aborter.signal });
+      const r = await (options.fetch ?? fetch)(`${base}/v1/snapshot`, { headers, signal: ac.signal });
       // A socket opened meanwhile is newer than this answer.
       if (halted || sockOpen) return;
       if (r.status == 401 || r.status == 403) return refused();
       if (r.status == 304) {
+        // The service confirms the applied snapshot (its ETag) is current: as good as applying it again.
         attempt = 0;
         return heard();
       }
       if (!r.ok) throw error(`GET /v1/snapshot ${r.status}`);
-      const s = (await r.json()) as HttpSnapshot;
-      etag = r.headers.get("etag") ?? undefined;
-      attempt = 0;
-      apply(s.version, s.env, s.flags, s.segments, true);
+      const s = (await parse(await r.text())) as HttpSnapshot;
+      const tag = r.headers.get("etag") ?? undefined;
+      serially(async () => {
+        await accept({ ...s, t: "snapshot", v: s.version }, true);
+        // Only once applied: a refused answer must not be confirmed by the next poll's 304.
+        etag = tag;
+      });
     } catch (e) {
       if (!closed) fail(e);
+    } finally {
+      clearTimeout(timer);
+      polling = undefined;
     }
   };
 
@@ -344,19 +387,27 @@ export const createClient = (
       // A pong at once tells a resumed client it is current, even when nothing was missed.
       send(PING);
     };
-    s.onmessage = (e) => {
-      try {
-        onMessage(e.data);
-      } catch (err) {
-        fail(err);
-      }
+    s.onmessage = ({ data }) => {
+      sockHeardAt = now();
+      // Any frame counts as heard, a pong or one that is refused included.
+      heard();
+      if (data !== PONG)
+        serially(
+          async () => accept(await parse(data as string), true),
+          (e) => {
+            fail(e);
+            resync();
+          },
+        );
     };
+    // This socket's own error is the cause of its close, and nothing older: errors never chain.
+    let cause: unknown;
     s.onerror = (e) => {
-      lastError = e.error ?? e.message;
+      cause = e.error ?? e.message;
     };
     s.onclose = (e) => {
       if (e.code == 4001 /* CLOSE.UNAUTHORIZED */) refused();
-      else lost(error(`stream closed (${e.code})`, lastError));
+      else lost(error(`stream closed (${e.code})`, cause));
     };
   };
 
@@ -366,16 +417,21 @@ export const createClient = (
       const raw = await store?.get(storeKey);
       // A file path where no platform supplies files (a browser, Workers): say so.
       if (cache && !store) throw error("cache: a path needs Node");
-      const p = raw && (JSON.parse(raw) as Persisted);
-      // Service data may have arrived first; a cache of another key is ignored.
-      if (p && p.k == keyId && rules.version < 0 && !closed) {
-        heardAt = p.at;
-        apply(p.v, p.env, p.flags, p.segments, false);
+      const p = (raw && (await parse(raw))) as Persisted | undefined;
+      // A cache of another key is ignored.
+      if (p?.k == keyId) {
+        const at = p.at;
+        // A cache of unknown age cannot be trusted to go stale on time.
+        need(Number.isFinite(at), "at");
+        // Written in the future (beyond a clock skew): as old as can be, so stale at once.
+        heardAt = at > now() + SKEW_MS ? 0 : Math.min(at, now());
+        await accept(p);
       }
     } catch (e) {
       fail(e);
     }
   })();
+  queue = loaded;
 
   connect();
 
@@ -420,7 +476,7 @@ export const createClient = (
       clearTimeout(retryTimer);
       clearTimeout(staleTimer);
       teardown(true);
-      aborter.abort();
+      polling?.abort();
       settle();
       await writing;
     },

@@ -53,6 +53,12 @@ export interface SnapshotMessage {
   t: "snapshot";
   v: number;
   env: string;
+  /**
+   * The environment's epoch: a random id, new when the environment is restored from a
+   * backup or created again. Versions only move forward within one epoch; a new epoch
+   * lets them start over. Absent from services that do not send it yet.
+   */
+  epoch?: string;
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
   /** Milliseconds since the epoch on the server's clock. */
@@ -82,6 +88,8 @@ export interface HeartbeatMessage {
 
 export type ServerMessage = SnapshotMessage | PatchMessage | HeartbeatMessage;
 
+export { checkServerMessage, checkPatch, checkMaps, isVersion } from "./wire.js";
+
 /** Bare text frames: application-level liveness, answered without parsing JSON. */
 export const PING = "ping";
 export const PONG = "pong";
@@ -104,6 +112,8 @@ export const CLOSE = {
 export interface HttpSnapshot {
   version: number;
   env: string;
+  /** As on the `snapshot` message. */
+  epoch?: string;
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
 }

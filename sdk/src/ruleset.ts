@@ -12,7 +12,7 @@ import { compileFlag, compileSegment, type CFlag, type CompileOptions } from "./
 import type { CSeg } from "./evaluator/conditions.js";
 import { asContext } from "./evaluator/context-path.js";
 import { resolveFlag } from "./evaluator/resolve.js";
-
+import { checkMaps, checkPatch } from "./wire.js";
 
 /** Options of a {@link Ruleset}. */
 export interface RulesetOptions {
@@ -47,8 +47,18 @@ const failure = <T>(value: T, errorCode: ErrorCode, errorMessage: string): Evalu
  * const { value } = rules.evaluate("model.fable-5", { key: "u1", nationality: ["US", "FR"] }, false);
  */
 export class Ruleset {
-  private _flags = new Map<string, CFlag>();
-  private _segments = new Map<string, CSeg>();
+  /** @internal The compiled flags, in load order; the client persists their raw forms. */
+  _flags = new Map<string, CFlag>();
+  /** @internal The compiled segments. */
+  _segments = new Map<string, CSeg>();
+  /**
+   * @internal Each staleness limit of the flags (negative for a fail-closed flag) → how
+   * many flags have it: the client's timers read the smallest without a walk over the flags.
+   */
+  _limits = new Map<number, number>();
+  // Segment key → the flags that name it (a flag that failed on it included): a patch to a
+  // segment recompiles these and no other.
+  private _index = new Map<string, Set<string>>();
   private _version = -1;
   private readonly _options: CompileOptions;
   // A one-entry lookup cache: an application checks the same kill switch on every
@@ -68,41 +78,60 @@ export class Ruleset {
 
   /**
    * Replace everything (a snapshot). Compiles every flag once; a flag that cannot
-   * be compiled is kept and answers PARSE_ERROR without affecting the others.
+   * be compiled is kept and answers PARSE_ERROR without affecting the others. Throws
+   * `invalid snapshot`, and changes nothing, unless `flags` and `segments` are objects.
    */
   load(flags: Record<string, WireFlag>, segments: Record<string, Segment>, version: number): void {
+    for (const _ of this._load(flags, segments, version));
+  }
+
+  /**
+   * @internal load(), one segment or flag per step: the client builds a new ruleset in
+   * steps, letting its host's loop run between them, and swaps it in when done.
+   */
+  *_load(flags: Record<string, WireFlag>, segments: Record<string, Segment>, version: number): Generator<void> {
+    checkMaps(flags, segments);
     this._segments = new Map();
     this._flags = new Map();
-    // `for…in` rather than Object.keys (bytes): wire objects are plain JSON, and a
-    // null or missing map enumerates nothing.
-    for (const k in segments) this._segment(k, segments[k]!);
-    for (const k in flags) this._flag(k, flags[k]!);
+    this._index = new Map();
+    this._limits = new Map();
+    // `for…in` rather than Object.keys (bytes): wire objects are plain JSON.
+    for (const k in segments) yield this._segment(k, segments[k]!);
+    for (const k in flags) yield this._flag(k, flags[k]!);
     this._lastKey = undefined;
     this._version = version;
   }
 
   /**
-   * Apply a patch (the caller has checked prev === this.version). Recompiles the
-   * touched flags and the flags that name a touched segment; the others keep their
-   * compiled form and their place in {@link keys}.
+   * Apply a patch (the caller has checked its versions: prev === this.version). Checks
+   * the patch's parts first (`invalid flags`, …: nothing changes then), and recompiles
+   * the flags it names and the flags that name a segment it changes or removes, found
+   * through an index: the cost follows the patch, not the number of flags. The others
+   * keep their compiled form and their place in {@link keys}. Answers the keys of the
+   * flags whose evaluation may have changed.
+   *
+   * @example
+   * rules.patch({ flags: { "model.fable-5": killed }, segments: {}, removed: { flags: [], segments: [] } }, 13); // ["model.fable-5"]
    */
-  patch(p: RulesetPatch, version: number): void {
-    const touched = new Set<string>();
-    for (const k in p.segments) touched.add(this._segment(k, p.segments[k]!));
-    for (const k of p.removed?.segments ?? []) {
-      this._segments.delete(k);
-      touched.add(k);
+  patch(p: RulesetPatch, version: number): string[] {
+    checkPatch(p);
+    const { flags, segments, removed } = p;
+    const changed = new Set(Object.keys(flags));
+    for (const k of [...Object.keys(segments), ...removed.segments]) this._index.get(k)?.forEach((f) => changed.add(f));
+    for (const k in segments) this._segment(k, segments[k]!);
+    for (const k of removed.segments) this._segments.delete(k);
+    for (const k of removed.flags) {
+      this._count(this._flags.get(k), -1);
+      this._flags.delete(k);
+      changed.add(k);
     }
-    for (const k of p.removed?.flags ?? []) this._flags.delete(k);
-    for (const k in p.flags) this._flag(k, p.flags[k]!);
-    if (touched.size > 0) {
-      for (const [k, f] of this._flags) {
-        // A flag that failed to compile may have failed on a segment this patch fixes.
-        if (!Object.hasOwn(p.flags, k) && (f._error !== undefined || f._refs.some((s) => touched.has(s)))) this._flag(k, f._raw);
-      }
+    for (const k of changed) {
+      const raw = Object.hasOwn(flags, k) ? flags[k] : this._flags.get(k)?._raw;
+      if (raw !== undefined) this._flag(k, raw!);
     }
     this._lastKey = undefined;
     this._version = version;
+    return [...changed];
   }
 
   /**
@@ -179,12 +208,31 @@ export class Ruleset {
         : failure(value, "PARSE_ERROR", f._error);
   }
 
-  private _segment(k: string, raw: Segment): string {
+  private _segment(k: string, raw: Segment): void {
     this._segments.set(k, compileSegment(k, raw, this._options._now));
-    return k;
   }
 
   private _flag(k: string, raw: WireFlag): void {
-    this._flags.set(k, compileFlag(k, raw, this._segments, this._options));
+    this._count(this._flags.get(k), -1);
+    const f = compileFlag(k, raw, this._segments, this._options);
+    this._flags.set(k, f);
+    this._count(f, 1);
+  }
+
+  // Keeps the segment index and the limit counts in step with the flags: `d` is 1 for a
+  // flag compiled in, -1 for one replaced or removed.
+  private _count(f: CFlag | undefined, d: number): void {
+    if (f) {
+      for (const s of f._refs) {
+        const flags = this._index.get(s) ?? new Set();
+        this._index.set(s, flags);
+        if (d > 0) flags.add(f._key);
+        else flags.delete(f._key);
+      }
+      const limit = f._closed ? -f._staleAfter : f._staleAfter;
+      const n = (this._limits.get(limit) ?? 0) + d;
+      if (n) this._limits.set(limit, n);
+      else this._limits.delete(limit);
+    }
   }
 }

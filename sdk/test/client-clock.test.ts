@@ -8,55 +8,13 @@
 import { afterEach, expect, it, vi } from "vitest";
 import type { KillswitchClient } from "../src/client.js";
 import { createClient } from "../src/node.js";
-import type { WebSocketConstructor } from "../src/client/transport.js";
-import type { SnapshotMessage } from "../src/protocol.js";
-import { blockedForForeigners, foreignNationals } from "./support/flags.js";
-
-/** The service's side of one stream: a snapshot on open, then only what the test delivers. */
-class StubSocket {
-  static last: StubSocket | undefined;
-  static staleAfterMs: number | undefined = 10_000;
-  readyState = 0;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  onerror: ((event: { message?: string }) => void) | null = null;
-
-  constructor() {
-    StubSocket.last = this;
-    setTimeout(() => {
-      this.readyState = 1;
-      this.onopen?.();
-      const snapshot: SnapshotMessage = {
-        t: "snapshot",
-        v: 1,
-        env: "production",
-        flags: { "model.fable-5": { ...blockedForForeigners(), staleAfterMs: StubSocket.staleAfterMs } },
-        segments: { "foreign-nationals": foreignNationals() },
-        serverTime: Date.now(),
-      };
-      this.deliver(JSON.stringify(snapshot));
-    });
-  }
-
-  deliver(data: string): void {
-    this.onmessage?.({ data });
-  }
-
-  send(data: string): void {
-    this.sent.push(data);
-  }
-
-  close(): void {
-    this.readyState = 3;
-  }
-}
+import { blockedForForeigners, boolFlag } from "./support/flags.js";
+import { snapshotFrame, stubService, type StubSocket } from "./support/stub-service.js";
 
 let client: KillswitchClient | undefined;
+let socket: StubSocket | undefined;
 
 afterEach(async () => {
-  StubSocket.staleAfterMs = 10_000;
   await client?.close();
   vi.useRealTimers();
   vi.restoreAllMocks();
@@ -64,14 +22,30 @@ afterEach(async () => {
 
 const us = { key: "u1", nationality: "US" };
 
-const start = async (staleAfterMs?: number): Promise<ReturnType<typeof vi.spyOn>> => {
+/**
+ * Starts a client whose service opens the stream at once and sends `frame`, then only what the
+ * test delivers (and, with `pong`, a pong to each ping).
+ */
+const start = async (
+  staleAfterMs?: number,
+  frame = snapshotFrame(1, { flags: { "model.fable-5": { ...blockedForForeigners(), staleAfterMs: staleAfterMs === Infinity ? undefined : 10_000 } } }),
+  pong = false,
+): Promise<ReturnType<typeof vi.spyOn>> => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
   // Spied before the client exists: the client keeps the Date.now it finds.
   const clock = vi.spyOn(Date, "now");
+  const { WebSocket } = stubService(
+    (s) => {
+      socket = s;
+      s.accept();
+      s.deliver(frame);
+    },
+    { pong },
+  );
   client = createClient({
     url: "http://killswitch.test",
     sdkKey: "ks_t_key",
-    WebSocket: StubSocket as WebSocketConstructor,
+    WebSocket,
     fetch: () => Promise.reject(new Error("offline")),
     staleAfterMs,
   });
@@ -115,7 +89,7 @@ it("measures the silence from half the limit on, so STALE starts at the limit be
   expect(client!.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, reason: "STALE" });
 
   // Heard again (a pong on the live stream): fresh, and the clock is left alone.
-  StubSocket.last!.deliver("pong");
+  socket!.deliver("pong");
   reads = clock.mock.calls.length;
   expect(client!.evaluate("model.fable-5", us, false).reason).toBe("DEFAULT");
   expect(clock.mock.calls.length).toBe(reads);
@@ -131,7 +105,6 @@ it("keeps measuring the silence after close(): evaluation answers from memory, a
 });
 
 it("takes a limit of Infinity as never stale, with one idle timer rather than a loop", async () => {
-  StubSocket.staleAfterMs = undefined;
   const clock = await start(Infinity);
   const reads = clock.mock.calls.length;
   // A timer with an impossible delay fires at once, again and again, reading the clock each time.
@@ -139,4 +112,26 @@ it("takes a limit of Infinity as never stale, with one idle timer rather than a 
   expect(clock.mock.calls.length - reads).toBeLessThan(20);
   expect(client!.evaluate("model.fable-5", us, false).reason).toBe("DEFAULT");
   expect(clock.mock.calls.length - reads).toBeLessThan(20);
+});
+
+it("follows the smallest limit when the flag that set it changes or goes: pings and the stale timer", async () => {
+  const closed = (key: string, staleAfterMs: number) => boolFlag(key, { failMode: "closed", staleAfterMs });
+  await start(undefined, snapshotFrame(1, { flags: { short: closed("short", 3_000), long: closed("long", 30_000) }, segments: {} }), true);
+  const pings = () => socket!.sent.filter((m) => m === "ping").length;
+  const pingsIn = async (ms: number) => {
+    const before = pings();
+    await vi.advanceTimersByTimeAsync(ms);
+    return pings() - before;
+  };
+  // Every 1 s: a third of the shortest fail-closed limit.
+  expect(await pingsIn(5_000)).toBe(5);
+  const patch = (v: number, fields: object) =>
+    socket!.deliver(JSON.stringify({ t: "patch", v, prev: v - 1, flags: {}, segments: {}, removed: { flags: [], segments: [] }, ...fields }));
+  patch(2, { flags: { short: closed("short", 12_000) } });
+  await vi.advanceTimersByTimeAsync(0);
+  expect(await pingsIn(20_000)).toBe(5);
+  patch(3, { removed: { flags: ["short"], segments: [] } });
+  await vi.advanceTimersByTimeAsync(0);
+  expect(await pingsIn(30_000)).toBe(3);
+  expect(client!.evaluate("long", {}, true).reason).toBe("STATIC");
 });

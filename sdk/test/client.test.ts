@@ -126,6 +126,14 @@ describe("patches", () => {
     await waitFor(() => server.acks(server.connections[0]!).join() === "1,2,3,4", "acks 1..4");
   });
 
+  it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
+    const c = connect();
+    await c.ready();
+    const changed = nextEvent(c, "change");
+    server.change({ segments: { unused: { ...foreignNationals(), key: "unused" } } });
+    expect(await changed).toEqual<ChangeEvent>({ flags: [], version: 2 });
+  });
+
   it("asks for a resync when a patch does not follow its version, and converges on the snapshot", async () => {
     const c = connect();
     await c.ready();
@@ -149,12 +157,13 @@ describe("patches", () => {
     await waitFor(() => c.version === 2, "version 2");
     server.broadcast(p);
     server.broadcast({ t: "hb", v: 2, serverTime: Date.now() });
-    // The heartbeat is answered after the duplicate: nothing in between asked for a resync.
-    server.broadcast("x-marker-not-json");
+    // The next change is applied after the duplicate and the heartbeat: nothing in between asked for a resync.
     const seen = errors(c);
-    await waitFor(() => seen.length > 0, "the malformed frame's error");
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet", { enabled: false }) } });
+    await waitFor(() => c.version === 3, "version 3");
     expect(server.connections[0]!.received).not.toContainEqual({ t: "resync" });
-    expect(c.version).toBe(2);
+    expect(server.acks(server.connections[0]!)).toEqual([1, 2, 3]);
+    expect(seen).toEqual([]);
   });
 
   it("asks for a resync when a heartbeat carries a newer version", async () => {

@@ -34,13 +34,13 @@ it("the built core imports nothing: no runtime dependency, and no Node module a 
   // the provider imports the package itself, so Node resolves the Node entry.
   const imports = async (file: string) =>
     [...(await readFile(new URL(`../dist/${file}`, import.meta.url), "utf8")).matchAll(/from\s*"([^"]+)"/g)].map((m) => m[1]).sort();
-  expect(await imports("node.js")).toEqual(["./index.js", "./index.js", "node:fs/promises"]);
+  expect(await imports("node.js")).toEqual(["./index.js", "./index.js", "node:fs/promises", "node:worker_threads"]);
   expect(await imports("openfeature.js")).toEqual(["@killswitch/sdk", "@openfeature/server-sdk"]);
   expect(await imports("validate.js")).toEqual(["./index.js"]);
   expect(await imports("explain.js")).toEqual([]);
 });
 
-// The budget is the 6 KiB target (build.mjs, BUDGET_BYTES).
+// The budget is 7 KiB (build.mjs, BUDGET_BYTES, says why); the 6 KiB target is reported by bench/sdk-size.
 it(`the built core is at most ${BUDGET_BYTES} B minified + gzip (target ${TARGET_BYTES} B, DESIGN.md "Targets")`, async () => {
   const core = await readFile(new URL("../dist/index.js", import.meta.url));
   expect(gzipSync(core, { level: 9 }).length).toBeLessThanOrEqual(BUDGET_BYTES);

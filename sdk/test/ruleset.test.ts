@@ -98,11 +98,65 @@ describe("Ruleset", () => {
     expect(rules.evaluate("a", { key: "u1" }, true).ruleId).toBe("r1");
   });
 
-  it("tolerates a patch without a removed field", () => {
+  it("recompiles only the flags a patch names and those naming a segment it changes or removes, and says which", () => {
+    const rules = new Ruleset();
+    rules.load({ a: segmentBlock("a", "s"), b: segmentBlock("b", "t"), c: flag("c"), d: segmentBlock("d", "missing") }, { s: segment("s"), t: segment("t") }, 1);
+    const compiled = () => Object.fromEntries(rules.keys().map((k) => [k, rules._flags.get(k)]));
+    const before = compiled();
+    expect(rules.patch({ ...noPatch, segments: { s: segment("s", { include: ["u1"] }) } }, 2)).toEqual(["a"]);
+    let after = compiled();
+    expect(after.a).not.toBe(before.a);
+    for (const k of ["b", "c", "d"]) expect(after[k]).toBe(before[k]);
+    // A flag that failed on a missing segment is recompiled when the segment arrives.
+    expect(rules.patch({ ...noPatch, flags: { c: flag("c", { enabled: false }) }, segments: { missing: segment("missing") } }, 3).sort()).toEqual(["c", "d"]);
+    expect(rules.problem("d")).toBeUndefined();
+    after = compiled();
+    expect(after.b).toBe(before.b);
+    expect(rules.patch({ ...noPatch, removed: { flags: ["c"], segments: ["t"] } }, 4).sort()).toEqual(["b", "c"]);
+    expect(rules.problem("b")).toBe("invalid segment");
+  });
+
+  it("follows a flag that stops naming a segment", () => {
+    const rules = new Ruleset();
+    rules.load({ a: segmentBlock("a", "s") }, { s: segment("s"), t: segment("t") }, 1);
+    rules.patch({ ...noPatch, flags: { a: segmentBlock("a", "t") } }, 2);
+    const a = rules._flags.get("a");
+    expect(rules.patch({ ...noPatch, segments: { s: segment("s", { include: ["u1"] }) } }, 3)).toEqual([]);
+    expect(rules._flags.get("a")).toBe(a);
+    expect(rules.patch({ ...noPatch, segments: { t: segment("t", { include: ["u1"] }) } }, 4)).toEqual(["a"]);
+    expect(rules.evaluate("a", { key: "u1" }, true).value).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['flags: "abc"', { flags: "abc" }],
+    ["segments that are a list", { segments: [segment("s")] }],
+    ["removed flags that are a string", { removed: { flags: "a", segments: [] } }],
+    ["a removed segment that is not a string", { removed: { flags: [], segments: [1] } }],
+  ])("refuses a patch with %s before it changes anything", (_, fields) => {
+    const rules = new Ruleset();
+    rules.load({ a: segmentBlock("a", "s") }, { s: segment("s", { include: ["u1"] }) }, 1);
+    const patch = { flags: { b: flag("b") }, segments: { s: segment("s") }, removed: { flags: ["a"], segments: [] }, ...fields };
+    expect(() => rules.patch(patch as never, 2)).toThrow(/^invalid /);
+    expect(rules.version).toBe(1);
+    expect(rules.keys()).toEqual(["a"]);
+    expect(rules.evaluate("a", { key: "u1" }, true).value).toBe(false);
+  });
+
+  it("refuses a load whose flags or segments are not objects, and keeps what it had", () => {
     const rules = new Ruleset();
     rules.load({ a: flag("a") }, {}, 1);
-    rules.patch({ flags: { b: flag("b") }, segments: {} } as never, 2);
-    expect(rules.keys()).toEqual(["a", "b"]);
+    expect(() => rules.load("abc" as never, {}, 2)).toThrow("invalid snapshot");
+    expect(() => rules.load({}, null as never, 2)).toThrow("invalid snapshot");
+    expect(rules.keys()).toEqual(["a"]);
+    expect(rules.version).toBe(1);
+  });
+
+  it("refuses a patch without a removed field, and changes nothing", () => {
+    const rules = new Ruleset();
+    rules.load({ a: flag("a") }, {}, 1);
+    expect(() => rules.patch({ flags: { b: flag("b") }, segments: {} } as never, 2)).toThrow("invalid removed");
+    expect(rules.keys()).toEqual(["a"]);
+    expect(rules.version).toBe(1);
   });
 
   it("returns the same frozen result object for every evaluation of the same outcome", () => {

@@ -45,6 +45,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Base of the reconnect backoff: the n-th delay is uniform in [0, min(30 s, base · 2ⁿ)). Default 3,000 ms. */
   reconnectDelayMs?: number;
+  /** How long a snapshot poll (`GET /v1/snapshot`, answer and body) may take before it is given up. Default 10,000 ms. */
+  pollTimeoutMs?: number;
 }
 
 /**

@@ -10,6 +10,11 @@ import type { Socket } from "./transport.js";
 export interface Platform {
   /** Opens the stream where there is no WebSocket constructor (Node 20: `ws`, key in a header). */
   _socket?(): Promise<(url: string, key: string) => Socket>;
+  /**
+   * Parses a JSON text over 1 MB without blocking the loop for the whole parse (Node: a
+   * worker thread). Its `_socket` may deliver such a text frame as its UTF-8 bytes.
+   */
+  _parse?(text: string | Uint8Array): Promise<unknown>;
   /** The snapshot cache at a file path; `tmpSuffix` names its temporary file. */
   _file?(path: string, tmpSuffix: string): SnapshotStorage;
 }

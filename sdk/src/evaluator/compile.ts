@@ -14,6 +14,7 @@ import { compilePath, type Path } from "./context-path.js";
 import { BUCKETS, prefixOf } from "./hash.js";
 import { parseInstant } from "./instant.js";
 import { parseSemver } from "./semver.js";
+import { isObject, need } from "./need.js";
 
 /** A result served by a compiled flag: built once, frozen, shared by every evaluation. */
 export type Res = Readonly<EvaluationResult>;
@@ -69,13 +70,6 @@ export interface CompileOptions {
 /** in/notIn lists up to this length are scanned; a short scan beats hashing into a Set. */
 const SCAN_LIMIT = 8;
 
-function need(ok: unknown, field: string): asserts ok {
-  if (!ok) throw new Error(`invalid ${field}`);
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
 
 /** One value of a condition, checked and pre-parsed for its operator. */
 function compileValue(op: number, v: unknown): unknown {
@@ -145,6 +139,7 @@ export function compileSegment(key: string, raw: Segment, now: () => number): CS
     need(isObject(raw) && (raw.rules === undefined || Array.isArray(raw.rules)), "segment");
     return {
       _key: key,
+      _raw: raw,
       _include: keySet(raw.include, "include"),
       _exclude: keySet(raw.exclude, "exclude"),
       _rules: (raw.rules ?? []).map((r: unknown) => {
@@ -156,7 +151,7 @@ export function compileSegment(key: string, raw: Segment, now: () => number): CS
     };
   } catch (e) {
     // A flag that names an invalid segment is refused: nothing else of it is read.
-    return { _key: key, _error: (e as Error).message } as CSeg;
+    return { _key: key, _raw: raw, _error: (e as Error).message } as CSeg;
   }
 }
 

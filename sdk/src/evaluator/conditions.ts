@@ -7,7 +7,7 @@
  * operators fail and `notIn` holds; no coercion; an array attribute satisfies a
  * positive operator when any element does; `notIn` is exactly `not in`.
  */
-import type { Condition } from "../model.js";
+import type { Condition, Segment } from "../model.js";
 import { readPath, type Context, type Path } from "./context-path.js";
 import { parseInstant } from "./instant.js";
 import { BEFORE, CONTAINS, ENDS_WITH, EXCLUDED, EXISTS, GTE, INCLUDED, LT, LTE, NONE, NOT_IN, SEGMENT, SEMVER_GT, SEMVER_LT, STARTS_WITH } from "./opcodes.js";
@@ -42,6 +42,7 @@ export interface Cond {
 /** A compiled segment. `_error` is set when it could not be compiled. */
 export interface CSeg {
   _key: string;
+  _raw: Segment;
   _include: Set<string>;
   _exclude: Set<string>;
   _rules: Cond[][];

@@ -64,6 +64,10 @@ export class FakeServer {
   mute = false;
   /** Resume from `since` when the log holds it; false forces a snapshot. */
   resume = true;
+  /** Answer pings but never a `hello`: the client gets no state on this stream. */
+  ignoreHello = false;
+  /** The environment's epoch, sent on snapshots (socket and HTTP) when set. */
+  epoch: string | undefined;
 
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -86,7 +90,7 @@ export class FakeServer {
       const status = ifNoneMatch === etag ? 304 : 200;
       this.polls.push({ ifNoneMatch, status });
       if (status === 304) return void res.writeHead(304, { etag }).end();
-      const body: HttpSnapshot = { version: this.version, env: this.env, flags: this.flags, segments: this.segments };
+      const body: HttpSnapshot = { version: this.version, env: this.env, epoch: this.epoch, flags: this.flags, segments: this.segments };
       res.writeHead(200, { "content-type": "application/json", etag }).end(JSON.stringify(body));
     });
     this.http.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
@@ -134,12 +138,17 @@ export class FakeServer {
   }
 
   snapshot(): SnapshotMessage {
-    return { t: "snapshot", v: this.version, env: this.env, flags: this.flags, segments: this.segments, serverTime: Date.now() };
+    return { t: "snapshot", v: this.version, env: this.env, epoch: this.epoch, flags: this.flags, segments: this.segments, serverTime: Date.now() };
   }
 
   /** Every ack received, per connection, in order. */
   acks(c: FakeConnection): number[] {
     return c.received.flatMap((m) => (typeof m === "object" && m.t === "ack" ? [m.v] : []));
+  }
+
+  /** Closes every open socket with `code` (a closing handshake). */
+  closeAll(code: number): void {
+    for (const c of this.open) c.ws.close(code);
   }
 
   /** Drops every socket without a closing handshake (the process stays up). */
@@ -213,6 +222,7 @@ export class FakeServer {
     if (this.mute) return;
     if (m.t === "hello") {
       c.hello = m;
+      if (this.ignoreHello) return;
       const missed = m.since === undefined ? undefined : this.missedSince(m.since);
       if (missed) for (const p of missed) c.ws.send(JSON.stringify(p));
       else c.ws.send(JSON.stringify(this.snapshot()));

@@ -1,0 +1,321 @@
+/**
+ * A hostile or broken service against the real client, over real sockets: it rolls
+ * versions back, sends versions that are no safe integers, half patches, patches whose
+ * parts have the wrong type, garbage, never answers `hello`, and closes with every
+ * code. In every case the block stays in force: `model.x` is killed (DISABLED) and
+ * `model.fable-5` serves off to a foreign national, even to a caller whose default is
+ * `true`. Timing (backoff, poll timeout, error chains) is in hostile-timing.test.ts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { KillswitchClient } from "../src/client.js";
+import type { SnapshotStorage } from "../src/client/storage.js";
+import type { WireFlag } from "../src/model.js";
+import { blockedForForeigners, boolFlag, foreignNationals } from "./support/flags.js";
+import { client, closeClients, errors } from "./support/clients.js";
+import { FakeServer, TEST_KEY, type FakeConnection, waitFor } from "./support/fake-server.js";
+
+const killed = (version: number): WireFlag => boolFlag("model.x", { enabled: false, failMode: "closed", version });
+const lifted = (version: number): WireFlag => boolFlag("model.x", { enabled: true, version });
+const us = { key: "u1", nationality: "US" };
+const fr = { key: "u2", nationality: "FR" };
+// What a rolled-back or forged state serves: no kill, no segment block.
+const liftedState = (v: number) => ({
+  flags: { "model.x": lifted(v), "model.fable-5": { ...blockedForForeigners(v), rules: [] } },
+  segments: {},
+});
+
+let server: FakeServer;
+
+beforeEach(async () => {
+  server = await FakeServer.start({ flags: [killed(5), blockedForForeigners(5)], segments: [foreignNationals(5)] });
+  server.version = 5;
+});
+
+afterEach(async () => {
+  await closeClients();
+  await server.close();
+});
+
+const expectBlock = (c: KillswitchClient): void => {
+  expect(c.evaluate("model.x", us, true)).toMatchObject({ value: false, reason: "DISABLED" });
+  expect(c.evaluate("model.fable-5", fr, true)).toMatchObject({ value: false, reason: "TARGETING_MATCH", ruleId: "r1" });
+  expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true });
+};
+
+const resyncs = (conn: FakeConnection): number => conn.received.filter((m) => typeof m === "object" && m.t === "resync").length;
+
+/** A client that holds version 5 (the block), on its first connection. */
+const connected = async (options: { cache?: SnapshotStorage } = {}) => {
+  const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20, ...options });
+  expect(await c.ready()).toBe("ready");
+  expect(c.version).toBe(5);
+  const conn = server.connections.at(-1)!;
+  await waitFor(() => server.acks(conn).includes(5), "ack 5");
+  return { c, conn, seen: errors(c) };
+};
+
+/** Waits until the client has refused a frame: an error event and a resync on `conn`. */
+const refusal = async (conn: FakeConnection, seen: Error[]): Promise<void> => {
+  await waitFor(() => seen.length > 0 && resyncs(conn) > 0, "an error and a resync");
+};
+
+/** Sends `frame` to a client holding version 5: it is refused, nothing changes, the block stays. */
+const refusedWhole = async (frame: string) => {
+  const { c, conn, seen } = await connected();
+  server.broadcast(frame);
+  await refusal(conn, seen);
+  expect(c.version).toBe(5);
+  // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
+  expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
+  expectBlock(c);
+  return { c, conn, seen };
+};
+
+/** The stream still works after a refusal: a real change (a new kill) is applied and acked. */
+const stillApplies = async (c: KillswitchClient, conn: FakeConnection): Promise<void> => {
+  server.change({ flags: { "model.y": killed(0) } });
+  await waitFor(() => server.acks(conn).includes(6), "ack 6");
+  expect(c.version).toBe(6);
+  expect(c.evaluate("model.y", us, true).reason).toBe("DISABLED");
+};
+
+const snapshotFrame = (fields: Record<string, unknown>) =>
+  JSON.stringify({ t: "snapshot", v: 6, env: "production", ...liftedState(6), serverTime: Date.now(), ...fields });
+const patchFrame = (fields: Record<string, unknown>) =>
+  JSON.stringify({ t: "patch", v: 6, prev: 5, flags: { "model.x": lifted(6) }, segments: {}, removed: { flags: [], segments: [] }, ...fields });
+
+describe("versions only move forward", () => {
+  it("refuses a snapshot older than its state (v5, then v3): an error and a resync, no ack, the block stays", async () => {
+    const { c, conn, seen } = await connected();
+    server.broadcast(snapshotFrame({ v: 3, ...liftedState(3) }));
+    await refusal(conn, seen);
+    expect(seen[0]!.message).toMatch(/older/);
+    expect(c.version).toBe(5);
+    // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
+    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
+    expectBlock(c);
+    await stillApplies(c, conn);
+  });
+
+  it.each<[string, unknown]>([
+    ["a string", "10"],
+    ["a huge number (1e308)", 1e308],
+    ["a fraction", 5.5],
+    ["a negative number", -1],
+    ["missing", undefined],
+    ["null", null],
+  ])("refuses a snapshot whose version is %s, and applies the next real patch", async (_, v) => {
+    const { c, conn } = await refusedWhole(snapshotFrame({ v }));
+    await stillApplies(c, conn);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a string version", { v: "6" }],
+    ["a string prev", { prev: "5" }],
+    ["a huge version (1e308)", { v: 1e308 }],
+    ["a fractional version", { v: 5.5 }],
+    ["a version that does not exceed prev", { v: 5, prev: 5 }],
+    ["a version lower than the client's", { v: 4, prev: 3 }],
+  ])("refuses a patch with %s", async (_, fields) => {
+    const { c, conn } = await refusedWhole(patchFrame(fields));
+    await stillApplies(c, conn);
+  });
+
+  it("acks versions as numbers only", async () => {
+    const { c, conn } = await connected();
+    await stillApplies(c, conn);
+    for (const m of conn.received) if (typeof m === "object" && m.t === "ack") expect(typeof m.v).toBe("number");
+  });
+});
+
+describe("epochs", () => {
+  it("a new epoch starts versions over; within it, an older snapshot is refused again", async () => {
+    server.epoch = "e1";
+    const { c, conn, seen } = await connected();
+    // The environment restored from a backup: a new epoch, at version 3, the block still in it.
+    server.epoch = "e2";
+    server.version = 3;
+    server.broadcast(server.snapshot());
+    await waitFor(() => c.version === 3, "version 3 of the new epoch");
+    expect(seen).toEqual([]);
+    expectBlock(c);
+    server.broadcast(snapshotFrame({ v: 2, epoch: "e2", ...liftedState(2) }));
+    await refusal(conn, seen);
+    expect(c.version).toBe(3);
+    expectBlock(c);
+  });
+
+  it("takes a missing epoch as the same as the previous missing one", async () => {
+    const { c, conn, seen } = await connected();
+    server.broadcast(snapshotFrame({ v: 4, ...liftedState(4) }));
+    await refusal(conn, seen);
+    expect(c.version).toBe(5);
+    expectBlock(c);
+  });
+});
+
+describe("a patch is applied whole or not at all", () => {
+  const hostileSegment = { "foreign-nationals": { ...foreignNationals(6), rules: [] } };
+  it.each<[string, Record<string, unknown>]>([
+    ["segments but no flags", { flags: undefined, segments: hostileSegment }],
+    ['flags: "abc"', { flags: "abc" }],
+    ["flags that are a list", { flags: [lifted(6)] }],
+    ["segments that are null", { segments: null }],
+    ["no removed", { removed: undefined }],
+    ["removed flags that are a string", { flags: {}, removed: { flags: "model.x", segments: [] } }],
+    ["removed segments that are a number", { segments: hostileSegment, removed: { flags: [], segments: 5 } }],
+    ["a removed list holding a non-string", { flags: {}, removed: { flags: [{}], segments: [] } }],
+  ])("refuses a patch with %s, changes nothing, and keeps applying what follows", async (_, fields) => {
+    const { c, conn } = await refusedWhole(patchFrame(fields));
+    // The flag that names the segment is recompiled by the next patch: against the real segment.
+    server.change({ flags: { "model.fable-5": blockedForForeigners() } });
+    await waitFor(() => server.acks(conn).includes(6), "ack 6");
+    expectBlock(c);
+    expect(c.evaluate("0", us, true).errorCode).toBe("FLAG_NOT_FOUND");
+  });
+});
+
+describe("garbage frames", () => {
+  it.each<[string, string]>([
+    ["not JSON", "{not json"],
+    ["JSON null", "null"],
+    ["a number", "5"],
+    ["a list", "[]"],
+    ["an unknown type", JSON.stringify({ t: "surprise", v: 6 })],
+    ["a bare snapshot type", JSON.stringify({ t: "snapshot" })],
+    ["a snapshot whose flags are null", snapshotFrame({ flags: null, segments: null })],
+    ["a snapshot without env", snapshotFrame({ env: undefined })],
+    ["a snapshot whose epoch is a number", snapshotFrame({ epoch: 7 })],
+    ["a heartbeat with a string version", JSON.stringify({ t: "hb", v: "9", serverTime: 1 })],
+  ])("refuses %s: an error and a resync, and the block stays", async (_, frame) => {
+    const { c, conn } = await refusedWhole(frame);
+    await stillApplies(c, conn);
+  });
+
+  it("ignores fields it does not know, such as an audit reference", async () => {
+    const { c, conn, seen } = await connected();
+    server.broadcast(
+      JSON.stringify({ ...server.snapshot(), v: 6, epoch: undefined, audit: { seq: 9, hash: "ab" }, future: [1] }),
+    );
+    await waitFor(() => server.acks(conn).includes(6), "ack 6");
+    server.version = 6;
+    const p = server.change({ flags: { "model.y": killed(0) } }, false);
+    server.broadcast(JSON.stringify({ ...p, audit: { seq: 10, hash: "cd" } }));
+    await waitFor(() => c.version === 7, "version 7");
+    expect(seen).toEqual([]);
+    expectBlock(c);
+  });
+});
+
+describe("each close code", () => {
+  it.each([1000, 1001, 1008, 1009, 1011, 4000, 4999, "a drop"])(
+    "after a close (%s), an older snapshot on the next stream is refused and the block stays",
+    async (code) => {
+      const { c, seen } = await connected();
+      // The service comes back restored from an older backup, in the same epoch.
+      server.version = 3;
+      Object.assign(server, liftedState(3));
+      server.resume = false;
+      if (code === "a drop") server.drop();
+      else server.closeAll(code as number);
+      await waitFor(() => server.connections.length === 2 && resyncs(server.connections[1]!) > 0, "a refusal on the second stream");
+      expect(seen.some((e) => /older/.test(e.message))).toBe(true);
+      expect(server.connections[1]!.hello?.since).toBe(5);
+      expect(server.acks(server.connections[1]!)).toEqual([]);
+      expect(c.version).toBe(5);
+      expectBlock(c);
+    },
+  );
+
+  it("after 4001 (key revoked) it stops reconnecting and keeps the block from memory", async () => {
+    const { c, seen } = await connected();
+    server.closeAll(4001);
+    await waitFor(() => seen.some((e) => /refused/.test(e.message)), "the refusal");
+    expect(server.connections).toHaveLength(1);
+    expect(c.version).toBe(5);
+    expectBlock(c);
+  });
+});
+
+describe("no answer to hello", () => {
+  it("keeps a cached block in force when the stream opens but hello is never answered", async () => {
+    const data = new Map<string, string>();
+    const cache: SnapshotStorage = { get: (k) => data.get(k), set: (k, v) => void data.set(k, v) };
+    const first = await connected({ cache });
+    await first.c.close();
+    server.ignoreHello = true;
+    Object.assign(server, liftedState(6));
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
+    expect(await c.ready({ timeoutMs: 300 })).toBe("cached");
+    expect(server.connections.at(-1)!.hello?.since).toBeUndefined();
+    expect(c.version).toBe(5);
+    expectBlock(c);
+  });
+
+  it("serves the callers' defaults, never the service's old answers, when nothing was ever received", async () => {
+    server.ignoreHello = true;
+    const c = client({ url: server.url, sdkKey: TEST_KEY });
+    expect(await c.ready({ timeoutMs: 200 })).toBe("defaults");
+    expect(c.isEnabled("model.x", us, false)).toBe(false);
+  });
+});
+
+describe("the persisted cache", () => {
+  const memory = () => {
+    const data = new Map<string, string>();
+    return { data, get: (k: string) => data.get(k), set: (k: string, v: string) => void data.set(k, v) };
+  };
+
+  it("keeps the high-water mark: after a restart, an older snapshot from the service is refused", async () => {
+    const cache = memory();
+    server.epoch = "e1";
+    const first = await connected({ cache });
+    await first.c.close();
+    expect(JSON.parse([...cache.data.values()][0]!)).toMatchObject({ v: 5, epoch: "e1" });
+    // Restored from an older backup without a new epoch: a rollback.
+    server.version = 3;
+    Object.assign(server, liftedState(3));
+    server.resume = false;
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
+    const seen = errors(c);
+    expect(await c.ready({ timeoutMs: 500 })).toBe("cached");
+    await waitFor(() => seen.some((e) => /older/.test(e.message)), "the refusal");
+    expect(c.version).toBe(5);
+    expectBlock(c);
+  });
+
+  /** A client started while the service is down, from the cache the first client wrote, its `at` replaced. */
+  const coldStartWithAt = async (at: unknown) => {
+    const cache = memory();
+    const first = await connected({ cache });
+    await first.c.close();
+    const [key, raw] = [...cache.data][0]!;
+    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at }));
+    await server.stop();
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
+    return { c, seen: errors(c) };
+  };
+
+  it("serves a fail-closed flag off (STALE) from a cache written in the future", async () => {
+    const { c } = await coldStartWithAt(Date.now() + 3_600_000);
+    expect(await c.ready({ timeoutMs: 200 })).toBe("cached");
+    expect(c.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, variant: "off", reason: "STALE" });
+  });
+
+  it("takes a cache written within a small clock skew as received now", async () => {
+    const { c } = await coldStartWithAt(Date.now() + 2_000);
+    expect(await c.ready({ timeoutMs: 200 })).toBe("cached");
+    expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
+  });
+
+  it.each<[string, unknown]>([
+    ["a string", "x"],
+    ["missing", undefined],
+    ["null", null],
+  ])("does not use a cache whose time is %s", async (_, at) => {
+    const { c, seen } = await coldStartWithAt(at);
+    expect(await c.ready({ timeoutMs: 200 })).toBe("defaults");
+    expect(seen.some((e) => /\bat\b/.test(e.message))).toBe(true);
+    expect(c.isEnabled("model.x", us, false)).toBe(false);
+  });
+});
