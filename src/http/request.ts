@@ -3,7 +3,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../core/json-depth.js";
+import { jsonInputFaults } from "../core/json-input.js";
 import { invalid, invalidField, notFound, ProblemError } from "../core/problem.js";
 import { KEY_PATTERN, RULE_ID_PATTERN } from "../core/schemas/common.js";
 import { toFieldErrors } from "../core/schemas/issues.js";
@@ -12,7 +12,8 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 
 /**
  * The body parsed by `schema`. `optional`: an empty body counts as `{}`
- * (DELETE routes). Order: 415 wrong type, 400 malformed JSON, 400 invalid.
+ * (DELETE routes). Order: 415 wrong type, 400 malformed JSON, 400 unstorable
+ * (src/core/json-input.ts), 400 invalid.
  */
 export async function readBody<S extends z.ZodType>(
   c: Context,
@@ -33,9 +34,8 @@ export async function readBody<S extends z.ZodType>(
     } catch (error) {
       throw new ProblemError("malformedJson", `The body is not valid JSON: ${(error as Error).message}`);
     }
-    if (jsonDepthExceeds(value)) {
-      throw invalidField("", `the body nests deeper than ${MAX_JSON_DEPTH} levels`, "too_deep");
-    }
+    const faults = jsonInputFaults(value, { text });
+    if (faults.length > 0) throw invalid(faults);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalid(toFieldErrors(parsed.error.issues));

@@ -16,6 +16,7 @@ import type { Context } from "hono";
 import { constantTimeEqual } from "../../core/crypto.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
+import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import type { OfrepErrorCode, OfrepRequest } from "../../core/schemas/ofrep.js";
@@ -105,8 +106,9 @@ async function readBoundedText(c: Context): Promise<string> {
 
 /**
  * The request body. PARSE_ERROR for anything that is not a JSON object;
- * INVALID_CONTEXT when `context` is not an object or the body is over the
- * context limit. The content type is not checked: OFREP clients all send JSON.
+ * INVALID_CONTEXT when `context` is not an object, the body is over the
+ * context limit, or it breaks the rules every input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
+ * `__proto__`). The content type is not checked: OFREP clients all send JSON.
  */
 async function readRequest(c: Context): Promise<OfrepRequest> {
   const text = await readBoundedText(c);
@@ -118,6 +120,11 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new OfrepError(400, "PARSE_ERROR", 'The body must be a JSON object: {"context": {...}}.');
+  }
+  const faults = jsonInputFaults(body, { text });
+  if (faults.length > 0) {
+    const { path, message } = faults[0]!;
+    throw new OfrepError(400, /^context(\.|\[|$)/.test(path) ? "INVALID_CONTEXT" : "PARSE_ERROR", `${path}: ${message}`);
   }
   if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
   return body;
