@@ -20,6 +20,7 @@ export function errorToResponse(error: unknown, report: (error: unknown) => void
     const headers: Record<string, string> = {};
     if (error.kind === "unauthorized") headers["www-authenticate"] = 'Bearer realm="killswitch"';
     if (error.kind === "busy") headers["retry-after"] = "1";
+    if (error.kind === "upgradeRequired") headers.upgrade = "websocket";
     // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
     if (error.kind === "payloadTooLarge") headers.connection = "close";
     return problemResponse(error.toProblem(), headers);

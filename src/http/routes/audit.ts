@@ -1,7 +1,7 @@
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
-import { readQuery } from "../request.js";
+import { noQuery, readQuery } from "../request.js";
 
 export function auditRoutes(app: App, { store }: AppDeps): void {
   app.get("/v1/audit", async (c) => {
@@ -11,6 +11,7 @@ export function auditRoutes(app: App, { store }: AppDeps): void {
 
   app.get("/v1/audit/verify", async (c) => {
     const key = requireKey(c, "viewer");
+    noQuery(c);
     return c.json(await store.verifyAudit(key.tenantId));
   });
 }

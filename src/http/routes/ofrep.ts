@@ -23,6 +23,7 @@ import type { OfrepErrorCode, OfrepRequest } from "../../core/schemas/ofrep.js";
 import type { AuthenticatedKey } from "../../core/store/index.js";
 import type { App, AppDeps } from "../app-env.js";
 import { keyToucher } from "../auth.js";
+import { noQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
 
@@ -105,12 +106,14 @@ async function readBoundedText(c: Context): Promise<string> {
 }
 
 /**
- * The request body. PARSE_ERROR for anything that is not a JSON object;
- * INVALID_CONTEXT when `context` is not an object, the body is over the
- * context limit, or it breaks the rules every input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
+ * The request body. PARSE_ERROR for anything that is not a JSON object, and for
+ * a query string (the routes take none); INVALID_CONTEXT when `context` is not
+ * an object, the body is over the context limit, or it breaks the rules every
+ * input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
  * `__proto__`). The content type is not checked: OFREP clients all send JSON.
  */
 async function readRequest(c: Context): Promise<OfrepRequest> {
+  if (c.req.url.includes("?")) queryRefusal(c);
   const text = await readBoundedText(c);
   let body: unknown;
   try {
@@ -128,6 +131,16 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
   }
   if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
   return body;
+}
+
+/** The routes take no query parameters: any is a 400, in OFREP's shape. */
+function queryRefusal(c: Context): void {
+  try {
+    noQuery(c);
+  } catch (error) {
+    if (error instanceof ProblemError) throw new OfrepError(400, "GENERAL", error.message);
+    throw error;
+  }
 }
 
 /** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */

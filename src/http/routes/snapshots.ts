@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { forbidden } from "../../core/problem.js";
 import { roleAtLeast } from "../../core/keys/roles.js";
 import type { App, AppDeps, AppEnv } from "../app-env.js";
-import { pathKey } from "../request.js";
+import { noQuery, pathKey } from "../request.js";
 
 /** Strong: the representation of one (environment, version) never changes. */
 export const snapshotEtag = (env: string, version: number): string => `"${version}-${env}"`;
@@ -32,6 +32,7 @@ function sdkOrViewer(c: Context<AppEnv>, env: string): string {
 export function snapshotRoutes(app: App, { store }: AppDeps): void {
   const answer = async (c: Context<AppEnv>, tenantId: string, env: string): Promise<Response> => {
     const snapshot = await store.snapshot(tenantId, env);
+    noQuery(c);
     const etag = snapshotEtag(env, snapshot.version);
     const headers = { etag, "cache-control": "no-cache" };
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
