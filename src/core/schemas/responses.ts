@@ -131,3 +131,29 @@ export type SnapshotView = z.infer<typeof snapshotSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;
+
+/** `GET /v1/envs/{env}/changes/{version}`; kept equal to core/propagation.ts's PropagationReceipt by model-compat.ts. */
+export const propagationReceiptSchema = z.object({
+  version: z.int(),
+  committedAt: isoTime,
+  connected: z.int().meta({ description: "Instances connected when the version was committed." }),
+  acked: z.int().meta({ description: "How many of those have acked this version or a later one." }),
+  pending: z.array(z.object({ instance: z.string(), app: z.string(), appliedVersion: z.int().nullable() })),
+  latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() }),
+  complete: z.boolean(),
+});
+
+/** `GET /v1/envs/{env}/instances`. */
+export const instanceListSchema = z.object({
+  items: z.array(
+    z.object({
+      instance: z.string(),
+      app: z.string(),
+      sdk: z.string(),
+      connectedAt: isoTime,
+      appliedVersion: z.int().nullable(),
+      lastAckAt: isoTime.nullable(),
+    }),
+  ),
+  total: z.int(),
+});
