@@ -16,6 +16,7 @@ import {
   ofrepBulkFailureSchema,
   ofrepBulkSuccessSchema,
   ofrepFailureSchema,
+  ofrepQuerySchema,
   ofrepRequestSchema,
   ofrepSuccessSchema,
 } from "../core/schemas/ofrep.js";
@@ -181,8 +182,8 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", query: pageQuerySchema, ok: { 200: "AuditPage" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain", access: "viewer", ok: { 200: "AuditVerification" } },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", ok: { 200: "EvaluateResponse" }, errors: [404] },
-  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
-  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/instances", summary: "The SDK instances connected to an environment", access: "viewer", query: instancesQuerySchema, ok: { 200: "InstanceList" }, errors: [400, 404] },

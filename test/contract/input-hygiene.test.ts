@@ -187,6 +187,13 @@ describe("query parameters", () => {
     expect(await written()).toEqual(before);
   });
 
+  it("accepts OFREP's own change-event parameters, and ignores them", async () => {
+    for (const path of ["/ofrep/v1/evaluate/flags", `/ofrep/v1/evaluate/flags/${FLAG}`]) {
+      const res = await api("POST", `${path}?flagConfigEtag=%22abc%22&flagConfigLastModified=1700000000`, { key: t.sdk, json: { context: { targetingKey: "u1" } } });
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+    }
+  });
+
   it("refuses a stream upgrade with a query string, before the socket opens", async () => {
     const url = `${target.baseUrl.replace(/^http/, "ws")}/v1/stream?since=0`;
     const status = await new Promise<number>((resolve, reject) => {

@@ -19,11 +19,11 @@ import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
 import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
-import type { OfrepErrorCode, OfrepRequest } from "../../core/schemas/ofrep.js";
+import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
 import type { AuthenticatedKey } from "../../core/store/index.js";
 import type { App, AppDeps } from "../app-env.js";
 import { keyToucher } from "../auth.js";
-import { noQuery } from "../request.js";
+import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
 
@@ -106,8 +106,8 @@ async function readBoundedText(c: Context): Promise<string> {
 }
 
 /**
- * The request body. PARSE_ERROR for anything that is not a JSON object, and for
- * a query string (the routes take none); INVALID_CONTEXT when `context` is not
+ * The request body. PARSE_ERROR for anything that is not a JSON object;
+ * GENERAL for a query parameter OFREP does not define; INVALID_CONTEXT when `context` is not
  * an object, the body is over the context limit, or it breaks the rules every
  * input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
  * `__proto__`). The content type is not checked: OFREP clients all send JSON.
@@ -133,10 +133,10 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
   return body;
 }
 
-/** The routes take no query parameters: any is a 400, in OFREP's shape. */
+/** Only OFREP's own query parameters (ignored); any other is a 400, in OFREP's shape. */
 function queryRefusal(c: Context): void {
   try {
-    noQuery(c);
+    readQuery(c, ofrepQuerySchema);
   } catch (error) {
     if (error instanceof ProblemError) throw new OfrepError(400, "GENERAL", error.message);
     throw error;
