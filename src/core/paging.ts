@@ -1,6 +1,7 @@
 /**
  * Opaque list cursors: base64url of the JSON position after the last item served.
  */
+import { stringFault } from "./json-input.js";
 import { invalidField } from "./problem.js";
 
 export function encodeCursor(position: readonly (string | number)[]): string {
@@ -10,20 +11,38 @@ export function encodeCursor(position: readonly (string | number)[]): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** The position in a cursor, checked against the types the list expects. */
+const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
+
+/** A position value this service writes: a non-negative safe integer (seq, time) or a short storable string (a key). */
+function isPositionValue(value: unknown, type: "string" | "number"): boolean {
+  if (type === "number") return Number.isSafeInteger(value) && (value as number) >= 0;
+  return typeof value === "string" && value.length <= 256 && stringFault(value) === null;
+}
+
+/**
+ * The position in a cursor, checked against the types the list expects. Only a
+ * cursor this service could have issued is read: base64url without padding of
+ * exactly the JSON `encodeCursor` writes for a position of those types, so
+ * `[1e999]`, `[-1]`, extra whitespace or a padded variant are a 400, never a
+ * query with a value no row can have.
+ */
 export function decodeCursor<T extends readonly ("string" | "number")[]>(
   cursor: string,
   types: T,
 ): { [K in keyof T]: T[K] extends "number" ? number : string } {
   try {
-    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    const position: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
-    if (
-      Array.isArray(position) &&
-      position.length === types.length &&
-      position.every((value, i) => typeof value === types[i])
-    ) {
-      return position as { [K in keyof T]: T[K] extends "number" ? number : string };
+    if (CURSOR.test(cursor)) {
+      const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+      const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+      const position: unknown = JSON.parse(text);
+      if (
+        Array.isArray(position) &&
+        position.length === types.length &&
+        position.every((value, i) => isPositionValue(value, types[i]!)) &&
+        encodeCursor(position as (string | number)[]) === cursor
+      ) {
+        return position as { [K in keyof T]: T[K] extends "number" ? number : string };
+      }
     }
   } catch {
     // fall through to the 400 below

@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   staleVersion: { type: `${BASE}stale-version`, title: "Stale version", status: 409 },
   payloadTooLarge: { type: `${BASE}payload-too-large`, title: "Payload too large", status: 413 },
   unsupportedMediaType: { type: `${BASE}unsupported-media-type`, title: "Unsupported media type", status: 415 },
+  upgradeRequired: { type: `${BASE}upgrade-required`, title: "Upgrade required", status: 426 },
   busy: { type: `${BASE}busy`, title: "Busy", status: 503 },
   unavailable: { type: `${BASE}unavailable`, title: "Unavailable", status: 503 },
   internal: { type: `${BASE}internal`, title: "Internal error", status: 500 },

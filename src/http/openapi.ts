@@ -1,7 +1,8 @@
 /**
  * `GET /openapi.json`, generated from the zod schemas that validate the requests
  * and describe the answers. The operation table below is checked against the
- * app's registered routes by a test.
+ * app's registered routes, both hosts' own included, by a test; the fuzzer
+ * (test/fuzz/) reads the document to find every route and its inputs.
  */
 import { z } from "zod";
 import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
@@ -16,6 +17,7 @@ import {
   ofrepBulkFailureSchema,
   ofrepBulkSuccessSchema,
   ofrepFailureSchema,
+  ofrepQuerySchema,
   ofrepRequestSchema,
   ofrepSuccessSchema,
 } from "../core/schemas/ofrep.js";
@@ -25,6 +27,7 @@ import {
   auditEntrySchema,
   auditHeadSchema,
   auditRefSchema,
+  instanceListSchema,
   auditVerificationSchema,
   environmentSchema,
   flagConfigSchema,
@@ -45,6 +48,10 @@ import { AUDIT_HASH_HEADER, AUDIT_SEQ_HEADER } from "./audit-checkpoint.js";
 import { ruleInputSchema, ruleSchema } from "../core/schemas/rule.js";
 import { segmentInputSchema } from "../core/schemas/segment.js";
 import { serveSchema } from "../core/schemas/serve.js";
+import { pageQuerySchema } from "../core/schemas/paging.js";
+import { helloSchema, MAX_CLIENT_FRAME_BYTES } from "../core/stream/client-frame.js";
+import { auditVerifyQuerySchema } from "../core/schemas/audit.js";
+import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
 
@@ -82,6 +89,7 @@ const INPUTS = registry({
   FlagDelete: flagDeleteSchema,
   EvaluateRequest: evaluateRequestSchema,
   OfrepRequest: ofrepRequestSchema,
+  StreamHello: helloSchema,
 });
 
 /** Answers: described as the server sends them. */
@@ -118,6 +126,7 @@ const OUTPUTS = registry({
   OfrepFailure: ofrepFailureSchema,
   OfrepBulkSuccess: ofrepBulkSuccessSchema,
   OfrepBulkFailure: ofrepBulkFailureSchema,
+  InstanceList: instanceListSchema,
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
@@ -131,9 +140,8 @@ export interface Operation {
   body?: string;
   /** The body may be omitted (DELETE). */
   optionalBody?: boolean;
-  paged?: boolean;
-  /** Query parameters beyond paging. */
-  query?: { name: string; schema: Record<string, unknown>; description: string }[];
+  /** The query parameters it takes (a strict object); without it, none: any parameter is a 400. */
+  query?: z.ZodObject;
   ifMatch?: boolean;
   /** Success status → component name (or null for no body). */
   ok: Record<number, string | null>;
@@ -147,19 +155,32 @@ export interface Operation {
    * the key may also travel as X-API-Key.
    */
   errorBody?: string;
+  /** Longer than the summary: the WebSocket's frames. */
+  description?: string;
 }
+
+const STREAM_DESCRIPTION = [
+  "A WebSocket (RFC 6455) carrying protocol 1 in JSON text frames; a plain GET answers 426.",
+  "The sdk key travels as `Authorization: Bearer <key>` or, where headers cannot be set, as",
+  "`Sec-WebSocket-Protocol: killswitch.v1, <key>` (the server selects `killswitch.v1` only).",
+  "Client frames: `hello` (first, see StreamHello), `{t:\"ack\", v}`, `{t:\"resync\"}`, and the bare text `ping`.",
+  "Server frames: `snapshot {v, env, flags, segments, serverTime}`, `patch {v, prev, flags, segments, removed}`,",
+  "`hb {v, serverTime}` (Node host), and `pong`.",
+  `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
+  "a revoked key with 4001; shutdown with 1001.",
+].join(" ");
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
   { method: "get", path: "/readyz", summary: "Readiness: the database answers a read and takes a write (on Workers: the router answers)", access: "none", ok: { 200: "Health" }, errors: [503] },
   { method: "get", path: "/openapi.json", summary: "This document", access: "none", ok: { 200: null } },
   { method: "post", path: "/v1/tenants", summary: "Create a tenant (with environment production and an admin key)", access: "root", body: "TenantCreate", ok: { 201: "TenantCreated" }, errors: [400] },
-  { method: "get", path: "/v1/envs", summary: "List environments", access: "viewer", paged: true, ok: { 200: "EnvironmentPage" } },
+  { method: "get", path: "/v1/envs", summary: "List environments", access: "viewer", query: pageQuerySchema, ok: { 200: "EnvironmentPage" } },
   { method: "post", path: "/v1/envs", summary: "Create an environment (default configs for every flag)", access: "admin", body: "EnvironmentCreate", ok: { 201: "Environment" }, errors: [400, 409] },
-  { method: "get", path: "/v1/keys", summary: "List active API keys", access: "admin", paged: true, ok: { 200: "ApiKeyPage" } },
+  { method: "get", path: "/v1/keys", summary: "List active API keys", access: "admin", query: pageQuerySchema, ok: { 200: "ApiKeyPage" } },
   { method: "post", path: "/v1/keys", summary: "Create an API key; the secret is shown once", access: "admin", body: "KeyCreate", ok: { 201: "KeyCreated" }, errors: [400] },
   { method: "delete", path: "/v1/keys/{id}", summary: "Revoke an API key (effective on its next request)", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
-  { method: "get", path: "/v1/flags", summary: "List flags", access: "viewer", paged: true, ok: { 200: "FlagPage" } },
+  { method: "get", path: "/v1/flags", summary: "List flags", access: "viewer", query: pageQuerySchema, ok: { 200: "FlagPage" } },
   { method: "post", path: "/v1/flags", summary: "Create a flag (enabled in every environment)", access: "operator", body: "FlagCreate", ok: { 201: "Flag" }, errors: [400, 409] },
   { method: "get", path: "/v1/flags/{key}", summary: "Get a flag's definition", access: "viewer", ok: { 200: "Flag" }, errors: [404] },
   { method: "patch", path: "/v1/flags/{key}", summary: "Change a flag's variants, description or tags", access: "operator", body: "FlagPatch", ok: { 200: "Flag" }, errors: [400, 404, 409] },
@@ -170,37 +191,30 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
   { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", paged: true, ok: { 200: "SegmentPage" }, errors: [404] },
+  { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", query: pageQuerySchema, ok: { 200: "SegmentPage" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/segments/{key}", summary: "Get a segment", access: "viewer", ok: { 200: "Segment" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/segments/{key}", summary: "Create or replace a segment", access: "operator", body: "SegmentInput", ifMatch: true, ok: { 200: "Segment", 201: "Segment" }, errors: [400, 404, 409] },
   { method: "delete", path: "/v1/envs/{env}/segments/{key}", summary: "Delete a segment no rule names", access: "operator", body: "Delete", optionalBody: true, ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "get", path: "/v1/attributes", summary: "List declared context attributes, built-ins included", access: "viewer", paged: true, ok: { 200: "AttributePage" } },
+  { method: "get", path: "/v1/attributes", summary: "List declared context attributes, built-ins included", access: "viewer", query: pageQuerySchema, ok: { 200: "AttributePage" } },
   { method: "post", path: "/v1/attributes", summary: "Declare a context attribute that rules may name", access: "admin", body: "AttributeCreate", ok: { 201: "Attribute" }, errors: [400, 409] },
   { method: "get", path: "/v1/attributes/{name}", summary: "Get a declared attribute", access: "viewer", ok: { 200: "Attribute" }, errors: [404] },
   { method: "put", path: "/v1/attributes/{name}", summary: "Declare or replace an attribute (409 when a rule's use would no longer fit)", access: "admin", body: "AttributePut", ok: { 200: "Attribute", 201: "Attribute" }, errors: [400, 409] },
   { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
   { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
   { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
-  { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", paged: true, ok: { 200: "AuditPage" } },
+  { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", query: pageQuerySchema, ok: { 200: "AuditPage" } },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
-  {
-    method: "get",
-    path: "/v1/audit/verify",
-    summary: "Recompute the audit hash chain; with a checkpoint, also check the chain still holds it",
-    access: "viewer",
-    query: [
-      { name: "seq", schema: { type: "integer", minimum: 1 }, description: "A checkpoint's seq (with hash)" },
-      { name: "hash", schema: { type: "string", pattern: "^[0-9a-f]{64}$" }, description: "A checkpoint's hash (with seq)" },
-    ],
-    ok: { 200: "AuditVerification" },
-    errors: [400],
-  },
+  { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
-  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
-  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
+  { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
+  { method: "get", path: "/v1/envs/{env}/instances", summary: "The SDK instances connected to an environment", access: "viewer", query: instancesQuerySchema, ok: { 200: "InstanceList" }, errors: [400, 404] },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
+  101: "Switching protocols: the WebSocket is open",
   200: "OK",
   201: "Created",
   204: "No content",
@@ -212,6 +226,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "Conflict, or stale If-Match",
   413: "Body over 256 KiB",
   415: "Body is not application/json",
+  426: "Not a WebSocket upgrade",
   503: "Database busy or unavailable; retry after Retry-After",
 };
 
@@ -241,13 +256,21 @@ function operation(op: Operation): Record<string, unknown> {
     required: true,
     schema: { type: "string" },
   }));
-  if (op.paged) {
+  if (op.query) {
+    const { properties = {}, required = [] } = z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as {
+      properties?: Record<string, Record<string, unknown>>;
+      required?: string[];
+    };
+    for (const [name, { description, ...schema }] of Object.entries(properties)) {
+      parameters.push({ name, in: "query", ...(required.includes(name) ? { required: true } : {}), schema, ...(description ? { description } : {}) });
+    }
+  }
+  if (op.path === "/v1/stream") {
     parameters.push(
-      { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 100 } },
-      { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+      { name: "Upgrade", in: "header", required: true, schema: { const: "websocket" } },
+      { name: "Sec-WebSocket-Protocol", in: "header", schema: { type: "string" }, description: "killswitch.v1, <sdk key>" },
     );
   }
-  for (const q of op.query ?? []) parameters.push({ in: "query", ...q });
   if (op.ifMatch) {
     parameters.push({
       name: "If-Match",
@@ -283,10 +306,11 @@ function operation(op: Operation): Record<string, unknown> {
   }
   return {
     summary: op.summary,
-    description: `Access: ${op.access}.`,
+    description: `${op.description ? `${op.description} ` : ""}Access: ${op.access}.`,
     "x-killswitch-access": op.access,
     ...(op.access === "none" ? { security: [] } : {}),
     ...(op.errorBody ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    ...(op.path === "/v1/stream" ? { "x-killswitch-hello": ref("StreamHello") } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
       ? { requestBody: { required: !op.optionalBody, content: { "application/json": { schema: ref(op.body) } } } }

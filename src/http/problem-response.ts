@@ -24,6 +24,7 @@ export function errorToResponse(error: unknown, report: (error: unknown) => void
     if (error.kind === "unauthorized") headers["www-authenticate"] = 'Bearer realm="killswitch"';
     const retryAfter = RETRY_AFTER[error.kind];
     if (retryAfter !== undefined) headers["retry-after"] = retryAfter;
+    if (error.kind === "upgradeRequired") headers.upgrade = "websocket";
     // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
     if (error.kind === "payloadTooLarge") headers.connection = "close";
     return problemResponse(error.toProblem(), headers);

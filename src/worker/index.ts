@@ -11,6 +11,8 @@
 import { withSdkCors } from "../http/cors.js";
 import { MAX_BODY_BYTES } from "../http/create-app.js";
 import { openApiDocument } from "../http/openapi.js";
+import { errorToResponse } from "../http/problem-response.js";
+import { noQuerySchema, parseQuery, queryRecord } from "../http/request.js";
 import { MAX_CONTEXT_BYTES } from "../core/schemas/evaluate.js";
 import { readBodyPrefix } from "./bounded-body.js";
 import { createTenant } from "./create-tenant.js";
@@ -33,10 +35,10 @@ export default {
 async function route(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   // The routes without a key, answered as the shared app answers them, without waking an object.
-  if (request.method === "GET" && url.pathname === "/healthz") return Response.json({ ok: true });
-  // Each tenant's storage lives in its own Durable Object: what can be ready or not here is the router.
-  if (request.method === "GET" && url.pathname === "/readyz") return Response.json({ ok: true });
-  if (request.method === "GET" && url.pathname === "/openapi.json") return Response.json(openApiDocument());
+  if (request.method === "GET" && (url.pathname === "/healthz" || url.pathname === "/readyz" || url.pathname === "/openapi.json")) {
+    // Each tenant's storage lives in its own Durable Object: what can be ready or not here is the router.
+    return queryRefusal(url.search) ?? Response.json(url.pathname === "/openapi.json" ? openApiDocument() : { ok: true });
+  }
 
   const ofrep = ofrepRoute(request.method, url.pathname);
   if (ofrep !== null) return forwardOfrep(request, ofrep, env);
@@ -61,6 +63,16 @@ async function route(request: Request, env: Env): Promise<Response> {
     return problem("unauthorized", "The key is malformed, unknown or revoked.");
   }
   return env.TENANT.getByName(tenantId).fetch(forwardedRequest(request, tenantId, body, { token }));
+}
+
+/** The shared app's 400 for query parameters on a route that takes none, or null. */
+function queryRefusal(search: string): Response | null {
+  try {
+    parseQuery(queryRecord(search), noQuerySchema);
+    return null;
+  } catch (error) {
+    return errorToResponse(error, () => {});
+  }
 }
 
 /**

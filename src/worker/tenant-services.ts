@@ -9,13 +9,12 @@ import { schema } from "../core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
-import { propagationRoutes } from "../http/routes/propagation.js";
 import { durableExecutor } from "./durable-executor.js";
 import type { Env } from "./env.js";
 import { HibernatingHub } from "./hibernating-hub.js";
 import { workerPropagationSource } from "./propagation-source.js";
 import { ReceiptBook } from "./receipt-book.js";
-import { streamRoute } from "./stream-route.js";
+import { workerRoutes } from "./worker-routes.js";
 
 export interface TenantServices {
   fetch(request: Request): Response | Promise<Response>;
@@ -72,10 +71,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
-    extend: (shared, deps) => {
-      streamRoute(shared, hub);
-      propagationRoutes(shared, deps, workerPropagationSource(hub, book), "the recent versions of an environment");
-    },
+    extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
   });
   return { fetch: (request) => app.fetch(request), hub, store };
 }

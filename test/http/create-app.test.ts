@@ -5,8 +5,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentBroadcaster } from "../../src/core/broadcaster.js";
 import type { Store } from "../../src/core/store/index.js";
-import { createApp, type AppDeps } from "../../src/http/create-app.js";
-import { openApiDocument, OPERATIONS } from "../../src/http/openapi.js";
+import { createApp, type App, type AppDeps } from "../../src/http/create-app.js";
+import { OPERATIONS, openApiDocument } from "../../src/http/openapi.js";
+import { nodeStreamHost } from "../../src/node/stream/index.js";
+import { workerRoutes } from "../../src/worker/worker-routes.js";
 import { openTempStore, type TempStore } from "../support/temp-db.js";
 
 let t: TempStore;
@@ -115,15 +117,40 @@ describe("createApp", () => {
     expect(reported).toHaveLength(1);
   });
 
-  it("registers exactly the routes the OpenAPI table documents", async () => {
-    const { app } = await appWith();
-    const registered = new Set(
-      app.routes
-        .filter((r) => r.method !== "ALL")
-        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+  /** `METHOD /path/{param}` of every route an app registered (middleware excluded). */
+  const routeTable = (app: App): string[] =>
+    [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`))].sort();
+  const documented = [...new Set(OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`))].sort();
+
+  it("registers on the Node host exactly the routes the OpenAPI document lists", async () => {
+    t = await openTempStore();
+    const host = nodeStreamHost()({ store: t.store, cluster: null });
+    try {
+      const app = createApp({ store: t.store, broadcaster: host.broadcaster, extend: host.extend });
+      expect(routeTable(app)).toEqual(documented);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("registers in the Worker's tenant object exactly the routes the OpenAPI document lists", async () => {
+    t = await openTempStore();
+    // Registering routes calls neither the hub nor the receipt source.
+    const unused = () => {
+      throw new Error("not called while routes are registered");
+    };
+    const extend = workerRoutes(unused, { receipt: unused, instances: unused });
+    const app = createApp({ store: t.store, broadcaster: silentBroadcaster, extend });
+    expect(routeTable(app)).toEqual(documented);
+  });
+
+  it("documents every route in the served document, with the stream, receipt and instance routes", () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, unknown>>;
+    const served = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(served.sort()).toEqual(documented);
+    expect(documented).toEqual(
+      expect.arrayContaining(["GET /v1/stream", "GET /v1/envs/{env}/changes/{version}", "GET /v1/envs/{env}/instances"]),
     );
-    const documented = new Set(OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`));
-    expect(registered).toEqual(documented);
   });
 
   it("documents the audit checkpoint on every write's answer, and on nothing else", () => {

@@ -23,6 +23,16 @@ export const ofrepRequestSchema = z.looseObject({
 
 export type OfrepRequest = z.infer<typeof ofrepRequestSchema>;
 
+/**
+ * The query parameters OFREP defines: change-event metadata a provider echoes on
+ * a re-fetch (OFREP ADR 0008). Accepted and ignored (every request is evaluated
+ * afresh); any other parameter is a 400.
+ */
+export const ofrepQuerySchema = z.strictObject({
+  flagConfigEtag: z.string().max(1024).optional(),
+  flagConfigLastModified: z.string().max(256).optional(),
+});
+
 /** OpenFeature error codes OFREP answers with. */
 export const OFREP_ERROR_CODES = ["PARSE_ERROR", "TARGETING_KEY_MISSING", "INVALID_CONTEXT", "GENERAL", "FLAG_NOT_FOUND"] as const;
 export type OfrepErrorCode = (typeof OFREP_ERROR_CODES)[number];

@@ -183,3 +183,18 @@ export type AuditRef = z.infer<typeof auditRefSchema>;
 export type AuditHeadView = z.infer<typeof auditHeadSchema>;
 export type ReceiptStatus = z.infer<typeof receiptStatusSchema>;
 export type PropagationReceipt = z.infer<typeof propagationReceiptSchema>;
+
+/** `GET /v1/envs/{env}/instances`. */
+export const instanceListSchema = z.object({
+  items: z.array(
+    z.object({
+      instance: z.string(),
+      app: z.string(),
+      sdk: z.string(),
+      connectedAt: isoTime,
+      appliedVersion: z.int().nullable(),
+      lastAckAt: isoTime.nullable(),
+    }),
+  ),
+  total: z.int(),
+});

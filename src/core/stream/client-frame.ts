@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION } from "@killswitch/sdk/protocol.js";
 import { z } from "zod";
+import { jsonInputFaults } from "../json-input.js";
 
 /**
  * Client frames of protocol 1, parsed the same way by both hosts' hubs. The
@@ -37,6 +38,9 @@ export function parseClientFrame(text: string): ClientFrame {
     return invalid("not JSON");
   }
   if (typeof msg !== "object" || msg === null) return invalid("not a JSON object");
+  // The same rules as every HTTP body: hello's strings reach the instance list and the database.
+  const fault = jsonInputFaults(msg, { text })[0];
+  if (fault !== undefined) return invalid(`${fault.path || "frame"}: ${fault.message}`);
   const t = (msg as { t?: unknown }).t;
   if (t === "ack") {
     const v = (msg as { v?: unknown }).v;

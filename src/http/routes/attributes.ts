@@ -7,7 +7,7 @@ import { ATTRIBUTE_NAME_PATTERN, attributeCreateSchema, attributePutSchema } fro
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
-import { readBody, readQuery } from "../request.js";
+import { noQuery, readBody, readQuery } from "../request.js";
 import type { Context } from "hono";
 
 const ATTRIBUTE = "/v1/attributes/:name";
@@ -27,6 +27,7 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
 
   app.post("/v1/attributes", async (c) => {
     const key = requireKey(c, "admin");
+    noQuery(c);
     const input = await readBody(c, attributeCreateSchema);
     const attribute = await store.createAttribute(key.tenantId, actorOf(c), input);
     return c.json(attribute, 201, { location: `/v1/attributes/${attribute.name}` });
@@ -34,12 +35,15 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
 
   app.get(ATTRIBUTE, async (c) => {
     const key = requireKey(c, "viewer");
-    return c.json(await store.getAttribute(key.tenantId, pathName(c)));
+    const attribute = await store.getAttribute(key.tenantId, pathName(c));
+    noQuery(c);
+    return c.json(attribute);
   });
 
   app.put(ATTRIBUTE, async (c) => {
     const key = requireKey(c, "admin");
     const name = pathName(c);
+    noQuery(c);
     const input = await readBody(c, attributePutSchema);
     const result = await store.putAttribute(key.tenantId, actorOf(c), name, input);
     return result.created
@@ -51,6 +55,7 @@ export function attributeRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "admin");
     const name = pathName(c);
     await store.getAttribute(key.tenantId, name);
+    noQuery(c);
     const input = await readBody(c, deleteSchema, { optional: true });
     await store.deleteAttribute(key.tenantId, actorOf(c), name, input);
     return c.body(null, 204);

@@ -2,7 +2,7 @@ import { auditVerifyQuerySchema } from "../../core/schemas/audit.js";
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
-import { readQuery } from "../request.js";
+import { noQuery, readQuery } from "../request.js";
 
 export function auditRoutes(app: App, { store }: AppDeps): void {
   app.get("/v1/audit", async (c) => {
@@ -12,6 +12,7 @@ export function auditRoutes(app: App, { store }: AppDeps): void {
 
   app.get("/v1/audit/head", async (c) => {
     const key = requireKey(c, "viewer");
+    noQuery(c);
     return c.json(await store.auditHead(key.tenantId));
   });
 

@@ -9,7 +9,7 @@ import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
 import { evaluateRequestSchema, type EvaluateResponse } from "../../core/schemas/evaluate.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
-import { pathKey, readBody } from "../request.js";
+import { noQuery, pathKey, readBody } from "../request.js";
 
 export function evaluateRoutes(app: App, { store, clock }: AppDeps): void {
   const cache = rulesetCacheOf(store, { now: clock });
@@ -18,6 +18,7 @@ export function evaluateRoutes(app: App, { store, clock }: AppDeps): void {
     const key = requireKey(c, "viewer");
     const env = pathKey(c, "env", "environment");
     const ruleset = await cache.get(key.tenantId, env);
+    noQuery(c);
     const { context, flags } = await readBody(c, evaluateRequestSchema);
     // Read the version before explaining: both come from the same synchronous pass.
     const answer: EvaluateResponse = { env, version: ruleset.version, flags: explainFlags(ruleset, context, flags) };

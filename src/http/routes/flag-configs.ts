@@ -8,7 +8,7 @@ import { blockSchema, killSchema, restoreSchema, ruleRemovalSchema } from "../..
 import { flagConfigInputSchema } from "../../core/schemas/flag-config.js";
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
-import { pathKey, pathRuleId, readBody, readIfMatch } from "../request.js";
+import { noQuery, pathKey, pathRuleId, readBody, readIfMatch } from "../request.js";
 
 const CONFIG = "/v1/envs/:env/flags/:key";
 
@@ -18,13 +18,16 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
   app.get(CONFIG, async (c) => {
     const key = requireKey(c, "viewer");
     const { env, flag } = target(c);
-    return c.json(await store.getFlagConfig(key.tenantId, env, flag));
+    const config = await store.getFlagConfig(key.tenantId, env, flag);
+    noQuery(c);
+    return c.json(config);
   });
 
   app.put(CONFIG, async (c) => {
     const key = requireKey(c, "operator");
     const { env, flag } = target(c);
     await store.getFlagConfig(key.tenantId, env, flag);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, flagConfigInputSchema);
     return c.json(await store.putFlagConfig(key.tenantId, actorOf(c), env, flag, input, options));
@@ -34,6 +37,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "operator");
     const { env, flag } = target(c);
     await store.getFlagConfig(key.tenantId, env, flag);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, killSchema);
     return c.json(await store.killFlag(key.tenantId, actorOf(c), env, flag, input, options));
@@ -43,6 +47,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "operator");
     const { env, flag } = target(c);
     await store.getFlagConfig(key.tenantId, env, flag);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, restoreSchema);
     return c.json(await store.restoreFlag(key.tenantId, actorOf(c), env, flag, input, options));
@@ -52,6 +57,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "operator");
     const { env, flag } = target(c);
     await store.getFlagConfig(key.tenantId, env, flag);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, blockSchema);
     return c.json(await store.blockFlag(key.tenantId, actorOf(c), env, flag, input, options));
@@ -63,6 +69,7 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     const ruleId = pathRuleId(c);
     const config = await store.getFlagConfig(key.tenantId, env, flag);
     if (!config.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${flag}" in "${env}".`);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, ruleRemovalSchema);
     return c.json(await store.removeRule(key.tenantId, actorOf(c), env, flag, ruleId, input, options));

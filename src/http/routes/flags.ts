@@ -3,7 +3,7 @@ import { flagCreateSchema, flagPatchSchema } from "../../core/schemas/flag.js";
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
-import { pathKey, readBody, readQuery } from "../request.js";
+import { noQuery, pathKey, readBody, readQuery } from "../request.js";
 
 export function flagRoutes(app: App, { store }: AppDeps): void {
   app.get("/v1/flags", async (c) => {
@@ -13,6 +13,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
 
   app.post("/v1/flags", async (c) => {
     const key = requireKey(c, "operator");
+    noQuery(c);
     const input = await readBody(c, flagCreateSchema);
     const flag = await store.createFlag(key.tenantId, actorOf(c), input);
     return c.json(flag, 201, { location: `/v1/flags/${flag.key}` });
@@ -20,13 +21,16 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
 
   app.get("/v1/flags/:key", async (c) => {
     const key = requireKey(c, "viewer");
-    return c.json(await store.getFlag(key.tenantId, pathKey(c, "key", "flag")));
+    const flag = await store.getFlag(key.tenantId, pathKey(c, "key", "flag"));
+    noQuery(c);
+    return c.json(flag);
   });
 
   app.patch("/v1/flags/:key", async (c) => {
     const key = requireKey(c, "operator");
     const flagKey = pathKey(c, "key", "flag");
     await store.getFlag(key.tenantId, flagKey);
+    noQuery(c);
     const input = await readBody(c, flagPatchSchema);
     return c.json(await store.patchFlag(key.tenantId, actorOf(c), flagKey, input));
   });
@@ -35,6 +39,7 @@ export function flagRoutes(app: App, { store }: AppDeps): void {
     const key = requireKey(c, "operator");
     const flagKey = pathKey(c, "key", "flag");
     await store.getFlag(key.tenantId, flagKey);
+    noQuery(c);
     const input = await readBody(c, flagDeleteSchema);
     await store.deleteFlag(key.tenantId, actorOf(c), flagKey, input);
     return c.body(null, 204);

@@ -3,7 +3,7 @@ import { deleteSchema, keyCreateSchema } from "../../core/schemas/admin.js";
 import { pageQuerySchema } from "../../core/schemas/paging.js";
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
-import { readBody, readQuery } from "../request.js";
+import { noQuery, readBody, readQuery } from "../request.js";
 
 const KEY_ID = /^key_[a-z0-9]{12}$/;
 
@@ -15,6 +15,7 @@ export function keyRoutes(app: App, { store }: AppDeps): void {
 
   app.post("/v1/keys", async (c) => {
     const key = requireKey(c, "admin");
+    noQuery(c);
     const input = await readBody(c, keyCreateSchema);
     return c.json(await store.createKey(key.tenantId, actorOf(c), input), 201);
   });
@@ -24,6 +25,7 @@ export function keyRoutes(app: App, { store }: AppDeps): void {
     const id = c.req.param("id");
     if (!KEY_ID.test(id)) throw notFound(`No key "${id}".`);
     await store.getKey(key.tenantId, id);
+    noQuery(c);
     const input = await readBody(c, deleteSchema, { optional: true });
     await store.revokeKey(key.tenantId, actorOf(c), id, input);
     return c.body(null, 204);

@@ -17,12 +17,14 @@ import { constantTimeEqual } from "../../core/crypto.js";
 import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
+import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
-import type { OfrepErrorCode, OfrepRequest } from "../../core/schemas/ofrep.js";
+import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
 import type { AuthenticatedKey } from "../../core/store/index.js";
 import type { App, AppDeps } from "../app-env.js";
 import { keyToucher } from "../auth.js";
+import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
 
@@ -106,10 +108,13 @@ async function readBoundedText(c: Context): Promise<string> {
 
 /**
  * The request body. PARSE_ERROR for anything that is not a JSON object;
- * INVALID_CONTEXT when `context` is not an object or the body is over the
- * context limit. The content type is not checked: OFREP clients all send JSON.
+ * GENERAL for a query parameter OFREP does not define; INVALID_CONTEXT when `context` is not
+ * an object, the body is over the context limit, or it breaks the rules every
+ * input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
+ * `__proto__`). The content type is not checked: OFREP clients all send JSON.
  */
 async function readRequest(c: Context): Promise<OfrepRequest> {
+  if (c.req.url.includes("?")) queryRefusal(c);
   const text = await readBoundedText(c);
   let body: unknown;
   try {
@@ -120,8 +125,23 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new OfrepError(400, "PARSE_ERROR", 'The body must be a JSON object: {"context": {...}}.');
   }
+  const faults = jsonInputFaults(body, { text });
+  if (faults.length > 0) {
+    const { path, message } = faults[0]!;
+    throw new OfrepError(400, /^context(\.|\[|$)/.test(path) ? "INVALID_CONTEXT" : "PARSE_ERROR", `${path}: ${message}`);
+  }
   if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
   return body;
+}
+
+/** Only OFREP's own query parameters (ignored); any other is a 400, in OFREP's shape. */
+function queryRefusal(c: Context): void {
+  try {
+    readQuery(c, ofrepQuerySchema);
+  } catch (error) {
+    if (error instanceof ProblemError) throw new OfrepError(400, "GENERAL", error.message);
+    throw error;
+  }
 }
 
 /** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */

@@ -10,7 +10,7 @@ import type { InstanceList, PropagationReceipt } from "../../core/propagation.js
 import { notFound } from "../../core/problem.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
-import { pathKey, readQuery } from "../request.js";
+import { noQuery, pathKey, readQuery } from "../request.js";
 
 /** Where a host reads receipts and connected instances from (memory, or a database shared by several nodes). */
 export interface PropagationSource {
@@ -18,7 +18,7 @@ export interface PropagationSource {
   instances(tenantId: string, env: string, limit?: number): InstanceList | Promise<InstanceList>;
 }
 
-const instancesQuery = z.object({
+export const instancesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
 });
 
@@ -32,6 +32,7 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     const version = /^\d{1,15}$/.test(raw) ? Number(raw) : -1;
     const receipt = version >= 0 ? await source.receipt(key.tenantId, env, version) : null;
     if (!receipt) throw notFound(`No propagation record for version "${raw}" of "${env}": receipts cover ${coverage}.`);
+    noQuery(c);
     // The same on every host: read from the change log, where the commit named its audit entry.
     const audit = await store.changeAudit(key.tenantId, env, version);
     return c.json(audit ? { ...receipt, audit } : receipt);
@@ -41,7 +42,7 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     const key = requireKey(c, "viewer");
     const env = pathKey(c, "env", "environment");
     await store.getEnvironment(key.tenantId, env);
-    const { limit } = readQuery(c, instancesQuery);
+    const { limit } = readQuery(c, instancesQuerySchema);
     return c.json(await source.instances(key.tenantId, env, limit));
   });
 }

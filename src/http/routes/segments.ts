@@ -3,7 +3,7 @@ import { pageQuerySchema } from "../../core/schemas/paging.js";
 import { segmentInputSchema } from "../../core/schemas/segment.js";
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
-import { pathKey, readBody, readIfMatch, readQuery } from "../request.js";
+import { noQuery, pathKey, readBody, readIfMatch, readQuery } from "../request.js";
 
 const SEGMENT = "/v1/envs/:env/segments/:key";
 
@@ -17,7 +17,9 @@ export function segmentRoutes(app: App, { store }: AppDeps): void {
 
   app.get(SEGMENT, async (c) => {
     const key = requireKey(c, "viewer");
-    return c.json(await store.getSegment(key.tenantId, pathKey(c, "env", "environment"), pathKey(c, "key", "segment")));
+    const segment = await store.getSegment(key.tenantId, pathKey(c, "env", "environment"), pathKey(c, "key", "segment"));
+    noQuery(c);
+    return c.json(segment);
   });
 
   app.put(SEGMENT, async (c) => {
@@ -25,6 +27,7 @@ export function segmentRoutes(app: App, { store }: AppDeps): void {
     const env = pathKey(c, "env", "environment");
     const segment = pathKey(c, "key", "segment");
     await store.getEnvironment(key.tenantId, env);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, segmentInputSchema);
     const result = await store.putSegment(key.tenantId, actorOf(c), env, segment, input, options);
@@ -38,6 +41,7 @@ export function segmentRoutes(app: App, { store }: AppDeps): void {
     const env = pathKey(c, "env", "environment");
     const segment = pathKey(c, "key", "segment");
     await store.getSegment(key.tenantId, env, segment);
+    noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, deleteSchema, { optional: true });
     return c.json(await store.deleteSegment(key.tenantId, actorOf(c), env, segment, input, options));

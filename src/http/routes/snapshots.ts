@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { forbidden } from "../../core/problem.js";
 import { roleAtLeast } from "../../core/keys/roles.js";
 import type { App, AppDeps, AppEnv } from "../app-env.js";
-import { pathKey } from "../request.js";
+import { noQuery, pathKey } from "../request.js";
 
 /** Strong: the representation of one (environment, version) never changes. */
 export const snapshotEtag = (env: string, version: number): string => `"${version}-${env}"`;
@@ -33,6 +33,7 @@ export function snapshotRoutes(app: App, { store }: AppDeps): void {
   const answer = async (c: Context<AppEnv>, tenantId: string, env: string): Promise<Response> => {
     // The audit entry goes to stream frames only: the HTTP snapshot keeps its documented shape.
     const { audit: _audit, ...snapshot } = await store.snapshot(tenantId, env);
+    noQuery(c);
     const etag = snapshotEtag(env, snapshot.version);
     const headers = { etag, "cache-control": "no-cache" };
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);

@@ -8,6 +8,7 @@
 import { PropagationTracker } from "../../core/propagation.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
+import { streamRoute } from "../../http/routes/stream.js";
 import type { StreamHostFactory } from "../stream-host.js";
 import type { StreamAuthenticator } from "./stream-auth.js";
 import { createStreamHub, type StreamHubOptions } from "./stream-hub.js";
@@ -48,7 +49,11 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       : "the recent versions committed while this server runs";
     return {
       broadcaster: hub,
-      extend: (app, deps) => propagationRoutes(app, deps, propagation, coverage),
+      extend: (app, deps) => {
+        // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
+        streamRoute(app);
+        propagationRoutes(app, deps, propagation, coverage);
+      },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       close: () => hub.close(),
     };

@@ -57,7 +57,7 @@ export function selectProtocol(protocols: Set<string>): string | false {
 }
 
 /** The service's problem types for the statuses an upgrade can be refused with. */
-const KIND_OF = { 401: "unauthorized", 403: "forbidden", 404: "notFound", 503: "busy" } as const satisfies Record<
+const KIND_OF = { 400: "validation", 401: "unauthorized", 403: "forbidden", 404: "notFound", 503: "busy" } as const satisfies Record<
   number,
   ProblemKind
 >;

@@ -11,6 +11,8 @@ import { EnvGroup } from "./env-group.js";
 import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
 import { patchOf } from "../../core/stream/merge-changes.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
+import { ProblemError } from "../../core/problem.js";
+import { noQuerySchema, parseQuery, queryRecord } from "../../http/request.js";
 import {
   isRejection,
   rejectUpgrade,
@@ -123,6 +125,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           socket.off("error", ignore);
           if (socket.destroyed) return;
           if (isRejection(result)) return rejectUpgrade(socket, result);
+          const badQuery = queryFault(req.url);
+          if (badQuery !== null) return rejectUpgrade(socket, { status: 400, detail: badQuery });
           if (revoked.has(groupKey(result.tenantId, result.keyId))) {
             return rejectUpgrade(socket, { status: 401, detail: "The key is malformed, unknown or revoked." });
           }
@@ -397,6 +401,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
 function groupKey(tenantId: string, env: string): string {
   return `${tenantId}/${env}`; // a tenant id is [a-z0-9]{10}: no "/"
+}
+
+/** Why the upgrade's query string is refused (the stream takes no parameters), or null. */
+function queryFault(url: string | undefined): string | null {
+  const q = url?.indexOf("?") ?? -1;
+  if (q < 0) return null;
+  try {
+    parseQuery(queryRecord(url!.slice(q + 1)), noQuerySchema);
+    return null;
+  } catch (error) {
+    if (error instanceof ProblemError) return error.message;
+    throw error;
+  }
 }
 
 function pathOf(url: string | undefined): string {
