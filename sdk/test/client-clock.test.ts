@@ -185,3 +185,37 @@ it("does not trust an old cached snapshot again on a pong: only service data mak
   expect(ready).toHaveBeenCalledTimes(1);
   expect(client.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
 });
+
+it("applies a patch only on top of the version it holds: one from another base asks for the whole state, one that does not move forward is refused", async () => {
+  await start();
+  const errors: Error[] = [];
+  client!.on("error", (e) => errors.push(e));
+  const resyncs = () => socket!.sent.filter((m) => m.includes('"resync"')).length;
+  const kill = (v: number) => ({ "model.fable-5": boolFlag("model.fable-5", { enabled: false, failMode: "closed", version: v }) });
+  const patch = (v: number, prev: number) =>
+    socket!.deliver(JSON.stringify({ t: "patch", v, prev, flags: kill(v), segments: {}, removed: { flags: [], segments: [] } }));
+
+  patch(3, 2); // a gap: 2 was never applied
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(resyncs()).toBe(1);
+
+  // The resync is outstanding: asked once, however many frames miss.
+  patch(2, 0); // an overlap: built on 0, not on 1
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(resyncs()).toBe(1);
+  expect(errors).toEqual([]);
+
+  patch(1, 1); // does not move forward: refused, with an error
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(errors.map((e) => e.message)).toEqual(["invalid prev"]);
+  expect(client!.evaluate("model.fable-5", us, false).reason).toBe("DEFAULT");
+
+  patch(2, 1); // follows: applied and acked
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(2);
+  expect(client!.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, reason: "DISABLED" });
+  expect(socket!.sent.filter((m) => m.includes('"ack"')).map((m) => JSON.parse(m).v)).toEqual([1, 2]);
+});
