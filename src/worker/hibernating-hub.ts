@@ -31,10 +31,11 @@
  * a pinging socket costs one wake per silence period at most, not one per
  * ping.
  */
-import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import { CLOSE, PING, PONG } from "@killswitch/sdk/protocol.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
+import { selectSubprotocol } from "../http/credentials.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
 import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
@@ -161,9 +162,8 @@ export class HibernatingHub implements Broadcaster {
     const tags = [envTag(principal.env), keyTag(principal.keyId)];
     if (tags.some((tag) => tag.length > MAX_TAG_LENGTH)) throw new RangeError("Stream tag over the platform limit.");
     const { 0: client, 1: server } = new WebSocketPair();
-    // Select our subprotocol only, so a key offered beside it is never echoed.
-    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
-    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const selected = selectSubprotocol(request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? []);
+    const headers = selected === null ? undefined : { "sec-websocket-protocol": selected };
     const open = this.#openFor(principal.keyId);
     const refused = admitConnection(open, this.#limits);
     if (refused) {
