@@ -17,7 +17,8 @@
  * where reading and rewriting each socket's attachment cost a few
  * microseconds per socket and flip. A patch's `sentVersion` reaches the
  * attachment with the socket's next ack or, for a socket that has not
- * acked, one second later. That one-shot timer, the only one here, keeps the
+ * acked, one second later. That one-shot timer (like the others here, the
+ * sends after a commit and the alarm, never periodic) keeps the
  * object from hibernating meanwhile (as the receipt book's does), so a woken
  * object never reads a state behind what its sockets were sent: an ack of
  * any patch they got stays valid across hibernation.
@@ -52,7 +53,7 @@ import {
 /**
  * What the object remembers of one connection across hibernation. Serialized
  * with `serializeAttachment`, capped by the platform at 2,048 bytes: the
- * hello's strings are bounded in client-message.ts (under ~1.2 KB here, even
+ * hello's strings are bounded in src/core/stream/client-frame.ts (under ~1.2 KB here, even
  * with two-byte strings).
  */
 export interface ConnectionAttachment extends ResyncBucket {

@@ -22,7 +22,7 @@ export interface StreamHubOptions {
   /** Resolves the sdk key taken from the upgrade request (`credentialOf(…, "stream")`). */
   authenticate: StreamAuthenticator;
   tracker: PropagationTracker;
-  /** How often each socket gets an `hb`. Default 10 s (DESIGN, "Wire protocol"). One hub-wide timer. */
+  /** How often each socket gets an `hb`. Default 10 s (the SDK's ping period is 10 s too). One hub-wide timer. */
   heartbeatMs?: number;
   /**
    * Deadlines, the `resync` allowance and streams per key (src/core/stream/limits.ts,
