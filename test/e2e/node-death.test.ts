@@ -48,6 +48,8 @@ const receipt = async (version: number) => (await apiA("GET", `/v1/envs/producti
 
 const nodeOf = async (app: string): Promise<string> =>
   String((await db.execute({ sql: "SELECT DISTINCT node_id FROM stream_instances WHERE app = ?", args: [app] })).rows[0]!.node_id);
+const nodesOf = async (app: string): Promise<number> =>
+  (await db.execute({ sql: "SELECT DISTINCT node_id FROM stream_instances WHERE app = ?", args: [app] })).rows.length;
 const heartbeatOf = async (nodeId: string): Promise<number> =>
   Number((await db.execute({ sql: "SELECT heartbeat_at FROM stream_nodes WHERE id = ?", args: [nodeId] })).rows[0]!.heartbeat_at);
 /** B's last heartbeat, as if B had sent it `ageMs` ago. */
@@ -64,6 +66,8 @@ const roundOf = async (nodeId: string): Promise<void> => {
 it(
   "keeps receipts incomplete while a dead node still counts, and completes them once it is gone",
   async () => {
+    // Each node mirrors its instances into the table on its next round: wait for both.
+    await waitFor(async () => (await nodesOf("on-a")) > 0 && (await nodesOf("on-b")) > 0, 20_000, "both nodes' instance rows");
     const [a, b] = [await nodeOf("on-a"), await nodeOf("on-b")];
     await nodeB.signal("SIGKILL");
     // B's last word, however long this machine takes from here: a heartbeat 10 minutes from now.
