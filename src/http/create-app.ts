@@ -16,6 +16,7 @@ import { sdkCors } from "./cors.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
 import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
+import { directiveRoutes } from "./routes/directives.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
 import { flagConfigRoutes } from "./routes/flag-configs.js";
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): App {
   attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
   auditRoutes(app, deps);
+  directiveRoutes(app, deps);
   evaluateRoutes(app, deps);
   deps.extend?.(app, deps);
   return app;

@@ -25,6 +25,7 @@ import {
   apiKeySchema,
   attributeSchema,
   auditEntrySchema,
+  directiveViewSchema,
   auditHeadSchema,
   auditRefSchema,
   instanceListSchema,
@@ -51,6 +52,13 @@ import { serveSchema } from "../core/schemas/serve.js";
 import { pageQuerySchema } from "../core/schemas/paging.js";
 import { helloSchema, MAX_CLIENT_FRAME_BYTES } from "../core/stream/client-frame.js";
 import { auditVerifyQuerySchema } from "../core/schemas/audit.js";
+import {
+  directiveCreateSchema,
+  directiveDeleteSchema,
+  directiveLiftSchema,
+  directiveListQuerySchema,
+  directivePatchSchema,
+} from "../core/schemas/directive.js";
 import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
@@ -88,6 +96,10 @@ const INPUTS = registry({
   Delete: deleteSchema,
   FlagDelete: flagDeleteSchema,
   EvaluateRequest: evaluateRequestSchema,
+  DirectiveCreate: directiveCreateSchema,
+  DirectivePatch: directivePatchSchema,
+  DirectiveLift: directiveLiftSchema,
+  DirectiveDelete: directiveDeleteSchema,
   OfrepRequest: ofrepRequestSchema,
   StreamHello: helloSchema,
 });
@@ -127,6 +139,8 @@ const OUTPUTS = registry({
   OfrepBulkSuccess: ofrepBulkSuccessSchema,
   OfrepBulkFailure: ofrepBulkFailureSchema,
   InstanceList: instanceListSchema,
+  Directive: directiveViewSchema,
+  DirectivePage: pageSchema(directiveViewSchema),
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
@@ -205,6 +219,12 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", query: pageQuerySchema, ok: { 200: "AuditPage" } },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
+  { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
+  { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
+  { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
+  { method: "patch", path: "/v1/directives/{ref}", summary: "Change a recorded directive's title, issuer, times or summary", access: "operator", body: "DirectivePatch", ok: { 200: "Directive" }, errors: [400, 404] },
+  { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
+  { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
   { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
   { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
 import { attributeCodesSchema, attributeTypeSchema } from "./attribute.js";
+import { directiveStatusSchema } from "./directive.js";
 import { jsonValueSchema } from "./common.js";
 import { attributeConditionSchema } from "./condition.js";
 import { failModeSchema } from "./flag-config.js";
@@ -198,3 +199,27 @@ export const instanceListSchema = z.object({
   ),
   total: z.int(),
 });
+
+/** `GET /v1/directives/{ref}`: a recorded directive, or a ref that writes carry without a record (`unrecorded`). */
+export const directiveViewSchema = z.object({
+  ref: z.string(),
+  status: directiveStatusSchema.meta({
+    description:
+      "open: recorded, no change carries it yet; in-effect: a change of a flag, config or segment carries it; lifted: lifted with POST …/lift; unrecorded: changes carry it, but nobody recorded it.",
+  }),
+  title: z.string().nullable(),
+  issuer: z.string().nullable(),
+  receivedAt: isoTime.nullable(),
+  deadline: isoTime.nullable(),
+  summary: z.string().nullable(),
+  createdAt: isoTime.nullable(),
+  updatedAt: isoTime.nullable(),
+  changes: z.int().meta({ description: "Changes of flags, configs and segments that carry the ref." }),
+  inEffectSince: isoTime.nullable().meta({ description: "When the first such change was committed." }),
+  lastChangeAt: isoTime.nullable(),
+  lifted: z
+    .object({ at: isoTime, reason: z.string(), by: z.string().meta({ description: "The name of the key that lifted it." }) })
+    .nullable(),
+});
+
+export type DirectiveView = z.infer<typeof directiveViewSchema>;

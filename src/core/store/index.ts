@@ -26,7 +26,9 @@ import type {
 } from "../schemas/responses.js";
 import type { SegmentInput } from "../schemas/segment.js";
 import type { AttributeCreateInput, AttributePutInput } from "../schemas/attribute.js";
-import type { AttributeView } from "../schemas/responses.js";
+import type { AttributeView, DirectiveView } from "../schemas/responses.js";
+import type { DirectiveCreateInput, DirectiveLiftInput, DirectiveListQuery, DirectivePatchInput } from "../schemas/directive.js";
+import * as directives from "./directives.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
 import * as audit from "./audit-log.js";
@@ -99,6 +101,14 @@ export interface Store extends StreamSource {
   createAttribute(tenantId: string, actor: Actor, input: AttributeCreateInput): Promise<AttributeView>;
   putAttribute(tenantId: string, actor: Actor, name: string, input: AttributePutInput): Promise<attributes.PutAttributeResult>;
   deleteAttribute(tenantId: string, actor: Actor, name: string, input: DeleteInput): Promise<void>;
+
+  listDirectives(tenantId: string, query: DirectiveListQuery): Promise<Page<DirectiveView>>;
+  /** A recorded directive, or an unrecorded ref that changes carry (404 when neither). */
+  getDirective(tenantId: string, ref: string): Promise<DirectiveView>;
+  createDirective(tenantId: string, actor: Actor, input: DirectiveCreateInput): Promise<DirectiveView>;
+  patchDirective(tenantId: string, actor: Actor, ref: string, input: DirectivePatchInput): Promise<DirectiveView>;
+  liftDirective(tenantId: string, actor: Actor, ref: string, input: DirectiveLiftInput): Promise<DirectiveView>;
+  deleteDirective(tenantId: string, actor: Actor, ref: string, input: DirectiveLiftInput): Promise<void>;
 
   /**
    * The environment at one version, with its name: `GET .../snapshot` and the
@@ -177,6 +187,13 @@ export function createStore(options: StoreOptions): Store {
     createAttribute: (tenantId, actor, input) => attributes.createAttribute(ctx, tenantId, actor, input),
     putAttribute: (tenantId, actor, name, input) => attributes.putAttribute(ctx, tenantId, actor, name, input),
     deleteAttribute: (tenantId, actor, name, input) => attributes.deleteAttribute(ctx, tenantId, actor, name, input),
+
+    listDirectives: (tenantId, query) => directives.listDirectives(ctx, tenantId, query),
+    getDirective: (tenantId, ref) => directives.getDirective(ctx, tenantId, ref),
+    createDirective: (tenantId, actor, input) => directives.createDirective(ctx, tenantId, actor, input),
+    patchDirective: (tenantId, actor, ref, input) => directives.patchDirective(ctx, tenantId, actor, ref, input),
+    liftDirective: (tenantId, actor, ref, input) => directives.liftDirective(ctx, tenantId, actor, ref, input),
+    deleteDirective: (tenantId, actor, ref, input) => directives.deleteDirective(ctx, tenantId, actor, ref, input),
 
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),
