@@ -20,6 +20,7 @@ import { directiveRoutes } from "./routes/directives.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
 import { flagConfigRoutes } from "./routes/flag-configs.js";
+import { flagStateRoutes } from "./routes/flag-states.js";
 import { flagRoutes } from "./routes/flags.js";
 import { keyRoutes } from "./routes/keys.js";
 import { metaRoutes } from "./routes/meta.js";
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): App {
   keyRoutes(app, deps);
   flagRoutes(app, deps);
   flagConfigRoutes(app, deps);
+  flagStateRoutes(app, deps);
   segmentRoutes(app, deps);
   attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
