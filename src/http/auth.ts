@@ -8,16 +8,18 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ROOT_ACTOR, type Actor } from "../core/actor.js";
 import { constantTimeEqual } from "../core/crypto.js";
 import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
+import { parseToken } from "../core/keys/token.js";
 import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
 import { PairMap } from "../core/store/pair-map.js";
+import type { AuthFailureReason } from "../core/telemetry.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
 
 /** lastUsedAt is written at most this often per key. */
 export const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TRACKED_KEYS = 10_000;
 
-function bearerToken(header: string | undefined): string | null {
+export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match?.[1] ?? null;
@@ -43,18 +45,28 @@ export function keyToucher(deps: AppDeps): (key: AuthenticatedKey) => void {
   };
 }
 
+/** Why a token that authenticated nothing was refused: it is no key at all, or names no live one. */
+export const refusedTokenReason = (token: string): AuthFailureReason => (parseToken(token) === null ? "malformed" : "unknown");
+
 export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const touch = keyToucher(deps);
+  const refused = (reason: AuthFailureReason) => deps.telemetry?.authFailed(reason);
 
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
-    if (token === null) throw unauthorized("Send Authorization: Bearer <key>.");
+    if (token === null) {
+      refused("missing");
+      throw unauthorized("Send Authorization: Bearer <key>.");
+    }
     if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
       c.set("principal", { kind: "root" });
       return next();
     }
     const key = await deps.store.authenticate(token);
-    if (key === null) throw unauthorized("The key is malformed, unknown or revoked.");
+    if (key === null) {
+      refused(refusedTokenReason(token));
+      throw unauthorized("The key is malformed, unknown or revoked.");
+    }
     touch(key);
     c.set("principal", { kind: "key", key });
     return next();

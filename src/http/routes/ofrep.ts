@@ -22,8 +22,10 @@ import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
 import type { AuthenticatedKey } from "../../core/store/index.js";
-import type { App, AppDeps } from "../app-env.js";
-import { keyToucher } from "../auth.js";
+import { silentTelemetry } from "../../core/telemetry.js";
+import type { App, AppDeps, AppEnv } from "../app-env.js";
+import { keyToucher, refusedTokenReason } from "../auth.js";
+import { reportFailure } from "../observe-requests.js";
 import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
@@ -53,20 +55,27 @@ type SdkKey = AuthenticatedKey & { env: string };
  * key has been seen; a revocation drops it), and records its use at most once a
  * minute off the critical path, as the /v1 middleware does (src/http/auth.ts).
  */
-function sdkKeyAuthenticator(deps: AppDeps): (c: Context) => Promise<SdkKey> {
+function sdkKeyAuthenticator(deps: AppDeps): (c: Context<AppEnv>) => Promise<SdkKey> {
   const touch = keyToucher(deps);
+  const telemetry = deps.telemetry ?? silentTelemetry;
 
   return async (c) => {
     const token = credentialOf(c);
-    if (token === null) throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
+    if (token === null) {
+      telemetry.authFailed("missing");
+      throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
+    }
     const key = await deps.store.authenticate(token);
     if (key === null) {
       // Looked at only once the token is no key: a per-request comparison spared.
       if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
         throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
       }
+      telemetry.authFailed(refusedTokenReason(token));
       throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
     }
+    // The request's log line names the key (its id, never the secret).
+    c.set("principal", { kind: "key", key });
     if (key.role !== "sdk" || key.env === null) throw new OfrepError(403, "GENERAL", `OFREP takes an sdk key; this key is ${key.role}.`);
     touch(key);
     return key as SdkKey;
@@ -161,11 +170,11 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
 export function ofrepRoutes(app: App, deps: AppDeps): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
   const authenticate = sdkKeyAuthenticator(deps);
-  const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
+  const telemetry = deps.telemetry ?? silentTelemetry;
 
   /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
   const answerError = (c: Context, error: unknown, key?: string): Response => {
-    const failure = toOfrepError(error, report);
+    const failure = toOfrepError(error, (cause) => reportFailure(c, cause));
     const body = { ...(key === undefined ? {} : { key }), errorCode: failure.errorCode, errorDetails: failure.message };
     const headers: Record<string, string> = {};
     if (failure.status === 401) headers["www-authenticate"] = 'Bearer realm="killswitch"';
@@ -178,9 +187,14 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     try {
       const key = await authenticate(c);
       const ruleset = await cache.get(key.tenantId, key.env);
-      if (ruleset.flag(flagKey) === undefined) throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      if (ruleset.flag(flagKey) === undefined) {
+        telemetry.ofrepEvaluated("ERROR");
+        throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      }
       const { context } = await readRequest(c);
-      const { status, json } = ofrepAnswerJson(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
+      const result = ruleset.resolve(flagKey, ofrepContext(context));
+      telemetry.ofrepEvaluated(result.reason);
+      const { status, json } = ofrepAnswerJson(flagKey, result, ruleset.flag(flagKey));
       return c.body(json, status, { "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error, flagKey);
@@ -195,7 +209,9 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       // One synchronous pass: the version and every result come from the same ruleset state.
       const evaluated = ofrepContext(context);
       const version = ruleset.version;
-      const body = JSON.stringify(ofrepBulk(ruleset, evaluated));
+      const bulk = ofrepBulk(ruleset, evaluated);
+      for (const flag of bulk.flags) telemetry.ofrepEvaluated("reason" in flag ? flag.reason : "ERROR");
+      const body = JSON.stringify(bulk);
       const etag = await ofrepBulkEtag(version, evaluated, body);
       const headers = { etag, "cache-control": "no-cache" };
       if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
