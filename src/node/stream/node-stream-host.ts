@@ -28,8 +28,10 @@ const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TOUCHED_KEYS = 10_000;
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster }) => {
-    const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
+  return ({ store, cluster, telemetry }) => {
+    const tracker =
+      options.tracker ??
+      new PropagationTracker({ recordUpdates: cluster !== null, onApplied: telemetry && ((ms) => telemetry.changeApplied(ms / 1000)) });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
       heartbeatMs: options.heartbeatMs,
@@ -42,6 +44,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       tracker,
       authenticate: sdkKeyAuthenticator(store, onError),
       onError,
+      telemetry,
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
     const coverage = cluster
@@ -56,6 +59,10 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       close: () => hub.close(),
+      gauges: {
+        sdkConnections: () => hub.connectionsByEnv(),
+        changesIncomplete: () => tracker.incompleteVersions(),
+      },
     };
   };
 }

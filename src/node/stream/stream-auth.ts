@@ -63,7 +63,7 @@ const KIND_OF = { 400: "validation", 401: "unauthorized", 403: "forbidden", 404:
 >;
 
 /** Refuse an upgrade with an RFC 9457 problem, as the HTTP API would, then close the socket. */
-export function rejectUpgrade(socket: Duplex, rejection: StreamRejection): void {
+export function rejectUpgrade(socket: Duplex, rejection: StreamRejection, headers: Record<string, string> = {}): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
@@ -77,6 +77,7 @@ export function rejectUpgrade(socket: Duplex, rejection: StreamRejection): void 
     "Content-Type: application/problem+json",
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...(status === 401 ? ['WWW-Authenticate: Bearer realm="killswitch"'] : []),
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ];
   socket.on("error", () => socket.destroy()); // a peer that went away must not crash the process
   socket.once("finish", () => socket.destroy());
