@@ -8,6 +8,7 @@
  * sets (actions, reasons, outcomes, route patterns), except `env`, whose
  * distinct values are capped (see {@link MAX_ENV_LABELS}).
  */
+import { AUTH_FAILURE_REASONS, WEBHOOK_OUTCOMES } from "./telemetry.js";
 
 export interface MetricSpec {
   name: string;
@@ -81,6 +82,20 @@ export const METRICS = {
     labels: [],
   },
 } as const satisfies Record<string, MetricSpec>;
+
+/** OpenFeature's reasons, as the evaluator gives them over OFREP. */
+const OFREP_REASONS = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED", "ERROR"] as const;
+
+/**
+ * Series reported as 0 before anything happened, so that a rate or an alert
+ * over them has data from the first scrape (Prometheus sees no series before
+ * its first sample).
+ */
+export const ZERO_SERIES = {
+  ofrepEvaluations: { label: "reason", values: OFREP_REASONS },
+  authFailures: { label: "reason", values: AUTH_FAILURE_REASONS },
+  webhookDeliveries: { label: "outcome", values: WEBHOOK_OUTCOMES },
+} as const satisfies Partial<Record<keyof typeof METRICS, { label: string; values: readonly string[] }>>;
 
 /**
  * Distinct `env` label values a scrape reports; the connections of any further

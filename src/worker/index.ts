@@ -17,6 +17,7 @@ import { MAX_CONTEXT_BYTES } from "../core/schemas/evaluate.js";
 import { readBodyPrefix } from "./bounded-body.js";
 import { createTenant } from "./create-tenant.js";
 import { credentialOf, tenantIdOfKey } from "./credential.js";
+import { observeEdge } from "./edge-log.js";
 import type { Env } from "./env.js";
 import { forwardedRequest } from "./forwarding.js";
 import { OFREP_NO_KEY, OFREP_ROOT_TOKEN, OFREP_UNKNOWN_KEY, ofrepRefusal, ofrepRoute, type OfrepRoute } from "./ofrep-edge.js";
@@ -29,7 +30,8 @@ export { TenantObject } from "./tenant-object.js";
 export default {
   // The SDK-facing routes answer browsers on other origins, as the shared app does on Node (src/http/cors.ts):
   // a preflight carries no key, so it is answered here, before the key is read.
-  fetch: withSdkCors(route),
+  // Outermost: every request gets its id and, unless its tenant's object logs it, its log line here.
+  fetch: observeEdge(withSdkCors(route)),
 } satisfies ExportedHandler<Env>;
 
 async function route(request: Request, env: Env): Promise<Response> {

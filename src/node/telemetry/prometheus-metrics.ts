@@ -11,12 +11,9 @@
  *   telemetry.scheduledChangesDue(count)                              — whenever the count is read
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { METRICS, capEnvLabels, type MetricSpec } from "../../core/metrics-catalog.js";
-import { AUTH_FAILURE_REASONS, WEBHOOK_OUTCOMES, telemetryOf, type Telemetry } from "../../core/telemetry.js";
+import { METRICS, ZERO_SERIES, capEnvLabels, type MetricSpec } from "../../core/metrics-catalog.js";
+import { telemetryOf, type Telemetry } from "../../core/telemetry.js";
 import type { StreamGauges } from "../stream-host.js";
-
-/** The reasons the evaluator gives (OpenFeature's); each starts at 0 so that a rate over it exists from the first scrape. */
-const OFREP_REASONS = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED", "ERROR"];
 
 export interface PrometheusMetrics {
   readonly telemetry: Telemetry;
@@ -61,9 +58,9 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   const webhookDeliveries = new Counter(config(METRICS.webhookDeliveries));
   const scheduledChangesDue = new Gauge(config(METRICS.scheduledChangesDue));
 
-  for (const reason of OFREP_REASONS) ofrepEvaluations.inc({ reason }, 0);
-  for (const reason of AUTH_FAILURE_REASONS) authFailures.inc({ reason }, 0);
-  for (const outcome of WEBHOOK_OUTCOMES) webhookDeliveries.inc({ outcome }, 0);
+  for (const reason of ZERO_SERIES.ofrepEvaluations.values) ofrepEvaluations.inc({ reason }, 0);
+  for (const reason of ZERO_SERIES.authFailures.values) authFailures.inc({ reason }, 0);
+  for (const outcome of ZERO_SERIES.webhookDeliveries.values) webhookDeliveries.inc({ outcome }, 0);
   scheduledChangesDue.set(0);
 
   // prom-client hashes the label object on every call; the request path keeps one child per series instead.
