@@ -26,7 +26,9 @@ export interface Scrape {
 export function parseScrape(text: string): Scrape {
   const families = parsePrometheusTextFormat(text);
   const family = (name: string) => families.find((f) => f.name === name);
+  // Each series of a histogram ends its own run of lines, so one name comes back as several families.
   const untyped = parsePrometheusTextFormat(text.replace(/^# TYPE (\S+) histogram$/gm, "# TYPE $1 untyped"));
+  const counts = (name: string) => untyped.filter((f) => f.name === `${name}_count`).flatMap((f) => f.metrics);
   const same = (a: Record<string, string> = {}, b: Record<string, string> = {}, partial = false) =>
     Object.entries(b).every(([k, v]) => a[k] === v) && (partial || Object.keys(a).length === Object.keys(b).length);
   return {
@@ -34,12 +36,10 @@ export function parseScrape(text: string): Scrape {
     type: (name) => family(name)?.type,
     value: (name, labels = {}) => Number(family(name)?.metrics.find((m) => same(m.labels, labels))?.value ?? 0),
     count: (name, labels = {}, partial = false) =>
-      (untyped.find((f) => f.name === `${name}_count`)?.metrics ?? [])
+      counts(name)
         .filter((m) => same(m.labels, labels, partial))
         .reduce((sum, m) => sum + Number(m.value ?? 0), 0),
     labels: (name) =>
-      (family(name)?.type === "HISTOGRAM" ? (untyped.find((f) => f.name === `${name}_count`)?.metrics ?? []) : (family(name)?.metrics ?? [])).map(
-        (m) => m.labels ?? {},
-      ),
+      (family(name)?.type === "HISTOGRAM" ? counts(name) : (family(name)?.metrics ?? [])).map((m) => m.labels ?? {}),
   };
 }
