@@ -155,7 +155,7 @@ const OUTPUTS = registry({
   DirectivePage: pageSchema(directiveViewSchema),
 });
 
-type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
+type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key" | "metrics token";
 
 export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -183,6 +183,13 @@ export interface Operation {
   errorBody?: string;
   /** Longer than the summary: the WebSocket's frames. */
   description?: string;
+  /** The success body is text of this media type (the Prometheus exposition format), not JSON. */
+  text?: string;
+  /**
+   * The one host that serves the route; the other answers 404 (`x-killswitch-host`).
+   * Both register it, as both register `/readyz` whichever answers it.
+   */
+  host?: "node" | "worker";
 }
 
 const STREAM_DESCRIPTION = [
@@ -195,6 +202,8 @@ const STREAM_DESCRIPTION = [
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
 ].join(" ");
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4";
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
@@ -245,6 +254,8 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/instances", summary: "The SDK instances connected to an environment", access: "viewer", query: instancesQuerySchema, ok: { 200: "InstanceList" }, errors: [400, 404] },
+  { method: "get", path: "/metrics", summary: "Prometheus metrics of the whole process, every tenant's counts together (Node host; 404 unless KILLSWITCH_METRICS_TOKEN is set)", access: "metrics token", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "node", errors: [400, 404] },
+  { method: "get", path: "/v1/metrics", summary: "The calling tenant's Prometheus metrics, from its Durable Object (Worker host; 404 on Node, which serves /metrics)", access: "admin", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "worker", errors: [400, 404] },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
@@ -320,14 +331,16 @@ function operation(op: Operation): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
     const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
+    const content = body ? { "application/json": { schema: body } } : op.text && status === "200" ? { [op.text]: { schema: { type: "string" } } } : null;
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
-      ...(body ? { content: { "application/json": { schema: body } } } : {}),
+      ...(content ? { content } : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);
-  if (op.access !== "none") errors.add(401).add(403);
+  if (op.access !== "none") errors.add(401);
+  if (op.access !== "none" && op.access !== "metrics token") errors.add(403);
   if (op.body) errors.add(400);
   if (op.body && !op.errorBody) errors.add(413).add(415);
   if (op.method !== "get" && op.access !== "none") errors.add(503);
@@ -344,6 +357,8 @@ function operation(op: Operation): Record<string, unknown> {
     "x-killswitch-access": op.access,
     ...(op.access === "none" ? { security: [] } : {}),
     ...(op.errorBody ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    ...(op.access === "metrics token" ? { security: [{ metricsToken: [] }] } : {}),
+    ...(op.host ? { "x-killswitch-host": op.host } : {}),
     ...(op.path === "/v1/stream" ? { "x-killswitch-hello": ref("StreamHello") } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
@@ -373,6 +388,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "ks_<tenantId>_<secret>, or the root token" },
         apiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An sdk key, for OFREP only" },
+        metricsToken: { type: "http", scheme: "bearer", description: "KILLSWITCH_METRICS_TOKEN, for GET /metrics only (Node host)" },
       },
       schemas: components(),
     },

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { Store } from "../core/store/index.js";
+import type { Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps } from "../http/create-app.js";
 import type { Cluster } from "./cluster/cluster.js";
 
@@ -16,10 +17,19 @@ export interface StreamHost {
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
   close(): Promise<void> | void;
+  /** Read at each metrics scrape. */
+  gauges?: StreamGauges;
+}
+
+export interface StreamGauges {
+  /** Open connections per environment name. */
+  sdkConnections(): Map<string, number>;
+  /** Recent versions an instance connected to this process has not acked. */
+  changesIncomplete(): number;
 }
 
 /**
  * Builds the socket layer once the store (its StreamSource) exists, and the
  * cluster when other processes may share the database.
  */
-export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined }) => StreamHost;
+export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined; telemetry?: Telemetry }) => StreamHost;

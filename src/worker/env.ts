@@ -10,4 +10,6 @@ export interface Env {
   KILLSWITCH_ROOT_TOKEN?: string;
   /** Open streams one sdk key may hold in its tenant's object; default 20,000 (src/core/stream/limits.ts). */
   KILLSWITCH_MAX_STREAMS_PER_KEY?: string;
+  /** `debug` adds a log line per committed change and per SDK connect and disconnect (json-log.ts). */
+  LOG_LEVEL?: string;
 }

@@ -37,6 +37,7 @@ import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.j
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { selectSubprotocol } from "../http/credentials.js";
+import type { Telemetry } from "../core/telemetry.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
 import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
@@ -100,6 +101,8 @@ export interface HibernatingHubOptions {
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
   now?: () => number;
+  /** Told each connection's hello and close (the debug log lines). */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -297,6 +300,40 @@ export class HibernatingHub implements Broadcaster {
     return out;
   }
 
+  /** Open stream sockets per environment, read from their tags (no attachment is deserialized). */
+  connectionsByEnv(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const tag = this.#ctx.getTags(ws).find((t) => t.startsWith(ENV_TAG));
+      if (tag !== undefined) counts.set(tag.slice(ENV_TAG.length), (counts.get(tag.slice(ENV_TAG.length)) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Versions among the last `keep` of each environment that an open connection,
+   * connected at their commit, has not acked: version v is pending for a
+   * connection when v > max(firstVersion, appliedVersion), so the pending
+   * versions of an environment are those above the smallest such bound, up to
+   * its current version.
+   */
+  async incompleteVersions(currentVersion: (env: string) => number | Promise<number>, keep: number): Promise<number> {
+    const lowest = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      const state = this.#stateOf(ws);
+      if (state?.firstVersion == null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const bound = Math.max(state.firstVersion, state.appliedVersion ?? -1);
+      lowest.set(state.env, Math.min(lowest.get(state.env) ?? Infinity, bound));
+    }
+    let count = 0;
+    for (const [env, bound] of lowest) {
+      const current = await currentVersion(env);
+      count += Math.max(0, current - Math.max(bound, current - keep));
+    }
+    return count;
+  }
+
   /** Open connections that were connected when `version` was committed and have not acked it. */
   pending(env: string, version: number): PendingInstance[] {
     const out: PendingInstance[] = [];
@@ -323,6 +360,7 @@ export class HibernatingHub implements Broadcaster {
         return shut(ws, CLOSE.POLICY, frame.reason);
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
+        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app));
         return this.#run(ws, this.#hello(ws, attachment, frame));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
@@ -348,10 +386,15 @@ export class HibernatingHub implements Broadcaster {
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
+    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined), code });
     const open = state === null ? undefined : this.#perKey.get(state.keyId);
     if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined) {
+    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app };
   }
 
   /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */
@@ -437,7 +480,8 @@ export class HibernatingHub implements Broadcaster {
   }
 }
 
-const envTag = (env: string) => `env:${env}`;
+const ENV_TAG = "env:";
+const envTag = (env: string) => `${ENV_TAG}${env}`;
 const keyTag = (keyId: string) => `key:${keyId}`;
 
 function send(ws: WebSocket, message: ServerMessage): boolean {

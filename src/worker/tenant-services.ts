@@ -7,19 +7,25 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
+import { combineTelemetry } from "../core/telemetry.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
 import { durableExecutor } from "./durable-executor.js";
 import type { Env } from "./env.js";
 import { HibernatingHub } from "./hibernating-hub.js";
+import { errorField, logLine, workerLogLevel, workerLogTelemetry } from "./json-log.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus-text.js";
 import { workerPropagationSource } from "./propagation-source.js";
 import { ReceiptBook } from "./receipt-book.js";
+import { TenantMetrics } from "./tenant-metrics.js";
 import { workerRoutes } from "./worker-routes.js";
 
 export interface TenantServices {
   fetch(request: Request): Response | Promise<Response>;
   hub: HibernatingHub;
   store: Store;
+  /** The object is no tenant after all (a refused creation): its metrics write nothing more. */
+  discard(): void;
 }
 
 export interface TenantServicesOptions {
@@ -28,7 +34,10 @@ export interface TenantServicesOptions {
   tenantId: string;
 }
 
-const report = (error: unknown) => console.error("killswitch:", error);
+/** Versions a receipt is kept for, per environment (the receipt book's and the Node tracker's default). */
+const KEPT_VERSIONS = 256;
+
+const report = (error: unknown) => logLine("error", "background failure", { err: errorField(error) });
 
 /** The per-key stream limit; a bad value is reported and the default kept, rather than failing every request. */
 function maxStreamsPerKey(env: Env): number {
@@ -44,7 +53,9 @@ function maxStreamsPerKey(env: Env): number {
 export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptions): TenantServices {
   // The hub reads snapshots from the store, and the store publishes to the hub.
   let store: Store | undefined;
-  const book = new ReceiptBook(ctx.storage.kv);
+  const metrics = new TenantMetrics(ctx.storage.kv);
+  const telemetry = combineTelemetry(metrics.telemetry, workerLogTelemetry(workerLogLevel(env.LOG_LEVEL)));
+  const book = new ReceiptBook(ctx.storage.kv, { keepVersions: KEPT_VERSIONS, onSample: (ms) => telemetry.changeApplied(ms / 1000) });
   const hub = new HibernatingHub(ctx, {
     tenantId,
     source: {
@@ -55,6 +66,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
     onError: report,
     limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
+    telemetry,
   });
   const options: StoreOptions = {
     db: drizzle(ctx.storage, { schema }),
@@ -63,6 +75,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onBackgroundError: report,
     // The id names this object, so a tenant created here takes it.
     newTenantId: () => tenantId,
+    telemetry,
   };
   store = createStore(options);
   const app = createApp({
@@ -71,7 +84,16 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
+    telemetry,
+    tenantMetrics: {
+      contentType: PROMETHEUS_CONTENT_TYPE,
+      render: async () =>
+        metrics.render({
+          sdkConnections: hub.connectionsByEnv(),
+          changesIncomplete: await hub.incompleteVersions((name) => Promise.resolve(store!.envVersion(tenantId, name)).catch(() => 0), KEPT_VERSIONS),
+        }),
+    },
     extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
   });
-  return { fetch: (request) => app.fetch(request), hub, store };
+  return { fetch: (request) => app.fetch(request), hub, store, discard: () => metrics.discard() };
 }

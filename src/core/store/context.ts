@@ -1,6 +1,7 @@
 import type { Broadcaster } from "../broadcaster.js";
 import type { Executor, StoreDb } from "../db/executor.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
+import { silentTelemetry, type Telemetry } from "../telemetry.js";
 
 export type { Sha256Hex };
 import { newTenantId } from "../keys/token.js";
@@ -44,6 +45,8 @@ export interface StoreOptions {
    * per request.
    */
   sha256?: Sha256Hex;
+  /** Told about every commit (metrics, the debug log line); must not throw. */
+  telemetry?: Telemetry;
 }
 
 /** A monotonic clock in milliseconds, and a wait. */
@@ -77,6 +80,7 @@ export interface StoreContext {
   versions: VersionCache;
   /** lastUsedAt, written in batches. */
   touches: KeyTouches;
+  telemetry: Telemetry;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -97,5 +101,6 @@ export function storeContext(options: StoreOptions): StoreContext {
     keys: new KeyCache(),
     versions: new VersionCache(),
     touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
+    telemetry: options.telemetry ?? silentTelemetry,
   };
 }

@@ -105,6 +105,7 @@ async function planAndCommit<R>(
       }
       remember(ctx, tenantId, planned);
       announce(ctx, tenantId, now, planned, sealed);
+      reportCommit(ctx, tenantId, now, actor, planned, sealed);
       reportSealed(ctx, actor, sealed);
       return planned.result;
     } catch (error) {
@@ -213,6 +214,24 @@ export function toCommittedChange(tenantId: string, committedAt: number, change:
     committed.segments[change.key] = change.payload as Segment;
   }
   return committed;
+}
+
+/** Metrics and the log hear of the commit; a failing telemetry never fails a committed write. */
+function reportCommit<R>(ctx: StoreContext, tenantId: string, at: number, actor: Actor, planned: PlannedMutation<R>, audit: AuditHead): void {
+  try {
+    ctx.telemetry.changeCommitted({
+      tenantId,
+      action: planned.audit.action,
+      entity: planned.audit.entity,
+      key: planned.audit.key,
+      versions: planned.changes.map(({ env, version }) => ({ env, version })),
+      audit,
+      actor: { keyId: actor.keyId, role: actor.role },
+      at,
+    });
+  } catch (error) {
+    ctx.report(error);
+  }
 }
 
 /** The caller learns the chain head its write sealed (the HTTP layer puts it into the answer). */
