@@ -77,7 +77,8 @@ export const webhookRotateSchema = z.strictObject({
   ...auditFields,
 });
 
-export const webhookDeleteSchema = z.strictObject({ ...auditFields });
+/** The optional body of a delete or a redelivery: why, for the audit log. */
+export const webhookActionSchema = z.strictObject({ ...auditFields });
 
 export const deliveryQuerySchema = pageQuerySchema.extend({
   status: z.enum(DELIVERY_STATUSES).optional().meta({ description: "Only deliveries in this state" }),
@@ -86,7 +87,7 @@ export const deliveryQuerySchema = pageQuerySchema.extend({
 export type WebhookCreateInput = z.infer<typeof webhookCreateSchema>;
 export type WebhookPatchInput = z.infer<typeof webhookPatchSchema>;
 export type WebhookRotateInput = z.infer<typeof webhookRotateSchema>;
-export type WebhookDeleteInput = z.infer<typeof webhookDeleteSchema>;
+export type WebhookActionInput = z.infer<typeof webhookActionSchema>;
 export type DeliveryQuery = z.infer<typeof deliveryQuerySchema>;
 
 export const webhookSchema = z.object({

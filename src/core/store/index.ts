@@ -48,7 +48,7 @@ import type {
   DeliveryQuery,
   DeliveryView,
   WebhookCreateInput,
-  WebhookDeleteInput,
+  WebhookActionInput,
   WebhookPatchInput,
   WebhookRotateInput,
   WebhookView,
@@ -127,11 +127,11 @@ export interface Store extends StreamSource {
     get(tenantId: string, id: string): Promise<WebhookView>;
     create(tenantId: string, actor: Actor, input: WebhookCreateInput): Promise<webhooks.WebhookWithSecret>;
     patch(tenantId: string, actor: Actor, id: string, input: WebhookPatchInput): Promise<WebhookView>;
-    delete(tenantId: string, actor: Actor, id: string, input: WebhookDeleteInput): Promise<void>;
+    delete(tenantId: string, actor: Actor, id: string, input: WebhookActionInput): Promise<void>;
     rotateSecret(tenantId: string, actor: Actor, id: string, input: WebhookRotateInput): Promise<webhooks.WebhookWithSecret>;
     deliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<Page<DeliveryView>>;
     delivery(tenantId: string, webhookId: string, id: string): Promise<DeliveryView>;
-    redeliver(tenantId: string, actor: Actor, webhookId: string, id: string): Promise<DeliveryView>;
+    redeliver(tenantId: string, actor: Actor, webhookId: string, id: string, input?: WebhookActionInput): Promise<DeliveryView>;
     /** Queues events outside a mutation (not audited). */
     queue(tenantId: string, events: readonly QueuedEvent[]): Promise<void>;
     claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[]): Promise<outbox.ClaimedDelivery[]>;
@@ -243,7 +243,7 @@ export function createStore(options: StoreOptions): Store {
       rotateSecret: (tenantId, actor, id, input) => webhooks.rotateWebhookSecret(ctx, tenantId, actor, id, input),
       deliveries: (tenantId, webhookId, query) => webhooks.listDeliveries(ctx, tenantId, webhookId, query),
       delivery: (tenantId, webhookId, id) => webhooks.getDelivery(ctx, tenantId, webhookId, id),
-      redeliver: (tenantId, actor, webhookId, id) => webhooks.redeliver(ctx, tenantId, actor, webhookId, id),
+      redeliver: (tenantId, actor, webhookId, id, input) => webhooks.redeliver(ctx, tenantId, actor, webhookId, id, input),
       queue: (tenantId, events) => outbox.queueEvents(ctx, tenantId, events),
       claimDeliveries: (now, limit, leaseMs, busy) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy),
       recordAttempt: (claimed, outcome) => outbox.recordAttempt(ctx, claimed, outcome),

@@ -15,7 +15,7 @@ import {
   type DeliveryQuery,
   type DeliveryView,
   type WebhookCreateInput,
-  type WebhookDeleteInput,
+  type WebhookActionInput,
   type WebhookPatchInput,
   type WebhookRotateInput,
   type WebhookView,
@@ -150,7 +150,7 @@ export function patchWebhook(ctx: StoreContext, tenantId: string, actor: Actor, 
 }
 
 /** Deletes the endpoint and its deliveries not yet made. */
-export function deleteWebhook(ctx: StoreContext, tenantId: string, actor: Actor, id: string, input: WebhookDeleteInput): Promise<void> {
+export function deleteWebhook(ctx: StoreContext, tenantId: string, actor: Actor, id: string, input: WebhookActionInput): Promise<void> {
   return commitMutation(ctx, tenantId, actor, async ({ now }) => {
     const row = await readWebhook(ctx, tenantId, id);
     return {
@@ -271,7 +271,14 @@ export async function getDelivery(ctx: StoreContext, tenantId: string, webhookId
  * `webhook-id`, so a receiver that already has it can tell); its earlier
  * attempts stay in the log.
  */
-export function redeliver(ctx: StoreContext, tenantId: string, actor: Actor, webhookId: string, id: string): Promise<DeliveryView> {
+export function redeliver(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  webhookId: string,
+  id: string,
+  input: WebhookActionInput = {},
+): Promise<DeliveryView> {
   return commitMutation(ctx, tenantId, actor, async ({ now }) => {
     await readWebhook(ctx, tenantId, webhookId);
     const { delivery, type } = await readDelivery(ctx, tenantId, webhookId, id);
@@ -290,6 +297,8 @@ export function redeliver(ctx: StoreContext, tenantId: string, actor: Actor, web
         key: webhookId,
         before: { delivery: id, status: delivery.status },
         after: { delivery: id, status: "pending" },
+        reason: input.reason,
+        directive: input.directive,
       },
       result: deliveryView({ ...next, type }),
       dueAt: now,
