@@ -2,6 +2,7 @@
  * The Node host's configuration, from the environment.
  */
 import { MAX_STREAMS_PER_KEY_VAR, parseMaxStreamsPerKey } from "../core/stream/limits.js";
+import { ALLOW_PRIVATE_VAR, parseAllowPrivate, parseRetryBaseMs, RETRY_BASE_VAR } from "../core/webhooks/config.js";
 
 export interface NodeConfig {
   host: string;
@@ -10,6 +11,10 @@ export interface NodeConfig {
   rootToken: string | undefined;
   /** Open streams one sdk key may hold on this process (`KILLSWITCH_MAX_STREAMS_PER_KEY`). */
   maxStreamsPerKey: number;
+  /** `KILLSWITCH_WEBHOOK_ALLOW_PRIVATE=1`: webhooks may call loopback and private addresses (tests, on-premises). */
+  webhookAllowPrivate: boolean;
+  /** `KILLSWITCH_WEBHOOK_RETRY_BASE_MS`: the first retry's delay (default 5,000 ms; tests shorten it). */
+  webhookRetryBaseMs: number | undefined;
 }
 
 export const DEFAULTS = {
@@ -28,5 +33,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULTS.databaseUrl,
     rootToken: env.KILLSWITCH_ROOT_TOKEN || undefined,
     maxStreamsPerKey: parseMaxStreamsPerKey(env[MAX_STREAMS_PER_KEY_VAR]),
+    webhookAllowPrivate: parseAllowPrivate(env[ALLOW_PRIVATE_VAR]),
+    webhookRetryBaseMs: parseRetryBaseMs(env[RETRY_BASE_VAR]),
   };
 }

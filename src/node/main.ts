@@ -32,6 +32,10 @@ async function main(): Promise<void> {
     databaseUrl: config.databaseUrl,
     rootToken: config.rootToken,
     stream: nodeStreamHost({ limits: { maxConnectionsPerKey: config.maxStreamsPerKey } }),
+    webhooks: {
+      allowPrivate: config.webhookAllowPrivate,
+      ...(config.webhookRetryBaseMs === undefined ? {} : { retry: { baseMs: config.webhookRetryBaseMs } }),
+    },
   });
   if (stopping) {
     await server.close();

@@ -14,6 +14,11 @@ import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluste
 import { DEFAULTS } from "./config.js";
 import { isSharedDatabase, openDatabase, type Database } from "./database.js";
 import type { StreamHostFactory } from "./stream-host.js";
+import { Background, type BackgroundObserver } from "../core/background.js";
+import type { RetryPolicy } from "../core/webhooks/backoff.js";
+import type { WebhookTransport } from "../core/webhooks/transport.js";
+import { BackgroundLoop } from "./background/background-loop.js";
+import { nodeTransport } from "./background/node-transport.js";
 
 export interface ServerOptions {
   /** libsql URL; default `file:data/killswitch.db` (relative to the working directory). */
@@ -43,6 +48,15 @@ export interface ServerOptions {
   onError?: (error: unknown) => void;
   /** Receives one line per change of the database's health (default `console.warn`). */
   log?: (line: string) => void;
+  /** Webhook delivery: which URLs may be called, how often to retry, how to send (tests may replace it). */
+  webhooks?: {
+    /** KILLSWITCH_WEBHOOK_ALLOW_PRIVATE: loopback and private addresses allowed. Default false. */
+    allowPrivate?: boolean;
+    retry?: Partial<RetryPolicy>;
+    transport?: WebhookTransport;
+  };
+  /** The background loop (scheduled changes, webhooks): its longest pause, and metrics hooks. */
+  background?: { pollMs?: number; observer?: BackgroundObserver };
 }
 
 export interface RunningServer {
@@ -63,7 +77,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, { log: options.log });
   const onError = options.onError ?? ((error: unknown) => console.error("killswitch:", error));
   const relay = new BroadcastRelay();
+  const policy = { allowPrivate: options.webhooks?.allowPrivate ?? false };
+  let loop: BackgroundLoop | undefined;
   const store = createStore({
+    onDue: (at) => loop?.wake(at),
+    webhookUrlPolicy: policy,
     db: database.db,
     executor: database.executor,
     broadcaster: relay,
@@ -86,6 +104,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   await cluster?.ready();
+
+  const propagation = stream?.propagation;
+  const background = new Background({
+    store,
+    transport: options.webhooks?.transport ?? nodeTransport,
+    policy,
+    receipts: propagation ? (tenantId, env, version) => propagation.receipt(tenantId, env, version) : undefined,
+    clock: options.clock,
+    retry: options.webhooks?.retry,
+    observer: options.background?.observer,
+    onError,
+    onIdleSlot: () => loop?.wake(Date.now()),
+  });
+  loop = new BackgroundLoop(background, { pollMs: options.background?.pollMs, onError });
+  // Before listening: what fell due while the server was down is applied first (late).
+  await loop.start();
 
   const demo = options.bootstrap !== false && !options.rootToken ? await bootstrapDemo(store) : null;
   const app = createApp({
@@ -116,6 +150,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 2000);
+      await loop?.close();
       await stream?.close();
       await cluster?.close();
       await closed;

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { Store } from "../core/store/index.js";
 import type { App, AppDeps } from "../http/create-app.js";
+import type { PropagationSource } from "../http/routes/propagation.js";
 import type { Cluster } from "./cluster/cluster.js";
 
 /**
@@ -13,6 +14,8 @@ export interface StreamHost {
   broadcaster: Broadcaster;
   extend?: (app: App, deps: AppDeps) => void;
   serveOptions?: { websocket?: { server: import("@hono/node-server").WebSocketServerLike } };
+  /** The receipts its routes answer: the background loop reads them for `change.complete`. */
+  propagation?: PropagationSource;
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
   close(): Promise<void> | void;

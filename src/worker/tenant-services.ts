@@ -15,11 +15,19 @@ import { HibernatingHub } from "./hibernating-hub.js";
 import { workerPropagationSource } from "./propagation-source.js";
 import { ReceiptBook } from "./receipt-book.js";
 import { workerRoutes } from "./worker-routes.js";
+import { Background } from "../core/background.js";
+import type { RetryPolicy } from "../core/webhooks/backoff.js";
+import { parseAllowPrivate, parseRetryBaseMs } from "../core/webhooks/config.js";
+import type { UrlPolicy } from "../core/webhooks/url-policy.js";
+import { AlarmClock } from "./alarm-clock.js";
+import { fetchTransport } from "./fetch-transport.js";
 
 export interface TenantServices {
   fetch(request: Request): Response | Promise<Response>;
   hub: HibernatingHub;
   store: Store;
+  /** The object's alarm fired: the hub's deadlines, then the background work; the alarm is set again for the earliest next. */
+  alarm(): Promise<void>;
 }
 
 export interface TenantServicesOptions {
@@ -40,11 +48,27 @@ function maxStreamsPerKey(env: Env): number {
   }
 }
 
+/** The webhook settings; a bad value is reported and the safe default kept. */
+function webhookSettings(env: Env): { policy: UrlPolicy; retry: Partial<RetryPolicy> } {
+  let allowPrivate = false;
+  let baseMs: number | undefined;
+  try {
+    allowPrivate = parseAllowPrivate(env.KILLSWITCH_WEBHOOK_ALLOW_PRIVATE);
+    baseMs = parseRetryBaseMs(env.KILLSWITCH_WEBHOOK_RETRY_BASE_MS);
+  } catch (error) {
+    report(error);
+  }
+  return { policy: { allowPrivate }, retry: baseMs === undefined ? {} : { baseMs } };
+}
+
 /** Cheap: builds objects only and touches no storage; the object calls it once per life. */
 export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptions): TenantServices {
   // The hub reads snapshots from the store, and the store publishes to the hub.
   let store: Store | undefined;
   const book = new ReceiptBook(ctx.storage.kv);
+  const clock = new AlarmClock(ctx.storage);
+  const wake = (at: number) => void clock.wakeBy(at).catch(report);
+  const webhooks = webhookSettings(env);
   const hub = new HibernatingHub(ctx, {
     tenantId,
     source: {
@@ -55,6 +79,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
     onError: report,
     limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
+    alarm: clock,
   });
   const options: StoreOptions = {
     db: drizzle(ctx.storage, { schema }),
@@ -63,15 +88,39 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onBackgroundError: report,
     // The id names this object, so a tenant created here takes it.
     newTenantId: () => tenantId,
+    onDue: wake,
+    webhookUrlPolicy: webhooks.policy,
   };
   store = createStore(options);
+  const propagation = workerPropagationSource(hub, book);
   const app = createApp({
     store,
     broadcaster: hub,
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
-    extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
+    extend: workerRoutes((request, opener) => hub.accept(request, opener), propagation),
   });
-  return { fetch: (request) => app.fetch(request), hub, store };
+  const background = new Background({
+    store,
+    transport: fetchTransport,
+    policy: webhooks.policy,
+    receipts: (tenant, environment, version) => propagation.receipt(tenant, environment, version),
+    retry: webhooks.retry,
+    onError: report,
+    // A send that ended frees a slot: look for more now. Sends are not awaited by the alarm, so a slow
+    // receiver never holds the alarm (and the tenant's scheduled changes) back.
+    onIdleSlot: () => wake(Date.now()),
+  });
+  return {
+    fetch: (request) => app.fetch(request),
+    hub,
+    store,
+    async alarm() {
+      clock.fired();
+      await hub.sweep();
+      const next = await background.run();
+      if (next !== null) await clock.wakeBy(next);
+    },
+  };
 }

@@ -31,6 +31,15 @@ export interface DeliveryAttempt {
   error: string | null;
 }
 
+function isAbsoluteUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The longest URL accepted. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 /** Endpoints per tenant. */
@@ -39,7 +48,7 @@ export const MAX_WEBHOOKS = 50;
 export const webhookUrlSchema = z
   .string()
   .max(MAX_WEBHOOK_URL_LENGTH)
-  .refine((value) => URL.canParse(value), { error: "must be an absolute URL, such as https://hooks.example.com/killswitch" })
+  .refine(isAbsoluteUrl, { error: "must be an absolute URL, such as https://hooks.example.com/killswitch" })
   .meta({ description: "http(s) URL without credentials; not link-local or a metadata address; private and loopback only where the server allows them" });
 
 const eventsSchema = z

@@ -30,5 +30,5 @@ export interface WebhookTransport {
 
 /** The first bytes of a text, cut on a character boundary. */
 export function prefixOf(bytes: Uint8Array): string {
-  return new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(0, RESPONSE_PREFIX_BYTES)).replace(/\uFFFD+$/, "");
+  return new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(bytes.subarray(0, RESPONSE_PREFIX_BYTES)).replace(/\uFFFD+$/, "");
 }
