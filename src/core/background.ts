@@ -6,6 +6,7 @@
  * again by the time `run` answers; the store's `onDue` tells it of work that
  * became due sooner.
  */
+import { isRetryableWriteError } from "./db/retryable.js";
 import type { Store } from "./store/index.js";
 import { Scheduler } from "./schedule/scheduler.js";
 import type { RetryPolicy } from "./webhooks/backoff.js";
@@ -75,7 +76,13 @@ export class Background {
         const at = await part.runDue();
         if (at !== null && (next === null || at < next)) next = at;
       } catch (error) {
-        this.#onError(error);
+        // Another process held the write lock (a claim meets it now and then): the next round tries again.
+        if (isRetryableWriteError(error)) {
+          const soon = Date.now() + 100;
+          if (next === null || soon < next) next = soon;
+        } else {
+          this.#onError(error);
+        }
       }
     }
     return next;

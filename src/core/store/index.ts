@@ -134,7 +134,8 @@ export interface Store extends StreamSource {
     redeliver(tenantId: string, actor: Actor, webhookId: string, id: string, input?: WebhookActionInput): Promise<DeliveryView>;
     /** Queues events outside a mutation (not audited). */
     queue(tenantId: string, events: readonly QueuedEvent[]): Promise<void>;
-    claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[]): Promise<outbox.ClaimedDelivery[]>;
+    claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[], perEndpoint?: number): Promise<outbox.ClaimedDelivery[]>;
+    releaseDeliveries(claimed: readonly outbox.ClaimedDelivery[]): Promise<void>;
     recordAttempt(claimed: outbox.ClaimedDelivery, outcome: outbox.AttemptOutcome): Promise<void>;
     nextDeliveryAt(): Promise<number | null>;
     claimWatches(now: number, limit: number, leaseMs: number): Promise<watches.ClaimedWatch[]>;
@@ -245,7 +246,8 @@ export function createStore(options: StoreOptions): Store {
       delivery: (tenantId, webhookId, id) => webhooks.getDelivery(ctx, tenantId, webhookId, id),
       redeliver: (tenantId, actor, webhookId, id, input) => webhooks.redeliver(ctx, tenantId, actor, webhookId, id, input),
       queue: (tenantId, events) => outbox.queueEvents(ctx, tenantId, events),
-      claimDeliveries: (now, limit, leaseMs, busy) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy),
+      claimDeliveries: (now, limit, leaseMs, busy, perEndpoint) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy, perEndpoint),
+      releaseDeliveries: (claimed) => outbox.releaseDeliveries(ctx, claimed),
       recordAttempt: (claimed, outcome) => outbox.recordAttempt(ctx, claimed, outcome),
       nextDeliveryAt: () => outbox.nextDeliveryAt(ctx),
       claimWatches: (now, limit, leaseMs) => watches.claimDueWatches(ctx, now, limit, leaseMs),

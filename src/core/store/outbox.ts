@@ -131,8 +131,9 @@ const dueCondition = (now: number) => sql`
   and exists (select 1 from webhooks w where w.tenant_id = d.tenant_id and w.id = d.webhook_id and w.enabled = 1)`;
 
 /**
- * Claims up to `limit` due deliveries, oldest first, for `leaseMs`, skipping
- * endpoints in `busy` (those this process already sends its share to).
+ * Claims up to `limit` due deliveries, oldest first, at most `perEndpoint` of
+ * one endpoint, for `leaseMs`, skipping endpoints in `busy` (those this
+ * process already sends its share to).
  */
 export async function claimDeliveries(
   ctx: StoreContext,
@@ -140,6 +141,7 @@ export async function claimDeliveries(
   limit: number,
   leaseMs: number,
   busy: readonly string[] = [],
+  perEndpoint = limit,
 ): Promise<ClaimedDelivery[]> {
   const token = randomAlphanumeric(20);
   const skip = busy.length === 0 ? sql`` : sql` and d.webhook_id not in (${sql.join(busy.map((id) => sql`${id}`), sql`, `)})`;
@@ -147,7 +149,10 @@ export async function claimDeliveries(
     ctx.db
       .update(webhookDeliveries)
       .set({ claimToken: token, claimedUntil: now + leaseMs })
-      .where(sql`rowid in (select d.rowid from webhook_deliveries d where ${dueCondition(now)}${skip} order by d.next_at limit ${limit})`),
+      .where(
+        sql`rowid in (select r from (select d.rowid as r, d.next_at as n, row_number() over (partition by d.tenant_id, d.webhook_id order by d.next_at) as k
+          from webhook_deliveries d where ${dueCondition(now)}${skip}) where k <= ${perEndpoint} order by n limit ${limit})`,
+      ),
   ]);
   const rows = await ctx.db
     .select({
@@ -174,6 +179,25 @@ export async function claimDeliveries(
     secrets: previousSecret !== null && (previousSecretUntil ?? 0) > now ? [secret, previousSecret] : [secret],
     claimToken: token,
   }));
+}
+
+/** Gives claimed deliveries back unsent (this process had no room for them): due again at once. */
+export async function releaseDeliveries(ctx: StoreContext, claimed: readonly ClaimedDelivery[]): Promise<void> {
+  if (claimed.length === 0) return;
+  await ctx.executor.commit(
+    claimed.map((delivery) =>
+      ctx.db
+        .update(webhookDeliveries)
+        .set({ claimToken: null, claimedUntil: null })
+        .where(
+          and(
+            eq(webhookDeliveries.tenantId, delivery.tenantId),
+            eq(webhookDeliveries.id, delivery.id),
+            eq(webhookDeliveries.claimToken, delivery.claimToken),
+          ),
+        ),
+    ),
+  );
 }
 
 /** The outcome of one attempt, and what follows from it. */

@@ -14,6 +14,7 @@
 import type { BackgroundObserver } from "../background.js";
 import type { ClaimedDelivery, Store } from "../store/index.js";
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./backoff.js";
+import { retryBusy } from "../db/retry-busy.js";
 import { signedHeaders } from "./signing.js";
 import { DELIVERY_TIMEOUT_MS, type DeliveryResult, type WebhookTransport } from "./transport.js";
 import { urlRefusal, type UrlPolicy } from "./url-policy.js";
@@ -69,16 +70,16 @@ export class WebhookDispatcher {
     const room = this.#total - this.#count;
     if (room <= 0) return null; // a send that ends runs the loop again
     const busy = [...this.#running].filter(([, n]) => n >= this.#perEndpoint).map(([id]) => id);
-    const claimed = await store.webhooks.claimDeliveries(clock(), Math.min(room, 100), this.#timeoutMs + LEASE_MARGIN_MS, busy);
-    const started = new Map<string, number>();
+    const claimed = await store.webhooks.claimDeliveries(clock(), Math.min(room, 100), this.#timeoutMs + LEASE_MARGIN_MS, busy, this.#perEndpoint);
+    const unsent: ClaimedDelivery[] = [];
     for (const delivery of claimed) {
-      const running = (this.#running.get(delivery.webhookId) ?? 0) + (started.get(delivery.webhookId) ?? 0);
-      if (running >= this.#perEndpoint) continue; // its claim lapses, and it is sent later
-      started.set(delivery.webhookId, (started.get(delivery.webhookId) ?? 0) + 1);
-      this.#start(delivery);
+      // #start counts the send at once, so this sees the ones just started too.
+      if ((this.#running.get(delivery.webhookId) ?? 0) >= this.#perEndpoint) unsent.push(delivery);
+      else this.#start(delivery);
     }
-    // What could not start waits for a send to end (which runs the loop), or for its claim to lapse.
-    return claimed.length > 0 ? clock() : await store.webhooks.nextDeliveryAt().then((at) => (at !== null && at <= clock() ? null : at));
+    // No room for these now: given back, and sent when a send to their endpoint ends (which runs the loop again).
+    await store.webhooks.releaseDeliveries(unsent);
+    return claimed.length > unsent.length ? clock() : await store.webhooks.nextDeliveryAt().then((at) => (at !== null && at <= clock() ? null : at));
   }
 
   /** Resolves once every send started has ended and been recorded. */
@@ -131,7 +132,8 @@ export class WebhookDispatcher {
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
     const attemptNumber = delivery.attemptCount + 1;
     const giveUp = !ok && attemptNumber >= this.#retry.maxAttempts;
-    await store.webhooks.recordAttempt(delivery, {
+    // A record lost to a busy database would have the attempt made again once the claim lapses: retried here.
+    await retryBusy(() => store.webhooks.recordAttempt(delivery, {
       attempt: {
         at,
         status: result.status,
@@ -141,7 +143,7 @@ export class WebhookDispatcher {
       },
       status: ok ? "delivered" : giveUp ? "failed" : "pending",
       nextAt: ok || giveUp ? null : clock() + retryDelay(attemptNumber, this.#retry),
-    });
+    }));
     observer?.webhookDelivery?.(ok ? "delivered" : giveUp ? "failed" : "retry", result.latencyMs);
   }
 }

@@ -12,6 +12,7 @@
  */
 import type { PropagationReceipt } from "../propagation.js";
 import type { Store } from "../store/index.js";
+import { retryBusy } from "../db/retry-busy.js";
 import { derivedEventId } from "./event.js";
 
 /** After this, a change not yet complete is reported incomplete. */
@@ -63,11 +64,8 @@ export class ReceiptWatcher {
         const summary = receipt
           ? { status: receipt.status, connected: receipt.connected, acked: receipt.acked, pending: receipt.pending.length, latencyMs: receipt.latencyMs }
           : { status: "unknown" };
-        await store.webhooks.finishWatch(watch, {
-          id: await derivedEventId([watch.tenantId, watch.env, watch.version, type]),
-          type,
-          data: { ...data, receipt: summary },
-        });
+        const id = await derivedEventId([watch.tenantId, watch.env, watch.version, type]);
+        await retryBusy(() => store.webhooks.finishWatch(watch, { id, type, data: { ...data, receipt: summary } }));
       } catch (error) {
         onError(error);
       }
