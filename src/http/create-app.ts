@@ -31,6 +31,8 @@ import { ofrepRoutes } from "./routes/ofrep.js";
 import { segmentRoutes } from "./routes/segments.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { scheduleRoutes } from "./routes/schedule.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -78,6 +80,8 @@ export function createApp(deps: AppDeps): App {
   directiveRoutes(app, deps);
   evaluateRoutes(app, deps);
   metricsRoutes(app, deps);
+  scheduleRoutes(app, deps);
+  webhookRoutes(app, deps);
   deps.extend?.(app, deps);
   return app;
 }

@@ -3,6 +3,7 @@
  */
 import { MAX_STREAMS_PER_KEY_VAR, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from "./telemetry/logger.js";
+import { ALLOW_PRIVATE_VAR, parseAllowPrivate, parseRetryBaseMs, RETRY_BASE_VAR } from "../core/webhooks/config.js";
 
 export interface NodeConfig {
   host: string;
@@ -17,6 +18,10 @@ export interface NodeConfig {
   logLevel: LogLevel;
   /** `LOG_FORMAT`: json, or pretty (the default when stdout is a terminal). */
   logFormat: LogFormat;
+  /** `KILLSWITCH_WEBHOOK_ALLOW_PRIVATE=1`: webhooks may call loopback and private addresses (tests, on-premises). */
+  webhookAllowPrivate: boolean;
+  /** `KILLSWITCH_WEBHOOK_RETRY_BASE_MS`: the first retry's delay (default 5,000 ms; tests shorten it). */
+  webhookRetryBaseMs: number | undefined;
 }
 
 export const DEFAULTS = {
@@ -38,6 +43,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     metricsToken: parseMetricsToken(env.KILLSWITCH_METRICS_TOKEN),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     logFormat: parseLogFormat(env.LOG_FORMAT, stdoutIsTty),
+    webhookAllowPrivate: parseAllowPrivate(env[ALLOW_PRIVATE_VAR]),
+    webhookRetryBaseMs: parseRetryBaseMs(env[RETRY_BASE_VAR]),
   };
 }
 

@@ -44,6 +44,10 @@ async function main(): Promise<void> {
     onError,
     metricsToken: config.metricsToken,
     stream: nodeStreamHost({ limits: { maxConnectionsPerKey: config.maxStreamsPerKey }, onError }),
+    webhooks: {
+      allowPrivate: config.webhookAllowPrivate,
+      ...(config.webhookRetryBaseMs === undefined ? {} : { retry: { baseMs: config.webhookRetryBaseMs } }),
+    },
   });
   if (stopping) {
     await server.close();

@@ -18,6 +18,11 @@ import type { StreamHostFactory } from "./stream-host.js";
 import { logTelemetry } from "./telemetry/log-telemetry.js";
 import type { Logger } from "./telemetry/logger.js";
 import { createPrometheusMetrics } from "./telemetry/prometheus-metrics.js";
+import { Background, backgroundObserver, type BackgroundObserver } from "../core/background.js";
+import type { RetryPolicy } from "../core/webhooks/backoff.js";
+import type { WebhookTransport } from "../core/webhooks/transport.js";
+import { BackgroundLoop } from "./background/background-loop.js";
+import { nodeTransport } from "./background/node-transport.js";
 
 export interface ServerOptions {
   /** libsql URL; default `file:data/killswitch.db` (relative to the working directory). */
@@ -58,6 +63,15 @@ export interface ServerOptions {
    * Without it nothing is counted and the route answers 404.
    */
   metricsToken?: string | undefined;
+  /** Webhook delivery: which URLs may be called, how often to retry, how to send (tests may replace it). */
+  webhooks?: {
+    /** KILLSWITCH_WEBHOOK_ALLOW_PRIVATE: loopback and private addresses allowed. Default false. */
+    allowPrivate?: boolean;
+    retry?: Partial<RetryPolicy>;
+    transport?: WebhookTransport;
+  };
+  /** The background loop (scheduled changes, webhooks): its longest pause, and metrics hooks. */
+  background?: { pollMs?: number; observer?: BackgroundObserver };
 }
 
 export interface RunningServer {
@@ -93,7 +107,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger ? logTelemetry(logger) : telemetryOf({ requestServed: (record) => record.error !== undefined && onError(record.error) }),
   );
   const relay = new BroadcastRelay();
+  const policy = { allowPrivate: options.webhooks?.allowPrivate ?? false };
+  let loop: BackgroundLoop | undefined;
   const store = createStore({
+    onDue: (at) => loop?.wake(at),
+    webhookUrlPolicy: policy,
     db: database.db,
     executor: database.executor,
     broadcaster: relay,
@@ -118,6 +136,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   await cluster?.ready();
+
+  const propagation = stream?.propagation;
+  const background = new Background({
+    store,
+    transport: options.webhooks?.transport ?? nodeTransport,
+    policy,
+    receipts: propagation ? (tenantId, env, version) => propagation.receipt(tenantId, env, version) : undefined,
+    clock: options.clock,
+    retry: options.webhooks?.retry,
+    observer: options.background?.observer ?? backgroundObserver(telemetry),
+    onError,
+    onIdleSlot: () => loop?.wake(Date.now()),
+  });
+  loop = new BackgroundLoop(background, { pollMs: options.background?.pollMs, onError });
+  // Before listening: what fell due while the server was down is applied first (late).
+  await loop.start();
 
   const demo = options.bootstrap !== false && !options.rootToken ? await bootstrapDemo(store) : null;
   const app = createApp({
@@ -150,6 +184,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 2000);
+      await loop?.close();
       await stream?.close();
       await cluster?.close();
       await closed;

@@ -3,6 +3,7 @@ import type { Broadcaster } from "../core/broadcaster.js";
 import type { Store } from "../core/store/index.js";
 import type { Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps } from "../http/create-app.js";
+import type { PropagationSource } from "../http/routes/propagation.js";
 import type { Cluster } from "./cluster/cluster.js";
 
 /**
@@ -14,6 +15,8 @@ export interface StreamHost {
   broadcaster: Broadcaster;
   extend?: (app: App, deps: AppDeps) => void;
   serveOptions?: { websocket?: { server: import("@hono/node-server").WebSocketServerLike } };
+  /** The receipts its routes answer: the background loop reads them for `change.complete`. */
+  propagation?: PropagationSource;
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
   close(): Promise<void> | void;

@@ -32,7 +32,8 @@
  * a pinging socket costs one wake per silence period at most, not one per
  * ping.
  */
-import { CLOSE, PING, PONG } from "@killswitch/sdk/protocol.js";
+import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import { AlarmClock } from "./alarm-clock.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
@@ -100,6 +101,8 @@ export interface HibernatingHubOptions {
   onError?: (error: unknown) => void;
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
+  /** The object's alarm, shared with its other parts (alarm-clock.ts); default one of the hub's own. */
+  alarm?: AlarmClock;
   now?: () => number;
   /** Told each connection's hello and close (the debug log lines). */
   telemetry?: Telemetry;
@@ -130,8 +133,9 @@ export class HibernatingHub implements Broadcaster {
   readonly #snapshots = new Map<string, SnapshotText>();
   /** Bumped by every publish: a snapshot read begun before one is not kept. */
   #generation = 0;
-  /** The alarm as this hub last set or read it; undefined until read after a wake. */
-  #alarmAt: number | null | undefined;
+  readonly #alarm: AlarmClock;
+  /** The hub's own alarm (no shared clock): a sweep marks it fired. */
+  readonly #ownsAlarm: boolean;
   /**
    * Each socket's state while the object is awake; the runtime hands the same
    * WebSocket object to getWebSockets and webSocketMessage for its whole life.
@@ -146,6 +150,8 @@ export class HibernatingHub implements Broadcaster {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#limits = streamLimits(options.limits);
+    this.#alarm = options.alarm ?? new AlarmClock(ctx.storage);
+    this.#ownsAlarm = options.alarm === undefined;
   }
 
   /**
@@ -212,11 +218,12 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /**
-   * The object's `alarm`: closes the sockets past their hello or silence
-   * deadline and sets the alarm for the next deadline, if any socket is left.
+   * The object's `alarm` (after `AlarmClock.fired`): closes the sockets past
+   * their hello or silence deadline and asks for the alarm by the next
+   * deadline, if any socket is left.
    */
   async sweep(): Promise<void> {
-    this.#alarmAt = null; // the runtime clears an alarm as it fires it
+    if (this.#ownsAlarm) this.#alarm.fired();
     const now = this.#now();
     let next = Infinity;
     for (const ws of this.#ctx.getWebSockets()) {
@@ -231,15 +238,8 @@ export class HibernatingHub implements Broadcaster {
     if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
   }
 
-  /** Makes sure the alarm fires at `at` or before. */
-  async #alarmBy(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) {
-      const stored = await this.#ctx.storage.getAlarm();
-      this.#alarmAt ??= stored; // unless set meanwhile
-    }
-    if (this.#alarmAt != null && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    await this.#ctx.storage.setAlarm(at);
+  #alarmBy(at: number): Promise<void> {
+    return this.#alarm.wakeBy(at);
   }
 
   publish(change: CommittedChange): void {

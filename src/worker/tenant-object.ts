@@ -66,10 +66,13 @@ export class TenantObject extends DurableObject<Env> {
     this.#servicesOf(this.#tenant.id).hub.closed(ws, code, reason);
   }
 
-  /** Set by the hub for the stream's next hello or silence deadline. */
+  /**
+   * The one alarm, shared (alarm-clock.ts): set for the stream's next hello or
+   * silence deadline, or the next scheduled change, webhook delivery or receipt check.
+   */
   override async alarm(): Promise<void> {
     if (this.#tenant === undefined || this.#migrationError !== undefined) return;
-    await this.#servicesOf(this.#tenant.id).hub.sweep();
+    await this.#servicesOf(this.#tenant.id).alarm();
   }
 
   override async webSocketError(): Promise<void> {

@@ -9,6 +9,7 @@ import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
 import { VersionCache } from "./version-cache.js";
+import type { UrlPolicy } from "../webhooks/url-policy.js";
 
 /** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
 
@@ -47,6 +48,14 @@ export interface StoreOptions {
   sha256?: Sha256Hex;
   /** Told about every commit (metrics, the debug log line); must not throw. */
   telemetry?: Telemetry;
+  /**
+   * Told that background work fell due at `at` (ms since the epoch): a scheduled
+   * change, a webhook delivery or a receipt check was written. The host's
+   * background loop (a timer on Node, the object's alarm on Workers) wakes by then.
+   */
+  onDue?: (at: number) => void;
+  /** Which webhook URLs are accepted; default: no private or loopback addresses. */
+  webhookUrlPolicy?: UrlPolicy;
 }
 
 /** A monotonic clock in milliseconds, and a wait. */
@@ -81,6 +90,8 @@ export interface StoreContext {
   /** lastUsedAt, written in batches. */
   touches: KeyTouches;
   telemetry: Telemetry;
+  onDue: (at: number) => void;
+  webhookUrlPolicy: UrlPolicy;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -102,5 +113,13 @@ export function storeContext(options: StoreOptions): StoreContext {
     versions: new VersionCache(),
     touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
     telemetry: options.telemetry ?? silentTelemetry,
+    onDue: (at) => {
+      try {
+        options.onDue?.(at);
+      } catch (error) {
+        report(error);
+      }
+    },
+    webhookUrlPolicy: options.webhookUrlPolicy ?? { allowPrivate: false },
   };
 }

@@ -49,6 +49,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       : "the recent versions committed while this server runs";
     return {
       broadcaster: hub,
+      propagation,
       extend: (app, deps) => {
         // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
         streamRoute(app);
