@@ -1,4 +1,4 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange, type StreamSource } from "./broadcaster.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset, type StreamSource } from "./broadcaster.js";
 import { PairMap } from "./store/pair-map.js";
 
 export interface SequencedBroadcasterOptions {
@@ -52,6 +52,12 @@ export class SequencedBroadcaster implements Broadcaster {
 
   keyRevoked(tenantId: string, keyId: string): void {
     this.target.keyRevoked(tenantId, keyId);
+  }
+
+  /** A new epoch may start the versions over: the environment's order is learned afresh. */
+  resetEnvironment(tenantId: string, env: string, cause: EnvReset): void {
+    if (cause === "epoch") this.#last.delete(tenantId, env);
+    this.target.resetEnvironment?.(tenantId, env, cause);
   }
 
   /** False while some change waits for missing versions: it has been offered but not passed on. */

@@ -7,6 +7,7 @@ import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
+import { SigningCache } from "./signing-cache.js";
 import { VersionCache } from "./version-cache.js";
 
 /** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
@@ -77,6 +78,8 @@ export interface StoreContext {
   versions: VersionCache;
   /** lastUsedAt, written in batches. */
   touches: KeyTouches;
+  /** Each environment's epoch and imported signing keys, dropped by this store's rotations and epochs. */
+  signing: SigningCache;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -97,5 +100,6 @@ export function storeContext(options: StoreOptions): StoreContext {
     keys: new KeyCache(),
     versions: new VersionCache(),
     touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
+    signing: new SigningCache(),
   };
 }
