@@ -83,16 +83,16 @@ export const attributeSchema = z.object({
 });
 
 export const snapshotSchema = z.object({
+  sig: z.record(z.string(), z.string()).meta({
+    description:
+      "Always first. Public key (base64url) → Ed25519 signature (base64url) of the rest of the body: its bytes after the first `}`, with the comma that follows it replaced by `{` (docs/signing.md).",
+  }),
   version: z.int(),
   env: z.string(),
   epoch: z.string().meta({ description: "The environment's epoch (docs/signing.md): versions only move forward within one." }),
   tenant: z.string(),
   flags: z.record(z.string(), wireFlagSchema),
   segments: z.record(z.string(), segmentSchema),
-  sig: z.record(z.string(), z.string()).meta({
-    description:
-      "Always last. Public key (base64url) → Ed25519 signature (base64url) of the body's bytes before `,\"sig\":` followed by `}` (docs/signing.md).",
-  }),
 });
 
 /** One public key of an environment, as `GET /v1/envs/{env}/signing-key` answers it. */

@@ -4,17 +4,16 @@
  * HTTP snapshot, and OFREP answers. A hub makes one call per frame it builds and
  * sends the same text to every socket.
  *
- * The signed form keeps the payload readable JSON: a frame is its payload (a JSON
- * object naming its tenant, environment, epoch and version), whose closing brace
- * is replaced by `,"sig":{<public key>:<signature>, …}` and then `}` — or, on a
- * snapshot and an announcement, by `,"serverTime":<ms>}`, which is not signed
- * (it changes with every send). Each signature is Ed25519 over the UTF-8 bytes of
- * the payload exactly as it appears before `,"sig":`, plus its closing brace, so
- * a verifier cuts the frame at its last `,"sig":`, appends `}`, and verifies those
- * bytes; what it then parses and applies is exactly what was signed. During a
+ * The signed form keeps the payload readable JSON. A signed text opens with its
+ * signatures, `{"sig":{<public key>:<signature>, …},` — on a stream snapshot and an
+ * announcement after a `"serverTime":<ms>,` that changes with every send and is not
+ * signed — and goes on with the members of its payload, a JSON object naming its
+ * tenant, environment, epoch and version. Each signature is Ed25519 over the UTF-8
+ * bytes of that payload exactly as it appears: the text after the first `}` (the one
+ * that closes `sig`), whose leading comma becomes `{`. A verifier checks those bytes
+ * and parses only them, so what it applies is exactly what was signed. During a
  * rotation's overlap two keys sign (current first), so a client pinned to either
- * accepts the frame. docs/signing.md describes the format for other verifiers.
- */
+ * accepts the frame. docs/signing.md describes the format for other verifiers. */
 import type { PatchMessage, SnapshotMessage } from "@killswitch/sdk";
 import type { CommittedChange } from "../broadcaster.js";
 import type { StoreSnapshot } from "../store/snapshots.js";
@@ -25,9 +24,6 @@ import { signBytes } from "./ed25519.js";
 import { signersAt, type SigningSource, type SigningState } from "./signing-state.js";
 
 const encoder = new TextEncoder();
-
-/** Where a signed payload's signatures start: the verifier cuts the text at its last occurrence. */
-export const SIG_MEMBER = ',"sig":';
 
 /** The OFREP signing input's first field: the format of what follows. */
 export const OFREP_SIGNED_FORMAT = "ofrep/1";
@@ -79,7 +75,7 @@ export class FrameSigner {
     const previous = this.#queues.get(queue) ?? Promise.resolve();
     const next = previous.then(() =>
       this.#source.signingState(change.tenantId, change.env).then(
-        (state) => this.#signed(patchPayload(state, patchOf(change)), state).then((head) => `${head}}`),
+        (state) => this.#signed(patchPayload(state, patchOf(change)), state).then((tail) => `{${tail}`),
         (error: unknown) => {
           this.#onError(error);
           return JSON.stringify(patchOf(change));
@@ -96,10 +92,10 @@ export class FrameSigner {
     const patch = changes && mergeChanges(changes);
     if (!patch || patch.prev !== since) return null;
     const state = await this.#source.signingState(tenantId, env);
-    return { version: patch.v, text: `${await this.#signed(patchPayload(state, patch), state)}}` };
+    return { version: patch.v, text: `{${await this.#signed(patchPayload(state, patch), state)}` };
   }
 
-  /** A snapshot message signed up to its `serverTime`, which each send appends (`snapshotFrame`). */
+  /** A snapshot message signed, without its `serverTime`, which each send puts first (`snapshotFrame`). */
   async snapshot(tenantId: string, env: string, snapshot: StoreSnapshot): Promise<SnapshotText> {
     const state = await this.#source.signingState(tenantId, env);
     const message: Payload = { t: "snapshot" satisfies SnapshotMessage["t"], v: snapshot.version, env };
@@ -108,7 +104,7 @@ export class FrameSigner {
     message.flags = snapshot.flags;
     message.segments = snapshot.segments;
     if (snapshot.audit) message.audit = snapshot.audit;
-    return { version: snapshot.version, head: `${await this.#signed(message, state)},"serverTime":` };
+    return { version: snapshot.version, tail: await this.#signed(message, state) };
   }
 
   /**
@@ -127,7 +123,7 @@ export class FrameSigner {
         state.signers.length < 2 || !current
           ? Promise.resolve(null)
           : this.#signed({ t: "hb", v: 0, env, epoch: state.epoch, tenant: tenantId, key: current.publicKey, n: current.n }, state).then(
-              (head) => ({ version: 0, head: `${head},"serverTime":` }),
+              (tail) => ({ version: 0, tail }),
             );
       this.#announcements.set(state, known);
     }
@@ -137,15 +133,15 @@ export class FrameSigner {
   }
 
   /**
-   * The body of `GET …/snapshot`: `{version, env, epoch, tenant, flags, segments}`,
-   * signed like a stream frame (`sig` last).
+   * The body of `GET …/snapshot`: `{sig, version, env, epoch, tenant, flags, segments}`,
+   * signed like a stream frame.
    */
   async httpSnapshot(tenantId: string, env: string, snapshot: StoreSnapshot): Promise<string> {
     const state = await this.#source.signingState(tenantId, env);
     const body: Payload = { version: snapshot.version, env, epoch: snapshot.epoch ?? state.epoch, tenant: tenantId };
     body.flags = snapshot.flags;
     body.segments = snapshot.segments;
-    return `${await this.#signed(body, state)}}`;
+    return `{${await this.#signed(body, state)}`;
   }
 
   /**
@@ -182,7 +178,7 @@ export class FrameSigner {
     return { signed, signature: keys.map((key, i) => `${key.publicKey}=${signatures[i]}`).join(", ") };
   }
 
-  /** `payload` serialized and signed by every key that signs now, without its closing brace. */
+  /** `payload` serialized and signed by every key that signs now: `"sig":{…},<its members>}`, its opening brace left to the caller. */
   async #signed(payload: Payload, state: SigningState): Promise<string> {
     const text = JSON.stringify(payload);
     const bytes = encoder.encode(text);
@@ -190,7 +186,7 @@ export class FrameSigner {
     const signatures = await Promise.all(keys.map((key) => signBytes(key.privateKey, bytes)));
     // Keyed by base64url public keys: no name is special in a JSON object.
     const sig = keys.map((key, i) => `${JSON.stringify(key.publicKey)}:"${signatures[i]}"`).join(",");
-    return `${text.slice(0, -1)}${SIG_MEMBER}{${sig}}`;
+    return `"sig":{${sig}},${text.slice(1)}`;
   }
 }
 
