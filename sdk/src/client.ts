@@ -427,7 +427,7 @@ export const createClient = (
     s.onopen = () => {
       sockOpen = true;
       // `since` only for data received in this process: the service then sends only what was missed.
-      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live ? rules.version : undefined });
+      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live ? rules.version : undefined, epoch });
       // A pong at once tells a resumed client it is current, even when nothing was missed.
       send(PING);
     };

@@ -23,6 +23,8 @@ export interface HelloMessage {
   instance: string;
   /** The version the client holds: the server sends only what it missed, when it can. */
   since?: number;
+  /** The epoch of the state it holds: the server resumes from `since` only within the same epoch. */
+  epoch?: string;
 }
 
 /** Client → server: the client has applied everything up to version `v`. */

@@ -53,6 +53,8 @@ export interface StreamSource {
     segments: Record<string, Segment>;
     /** The audit entry of the change that made `version`, when known. */
     audit?: AuditRef;
+    /** The environment's epoch as read with `version`. */
+    epoch?: string;
   }>;
   /**
    * Changes after `since`, oldest first, or `null` when the change log no longer

@@ -16,9 +16,9 @@
  * accepts the frame. docs/signing.md describes the format for other verifiers. */
 import type { PatchMessage, SnapshotMessage } from "@killswitch/sdk";
 import type { CommittedChange } from "../broadcaster.js";
-import type { StoreSnapshot } from "../store/snapshots.js";
 import { mergeChanges, patchOf } from "../stream/merge-changes.js";
 import type { SnapshotText } from "../stream/snapshot-text.js";
+import type { PatchText, SourceSnapshot, StreamFrames } from "../stream/stream-frames.js";
 import { base64url } from "../crypto.js";
 import { signBytes } from "./ed25519.js";
 import { signersAt, type SigningSource, type SigningState } from "./signing-state.js";
@@ -36,12 +36,6 @@ export interface OfrepSignature {
   signature: string;
 }
 
-/** A patch as the hubs send it: the signed text of the change that made `version`. */
-export interface SignedPatch {
-  version: number;
-  text: string;
-}
-
 export interface FrameSignerOptions {
   /** Default `Date.now`: which keys still sign (an overlap ends at a time). */
   now?: () => number;
@@ -51,7 +45,7 @@ export interface FrameSignerOptions {
 
 type Payload = Record<string, unknown>;
 
-export class FrameSigner {
+export class FrameSigner implements StreamFrames {
   readonly #source: SigningSource;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
@@ -88,7 +82,7 @@ export class FrameSigner {
   }
 
   /** The changes after `since` as one signed patch, or null when they do not make one (a gap, none). */
-  async resume(tenantId: string, env: string, since: number, changes: readonly CommittedChange[] | null): Promise<SignedPatch | null> {
+  async resume(tenantId: string, env: string, since: number, changes: readonly CommittedChange[] | null): Promise<PatchText | null> {
     const patch = changes && mergeChanges(changes);
     if (!patch || patch.prev !== since) return null;
     const state = await this.#source.signingState(tenantId, env);
@@ -96,7 +90,7 @@ export class FrameSigner {
   }
 
   /** A snapshot message signed, without its `serverTime`, which each send puts first (`snapshotFrame`). */
-  async snapshot(tenantId: string, env: string, snapshot: StoreSnapshot): Promise<SnapshotText> {
+  async snapshot(tenantId: string, env: string, snapshot: SourceSnapshot): Promise<SnapshotText> {
     const state = await this.#source.signingState(tenantId, env);
     const message: Payload = { t: "snapshot" satisfies SnapshotMessage["t"], v: snapshot.version, env };
     message.epoch = snapshot.epoch ?? state.epoch;
@@ -104,7 +98,7 @@ export class FrameSigner {
     message.flags = snapshot.flags;
     message.segments = snapshot.segments;
     if (snapshot.audit) message.audit = snapshot.audit;
-    return { version: snapshot.version, tail: await this.#signed(message, state) };
+    return { version: snapshot.version, epoch: message.epoch as string, tail: await this.#signed(message, state) };
   }
 
   /**
@@ -136,7 +130,7 @@ export class FrameSigner {
    * The body of `GET …/snapshot`: `{sig, version, env, epoch, tenant, flags, segments}`,
    * signed like a stream frame.
    */
-  async httpSnapshot(tenantId: string, env: string, snapshot: StoreSnapshot): Promise<string> {
+  async httpSnapshot(tenantId: string, env: string, snapshot: SourceSnapshot): Promise<string> {
     const state = await this.#source.signingState(tenantId, env);
     const body: Payload = { version: snapshot.version, env, epoch: snapshot.epoch ?? state.epoch, tenant: tenantId };
     body.flags = snapshot.flags;
@@ -148,7 +142,7 @@ export class FrameSigner {
    * The ETag of the HTTP snapshot: the same for the same bytes only, so it names the
    * version, the epoch (versions start over in a new one) and the keys that sign.
    */
-  async snapshotEtag(tenantId: string, env: string, snapshot: StoreSnapshot): Promise<string> {
+  async snapshotEtag(tenantId: string, env: string, snapshot: SourceSnapshot): Promise<string> {
     const state = await this.#source.signingState(tenantId, env);
     const keys = signersAt(state, this.#now()).map((key) => key.n);
     return `"${snapshot.version}-${env}-${snapshot.epoch ?? state.epoch}-${keys.join(".")}"`;

@@ -10,6 +10,8 @@ import type { StreamSource } from "../broadcaster.js";
  */
 export interface SnapshotText {
   version: number;
+  /** The environment's epoch at `version`: a hello's `since` of another epoch gets a snapshot. */
+  epoch?: string;
   /** The message after its opening brace: `"sig":{…},"t":"snapshot",…}` when signed. */
   tail: string;
 }
@@ -18,7 +20,8 @@ export interface SnapshotText {
 export function snapshotText(env: string, state: Awaited<ReturnType<StreamSource["snapshot"]>>): SnapshotText {
   const message: Omit<SnapshotMessage, "serverTime"> = { t: "snapshot", v: state.version, env, flags: state.flags, segments: state.segments };
   if (state.audit) message.audit = state.audit;
-  return { version: state.version, tail: JSON.stringify(message).slice(1) };
+  if (state.epoch !== undefined) message.epoch = state.epoch;
+  return { version: state.version, epoch: state.epoch, tail: JSON.stringify(message).slice(1) };
 }
 
 /** The frame of one send: `serverTime` first, outside what is signed. */
