@@ -35,10 +35,11 @@ export function importPublicKey(raw: string): Promise<CryptoKey> {
 }
 
 /** The 64-byte signature of `bytes`, in base64url (86 characters). */
-export async function signBytes(key: CryptoKey, bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.sign(ED25519, key, bytes)));
+// TextEncoder's bytes are typed over ArrayBufferLike by some runtimes' types (workerd's); they never share memory.
+export async function signBytes(key: CryptoKey, bytes: Uint8Array): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.sign(ED25519, key, bytes as Uint8Array<ArrayBuffer>)));
 }
 
-export async function verifyBytes(key: CryptoKey, signature: string, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
-  return crypto.subtle.verify(ED25519, key, fromBase64url(signature), bytes);
+export async function verifyBytes(key: CryptoKey, signature: string, bytes: Uint8Array): Promise<boolean> {
+  return crypto.subtle.verify(ED25519, key, fromBase64url(signature), bytes as Uint8Array<ArrayBuffer>);
 }

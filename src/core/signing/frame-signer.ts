@@ -154,9 +154,9 @@ export class FrameSigner implements StreamFrames {
    * SHA-256 of its body) and the answer's body, so a relay can neither change the
    * answer nor hand it to another request.
    */
-  async ofrep(tenantId: string, env: string, version: number, path: string, requestBody: Uint8Array<ArrayBuffer>, responseBody: string): Promise<OfrepSignature> {
+  async ofrep(tenantId: string, env: string, version: number, path: string, requestBody: Uint8Array, responseBody: string): Promise<OfrepSignature> {
     const state = await this.#source.signingState(tenantId, env);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", requestBody));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", requestBody as Uint8Array<ArrayBuffer>));
     const signed = [
       OFREP_SIGNED_FORMAT,
       `tenant=${tenantId}`,
