@@ -16,7 +16,7 @@ export class BroadcastRelay implements Broadcaster {
     this.target.keyRevoked(tenantId, keyId);
   }
 
-  resetEnvironment(tenantId: string, env: string, cause: EnvReset): void {
-    this.target.resetEnvironment?.(tenantId, env, cause);
+  resetEnvironment(tenantId: string, env: string, cause: EnvReset, auditSeq?: number): void {
+    this.target.resetEnvironment?.(tenantId, env, cause, auditSeq);
   }
 }

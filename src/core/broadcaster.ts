@@ -39,10 +39,12 @@ export interface Broadcaster {
   keyRevoked(tenantId: string, keyId: string): void;
   /**
    * An environment's signing keys or epoch changed: drop every frame signed or
-   * snapshot read for it, and bring its sockets over (see {@link EnvReset}). Optional
-   * for broadcasters that hold no sockets.
+   * snapshot read for it, and bring its sockets over (see {@link EnvReset}).
+   * `auditSeq`, the change's audit entry, tells one change heard twice (this process's
+   * own, read back from the database by the Node host's commit tail). Optional for
+   * broadcasters that hold no sockets.
    */
-  resetEnvironment?(tenantId: string, env: string, cause: EnvReset): void;
+  resetEnvironment?(tenantId: string, env: string, cause: EnvReset, auditSeq?: number): void;
 }
 
 /** What a stream needs from the store: a full snapshot, or the changes a client missed. */

@@ -200,7 +200,7 @@ function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: 
   }
   if (planned.resetEnv !== undefined) {
     try {
-      ctx.broadcaster.resetEnvironment?.(tenantId, planned.resetEnv.env, planned.resetEnv.cause);
+      ctx.broadcaster.resetEnvironment?.(tenantId, planned.resetEnv.env, planned.resetEnv.cause, audit.seq);
     } catch (error) {
       ctx.report(error);
     }
