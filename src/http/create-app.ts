@@ -24,6 +24,7 @@ import { keyRoutes } from "./routes/keys.js";
 import { metaRoutes } from "./routes/meta.js";
 import { ofrepRoutes } from "./routes/ofrep.js";
 import { segmentRoutes } from "./routes/segments.js";
+import { signingRoutes } from "./routes/signing.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { tenantRoutes } from "./routes/tenants.js";
 
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): App {
   segmentRoutes(app, deps);
   attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
+  signingRoutes(app, deps);
   auditRoutes(app, deps);
   evaluateRoutes(app, deps);
   deps.extend?.(app, deps);
