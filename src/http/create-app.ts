@@ -29,6 +29,7 @@ import { metaRoutes } from "./routes/meta.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { ofrepRoutes } from "./routes/ofrep.js";
 import { segmentRoutes } from "./routes/segments.js";
+import { signingRoutes } from "./routes/signing.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { scheduleRoutes } from "./routes/schedule.js";
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): App {
   segmentRoutes(app, deps);
   attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
+  signingRoutes(app, deps);
   auditRoutes(app, deps);
   directiveRoutes(app, deps);
   evaluateRoutes(app, deps);

@@ -47,6 +47,7 @@ import {
   instanceListSchema,
   auditVerificationSchema,
   environmentSchema,
+  epochAnswerSchema,
   flagConfigSchema,
   flagSchema,
   healthSchema,
@@ -55,6 +56,7 @@ import {
   problemSchema,
   propagationReceiptSchema,
   segmentSchema,
+  signingKeysSchema,
   snapshotSchema,
   tenantCreatedSchema,
   versionAnswerSchema,
@@ -75,6 +77,7 @@ import {
   directiveListQuerySchema,
   directivePatchSchema,
 } from "../core/schemas/directive.js";
+import { epochResetSchema, signingKeyRotateSchema } from "../core/schemas/signing.js";
 import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
@@ -124,6 +127,8 @@ const INPUTS = registry({
   DirectiveDelete: directiveDeleteSchema,
   OfrepRequest: ofrepRequestSchema,
   StreamHello: helloSchema,
+  SigningKeyRotate: signingKeyRotateSchema,
+  EpochReset: epochResetSchema,
 });
 
 /** Answers: described as the server sends them. */
@@ -178,6 +183,8 @@ const OUTPUTS = registry({
   WebhookWithSecret: webhookWithSecretSchema,
   Delivery: deliverySchema,
   DeliveryPage: pageSchema(deliverySchema),
+  SigningKeys: signingKeysSchema,
+  EpochAnswer: epochAnswerSchema,
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key" | "metrics token";
@@ -215,6 +222,8 @@ export interface Operation {
    * Both register it, as both register `/readyz` whichever answers it.
    */
   host?: "node" | "worker";
+  /** OFREP: signed on request (the `Killswitch-Sign` header), with two response headers. */
+  signedOnRequest?: boolean;
 }
 
 const STREAM_DESCRIPTION = [
@@ -223,12 +232,31 @@ const STREAM_DESCRIPTION = [
   "`Sec-WebSocket-Protocol: killswitch.v1, <key>` (the server selects `killswitch.v1` only).",
   "Client frames: `hello` (first, see StreamHello), `{t:\"ack\", v}`, `{t:\"resync\"}`, and the bare text `ping`.",
   "Server frames: `snapshot {v, env, flags, segments, serverTime}`, `patch {v, prev, flags, segments, removed}`,",
-  "`hb {v, serverTime}` (Node host), and `pong`.",
+  "`hb {v, serverTime}` (Node host), and `pong`. Snapshots and patches are signed (docs/signing.md): each opens with",
+  "`sig` (public key → Ed25519 signature of the payload that follows; a snapshot's unsigned `serverTime` comes first)",
+  "and names its `env`, `epoch` and `tenant`; during a key rotation's overlap a signed `hb` of version 0 announces the",
+  "new key (`key`, `n`). `hello` may carry `epoch`: `since` then resumes only within it.",
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
 ].join(" ");
 
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4";
+const SNAPSHOT_DESCRIPTION = [
+  "The body opens with `sig`: public key → Ed25519 signature (base64url) of the rest of the body, i.e. of its bytes",
+  "after the first `}` with the comma there replaced by `{` (docs/signing.md); the keys are those of",
+  "`GET /v1/envs/{env}/signing-key`. The ETag names the version, the epoch and the signing keys.",
+].join(" ");
+
+const SIGNED_HEADERS = {
+  "Killswitch-Signed": {
+    description: "Sent when the request carries Killswitch-Sign: what the signature covers besides the body (ofrep/1; tenant, env, epoch, version, path, request = base64url SHA-256 of the request body).",
+    schema: { type: "string" },
+  },
+  "Killswitch-Signature": {
+    description: "Sent when the request carries Killswitch-Sign: `<public key>=<signature>`, comma-separated, each Ed25519 over `<Killswitch-Signed>\\n<body>` (docs/signing.md).",
+    schema: { type: "string" },
+  },
+};
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
@@ -262,8 +290,11 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/attributes/{name}", summary: "Get a declared attribute", access: "viewer", ok: { 200: "Attribute" }, errors: [404] },
   { method: "put", path: "/v1/attributes/{name}", summary: "Declare or replace an attribute (409 when a rule's use would no longer fit)", access: "admin", body: "AttributePut", ok: { 200: "Attribute", 201: "Attribute" }, errors: [400, 409] },
   { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
-  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
-  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
+  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version, signed (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404], description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot, signed (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null }, description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/envs/{env}/signing-key", summary: "The Ed25519 public keys that sign the environment's snapshots and patches, and its epoch", access: "viewer, or the environment's sdk key", ok: { 200: "SigningKeys" }, errors: [404] },
+  { method: "post", path: "/v1/envs/{env}/signing-key/rotate", summary: "A new signing key; the replaced one signs beside it for the overlap (default a day)", access: "admin", body: "SigningKeyRotate", ok: { 200: "SigningKeys" }, errors: [400, 404] },
+  { method: "post", path: "/v1/envs/{env}/epoch", summary: "A new epoch, after the database was restored from a backup: SDKs take the restored versions, and every connected one gets a fresh snapshot", access: "admin", body: "EpochReset", ok: { 200: "EpochAnswer" }, errors: [400, 404] },
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first; the filters given must all hold", access: "viewer", query: auditListQuerySchema, ok: { 200: "AuditPage" }, errors: [400] },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
@@ -274,8 +305,8 @@ export const OPERATIONS: Operation[] = [
   { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
-  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
-  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure", signedOnRequest: true },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure", signedOnRequest: true },
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/schedule", summary: "Scheduled changes of an environment, by due time (pending unless status says otherwise)", access: "viewer", query: scheduleQuerySchema, ok: { 200: "SchedulePage" }, errors: [400, 404] },
@@ -363,6 +394,14 @@ function operation(op: Operation): Record<string, unknown> {
     });
   }
   if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
+  if (op.signedOnRequest) {
+    parameters.push({
+      name: "Killswitch-Sign",
+      in: "header",
+      schema: { type: "string" },
+      description: "Any value: sign the answer (Killswitch-Signed, Killswitch-Signature); a client that verifies asks for it.",
+    });
+  }
 
   // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
   const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
@@ -373,6 +412,7 @@ function operation(op: Operation): Record<string, unknown> {
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
+      ...(op.signedOnRequest && status === "200" ? { headers: SIGNED_HEADERS } : {}),
       ...(content ? { content } : {}),
     };
   }

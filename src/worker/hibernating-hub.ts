@@ -35,12 +35,13 @@
 import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
 import { AlarmClock } from "./alarm-clock.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
-import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
+import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { selectSubprotocol } from "../http/credentials.js";
 import type { Telemetry } from "../core/telemetry.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
-import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { snapshotFrame, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { unsignedFrames, type StreamFrames } from "../core/stream/stream-frames.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
 import {
   admitConnection,
@@ -91,6 +92,11 @@ export interface HibernatingHubOptions {
   tenantId: string;
   source: StreamSource;
   /**
+   * Builds every snapshot and patch frame, once for all sockets: the object passes the
+   * core's `FrameSigner`, so that SDKs can verify them. Default: unsigned frames.
+   */
+  frames?: StreamFrames;
+  /**
    * A change was sent to the environment's sockets; `connected` counts those
    * that had their first state before it (the receipt's "connected at commit").
    */
@@ -128,6 +134,7 @@ export class HibernatingHub implements Broadcaster {
   readonly #options: HibernatingHubOptions;
   readonly #now: () => number;
   readonly #limits: StreamLimits;
+  readonly #frames: StreamFrames;
   /** Open sockets per key id while awake; counted from the key's tag on first use after a wake. */
   readonly #perKey = new Map<string, number>();
   readonly #snapshots = new Map<string, SnapshotText>();
@@ -152,6 +159,7 @@ export class HibernatingHub implements Broadcaster {
     this.#limits = streamLimits(options.limits);
     this.#alarm = options.alarm ?? new AlarmClock(ctx.storage);
     this.#ownsAlarm = options.alarm === undefined;
+    this.#frames = options.frames ?? unsignedFrames;
   }
 
   /**
@@ -252,11 +260,36 @@ export class HibernatingHub implements Broadcaster {
     }
     this.#options.onPublished?.(change, connected);
     // The sends run after the request that committed the change has been answered
-    // (a timer, not a microtask: those would run before the answer leaves). Timers
-    // of one delay fire in order, so patches go out in version order; the pending
-    // timer keeps the object awake until they have.
-    const frame = JSON.stringify(patchOf(change)); // serialized once for every socket
-    setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    // (a timer, not a microtask: those would run before the answer leaves). Frames
+    // resolve in publish order and timers of one delay fire in order, so patches go
+    // out in version order; the pending timer keeps the object awake until they have.
+    void this.#frames.patch(change).then((frame) => {
+      // Serialized and signed once for every socket.
+      setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    });
+  }
+
+  /**
+   * The environment's signing keys changed (`key`): cached snapshots are dropped and
+   * each socket gets the new key's announcement. Or its epoch did (`epoch`: a restore,
+   * whose versions may be lower than what sockets hold): every socket is sent the new
+   * snapshot, whatever it was sent before.
+   */
+  resetEnvironment(_tenantId: string, env: string, cause: EnvReset): void {
+    this.#generation++;
+    this.#snapshots.delete(env);
+    for (const ws of this.#ctx.getWebSockets(envTag(env))) {
+      const state = this.#stateOf(ws);
+      if (state?.sentVersion == null) continue; // its first state is on its way
+      if (cause === "key") void this.#run(ws, this.#announce(ws, env));
+      else void this.#run(ws, this.#sendSnapshot(ws, { ...state, sentVersion: null }));
+    }
+  }
+
+  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
+  async #announce(ws: WebSocket, env: string): Promise<void> {
+    const announcement = await this.#frames.announcement(this.#options.tenantId, env);
+    if (announcement) trySend(ws, snapshotFrame(announcement, this.#now()));
   }
 
   #deliver(env: string, version: number, frame: string): void {
@@ -361,7 +394,7 @@ export class HibernatingHub implements Broadcaster {
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
         this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app));
-        return this.#run(ws, this.#hello(ws, attachment, frame));
+        return this.#run(ws, this.#hello(ws, attachment, frame).then(() => this.#announce(ws, attachment.env)));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
         if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
@@ -404,6 +437,8 @@ export class HibernatingHub implements Broadcaster {
     const since = hello.since;
     if (since === undefined) return this.#sendSnapshot(ws, helloed);
     const current = await this.#snapshotOf(helloed.env);
+    // `since` counts only within the client's epoch (an SDK that sends none predates epochs).
+    if (hello.epoch !== undefined && hello.epoch !== current.epoch) return this.#sendState(ws, helloed, current);
     if (since === current.version) {
       const at = this.#now();
       const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
@@ -414,9 +449,9 @@ export class HibernatingHub implements Broadcaster {
     }
     if (since < current.version) {
       const changes = await source.changesSince(tenantId, helloed.env, since);
-      const patch = changes && mergeChanges(changes);
-      if (patch && patch.prev === since && patch.v === current.version) {
-        if (send(ws, patch)) this.#save(ws, { ...helloed, sentVersion: patch.v, firstVersion: patch.v });
+      const patch = await this.#frames.resume(tenantId, helloed.env, since, changes);
+      if (patch && patch.version === current.version) {
+        if (trySend(ws, patch.text)) this.#save(ws, { ...helloed, sentVersion: patch.version, firstVersion: patch.version });
         return;
       }
     }
@@ -437,7 +472,8 @@ export class HibernatingHub implements Broadcaster {
     const known = this.#snapshots.get(env);
     if (known !== undefined) return known;
     const generation = this.#generation;
-    const text = snapshotText(env, await this.#options.source.snapshot(this.#options.tenantId, env));
+    const { tenantId, source } = this.#options;
+    const text = await this.#frames.snapshot(tenantId, env, await source.snapshot(tenantId, env));
     if (generation === this.#generation) this.#snapshots.set(env, text); // no change published meanwhile
     return text;
   }

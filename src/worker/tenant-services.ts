@@ -6,6 +6,7 @@
  */
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
+import { FrameSigner } from "../core/signing/frame-signer.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
 import { combineTelemetry } from "../core/telemetry.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
@@ -86,6 +87,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
       snapshot: (tenant, environment) => store!.snapshot(tenant, environment),
       changesSince: (tenant, environment, since) => store!.changesSince(tenant, environment, since),
     },
+    frames: new FrameSigner({ signingState: (tenant, environment) => store!.signingState(tenant, environment) }, { onError: report }),
     onPublished: (change, connected) => book.committed(change.env, change.version, change.committedAt, connected),
     onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
     onError: report,

@@ -8,6 +8,7 @@ import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
+import { SigningCache } from "./signing-cache.js";
 import { VersionCache } from "./version-cache.js";
 import type { UrlPolicy } from "../webhooks/url-policy.js";
 
@@ -92,6 +93,8 @@ export interface StoreContext {
   telemetry: Telemetry;
   onDue: (at: number) => void;
   webhookUrlPolicy: UrlPolicy;
+  /** Each environment's epoch and imported signing keys, dropped by this store's rotations and epochs. */
+  signing: SigningCache;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -121,5 +124,6 @@ export function storeContext(options: StoreOptions): StoreContext {
       }
     },
     webhookUrlPolicy: options.webhookUrlPolicy ?? { allowPrivate: false },
+    signing: new SigningCache(),
   };
 }

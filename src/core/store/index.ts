@@ -58,6 +58,10 @@ import type {
   WebhookView,
 } from "../schemas/webhook.js";
 import type { EventData, QueuedEvent } from "../webhooks/event.js";
+import * as signing from "./signing-keys.js";
+import type { SigningSource, SigningState } from "../signing/signing-state.js";
+import type { EpochResetInput, SigningKeyRotateInput } from "../schemas/signing.js";
+import type { EpochAnswer, SigningKeysView } from "../schemas/responses.js";
 
 export type { Sha256Hex, StoreOptions } from "./context.js";
 export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
@@ -72,7 +76,7 @@ export type { WebhookWithSecret } from "./webhooks.js";
 export type { AttemptOutcome, ClaimedDelivery } from "./outbox.js";
 export type { ClaimedWatch } from "./receipt-watches.js";
 
-export interface Store extends StreamSource {
+export interface Store extends StreamSource, SigningSource {
   hasTenants(): Promise<boolean>;
   createTenant(input: TenantCreateInput, actor?: Actor): Promise<tenants.CreatedTenant>;
 
@@ -98,6 +102,13 @@ export interface Store extends StreamSource {
    */
   envVersion(tenantId: string, env: string): number | Promise<number>;
   createEnvironment(tenantId: string, actor: Actor, input: EnvCreateInput): Promise<EnvironmentView>;
+
+  /** What signs an environment's frames now (its epoch and imported keys), from memory once loaded. */
+  signingState(tenantId: string, env: string): Promise<SigningState>;
+  /** The public keys that sign an environment's frames now, and its epoch. */
+  getSigningKeys(tenantId: string, env: string): Promise<SigningKeysView>;
+  rotateSigningKey(tenantId: string, actor: Actor, env: string, input: SigningKeyRotateInput): Promise<SigningKeysView>;
+  resetEpoch(tenantId: string, actor: Actor, env: string, input: EpochResetInput): Promise<EpochAnswer>;
 
   listFlags(tenantId: string, query: PageQuery): Promise<Page<FlagView>>;
   getFlag(tenantId: string, key: string): Promise<FlagView>;
@@ -206,6 +217,8 @@ export interface Store extends StreamSource {
   invalidateKey(tenantId: string, keyId: string, prefix?: string): void;
   /** An environment moved: to `version` when given, else its next lookup reads the database. */
   invalidateEnvironment(tenantId: string, env: string, version?: number): void;
+  /** An environment's signing keys or epoch changed: its next signature reads them again. */
+  invalidateSigning(tenantId: string, env: string): void;
 }
 
 export function createStore(options: StoreOptions): Store {
@@ -226,6 +239,11 @@ export function createStore(options: StoreOptions): Store {
     getEnvironment: (tenantId, env) => environments.getEnvironment(ctx, tenantId, env),
     envVersion: (tenantId, env) => environments.envVersion(ctx, tenantId, env),
     createEnvironment: (tenantId, actor, input) => environments.createEnvironment(ctx, tenantId, actor, input),
+
+    signingState: (tenantId, env) => signing.signingState(ctx, tenantId, env),
+    getSigningKeys: (tenantId, env) => signing.getSigningKeys(ctx, tenantId, env),
+    rotateSigningKey: (tenantId, actor, env, input) => signing.rotateSigningKey(ctx, tenantId, actor, env, input),
+    resetEpoch: (tenantId, actor, env, input) => signing.resetEpoch(ctx, tenantId, actor, env, input),
 
     listFlags: (tenantId, query) => flags.listFlags(ctx, tenantId, query),
     getFlag: (tenantId, key) => flags.getFlag(ctx, tenantId, key),
@@ -313,5 +331,6 @@ export function createStore(options: StoreOptions): Store {
     },
     invalidateEnvironment: (tenantId, env, version) =>
       version === undefined ? ctx.versions.invalidate(tenantId, env) : ctx.versions.raise(tenantId, env, version),
+    invalidateSigning: (tenantId, env) => ctx.signing.drop(tenantId, env),
   };
 }

@@ -17,7 +17,7 @@
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
 import { sealEntry, type AuditDraft, type AuditHead, type AuditRow } from "../audit/chain.js";
-import type { CommittedChange } from "../broadcaster.js";
+import type { CommittedChange, EnvReset } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
 import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
 import { auditLog, changeLog, environments } from "../db/schema.js";
@@ -49,6 +49,11 @@ export interface PlannedMutation<R> {
   revokedKeyId?: string;
   /** The prefix of a key this mutation creates: the key cache must look it up afresh. */
   createdKeyPrefix?: string;
+  /**
+   * An environment whose signing keys or epoch this mutation changes: what was signed
+   * for it is dropped after the commit, and its sockets are told (`resetEnvironment`).
+   */
+  resetEnv?: { env: string; cause: EnvReset };
   /**
    * Webhook events beyond `change.committed` (which every change gets): their
    * `data` is added to what every event carries (tenant, action, actor,
@@ -226,6 +231,11 @@ function forget<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation
 function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
   if (planned.revokedKeyId !== undefined) ctx.keys.invalidateKey(tenantId, planned.revokedKeyId);
   if (planned.createdKeyPrefix !== undefined) ctx.keys.invalidatePrefix(tenantId, planned.createdKeyPrefix);
+  if (planned.resetEnv !== undefined) {
+    ctx.signing.drop(tenantId, planned.resetEnv.env);
+    // A new epoch follows a restore, whose versions may be lower than the ones this store knew.
+    if (planned.resetEnv.cause === "epoch") ctx.versions.invalidate(tenantId, planned.resetEnv.env);
+  }
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */
@@ -240,6 +250,13 @@ function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: 
   if (planned.revokedKeyId !== undefined) {
     try {
       ctx.broadcaster.keyRevoked(tenantId, planned.revokedKeyId);
+    } catch (error) {
+      ctx.report(error);
+    }
+  }
+  if (planned.resetEnv !== undefined) {
+    try {
+      ctx.broadcaster.resetEnvironment?.(tenantId, planned.resetEnv.env, planned.resetEnv.cause, audit.seq);
     } catch (error) {
       ctx.report(error);
     }

@@ -6,6 +6,7 @@
  *   startServer({ ..., stream: nodeStreamHost() })
  */
 import { PropagationTracker } from "../../core/propagation.js";
+import { FrameSigner } from "../../core/signing/frame-signer.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
 import { sdkKeyChecker } from "../../http/credentials.js";
@@ -38,6 +39,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       maxBufferedBytes: options.maxBufferedBytes,
       now: options.now,
       source: store,
+      frames: new FrameSigner(store, { onError }),
       tracker,
       authenticate: sdkKeyAuthenticator(store, rootToken, onError),
       onError,
