@@ -21,7 +21,7 @@ import { waitFor } from "./support/wait-for.js";
 
 const FLAG = "model.fable-5";
 const PER_NODE = 2;
-/** A node silent for 30 s counts as gone. */
+/** A node silent for 30 s counts as gone (docs/storage.md). */
 const GONE_AFTER_MS = 30_000;
 
 let cluster: TwoProcesses;

@@ -255,7 +255,7 @@ describe.each(Object.keys(HOSTS) as (keyof typeof HOSTS)[])("propagation receipt
   });
 
   // Where the receipts live differs by host: the Node tracker is memory of one
-  // process (DESIGN: receipts cover the versions committed while it runs); the
+  // process (receipts cover the versions committed while it runs); the
   // Durable Object keeps them in its storage, because it may be evicted at any
   // idle moment. Both answers are asserted, each named by its host.
   it("after a restart, keeps the receipts (Worker) or forgets them (Node)", async () => {
