@@ -29,7 +29,7 @@ function section(file, from, to) {
 const CLIENT = "sdk/src/client.ts";
 
 /** @type {Record<string, { mutate: string[]; tests: string[] }>} */
-const MODULES = {
+export const MODULES = {
   evaluator: {
     mutate: ["sdk/src/evaluator/**/*.ts"],
     // Not properties.test.ts: its statistical checks run 100,000 keys per mutant, and what they
