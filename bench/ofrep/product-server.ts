@@ -25,7 +25,7 @@ export type Reporting = { kind: "none" } | { kind: "metrics"; metricsToken: stri
 export async function startProduct(options: { dataDir: string; rootToken: string; reporting?: Reporting }): Promise<RunningServer> {
   const reporting = options.reporting ?? { kind: "none" };
   const logger =
-    reporting.kind === "metrics+logs" ? createLogger({ level: "info", format: "json", destination: pino.destination({ dest: reporting.logFile, sync: false }) }) : undefined;
+    reporting.kind === "metrics+logs" ? await createLogger({ level: "info", format: "json", destination: pino.destination({ dest: reporting.logFile, sync: false }) }) : undefined;
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,

@@ -4,7 +4,6 @@
  * and docs/operations.md ("Logs").
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
-import pretty from "pino-pretty";
 
 export type { Logger };
 
@@ -25,7 +24,8 @@ export interface LoggerOptions {
  */
 const REDACTED = ["authorization", "secret", "adminKey", "sdkKey", "token", "*.authorization", "*.secret", "*.token"];
 
-export function createLogger(options: LoggerOptions): Logger {
+/** Asynchronous: pino-pretty is loaded only for a terminal, not by every server. */
+export async function createLogger(options: LoggerOptions): Promise<Logger> {
   const settings = {
     level: options.level,
     base: { pid: process.pid },
@@ -36,6 +36,7 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: REDACTED, censor: "[redacted]" },
   };
   if (options.format === "pretty") {
+    const { default: pretty } = await import("pino-pretty");
     const colorize = options.destination === undefined && process.stdout.isTTY === true;
     return pino(settings, pretty({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "pid", destination: options.destination ?? 1, sync: true }));
   }
