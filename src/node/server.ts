@@ -17,7 +17,7 @@ import { isSharedDatabase, openDatabase, type Database } from "./database.js";
 import type { StreamHostFactory } from "./stream-host.js";
 import { logTelemetry } from "./telemetry/log-telemetry.js";
 import type { Logger } from "./telemetry/logger.js";
-import { createPrometheusMetrics } from "./telemetry/prometheus-metrics.js";
+import type { PrometheusMetrics } from "./telemetry/prometheus-metrics.js";
 import { Background, backgroundObserver, type BackgroundObserver } from "../core/background.js";
 import type { RetryPolicy } from "../core/webhooks/backoff.js";
 import type { WebhookTransport } from "../core/webhooks/transport.js";
@@ -93,6 +93,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** prom-client is loaded only by a server that serves metrics. */
+async function prometheusMetrics(): Promise<PrometheusMetrics> {
+  const { createPrometheusMetrics } = await import("./telemetry/prometheus-metrics.js");
+  return createPrometheusMetrics();
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger;
   const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, {
@@ -100,7 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const onError =
     options.onError ?? (logger ? (error: unknown) => logger.error({ err: error }, "background failure") : (error: unknown) => console.error("killswitch:", error));
-  const metrics = options.metricsToken ? createPrometheusMetrics() : null;
+  const metrics = options.metricsToken ? await prometheusMetrics() : null;
   const telemetry = combineTelemetry(
     metrics?.telemetry,
     // Without a logger, a request's unexpected failure still reaches onError, once.

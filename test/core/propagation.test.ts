@@ -408,3 +408,41 @@ describe("mergeReceiptParts", () => {
     expect(() => mergeReceiptParts([])).toThrow("at least one part");
   });
 });
+
+describe("PropagationTracker for metrics", () => {
+  it("counts the kept versions whose receipt is pending, and agrees with the receipts", () => {
+    const { tracker } = setup();
+    const pending = () => [1, 2, 3, 4].filter((v) => tracker.receipt(T, "production", v)?.status === "pending").length;
+    tracker.commit(T, "production", 1, 1_000); // nobody connected: no-instances, never pending
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 2, 2_000);
+    const b = tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 3, 3_000);
+    tracker.commit(T, "staging", 1, 3_000); // another environment, nobody there
+    expect([tracker.incompleteVersions(), pending()]).toEqual([2, 2]);
+    tracker.ack(a, 3);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([1, 1]); // 3 waits for b
+    tracker.ack(b, 3);
+    expect(tracker.incompleteVersions()).toBe(0);
+    const c = tracker.connect(T, "production", info("c"));
+    tracker.commit(T, "production", 4, 4_000);
+    tracker.ack(a, 4);
+    tracker.ack(b, 4);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([1, 1]); // c never acks
+    tracker.disconnect(c);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([0, 0]);
+  });
+
+  it("tells each ack latency as it is recorded, once per version an ack covers", () => {
+    const samples: number[] = [];
+    let clock = 10_000;
+    const tracker = new PropagationTracker({ now: () => clock, onApplied: (ms) => samples.push(ms) });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 10_000);
+    tracker.commit(T, "production", 2, 10_020);
+    clock = 10_050;
+    tracker.ack(a, 2);
+    tracker.ack(a, 2); // nothing new
+    expect(samples.sort((x, y) => x - y)).toEqual([30, 50]);
+  });
+});

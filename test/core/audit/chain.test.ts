@@ -170,7 +170,7 @@ describe("what the chain refuses to seal", () => {
     ["key", "tenant0001", actor, { key: "\u0000" }],
     ["env", "tenant0001", actor, { env: "prod\u0000" }],
     ["action", "tenant0001", actor, { action: "flag.\u0000" }],
-    ["entity", "tenant0001", actor, { entity: "flag\u0000" as "flag" }],
+    ["entity", "tenant0001", actor, { entity: "flag\u0000" as "flag-config" }],
     ["actor.name", "tenant0001", { ...actor, name: "ops\ud800" }, {}],
     ["actor.keyId", "tenant0001", { ...actor, keyId: "\udfff" }, {}],
     ["actor.role", "tenant0001", { ...actor, role: "\u0000" as "operator" }, {}],
