@@ -23,6 +23,9 @@ const SEGMENT = "foreign-nationals";
 let ruleId: string;
 let keyId: string;
 let version: number;
+let scheduleId: string;
+let webhookId: string;
+let deliveryId: string;
 
 beforeAll(async () => {
   ({ target, api, t } = await startWithTenant());
@@ -31,8 +34,13 @@ beforeAll(async () => {
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
     reason: "contract",
   });
+  // A webhook first, so that the block below queues a delivery to it.
+  webhookId = (await okBody(api, t.admin, "POST", "/v1/webhooks", { url: "https://hooks.example.com/hygiene", events: ["change.committed"] })).id;
   const block = await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "directive", segment: SEGMENT });
   ({ ruleId, version } = block);
+  deliveryId = (await okBody(api, t.admin, "GET", `/v1/webhooks/${webhookId}/deliveries`)).items[0].id;
+  await okBody(api, t.admin, "PATCH", `/v1/webhooks/${webhookId}`, { enabled: false });
+  scheduleId = (await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/kill`, { reason: "later", at: new Date(Date.now() + 3_600_000).toISOString() })).schedule.id;
   keyId = (await okBody(api, t.admin, "POST", "/v1/keys", { name: "spare", role: "viewer" })).key.id;
 });
 
@@ -164,12 +172,16 @@ describe("query parameters", () => {
   /** Every route of the OpenAPI document, with path values that exist, so only the query can be wrong. */
   async function documentedRoutes(): Promise<{ method: string; path: string; access: string }[]> {
     const doc = (await api("GET", "/openapi.json")).body;
-    const values: Record<string, string> = { env: "production", ruleId, id: keyId, version: String(version), name: "employer" };
+    const values: Record<string, string> = { env: "production", ruleId, version: String(version), name: "employer", delivery: deliveryId };
+    const idOf = (template: string): string =>
+      template.startsWith("/v1/schedule/") ? scheduleId : template.startsWith("/v1/webhooks/") ? webhookId : keyId;
     return Object.entries(doc.paths as Record<string, Record<string, { "x-killswitch-access": string }>>).flatMap(([template, ops]) =>
       Object.entries(ops).map(([method, op]) => ({
         method: method.toUpperCase(),
         access: op["x-killswitch-access"],
-        path: template.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "key" && template.includes("/segments/") ? SEGMENT : (values[name] ?? FLAG))),
+        path: template.replace(/\{(\w+)\}/g, (_m, name: string) =>
+          name === "key" && template.includes("/segments/") ? SEGMENT : name === "id" ? idOf(template) : (values[name] ?? FLAG),
+        ),
       })),
     );
   }
