@@ -50,7 +50,8 @@ export class WebhookDispatcher {
   readonly #running = new Map<string, number>();
   #count = 0;
   readonly #sends = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
+  /** One per send running: close aborts them (one shared signal would collect a listener per send). */
+  readonly #aborts = new Set<AbortController>();
   #closed = false;
 
   constructor(options: DispatcherOptions) {
@@ -90,7 +91,7 @@ export class WebhookDispatcher {
   /** Aborts the sends running (their claims lapse; they are sent again later) and starts no more. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#abort.abort();
+    for (const abort of this.#aborts) abort.abort();
     await this.settled();
   }
 
@@ -119,14 +120,18 @@ export class WebhookDispatcher {
       result = { status: null, latencyMs: 0, error: `refused: ${refusal}` };
     } else {
       const headers = await signedHeaders(delivery.secrets, delivery.eventId, Math.floor(at / 1000), delivery.payload);
-      result = await transport.send({
-        url: delivery.url,
-        headers: { ...headers, "content-type": "application/json", "user-agent": "killswitch-webhooks/1" },
-        body: delivery.payload,
-        timeoutMs: this.#timeoutMs,
-        policy,
-        signal: this.#abort.signal,
-      });
+      const abort = new AbortController();
+      this.#aborts.add(abort);
+      result = await transport
+        .send({
+          url: delivery.url,
+          headers: { ...headers, "content-type": "application/json", "user-agent": "killswitch-webhooks/1" },
+          body: delivery.payload,
+          timeoutMs: this.#timeoutMs,
+          policy,
+          signal: abort.signal,
+        })
+        .finally(() => this.#aborts.delete(abort));
     }
     if (this.#closed) return; // aborted by close: the claim lapses and the attempt is made again
     const ok = result.status !== null && result.status >= 200 && result.status < 300;

@@ -14,7 +14,7 @@ describe("webhook signing", () => {
     const [current, previous] = [newWebhookSecret(), newWebhookSecret()];
     const body = '{"type":"change.complete"}';
     const headers = await signedHeaders([current, previous], "msg_2", Math.floor(Date.now() / 1000), body);
-    expect(headers["webhook-signature"].split(" ")).toHaveLength(2);
+    expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2);
     expect(new Webhook(current).verify(body, headers)).toEqual({ type: "change.complete" });
     expect(new Webhook(previous).verify(body, headers)).toEqual({ type: "change.complete" });
     expect(() => new Webhook(newWebhookSecret()).verify(body, headers)).toThrow();
