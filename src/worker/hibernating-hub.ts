@@ -39,7 +39,6 @@ import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../co
 import type { PendingInstance } from "../core/propagation.js";
 import { selectSubprotocol } from "../http/credentials.js";
 import type { Telemetry } from "../core/telemetry.js";
-import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
 import { snapshotFrame, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { unsignedFrames, type StreamFrames } from "../core/stream/stream-frames.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";

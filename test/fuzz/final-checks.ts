@@ -33,28 +33,25 @@ export function watchedClient(world: World, app: string): WatchedClient {
 }
 
 /**
- * The cache is lines: `{k, at}`, then each frame as received (a snapshot, then patches,
- * maybe a key announcement): the state is the snapshot with the patches applied.
+ * The state a persisted cache holds: its lines after the `{k, at}` header are frames as
+ * received (key announcements, the last snapshot or poll body, the patches since),
+ * replayed here in order.
  */
-function toState(saved: string): SdkState {
-  type Frame = { t?: string; v: number; prev?: number; flags?: Record<string, WireFlag | null>; segments?: Record<string, Segment | null> };
-  const state: SdkState = { version: 0, flags: {}, segments: {} };
+function toState(saved: string): SdkState | undefined {
+  type Frame = { t?: string; v?: number; version?: number; flags: Record<string, WireFlag>; segments: Record<string, Segment>; removed: { flags: string[]; segments: string[] } };
+  let state: SdkState | undefined;
   for (const line of saved.split("\n").slice(1)) {
-    const frame = JSON.parse(line) as Frame;
-    if (frame.flags === undefined && frame.segments === undefined) continue;
-    if (frame.prev === undefined) {
-      state.flags = {};
-      state.segments = {};
+    const m = JSON.parse(line) as Frame;
+    if (m.flags === undefined) continue; // heartbeats and key announcements carry no state
+    if (m.t !== "patch") {
+      state = { version: (m.v ?? m.version)!, flags: { ...m.flags }, segments: { ...m.segments } };
+    } else if (state) {
+      Object.assign(state.flags, m.flags);
+      Object.assign(state.segments, m.segments);
+      for (const key of m.removed.flags) delete state.flags[key];
+      for (const key of m.removed.segments) delete state.segments[key];
+      state.version = m.v!;
     }
-    for (const [key, flag] of Object.entries(frame.flags ?? {})) {
-      if (flag === null) delete state.flags[key];
-      else state.flags[key] = flag;
-    }
-    for (const [key, segment] of Object.entries(frame.segments ?? {})) {
-      if (segment === null) delete state.segments[key];
-      else state.segments[key] = segment;
-    }
-    state.version = frame.v;
   }
   return state;
 }

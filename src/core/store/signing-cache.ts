@@ -29,13 +29,11 @@ export class SigningCache {
       this.#states.delete(oldTenant, oldEnv);
     }
     this.#states.set(tenantId, env, loading);
-    loading.catch(() => {
+    const forget = () => {
       if (this.#states.get(tenantId, env) === loading) this.#states.delete(tenantId, env);
-    });
-    void loading.then(() => {
-      // Dropped meanwhile: this load may predate the change that dropped it.
-      if (generation !== this.#generation && this.#states.get(tenantId, env) === loading) this.#states.delete(tenantId, env);
-    });
+    };
+    // A failed load is not kept; nor one that a drop made stale meanwhile (it may predate the change).
+    loading.then(() => generation !== this.#generation && forget(), forget);
     return loading;
   }
 

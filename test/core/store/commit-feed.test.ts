@@ -119,6 +119,24 @@ describe("the commit feed", () => {
     expect(batch.changes).toHaveLength(1);
   });
 
+  it("lists signing-key rotations and new epochs, and not an environment's creation", async () => {
+    const { follower, writer } = await twoStores();
+    const tenant = (await writer.createTenant({ name: "acme" })).tenant.id;
+    const start = await follower.feedHead();
+    await writer.createEnvironment(tenant, SYSTEM_ACTOR, { key: "staging" });
+    await writer.rotateSigningKey(tenant, SYSTEM_ACTOR, "staging", { reason: "yearly" });
+    await writer.resetEpoch(tenant, SYSTEM_ACTOR, "production", { reason: "restored" });
+    const batch = await follower.commitsAfter(start);
+    expect(batch.envs).toEqual([
+      { tenantId: tenant, env: "staging", cause: "key", seq: 3 },
+      { tenantId: tenant, env: "production", cause: "epoch", seq: 4 },
+    ]);
+    // The follower signs with the new key once told.
+    follower.invalidateSigning(tenant, "staging");
+    const keys = await writer.getSigningKeys(tenant, "staging");
+    expect((await follower.signingState(tenant, "staging")).signers.map((k) => k.publicKey)).toEqual(keys.keys.map((k) => k.key));
+  });
+
   it("restarts at the head when the cursor is beyond it (the file was replaced)", async () => {
     const { follower, writer, published } = await twoStores();
     const tenant = (await writer.createTenant({ name: "acme" })).tenant.id;
