@@ -48,7 +48,7 @@ describe("the commit feed", () => {
   it("starts at 0/0 on an empty database and has nothing to read", async () => {
     const { follower } = await twoStores();
     expect(await follower.feedHead()).toEqual({ change: 0, audit: 0 });
-    expect(await follower.commitsAfter({ change: 0, audit: 0 })).toEqual({ changes: [], keys: [], cursor: { change: 0, audit: 0 }, more: false });
+    expect(await follower.commitsAfter({ change: 0, audit: 0 })).toEqual({ changes: [], keys: [], envs: [], cursor: { change: 0, audit: 0 }, more: false });
   });
 
   it("gives a follower another store's commits in commit order, across tenants and environments, as that store published them", async () => {
@@ -127,7 +127,7 @@ describe("the commit feed", () => {
     const beyond = { change: head.change + 1000, audit: head.audit + 1000 };
 
     const restarted = await follower.commitsAfter(beyond);
-    expect(restarted).toEqual({ changes: [], keys: [], cursor: head, more: false });
+    expect(restarted).toEqual({ changes: [], keys: [], envs: [], cursor: head, more: false });
     published.length = 0;
     await writer.createFlag(tenant, SYSTEM_ACTOR, { key: "b", kind: "boolean" });
     const next = await follower.commitsAfter(restarted.cursor);
