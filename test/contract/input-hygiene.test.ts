@@ -38,10 +38,10 @@ beforeAll(async () => {
   // A webhook before the block, so that the block leaves a delivery (its attempts fail offline; the row is there).
   webhookId = (await okBody(api, t.admin, "POST", "/v1/webhooks", { url: "https://hooks.example.com/contract", events: ["change.committed"] })).id;
   const block = await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "directive", segment: SEGMENT });
-  deliveryId = (await okBody(api, t.admin, "GET", `/v1/webhooks/${webhookId}/deliveries`)).items[0].id;
-  const later = new Date(Date.now() + 3_600_000).toISOString();
-  scheduleId = (await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/kill`, { reason: "later", at: later })).schedule.id;
   ({ ruleId, version } = block);
+  deliveryId = (await okBody(api, t.admin, "GET", `/v1/webhooks/${webhookId}/deliveries`)).items[0].id;
+  await okBody(api, t.admin, "PATCH", `/v1/webhooks/${webhookId}`, { enabled: false });
+  scheduleId = (await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/kill`, { reason: "later", at: new Date(Date.now() + 3_600_000).toISOString() })).schedule.id;
   keyId = (await okBody(api, t.admin, "POST", "/v1/keys", { name: "spare", role: "viewer" })).key.id;
   await okBody(api, t.operator, "POST", "/v1/directives", { ref: DIRECTIVE, title: "Contract", receivedAt: "2026-11-01T17:21:00Z" });
 });

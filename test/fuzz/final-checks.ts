@@ -32,9 +32,31 @@ export function watchedClient(world: World, app: string): WatchedClient {
   return { client, state: () => (saved === undefined ? undefined : toState(saved)) };
 }
 
+/**
+ * The cache is lines: `{k, at}`, then each frame as received (a snapshot, then patches,
+ * maybe a key announcement): the state is the snapshot with the patches applied.
+ */
 function toState(saved: string): SdkState {
-  const { v, flags, segments } = JSON.parse(saved) as { v: number; flags: Record<string, WireFlag>; segments: Record<string, Segment> };
-  return { version: v, flags, segments };
+  type Frame = { t?: string; v: number; prev?: number; flags?: Record<string, WireFlag | null>; segments?: Record<string, Segment | null> };
+  const state: SdkState = { version: 0, flags: {}, segments: {} };
+  for (const line of saved.split("\n").slice(1)) {
+    const frame = JSON.parse(line) as Frame;
+    if (frame.flags === undefined && frame.segments === undefined) continue;
+    if (frame.prev === undefined) {
+      state.flags = {};
+      state.segments = {};
+    }
+    for (const [key, flag] of Object.entries(frame.flags ?? {})) {
+      if (flag === null) delete state.flags[key];
+      else state.flags[key] = flag;
+    }
+    for (const [key, segment] of Object.entries(frame.segments ?? {})) {
+      if (segment === null) delete state.segments[key];
+      else state.segments[key] = segment;
+    }
+    state.version = frame.v;
+  }
+  return state;
 }
 
 async function until<T>(what: string, read: () => T | undefined, timeoutMs = 20_000): Promise<T> {

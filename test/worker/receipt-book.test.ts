@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mergeReceiptParts } from "../../src/core/propagation.js";
 import { ReceiptBook, type ReceiptStorage } from "../../src/worker/receipt-book.js";
 
@@ -205,5 +205,46 @@ describe("ReceiptBook", () => {
     expect(book.part("production", 1, [])).toBeNull();
     fireTimers();
     expect(kv.map.has("receipt/production/1")).toBe(false);
+  });
+
+  it("keeps the newest cachedVersions versions in memory: storage is read once for an older one, never for a version that cannot exist", () => {
+    const kv = memoryStorage();
+    let gets = 0;
+    const storage: ReceiptStorage = { ...kv.storage, get: <T,>(key: string) => (gets++, kv.storage.get<T>(key)) };
+    const book = new ReceiptBook(storage, { cachedVersions: 2, setTimer: () => {} });
+    for (let v = 1; v <= 4; v++) book.committed("production", v, v * 1_000, 1);
+    expect([book.part("production", 3, [])?.committedAt, book.part("production", 4, [])?.committedAt]).toEqual([3_000, 4_000]);
+    expect(gets).toBe(0);
+    expect(book.part("production", 2, [])?.committedAt).toBe(2_000); // read from storage, and the oldest in memory: not kept
+    expect(gets).toBe(1);
+    expect([book.part("production", 3, []), book.part("production", 4, [])].every((p) => p !== null)).toBe(true);
+    expect(gets).toBe(1);
+    for (const version of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2]) expect(book.part("production", version, [])).toBeNull();
+    expect(gets).toBe(1);
+  });
+
+  it("schedules no write for an ack beyond the instances connected at commit", () => {
+    const { book, timers, fireTimers } = setup();
+    book.committed("production", 1, 1_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_010);
+    fireTimers();
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_020);
+    expect(timers).toHaveLength(0);
+  });
+
+  it("writes unsaved samples with the runtime's timer by default, flushDelayMs after the first", async () => {
+    vi.useFakeTimers();
+    try {
+      const kv = memoryStorage();
+      const book = new ReceiptBook(kv.storage, { flushDelayMs: 500 });
+      book.committed("production", 1, 1_000, 1);
+      book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_040);
+      vi.advanceTimersByTime(499);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [] });
+      vi.advanceTimersByTime(1);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [40] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

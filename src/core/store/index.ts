@@ -156,7 +156,8 @@ export interface Store extends StreamSource, SigningSource, ReceiptStore {
     queue(tenantId: string, events: readonly QueuedEvent[]): Promise<void>;
     claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[], perEndpoint?: number): Promise<outbox.ClaimedDelivery[]>;
     releaseDeliveries(claimed: readonly outbox.ClaimedDelivery[]): Promise<void>;
-    recordAttempt(claimed: outbox.ClaimedDelivery, outcome: outbox.AttemptOutcome): Promise<void>;
+    /** Records attempts in one commit (each write is an fsync: a burst of answers is recorded together). */
+    recordAttempts(records: readonly { claimed: outbox.ClaimedDelivery; outcome: outbox.AttemptOutcome }[]): Promise<void>;
     nextDeliveryAt(): Promise<number | null>;
     claimWatches(now: number, limit: number, leaseMs: number): Promise<watches.ClaimedWatch[]>;
     finishWatch(watch: watches.ClaimedWatch, event: QueuedEvent | null): Promise<void>;
@@ -294,7 +295,7 @@ export function createStore(options: StoreOptions): Store {
       queue: (tenantId, events) => outbox.queueEvents(ctx, tenantId, events),
       claimDeliveries: (now, limit, leaseMs, busy, perEndpoint) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy, perEndpoint),
       releaseDeliveries: (claimed) => outbox.releaseDeliveries(ctx, claimed),
-      recordAttempt: (claimed, outcome) => outbox.recordAttempt(ctx, claimed, outcome),
+      recordAttempts: (records) => outbox.recordAttempts(ctx, records),
       nextDeliveryAt: () => outbox.nextDeliveryAt(ctx),
       claimWatches: (now, limit, leaseMs) => watches.claimDueWatches(ctx, now, limit, leaseMs),
       finishWatch: (watch, event) => watches.finishWatch(ctx, watch, event),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findBreaks, GENESIS_HASH, hashOfRow, sealEntry, type AuditRow } from "../../../src/core/audit/chain.js";
+import { findBreaks, GENESIS_HASH, hashOfRow, sealEntry, type AuditDraft, type AuditRow } from "../../../src/core/audit/chain.js";
 import { ProblemError } from "../../../src/core/problem.js";
 import { canonicalJson } from "../../../src/core/canonical-json.js";
 import { sha256Hex } from "../../../src/core/crypto.js";
@@ -156,8 +156,8 @@ describe("the audit chain", () => {
 });
 
 describe("what the chain refuses to seal", () => {
-  const draft = { action: "flag.restore", entity: "flag-config" as const, key: "f", env: "production", before: null, after: null, reason: "r", directive: "d" };
-  const refusal = async (tenantId: string, who: typeof actor, fields: Partial<typeof draft>) => {
+  const draft: AuditDraft = { action: "flag.restore", entity: "flag-config", key: "f", env: "production", before: null, after: null, reason: "r", directive: "d" };
+  const refusal = async (tenantId: string, who: typeof actor, fields: Partial<AuditDraft>) => {
     const error = await sealEntry(tenantId, null, 0, who, { ...draft, ...fields }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProblemError);
     return (error as ProblemError).errors?.map((e) => e.path);
@@ -170,7 +170,7 @@ describe("what the chain refuses to seal", () => {
     ["key", "tenant0001", actor, { key: "\u0000" }],
     ["env", "tenant0001", actor, { env: "prod\u0000" }],
     ["action", "tenant0001", actor, { action: "flag.\u0000" }],
-    ["entity", "tenant0001", actor, { entity: "flag\u0000" as "flag-config" }],
+    ["entity", "tenant0001", actor, { entity: "flag\u0000" as AuditDraft["entity"] }],
     ["actor.name", "tenant0001", { ...actor, name: "ops\ud800" }, {}],
     ["actor.keyId", "tenant0001", { ...actor, keyId: "\udfff" }, {}],
     ["actor.role", "tenant0001", { ...actor, role: "\u0000" as "operator" }, {}],
