@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { OperatorEvents } from "../core/events/operator-events.js";
 import { ProblemError } from "../core/problem.js";
 import { telemetryOf, type Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
@@ -20,6 +21,7 @@ import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
 import { directiveRoutes } from "./routes/directives.js";
 import { environmentRoutes } from "./routes/environments.js";
+import { eventRoutes } from "./routes/events.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
 import { flagConfigRoutes } from "./routes/flag-configs.js";
 import { flagStateRoutes } from "./routes/flag-states.js";
@@ -39,7 +41,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
 
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = { ...given, events: given.events ?? new OperatorEvents() };
   const app = new Hono<AppEnv>();
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
   // Without a host's telemetry, a request's unexpected failure still reaches onError, once.
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps): App {
   signingRoutes(app, deps);
   auditRoutes(app, deps);
   directiveRoutes(app, deps);
+  eventRoutes(app, deps);
   evaluateRoutes(app, deps);
   metricsRoutes(app, deps);
   scheduleRoutes(app, deps);

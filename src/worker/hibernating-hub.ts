@@ -392,7 +392,7 @@ export class HibernatingHub implements Broadcaster {
         return shut(ws, CLOSE.POLICY, frame.reason);
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
-        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app));
+        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app, frame.sdk));
         return this.#run(ws, this.#hello(ws, attachment, frame).then(() => this.#announce(ws, attachment.env)));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
@@ -418,15 +418,15 @@ export class HibernatingHub implements Broadcaster {
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
-    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined), code });
+    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined, state.sdk ?? undefined), code });
     const open = state === null ? undefined : this.#perKey.get(state.keyId);
     if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
-  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined) {
-    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app };
+  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined, sdk: string | undefined) {
+    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app, sdk };
   }
 
   /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */

@@ -17,6 +17,7 @@
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
 import { sealEntry, type AuditDraft, type AuditHead, type AuditRow } from "../audit/chain.js";
+import type { CommitRecord } from "../events/operator-events.js";
 import type { CommittedChange, EnvReset } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
 import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
@@ -127,6 +128,7 @@ async function planAndCommit<R>(
         throw error;
       }
       remember(ctx, tenantId, planned);
+      observe(ctx, tenantId, auditRow, planned.changes);
       announce(ctx, tenantId, now, planned, sealed);
       if (outbox.length > 0) ctx.onDue(now);
       if (planned.dueAt !== undefined) ctx.onDue(planned.dueAt);
@@ -236,6 +238,35 @@ function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMuta
     // A new epoch follows a restore, whose versions may be lower than the ones this store knew.
     if (planned.resetEnv.cause === "epoch") ctx.versions.invalidate(tenantId, planned.resetEnv.env);
   }
+}
+
+/** Tells the commit observer (operator events); a failing observer never fails a committed write. */
+function observe(ctx: StoreContext, tenantId: string, audit: AuditRow, changes: EnvChange[]): void {
+  if (!ctx.events) return;
+  try {
+    ctx.events.committed(commitRecord(tenantId, audit, changes));
+  } catch (error) {
+    ctx.report(error);
+  }
+}
+
+export function commitRecord(tenantId: string, audit: AuditRow, changes: readonly Pick<EnvChange, "env" | "version" | "entity" | "key">[]): CommitRecord {
+  return {
+    tenantId,
+    audit: {
+      seq: audit.seq,
+      hash: audit.hash,
+      at: audit.at,
+      actor: { keyId: audit.actorKeyId, name: audit.actorName, role: audit.actorRole },
+      action: audit.action,
+      entity: audit.entity,
+      key: audit.entityKey,
+      env: audit.env,
+      reason: audit.reason,
+      directive: audit.directive,
+    },
+    changes: changes.map(({ env, version, entity, key }) => ({ env, version, entity, key })),
+  };
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */

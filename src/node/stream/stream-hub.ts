@@ -262,7 +262,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function hello(ws: StreamSocket, h: Hello): void {
     ws.phase = Phase.LOADING;
     ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: h.instance, app: h.app, sdk: h.sdk });
-    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app });
+    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app, sdk: h.sdk });
     run(ws, start(ws, h.since, h.epoch).then(() => announce(ws)));
   }
 
@@ -453,7 +453,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     if (!instance) return;
     ws.instance = null;
     tracker.disconnect(instance);
-    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, code });
+    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, sdk: instance.sdk, code });
   }
 
   function onClose(this: WebSocket, code: number): void {
