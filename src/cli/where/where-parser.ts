@@ -57,34 +57,35 @@ class Parser {
     private readonly options: WhereOptions,
   ) {}
 
-  private get token(): Token {
+  /** A method, not a getter: TypeScript would keep a narrowed kind across `this.i++`. */
+  private peek(): Token {
     return this.tokens[this.i]!;
   }
 
-  private fail(message: string, token: Token = this.token): never {
+  private fail(message: string, token: Token = this.peek()): never {
     throw new WhereError(message, this.expression, token.offset, Math.max(1, token.end - token.offset));
   }
 
   expressionRule(): ParsedWhere {
     const conditions: AttributeCondition[] = [];
     const spans: ConditionSpan[] = [];
-    if (this.token.kind === "end") this.fail("expected a condition such as: nationality notIn US");
+    if (this.peek().kind === "end") this.fail("expected a condition such as: nationality notIn US");
     for (;;) {
       const [condition, span] = this.condition();
       conditions.push(condition);
       spans.push(span);
-      if (this.token.kind === "end") return { conditions, spans };
-      if (!isAnd(this.token)) {
+      if (this.peek().kind === "end") return { conditions, spans };
+      if (!isAnd(this.peek())) {
         const hint = condition.values ? '"," between values or "and" between conditions' : '"and" between conditions';
-        this.fail(`expected ${hint}, found ${describe(this.token)}`);
+        this.fail(`expected ${hint}, found ${describe(this.peek())}`);
       }
       this.i++;
-      if (this.token.kind === "end") this.fail('expected a condition after "and"');
+      if (this.peek().kind === "end") this.fail('expected a condition after "and"');
     }
   }
 
   private condition(): [AttributeCondition, ConditionSpan] {
-    const attributeToken = this.token;
+    const attributeToken = this.peek();
     if (attributeToken.kind !== "word" || isAnd(attributeToken)) {
       this.fail(`expected an attribute name, found ${describe(attributeToken)}`);
     }
@@ -92,7 +93,7 @@ class Parser {
       this.fail(`"${attributeToken.text}" is not an attribute name (letters, digits, _ - $ : and dots)`);
     }
     this.i++;
-    const opToken = this.token;
+    const opToken = this.peek();
     if (opToken.kind !== "word") this.fail(`expected an operator after "${attributeToken.text}", such as in or notIn`);
     const op = OPERATOR_BY_LOWER.get(opToken.text.toLowerCase());
     if (!op) {
@@ -105,10 +106,10 @@ class Parser {
     const values: ConditionValue[] = [];
     const valueSpans: ConditionSpan["values"] = [];
     if (NO_VALUES.has(op)) {
-      if (this.token.kind !== "end" && !isAnd(this.token)) this.fail(`"${op}" takes no values`);
+      if (this.peek().kind !== "end" && !isAnd(this.peek())) this.fail(`"${op}" takes no values`);
     } else {
       for (;;) {
-        const t = this.token;
+        const t = this.peek();
         if (t.kind !== "word" && t.kind !== "string") {
           this.fail(values.length === 0 ? `expected a value after "${op}"` : 'expected a value after ","');
         }
@@ -118,7 +119,7 @@ class Parser {
         values.push(this.value(attribute, op, t));
         valueSpans.push({ offset: t.offset, end: t.end });
         this.i++;
-        if (this.token.kind !== "comma") break;
+        if (this.peek().kind !== "comma") break;
         this.i++;
       }
     }
