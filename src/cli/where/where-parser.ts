@@ -7,6 +7,7 @@
  *   value      := WORD | STRING
  *
  * `exists` and `missing` take no values; every other operator takes at least one.
+ * Whether an attribute is declared is checked against the service, not here.
  * Operators are the rule engine's (`in`, `notIn`, `lt`, …), matched without regard
  * to case. A value's type: quoted is always a string; `lt lte gt gte` take numbers;
  * `in`/`notIn` read a bare number or `true`/`false` as a number or boolean unless
@@ -16,7 +17,6 @@
 import type { AttributeCondition, ConditionValue, Operator } from "../../../sdk/src/model.js";
 import { OPERATORS } from "../../../sdk/src/model.js";
 import { closestName } from "../../core/attributes/suggest.js";
-import { ATTRIBUTE_NAME_PATTERN } from "../../core/schemas/attribute.js";
 import { WhereError } from "./where-error.js";
 import { tokenize, type Token } from "./where-tokenizer.js";
 
@@ -88,9 +88,6 @@ class Parser {
     const attributeToken = this.peek();
     if (attributeToken.kind !== "word" || isAnd(attributeToken)) {
       this.fail(`expected an attribute name, found ${describe(attributeToken)}`);
-    }
-    if (!ATTRIBUTE_NAME_PATTERN.test(attributeToken.text)) {
-      this.fail(`"${attributeToken.text}" is not an attribute name (letters, digits, _ - $ : and dots)`);
     }
     this.i++;
     const opToken = this.peek();
