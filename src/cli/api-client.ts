@@ -105,6 +105,18 @@ export class ApiClient {
     return this.request<T>("GET", path, options).then((a) => a.body);
   }
 
+  /** Every item of a paged list (`{items, nextCursor?}`), 500 per request. */
+  async getAll<T>(path: string, query: RequestOptions["query"] = {}): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.get<{ items: T[]; nextCursor?: string }>(path, { query: { ...query, limit: 500, cursor } });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
   post<T>(path: string, json: unknown): Promise<T> {
     return this.request<T>("POST", path, { json }).then((a) => a.body);
   }

@@ -4,6 +4,12 @@
  */
 import { Command } from "commander";
 import { registerActions } from "./commands/actions.js";
+import { registerAudit } from "./commands/audit.js";
+import { registerDirective } from "./commands/directive.js";
+import { registerExplain } from "./commands/explain.js";
+import { registerFlagViews } from "./commands/flags.js";
+import { registerInstances } from "./commands/instances.js";
+import { registerLogin } from "./commands/login.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
 
 export const CLI_VERSION = "0.1.0";
@@ -34,8 +40,15 @@ export function buildProgram(): Command {
     .addHelpText("after", ROOT_HELP)
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
+  registerFlagViews(program);
   registerActions(program);
-  // Subcommands inherit the override: a usage error throws instead of exiting, and main maps it.
-  for (const command of program.commands) command.exitOverride();
+  registerExplain(program);
+  registerInstances(program);
+  registerAudit(program);
+  registerDirective(program);
+  registerLogin(program);
+  // Every command throws on a usage error instead of exiting, and main maps it.
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride();
   return program;
 }

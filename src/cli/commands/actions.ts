@@ -5,12 +5,12 @@
 import type { Command } from "commander";
 import type { AttributeView, FlagConfigView } from "../../core/schemas/responses.js";
 import { closestName } from "../../core/attributes/suggest.js";
+import { killInWords, ruleInWords } from "../../core/rules/plain-words.js";
 import { seg, type ApiClient, type ApiRefusal } from "../api-client.js";
 import { CliContext } from "../cli-context.js";
 import { CliError } from "../cli-error.js";
 import { runChange, writeOptions, type WaitFlags } from "../change-flow.js";
 import { EXIT } from "../exit-codes.js";
-import { ruleWords } from "../rule-words.js";
 import { WhereError } from "../where/where-error.js";
 import { parseWhere, type ParsedWhere } from "../where/where-parser.js";
 import { exampleHelp } from "./help-text.js";
@@ -38,7 +38,7 @@ export function registerActions(program: Command): void {
   ).action(async (flag: string, flags: WaitFlags, command: Command) => {
     const ctx = new CliContext(command);
     const config = await configFor(ctx, flag);
-    const off = config ? ` (serves "${config.offVariant}"${config.enabled ? "" : "; it is already off"})` : "";
+    const off = config ? `${killInWords(config.offVariant)}${config.enabled ? "" : ", as it already is"}` : "off for everyone";
     await runChange(
       ctx,
       {
@@ -48,7 +48,7 @@ export function registerActions(program: Command): void {
         method: "POST",
         path: `${flagPath(ctx.env, flag)}/kill`,
         body: body(flags),
-        preview: [`Kill ${flag} in ${ctx.env}: off for everyone${off}`, ...describeWrite(flags)],
+        preview: [`Kill ${flag} in ${ctx.env}: ${off}`, ...describeWrite(flags)],
       },
       flags,
     );
@@ -106,10 +106,11 @@ export function registerActions(program: Command): void {
       target = { segment: segments.length === 1 ? segments[0] : segments };
     }
     const config = await configFor(ctx, flag);
-    const words = ruleWords({ when: parsed ? parsed.conditions : [{ segment: [target.segment as string[] | string].flat() }], serve: { variant: config?.offVariant ?? "off" } }, config?.offVariant ?? "off");
+    const when = parsed ? parsed.conditions : [{ segment: [target.segment as string[] | string].flat() }];
+    const words = ruleInWords({ when, serve: { variant: config?.offVariant ?? "off" } });
     const preview = [
       `Block ${flag} in ${ctx.env}: ${words}`,
-      ...(config ? [`  serves "${config.offVariant}", as the first of ${config.rules.length + 1} rule(s)`] : []),
+      ...(config ? [`  the first of ${config.rules.length + 1} rule(s), serving "${config.offVariant}"`] : []),
       ...describeWrite(flags),
       `  when:      ${JSON.stringify(target.when ?? { segment: target.segment })}`,
     ];
@@ -137,7 +138,7 @@ export function registerActions(program: Command): void {
     const ctx = new CliContext(command);
     const config = await configFor(ctx, flag);
     const rule = config?.rules.find((r) => r.id === ruleId);
-    const what = rule ? ` (${ruleWords(rule, config!.offVariant)})` : config ? " (no such rule now)" : "";
+    const what = rule ? ` (${ruleInWords(rule)})` : config ? " (no such rule now)" : "";
     await runChange(
       ctx,
       {
@@ -156,14 +157,7 @@ export function registerActions(program: Command): void {
 
 /** Every declared attribute (built-ins included), by name. */
 async function declaredAttributes(client: ApiClient): Promise<Map<string, AttributeView>> {
-  const all = new Map<string, AttributeView>();
-  let cursor: string | undefined;
-  do {
-    const page = await client.get<{ items: AttributeView[]; nextCursor?: string }>("/v1/attributes", { query: { limit: 500, cursor } });
-    for (const a of page.items) all.set(a.name, a);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
+  return new Map((await client.getAll<AttributeView>("/v1/attributes")).map((a) => [a.name, a]));
 }
 
 /**
