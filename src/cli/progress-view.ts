@@ -1,9 +1,10 @@
 /**
  * What --wait shows while it follows a change, on stderr: on a terminal a live
  * bar (cli-progress) of applied/connected with p99 and elapsed time; elsewhere one
- * plain line a second, which a log keeps readably.
+ * plain line a second, which a log keeps readably. Both on stderr, so stdout stays
+ * the result (pure JSON with --json).
  */
-import { SingleBar } from "cli-progress";
+import { Presets, SingleBar } from "cli-progress";
 import { formatDuration } from "./durations.js";
 import type { Receipt } from "./follow-change.js";
 import type { Terminal } from "./terminal.js";
@@ -22,11 +23,12 @@ export function progressLine(env: string, receipt: Receipt, elapsedMs: number): 
 }
 
 export function progressView(term: Terminal, env: string): ProgressView {
-  return term.stderrTTY ? barView(env) : term.json ? silentView() : lineView(term, env);
+  return term.stderrTTY ? barView(env) : lineView(term, env);
 }
 
 function barView(env: string): ProgressView {
-  const bar = new SingleBar({
+  const bar = new SingleBar(
+    {
     format: `v{version} ${env} {bar} {value}/{total} applied | p99 {p99} | {elapsed}`,
     stream: process.stderr,
     barsize: 30,
@@ -36,7 +38,9 @@ function barView(env: string): ProgressView {
     // Redraws come from update(); no timer of its own.
     noTTYOutput: false,
     fps: 10,
-  });
+    },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     update(receipt, elapsedMs) {
@@ -74,8 +78,4 @@ function lineView(term: Terminal, env: string): ProgressView {
       if (last && last.receipt !== printed) term.note(progressLine(env, last.receipt, last.elapsedMs));
     },
   };
-}
-
-function silentView(): ProgressView {
-  return { update() {}, stop() {} };
 }
