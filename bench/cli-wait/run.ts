@@ -147,6 +147,10 @@ const summary = {
   receiptMaxMs: stats(blocks.map((r) => r.max)),
   allWritesWallMs: stats(rows.map((r) => r.wallMs)),
   allWritesReceiptP99Ms: stats(rows.map((r) => r.p99)),
+  // What the wait adds to the product's own p99 (at most about one read of the receipt), and what the
+  // rest of the command costs (start-up, the write's request).
+  waitMinusP99Ms: stats(blocks.map((r) => r.waitMs - r.p99)),
+  wallMinusP99Ms: stats(blocks.map((r) => r.wallMs - r.p99)),
   medianRatioWallToP99: +(stats(blocks.map((r) => r.wallMs / r.p99)) as { p50: number }).p50.toFixed(1),
   rows,
 };
