@@ -77,7 +77,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.cluster !== false && isSharedDatabase(database.url)
       ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
-  const stream = options.stream?.({ store, cluster });
+  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken });
   if (cluster) {
     relay.target = cluster.broadcaster;
     if (stream) cluster.broadcaster.target = stream.broadcaster;

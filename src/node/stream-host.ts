@@ -22,4 +22,4 @@ export interface StreamHost {
  * Builds the socket layer once the store (its StreamSource) exists, and the
  * cluster when other processes may share the database.
  */
-export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null }) => StreamHost;
+export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined }) => StreamHost;

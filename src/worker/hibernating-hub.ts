@@ -17,7 +17,8 @@
  * where reading and rewriting each socket's attachment cost a few
  * microseconds per socket and flip. A patch's `sentVersion` reaches the
  * attachment with the socket's next ack or, for a socket that has not
- * acked, one second later. That one-shot timer, the only one here, keeps the
+ * acked, one second later. That one-shot timer (like the others here, the
+ * sends after a commit and the alarm, never periodic) keeps the
  * object from hibernating meanwhile (as the receipt book's does), so a woken
  * object never reads a state behind what its sockets were sent: an ack of
  * any patch they got stays valid across hibernation.
@@ -31,10 +32,11 @@
  * a pinging socket costs one wake per silence period at most, not one per
  * ping.
  */
-import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import { CLOSE, PING, PONG } from "@killswitch/sdk/protocol.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
+import { selectSubprotocol } from "../http/credentials.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
 import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
@@ -51,7 +53,7 @@ import {
 /**
  * What the object remembers of one connection across hibernation. Serialized
  * with `serializeAttachment`, capped by the platform at 2,048 bytes: the
- * hello's strings are bounded in client-message.ts (under ~1.2 KB here, even
+ * hello's strings are bounded in src/core/stream/client-frame.ts (under ~1.2 KB here, even
  * with two-byte strings).
  */
 export interface ConnectionAttachment extends ResyncBucket {
@@ -161,9 +163,8 @@ export class HibernatingHub implements Broadcaster {
     const tags = [envTag(principal.env), keyTag(principal.keyId)];
     if (tags.some((tag) => tag.length > MAX_TAG_LENGTH)) throw new RangeError("Stream tag over the platform limit.");
     const { 0: client, 1: server } = new WebSocketPair();
-    // Select our subprotocol only, so a key offered beside it is never echoed.
-    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
-    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const selected = selectSubprotocol(request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? []);
+    const headers = selected === null ? undefined : { "sec-websocket-protocol": selected };
     const open = this.#openFor(principal.keyId);
     const refused = admitConnection(open, this.#limits);
     if (refused) {

@@ -18,10 +18,9 @@ import type { Env } from "./env.js";
 import { CREATE_HEADER, TENANT_HEADER } from "./forwarding.js";
 import { HibernatingHub } from "./hibernating-hub.js";
 import migrations from "./migrations.js";
-import { problem } from "./problem.js";
+import { problem } from "../http/edge.js";
+import { UNKNOWN_KEY } from "../http/credentials.js";
 import { createTenantServices, type TenantServices } from "./tenant-services.js";
-
-const UNKNOWN_KEY = "The key is malformed, unknown or revoked.";
 
 /** Written in the object's synchronous KV once `POST /v1/tenants` succeeded. */
 const TENANT_MARKER = "killswitch:tenant";

@@ -1,6 +1,6 @@
 /**
- * A test-only Worker that runs one SDK client inside a Durable Object, the way
- * DESIGN.md says a streaming client lives on Workers. The core is imported from
+ * A test-only Worker that runs one SDK client inside a Durable Object, where a
+ * streaming client on Workers lives (sdk/README.md, "Runtimes"). The core is imported from
  * source, unchanged: it opens its stream with workerd's global `WebSocket`.
  *
  * `/start?url=&key=` creates the client and answers what `ready()` resolved to;

@@ -13,7 +13,6 @@
  * answers, as on /v1: 401 → 403 → 404 → 400.
  */
 import type { Context } from "hono";
-import { constantTimeEqual } from "../../core/crypto.js";
 import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
@@ -21,9 +20,8 @@ import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
-import type { AuthenticatedKey } from "../../core/store/index.js";
 import type { App, AppDeps } from "../app-env.js";
-import { keyToucher } from "../auth.js";
+import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE } from "../credentials.js";
 import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
@@ -37,40 +35,6 @@ class OfrepError extends Error {
   ) {
     super(detail);
   }
-}
-
-/** The key of a request: `Authorization: Bearer` first, else `X-API-Key` (as the Worker host reads it). */
-function credentialOf(c: Context): string | null {
-  const authorization = c.req.header("authorization");
-  if (authorization !== undefined) return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1] ?? null;
-  return c.req.header("x-api-key")?.trim() || null;
-}
-
-type SdkKey = AuthenticatedKey & { env: string };
-
-/**
- * Authenticates an sdk key on every request (from the store's key cache once the
- * key has been seen; a revocation drops it), and records its use at most once a
- * minute off the critical path, as the /v1 middleware does (src/http/auth.ts).
- */
-function sdkKeyAuthenticator(deps: AppDeps): (c: Context) => Promise<SdkKey> {
-  const touch = keyToucher(deps);
-
-  return async (c) => {
-    const token = credentialOf(c);
-    if (token === null) throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
-    const key = await deps.store.authenticate(token);
-    if (key === null) {
-      // Looked at only once the token is no key: a per-request comparison spared.
-      if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
-        throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
-      }
-      throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
-    }
-    if (key.role !== "sdk" || key.env === null) throw new OfrepError(403, "GENERAL", `OFREP takes an sdk key; this key is ${key.role}.`);
-    touch(key);
-    return key as SdkKey;
-  };
 }
 
 const tooLarge = (): OfrepError => new OfrepError(400, "INVALID_CONTEXT", `The context is over ${MAX_CONTEXT_BYTES / 1024} KiB.`);
@@ -144,6 +108,18 @@ function queryRefusal(c: Context): void {
   }
 }
 
+/**
+ * An answer in OFREP's error shape `{key?, errorCode, errorDetails}`: `key` on the
+ * single-flag route only; a 401 carries the challenge, a 503 a retry hint.
+ */
+export function ofrepErrorResponse(status: OfrepError["status"], errorCode: OfrepErrorCode, detail: string, key?: string): Response {
+  const body = { ...(key === undefined ? {} : { key }), errorCode, errorDetails: detail };
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (status === 401) headers["www-authenticate"] = WWW_AUTHENTICATE;
+  if (status === 503) headers["retry-after"] = "1";
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
 /** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */
 function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepError {
   if (error instanceof OfrepError) return error;
@@ -160,17 +136,18 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
 
 export function ofrepRoutes(app: App, deps: AppDeps): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
-  const authenticate = sdkKeyAuthenticator(deps);
+  const check = sdkKeyChecker(deps, "ofrep");
+  const authenticate = async (c: Context) => {
+    const checked = await check(credentialOf((name) => c.req.header(name), "ofrep"));
+    if (!checked.ok) throw new OfrepError(checked.status, "GENERAL", checked.detail);
+    return checked.key;
+  };
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
 
   /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
-  const answerError = (c: Context, error: unknown, key?: string): Response => {
+  const answerError = (error: unknown, key?: string): Response => {
     const failure = toOfrepError(error, report);
-    const body = { ...(key === undefined ? {} : { key }), errorCode: failure.errorCode, errorDetails: failure.message };
-    const headers: Record<string, string> = {};
-    if (failure.status === 401) headers["www-authenticate"] = 'Bearer realm="killswitch"';
-    if (failure.status === 503) headers["retry-after"] = "1";
-    return c.json(body, failure.status, headers);
+    return ofrepErrorResponse(failure.status, failure.errorCode, failure.message, key);
   };
 
   app.post(`${OFREP_PATH}/:key`, async (c) => {
@@ -183,7 +160,7 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       const { status, json } = ofrepAnswerJson(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
       return c.body(json, status, { "content-type": "application/json" });
     } catch (error) {
-      return answerError(c, error, flagKey);
+      return answerError(error, flagKey);
     }
   });
 
@@ -201,7 +178,7 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
       return c.body(body, 200, { ...headers, "content-type": "application/json" });
     } catch (error) {
-      return answerError(c, error);
+      return answerError(error);
     }
   });
 }

@@ -8,6 +8,7 @@
 import { PropagationTracker } from "../../core/propagation.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
+import { sdkKeyChecker } from "../../http/credentials.js";
 import { streamRoute } from "../../http/routes/stream.js";
 import type { StreamHostFactory } from "../stream-host.js";
 import type { StreamAuthenticator } from "./stream-auth.js";
@@ -23,12 +24,8 @@ export interface NodeStreamOptions
   onError?: (error: unknown) => void;
 }
 
-/** A key's `lastUsedAt` is written at most this often from stream upgrades (a reconnect storm is not 10,000 writes). */
-const TOUCH_INTERVAL_MS = 60_000;
-const MAX_TOUCHED_KEYS = 10_000;
-
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster }) => {
+  return ({ store, cluster, rootToken }) => {
     const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
@@ -40,7 +37,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       now: options.now,
       source: store,
       tracker,
-      authenticate: sdkKeyAuthenticator(store, onError),
+      authenticate: sdkKeyAuthenticator(store, rootToken, onError),
       onError,
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
@@ -60,22 +57,12 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
   };
 }
 
-/** Only an unrevoked sdk key may stream, and only its own environment. */
-export function sdkKeyAuthenticator(store: Store, onError: (error: unknown) => void): StreamAuthenticator {
-  const touched = new Map<string, number>();
+/** Only an unrevoked sdk key may stream, and only its own environment (src/http/credentials.ts). */
+export function sdkKeyAuthenticator(store: Store, rootToken: string | undefined, onError: (error: unknown) => void): StreamAuthenticator {
+  const check = sdkKeyChecker({ store, rootToken, onError }, "stream");
   return async (token) => {
-    const key = await store.authenticate(token);
-    if (!key) return { status: 401, detail: "The key is malformed, unknown or revoked." };
-    if (key.role !== "sdk" || key.env === null) {
-      return { status: 403, detail: `A stream needs an sdk key; this key is ${key.role}.` };
-    }
-    const now = Date.now();
-    const id = `${key.tenantId}/${key.keyId}`;
-    if (now - (touched.get(id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
-      if (touched.size >= MAX_TOUCHED_KEYS) touched.clear();
-      touched.set(id, now);
-      store.touchKey(key.tenantId, key.keyId, now).catch(onError);
-    }
-    return { tenantId: key.tenantId, env: key.env, keyId: key.keyId };
+    const checked = await check(token);
+    if (!checked.ok) return { status: checked.status, detail: checked.detail };
+    return { tenantId: checked.key.tenantId, env: checked.key.env, keyId: checked.key.keyId };
   };
 }

@@ -13,22 +13,16 @@ import { patchOf } from "../../core/stream/merge-changes.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
 import { ProblemError } from "../../core/problem.js";
 import { noQuerySchema, parseQuery, queryRecord } from "../../http/request.js";
-import {
-  isRejection,
-  rejectUpgrade,
-  selectProtocol,
-  streamKey,
-  type StreamAuthenticator,
-  type StreamPrincipal,
-} from "./stream-auth.js";
+import { credentialOf, NO_CREDENTIAL, selectSubprotocol, UNKNOWN_KEY } from "../../http/credentials.js";
+import { isRejection, rejectUpgrade, type StreamAuthenticator, type StreamPrincipal } from "./stream-auth.js";
 import { Phase, StreamSocket } from "./stream-socket.js";
 
 export interface StreamHubOptions {
   source: StreamSource;
-  /** Resolves the sdk key taken from the upgrade request (see {@link streamKey}). */
+  /** Resolves the sdk key taken from the upgrade request (`credentialOf(…, "stream")`). */
   authenticate: StreamAuthenticator;
   tracker: PropagationTracker;
-  /** How often each socket gets an `hb`. Default 10 s (DESIGN, "Wire protocol"). One hub-wide timer. */
+  /** How often each socket gets an `hb`. Default 10 s (the SDK's ping period is 10 s too). One hub-wide timer. */
   heartbeatMs?: number;
   /**
    * Deadlines, the `resync` allowance and streams per key (src/core/stream/limits.ts,
@@ -101,7 +95,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     perMessageDeflate: false, // preframed broadcast writes rely on it (frames.ts)
     clientTracking: false, // the hub's groups already hold every socket
     maxPayload: options.maxPayload ?? MAX_CLIENT_FRAME_BYTES,
-    handleProtocols: selectProtocol,
+    handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     WebSocket: StreamSocket,
   });
 
@@ -110,25 +104,20 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (pathOf(req.url) !== path) return rejectUpgrade(socket, { status: 404, detail: `no stream at ${pathOf(req.url)}` });
     if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
-    const key = streamKey(req);
-    if (key === null) {
-      return rejectUpgrade(socket, {
-        status: 401,
-        detail: "an sdk key is required: Authorization: Bearer <key>, or Sec-WebSocket-Protocol: killswitch.v1, <key>",
-      });
-    }
+    const key = credentialOf((name) => headerOf(req, name), "stream");
+    if (key === null) return rejectUpgrade(socket, { status: 401, detail: NO_CREDENTIAL.stream });
     socket.on("error", ignore); // the peer may leave while the key is looked up
     Promise.resolve()
-      .then(() => authenticate(key, req))
+      .then(() => authenticate(key))
       .then(
         (result) => {
           socket.off("error", ignore);
           if (socket.destroyed) return;
           if (isRejection(result)) return rejectUpgrade(socket, result);
           const badQuery = queryFault(req.url);
-          if (badQuery !== null) return rejectUpgrade(socket, { status: 400, detail: badQuery });
+          if (badQuery !== null) return rejectUpgrade(socket, badQuery);
           if (revoked.has(groupKey(result.tenantId, result.keyId))) {
-            return rejectUpgrade(socket, { status: 401, detail: "The key is malformed, unknown or revoked." });
+            return rejectUpgrade(socket, { status: 401, detail: UNKNOWN_KEY });
           }
           if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
           wss.handleUpgrade(req, socket, head, (ws) => attach(ws, result));
@@ -404,16 +393,22 @@ function groupKey(tenantId: string, env: string): string {
 }
 
 /** Why the upgrade's query string is refused (the stream takes no parameters), or null. */
-function queryFault(url: string | undefined): string | null {
+function queryFault(url: string | undefined): ProblemError | null {
   const q = url?.indexOf("?") ?? -1;
   if (q < 0) return null;
   try {
     parseQuery(queryRecord(url!.slice(q + 1)), noQuerySchema);
     return null;
   } catch (error) {
-    if (error instanceof ProblemError) return error.message;
+    if (error instanceof ProblemError) return error;
     throw error;
   }
+}
+
+/** One header of a Node request; a repeated one (never the case for ours) reads as its first. */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function pathOf(url: string | undefined): string {
