@@ -80,7 +80,7 @@ export async function runChange(ctx: CliContext, change: Change, flags: WaitFlag
     throw error;
   }
   const rule = answer.ruleId ? `, rule ${answer.ruleId}` : "";
-  term.line(`${change.done} ${change.flag} in ${change.env}: version ${answer.version}${rule} (audit #${answer.audit.seq} ${answer.audit.hash.slice(0, 12)})`);
+  term.line(`${change.done} ${change.flag} in ${change.env}: version ${answer.version}${rule} (audit #${answer.audit.seq} ${answer.audit.hash})`);
   if (!flags.wait) {
     if (term.json) term.printJson(answer);
     return;

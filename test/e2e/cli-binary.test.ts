@@ -83,7 +83,7 @@ describe("--wait", () => {
       expect(run.code, run.stderr).toBe(3);
       expect(run.stderr).toMatch(/Not complete after 5\.\d s: version \d+ applied by 49\/50 instances\. Pending:/);
       expect(run.stderr).toContain(`${frozen}  app ${LONE_APP}`);
-      expect(run.stdout).toMatch(/^Blocked model\.x in production: version \d+, rule \S+ \(audit #\d+ [0-9a-f]{12}\)\n$/);
+      expect(run.stdout).toMatch(/^Blocked model\.x in production: version \d+, rule \S+ \(audit #\d+ [0-9a-f]{64}\)\n$/);
     } finally {
       lone.signal("SIGCONT");
     }

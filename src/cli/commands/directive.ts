@@ -115,8 +115,8 @@ export function registerDirective(program: Command): void {
       term.line(`\n${term.style("bold", "In effect now")}`);
       if (blocks.length === 0) term.line("  nothing carries it now");
       else term.line(table(["ENV", "FLAG", "RULE", "WHAT", "SINCE"], blocks.map((b) => [b.env, b.flag, b.ruleId ?? "kill", b.text, instantText(b.since)]), term));
-      term.line(`\n${term.style("bold", `Changes (${record.changes})`)}`);
       const entries = [...changes.items].reverse();
+      term.line(`\n${term.style("bold", `Audit entries that carry it (${entries.length})`)}`);
       if (entries.length === 0) term.line("  none");
       else term.line(table(["SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "ENV", "REASON"], entries.map((e) => [String(e.seq), instantText(e.at), e.actor.name, e.action, e.key, e.env ?? "–", e.reason ?? "–"]), term));
     },
