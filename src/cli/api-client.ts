@@ -55,30 +55,8 @@ export class ApiClient {
 
   /** A request that must succeed; its parsed JSON body (or text, for other types). */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
-    // Appended, not resolved: a base URL's own path (a proxy's /killswitch) stays in front of /v1/….
-    const url = new URL(`${this.baseUrl.replace(/\/+$/, "")}${path}`);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = {
-      accept: options.accept ?? "application/json",
-      "user-agent": `killswitch-cli/${VERSION}`,
-    };
-    if (this.key) headers.authorization = `Bearer ${this.key}`;
-    if (options.json !== undefined) headers["content-type"] = "application/json";
     const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
-    const what = `${method} ${url.pathname}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: options.json === undefined ? undefined : JSON.stringify(options.json),
-        signal: AbortSignal.any(signals),
-      });
-    } catch (error) {
-      throw unreachable(this.baseUrl, error);
-    }
+    const { response, what } = await this.#send(method, path, { ...options, signal: AbortSignal.any(signals) });
     let text: string;
     try {
       text = await response.text();
@@ -87,18 +65,63 @@ export class ApiClient {
     }
     const type = response.headers.get("content-type") ?? "";
     const body = text === "" ? null : /json/.test(type) ? parseJson(text, what) : text;
-    if (response.status >= 500) {
-      const detail = isProblem(body) ? body.detail : `${response.status} ${response.statusText}`;
-      const retry = response.headers.get("retry-after");
-      throw new CliError(EXIT.unreachable, `the service could not answer ${what}: ${detail}${retry ? ` (retry after ${retry} s)` : ""}`, {
-        error: isProblem(body) ? body : { status: response.status },
-      });
-    }
-    if (response.status >= 400) {
-      if (isProblem(body)) throw new ApiRefusal(body, what);
-      throw new ApiRefusal({ type: "about:blank", title: response.statusText || "Refused", status: response.status, detail: `${what} answered ${response.status}` }, what);
-    }
+    throwUnlessOk(response, body, what);
     return { status: response.status, headers: response.headers, body: body as T };
+  }
+
+  /**
+   * A long answer read as it arrives (`GET /v1/events`): resolves once the headers
+   * are in (within the request timeout), with the response whose body is the
+   * stream; `signal` ends it.
+   */
+  async openStream(path: string, options: { accept: string; headers?: Record<string, string>; signal: AbortSignal }): Promise<Response> {
+    const connecting = new AbortController();
+    const timer = setTimeout(() => connecting.abort(new DOMException("no answer", "TimeoutError")), REQUEST_TIMEOUT_MS);
+    try {
+      const { response, what } = await this.#send("GET", path, {
+        accept: options.accept,
+        headers: options.headers,
+        signal: AbortSignal.any([connecting.signal, options.signal]),
+      });
+      if (!response.ok) {
+        const text = await response.text().catch(() => "");
+        const body = /json/.test(response.headers.get("content-type") ?? "") ? parseJson(text, what) : text;
+        throwUnlessOk(response, body, what);
+      }
+      return response;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #send(
+    method: string,
+    path: string,
+    options: RequestOptions & { headers?: Record<string, string> | undefined; signal: AbortSignal },
+  ): Promise<{ response: Response; what: string }> {
+    // Appended, not resolved: a base URL's own path (a proxy's /killswitch) stays in front of /v1/….
+    const url = new URL(`${this.baseUrl.replace(/\/+$/, "")}${path}`);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = {
+      accept: options.accept ?? "application/json",
+      "user-agent": `killswitch-cli/${VERSION}`,
+      ...options.headers,
+    };
+    if (this.key) headers.authorization = `Bearer ${this.key}`;
+    if (options.json !== undefined) headers["content-type"] = "application/json";
+    try {
+      const response = await fetch(url, {
+        method,
+        headers,
+        body: options.json === undefined ? undefined : JSON.stringify(options.json),
+        signal: options.signal,
+      });
+      return { response, what: `${method} ${url.pathname}` };
+    } catch (error) {
+      throw unreachable(this.baseUrl, error);
+    }
   }
 
   get<T>(path: string, options?: RequestOptions): Promise<T> {
@@ -119,6 +142,21 @@ export class ApiClient {
 
   post<T>(path: string, json: unknown): Promise<T> {
     return this.request<T>("POST", path, { json }).then((a) => a.body);
+  }
+}
+
+/** A 5xx is "unreachable" (5), a 4xx "refused" (2) with the problem's detail. */
+function throwUnlessOk(response: Response, body: unknown, what: string): void {
+  if (response.status >= 500) {
+    const detail = isProblem(body) ? body.detail : `${response.status} ${response.statusText}`;
+    const retry = response.headers.get("retry-after");
+    throw new CliError(EXIT.unreachable, `the service could not answer ${what}: ${detail}${retry ? ` (retry after ${retry} s)` : ""}`, {
+      error: isProblem(body) ? body : { status: response.status },
+    });
+  }
+  if (response.status >= 400) {
+    if (isProblem(body)) throw new ApiRefusal(body, what);
+    throw new ApiRefusal({ type: "about:blank", title: response.statusText || "Refused", status: response.status, detail: `${what} answered ${response.status}` }, what);
   }
 }
 

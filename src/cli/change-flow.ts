@@ -12,6 +12,7 @@ import type { CliContext } from "./cli-context.js";
 import { confirm } from "./confirm.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { EXIT } from "./exit-codes.js";
+import { EventStream } from "./event-stream.js";
 import { followChange, type Followed, type Receipt } from "./follow-change.js";
 import { progressView } from "./progress-view.js";
 
@@ -72,6 +73,26 @@ export async function runChange(ctx: CliContext, change: Change, flags: WaitFlag
     term.note(change.preview.join("\n"));
     if (!(await confirm("Send it?"))) throw new CliError(EXIT.usage, "Nothing was sent.");
   }
+  // Subscribed before the write, so that no progress of the change can come before it.
+  const events = flags.wait ? await openEvents(ctx) : undefined;
+  try {
+    await send(ctx, change, flags, events);
+  } finally {
+    events?.close();
+  }
+}
+
+/** The event stream when the service has one and the key may read it; otherwise --wait polls. */
+async function openEvents(ctx: CliContext): Promise<EventStream | undefined> {
+  try {
+    return await EventStream.open(ctx.client);
+  } catch {
+    return undefined;
+  }
+}
+
+async function send(ctx: CliContext, change: Change, flags: WaitFlags, events: EventStream | undefined): Promise<void> {
+  const { term } = ctx;
   let answer: WriteAnswer;
   try {
     answer = (await ctx.client.request<WriteAnswer>(change.method, change.path, { json: change.body })).body;
@@ -90,12 +111,15 @@ export async function runChange(ctx: CliContext, change: Change, flags: WaitFlag
   try {
     followed = await followChange(ctx.client, change.env, answer.version, {
       timeoutMs: flags.timeout,
-      onReceipt: (receipt, elapsedMs) => view.update(receipt, elapsedMs),
+      events,
+      onProgress: (progress, elapsedMs) => view.update(progress, elapsedMs),
     });
   } finally {
     view.stop();
   }
-  if (term.json) term.printJson({ ...answer, wait: { outcome: followed.outcome, elapsedMs: Math.round(followed.elapsedMs), receipt: followed.receipt } });
+  if (term.json) {
+    term.printJson({ ...answer, wait: { outcome: followed.outcome, elapsedMs: Math.round(followed.elapsedMs), via: followed.via, receipt: followed.receipt } });
+  }
   settle(ctx, followed, answer.version, flags);
 }
 

@@ -10,6 +10,7 @@ import { registerExplain } from "./commands/explain.js";
 import { registerFlagViews } from "./commands/flags.js";
 import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
+import { registerWatch } from "./commands/watch.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
 
 export const CLI_VERSION = "0.1.0";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerActions(program);
   registerExplain(program);
   registerInstances(program);
+  registerWatch(program);
   registerAudit(program);
   registerDirective(program);
   registerLogin(program);

@@ -6,20 +6,20 @@
  */
 import { Presets, SingleBar } from "cli-progress";
 import { formatDuration } from "./durations.js";
-import type { Receipt } from "./follow-change.js";
+import type { Progress } from "./follow-change.js";
 import type { Terminal } from "./terminal.js";
 
 export interface ProgressView {
-  update(receipt: Receipt, elapsedMs: number): void;
+  update(progress: Progress, elapsedMs: number): void;
   /** Leaves the last frame (or line) on screen. */
   stop(): void;
 }
 
-const p99 = (receipt: Receipt): string => (receipt.latencyMs.p99 === null ? "–" : `${Math.round(receipt.latencyMs.p99)} ms`);
+const p99 = (progress: Progress): string => (progress.p99 === null ? "–" : `${Math.round(progress.p99)} ms`);
 
 /** `v4 production: 37/50 applied, p99 12 ms, 13 pending, 2.0 s`. */
-export function progressLine(env: string, receipt: Receipt, elapsedMs: number): string {
-  return `v${receipt.version} ${env}: ${receipt.acked}/${receipt.connected} applied, p99 ${p99(receipt)}, ${receipt.pending.length} pending, ${formatDuration(elapsedMs)}`;
+export function progressLine(env: string, progress: Progress, elapsedMs: number): string {
+  return `v${progress.version} ${env}: ${progress.acked}/${progress.connected} applied, p99 ${p99(progress)}, ${progress.pending} pending, ${formatDuration(elapsedMs)}`;
 }
 
 export function progressView(term: Terminal, env: string): ProgressView {
@@ -43,14 +43,14 @@ function barView(env: string): ProgressView {
   );
   let started = false;
   return {
-    update(receipt, elapsedMs) {
-      const payload = { version: receipt.version, p99: p99(receipt), elapsed: formatDuration(elapsedMs) };
+    update(progress, elapsedMs) {
+      const payload = { version: progress.version, p99: p99(progress), elapsed: formatDuration(elapsedMs) };
       if (!started) {
-        bar.start(receipt.connected, receipt.acked, payload);
+        bar.start(progress.connected, progress.acked, payload);
         started = true;
       } else {
-        bar.setTotal(receipt.connected);
-        bar.update(receipt.acked, payload);
+        bar.setTotal(progress.connected);
+        bar.update(progress.acked, payload);
       }
     },
     stop() {
@@ -61,21 +61,21 @@ function barView(env: string): ProgressView {
 
 function lineView(term: Terminal, env: string): ProgressView {
   let lastSecond = -1;
-  let last: { receipt: Receipt; elapsedMs: number } | undefined;
-  let printed: Receipt | undefined;
+  let last: { progress: Progress; elapsedMs: number } | undefined;
+  let printed: Progress | undefined;
   return {
-    update(receipt, elapsedMs) {
-      last = { receipt, elapsedMs };
+    update(progress, elapsedMs) {
+      last = { progress, elapsedMs };
       const second = Math.floor(elapsedMs / 1000);
       if (second > lastSecond) {
         lastSecond = second;
-        printed = receipt;
-        term.note(progressLine(env, receipt, elapsedMs));
+        printed = progress;
+        term.note(progressLine(env, progress, elapsedMs));
       }
     },
     stop() {
       // The final state, unless the line for it is already out.
-      if (last && last.receipt !== printed) term.note(progressLine(env, last.receipt, last.elapsedMs));
+      if (last && last.progress !== printed) term.note(progressLine(env, last.progress, last.elapsedMs));
     },
   };
 }

@@ -77,13 +77,21 @@ function paint(style: Style, text: string): string {
   return `\x1b[${open}m${text}\x1b[${close}m`;
 }
 
+/** The width of each column: its widest cell, header included. */
+export function columnWidths(header: string[], rows: string[][]): number[] {
+  return header.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ""))));
+}
+
+/** One row, each cell padded to its column's width (the last is not padded). */
+export function tableRow(cells: string[], widths: number[]): string {
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell + " ".repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell)))))
+    .join("  ")
+    .trimEnd();
+}
+
 /** Rows under a header, columns padded to their widest cell (the last column is not padded). */
 export function table(header: string[], rows: string[][], term: Terminal): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ""))));
-  const render = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleLength(cell))))
-      .join("  ")
-      .trimEnd();
-  return [term.style("bold", render(header)), ...rows.map(render)].join("\n");
+  const widths = columnWidths(header, rows);
+  return [term.style("bold", tableRow(header, widths)), ...rows.map((r) => tableRow(r, widths))].join("\n");
 }

@@ -4,15 +4,19 @@
  * below; `audit verify`: the hash chain, optionally against a checkpoint kept
  * outside the service.
  *
- * `--follow` reads the log again every second for entries after the last one shown.
+ * `--follow` reads the log again for entries after the last one shown whenever
+ * the operator event stream (`GET /v1/events`) announces a change or a
+ * directive, and every 5 s for what no event announces (keys, attributes,
+ * environments); every second when there is no event stream.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import type { AuditEntryView, AuditVerification } from "../../core/schemas/responses.js";
 import { CliContext } from "../cli-context.js";
 import { CliError } from "../cli-error.js";
 import { parseDuration } from "../durations.js";
+import { EventStream, type OperatorEvent } from "../event-stream.js";
 import { EXIT } from "../exit-codes.js";
-import { table, type Terminal } from "../terminal.js";
+import { columnWidths, table, tableRow, type Terminal } from "../terminal.js";
 import { instantText } from "../time-text.js";
 import { exampleHelp } from "./help-text.js";
 
@@ -42,7 +46,8 @@ function limitArgument(value: string): number {
   return n;
 }
 
-const FOLLOW_INTERVAL_MS = 1_000;
+const FOLLOW_POLL_MS = 1_000;
+const FOLLOW_WITH_EVENTS_MS = 5_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,13 +66,18 @@ function rows(entries: AuditEntryView[]): string[][] {
 
 const HEADER = ["SEQ", "AT", "ACTOR", "ACTION", "SUBJECT", "ENV", "DIRECTIVE", "REASON"];
 
-function print(term: Terminal, entries: AuditEntryView[], header: boolean): void {
+/** Prints entries: the first batch as a table, later ones (--follow) as rows in its columns. */
+function print(term: Terminal, entries: AuditEntryView[], widths?: number[]): number[] {
   if (term.json) {
     for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
-    return;
+    return [];
   }
-  // Without the header the columns cannot line up with earlier lines; tab-separate instead.
-  term.line(header ? table(HEADER, rows(entries), term) : rows(entries).map((r) => r.join("  ")).join("\n"));
+  if (widths) {
+    for (const row of rows(entries)) term.line(tableRow(row, widths));
+    return widths;
+  }
+  term.line(table(HEADER, rows(entries), term));
+  return columnWidths(HEADER, rows(entries));
 }
 
 export function registerAudit(program: Command): void {
@@ -94,12 +104,28 @@ export function registerAudit(program: Command): void {
     if (!flags.follow) {
       if (term.json) return term.printJson(entries);
       if (entries.length === 0) return term.line("No audit entries match.");
-      return print(term, entries, true);
+      print(term, entries);
+      return;
     }
-    print(term, entries, true);
+    const widths = print(term, entries);
     let last = entries.at(-1)?.seq ?? 0;
+    let events = await EventStream.open(client).catch(() => undefined);
     for (;;) {
-      await sleep(FOLLOW_INTERVAL_MS);
+      if (events) {
+        const timer = new AbortController();
+        const timeout = setTimeout(() => timer.abort(), FOLLOW_WITH_EVENTS_MS);
+        let event: OperatorEvent | null;
+        // Receipt and instance events add nothing to the log: wait past them.
+        do event = await events.next(timer.signal);
+        while (event && event.type !== "change" && event.type !== "directive");
+        clearTimeout(timeout);
+        if (event === null && !timer.signal.aborted) {
+          events.close();
+          events = undefined; // the stream ended: read the log every second instead
+        }
+      } else {
+        await sleep(FOLLOW_POLL_MS);
+      }
       const fresh: AuditEntryView[] = [];
       let cursor: string | undefined;
       // Newest first: read back until the last entry shown.
@@ -113,7 +139,7 @@ export function registerAudit(program: Command): void {
       } while (cursor);
       if (fresh.length === 0) continue;
       fresh.reverse();
-      print(term, fresh, false);
+      print(term, fresh, widths);
       last = fresh.at(-1)!.seq;
     }
   });
