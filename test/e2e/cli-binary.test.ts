@@ -3,7 +3,7 @@
  * database), with 50 real SDK clients in four processes of their own, one of which
  * holds a single client that can be frozen (SIGSTOP) like a hung application.
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import type { Api } from "../support/api.js";
 import { startWithTenant } from "../support/contract-tenant.js";
 import { tempDir } from "../support/temp-db.js";
 import type { TestTenant } from "../support/tenants.js";
-import { runCli, runCliOnTerminal, type CliRun } from "./support/cli-process.js";
+import { runCli, runCliOnTerminal, startCli, type CliRun } from "./support/cli-process.js";
 import { startClientsProcess, type ClientsProcess } from "./support/clients-process-handle.js";
 import { startProcessTarget, type ProcessTarget } from "./support/process-target.js";
 import { waitFor } from "./support/wait-for.js";
@@ -63,10 +63,12 @@ afterAll(async () => {
 
 describe("--wait", () => {
   it("block --wait exits 0 once all 50 instances applied the block, and says so", async () => {
+    const recorded = await cli(["directive", "new", "EXPORT-2026-001", "--title", "No foreign nationals on model.x", "--received-at", "5m", "--deadline", "1h"]);
+    expect(recorded.code, recorded.stderr).toBe(0);
     const run = await cli(["block", FLAG, "--where", "nationality notIn US", "--reason", "Export directive received 17:21", "--directive", "EXPORT-2026-001", "--wait", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const answer = JSON.parse(run.stdout);
-    expect(answer.wait).toMatchObject({ outcome: "complete", receipt: { version: answer.version, connected: CLIENTS, acked: CLIENTS, pending: [], status: "complete" } });
+    expect(answer.wait).toMatchObject({ outcome: "complete", via: "events", receipt: { version: answer.version, connected: CLIENTS, acked: CLIENTS, pending: [], status: "complete" } });
     // The service agrees: the receipt of that version is complete with 50 acks.
     const receipt = await api("GET", `/v1/envs/production/changes/${answer.version}`, { key: t.viewer });
     expect(receipt.body).toMatchObject({ connected: CLIENTS, acked: CLIENTS, complete: true });
@@ -128,6 +130,32 @@ describe("--wait", () => {
   }, 60_000);
 });
 
+describe("following", () => {
+  it("watch prints the change, its receipt and a directive as they happen; audit --follow prints the new entries", async () => {
+    const env = { KILLSWITCH_URL: server.baseUrl, KILLSWITCH_KEY: t.viewer, XDG_CONFIG_HOME: config };
+    const watch = startCli(["watch", "--json"], { env });
+    const follow = startCli(["audit", "--follow", "--limit", "1"], { env });
+    try {
+      // Both say when they follow: watch a note on stderr once its stream is open, audit its first table.
+      await waitFor(() => watch.stderr().includes("Watching") && follow.stdout().includes("SEQ"), 60_000, () => `both to start: ${watch.stderr()} ${follow.stderr()}`);
+      const restore = await cli(["restore", FLAG, "--reason", "Followed", "--directive", "FOLLOW-1", "--wait", "--json"]);
+      expect(restore.code, restore.stderr).toBe(0);
+      const version = JSON.parse(restore.stdout).version as number;
+      const recorded = await cli(["directive", "new", "FOLLOW-2", "--title", "Followed too"]);
+      expect(recorded.code, recorded.stderr).toBe(0);
+      const lines = (): { type: string; data: Record<string, unknown> }[] =>
+        watch.stdout().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      await waitFor(() => lines().some((e) => e.type === "directive" && e.data.ref === "FOLLOW-2"), 60_000, () => `the directive event in:\n${watch.stdout()}`);
+      expect(lines()).toContainEqual(expect.objectContaining({ type: "change", data: expect.objectContaining({ version, key: FLAG, action: "flag.restore", directive: "FOLLOW-1" }) }));
+      expect(lines()).toContainEqual(expect.objectContaining({ type: "receipt", data: expect.objectContaining({ version, status: "complete", acked: CLIENTS }) }));
+      await waitFor(() => /flag\.restore .* FOLLOW-1 +Followed/.test(follow.stdout()) && follow.stdout().includes("directive.create"), 60_000, () => `the entries in:\n${follow.stdout()}`);
+    } finally {
+      await watch.stop();
+      await follow.stop();
+    }
+  }, 180_000);
+});
+
 describe("--where errors", () => {
   it("an unknown operator is refused at its column with exit 1, and nothing is written", async () => {
     const before = await auditHead();
@@ -164,12 +192,13 @@ describe("--json and exit codes", () => {
       cli(["audit", "--flag", FLAG, "--json"]),
       cli(["audit", "verify", "--json"]),
       cli(["directive", "ls", "--json"]),
+      cli(["directive", "report", "EXPORT-2026-001", "--json"]),
     ]);
     for (const run of runs) {
       expect(run.code, run.stderr).toBe(0);
       expect(() => JSON.parse(run.stdout), run.stdout).not.toThrow();
     }
-    const [flags, blocks, status, instances, explain, audit, verify, directives] = runs.map((r) => JSON.parse(r.stdout));
+    const [flags, blocks, status, instances, explain, audit, verify, directives, report] = runs.map((r) => JSON.parse(r.stdout));
     expect(flags.find((f: { key: string }) => f.key === FLAG)).toMatchObject({ key: FLAG, state: "blocked" });
     expect(blocks.map((b: { text: string }) => b.text)).toContain("off for nationality not in US");
     expect(status.environments.find((e: { env: string }) => e.env === "production")).toMatchObject({ instances: { connected: CLIENTS, applied: CLIENTS } });
@@ -178,6 +207,12 @@ describe("--json and exit codes", () => {
     expect(audit.map((e: { action: string }) => e.action)).toContain("flag.block");
     expect(verify).toMatchObject({ ok: true });
     expect(directives.map((d: { ref: string }) => d.ref)).toContain("EXPORT-2026-001");
+    expect(report.directive).toMatchObject({ ref: "EXPORT-2026-001" });
+    // The report as Markdown, written to a file.
+    const file = join(tempDir(), "report.md");
+    const markdown = await cli(["directive", "report", "EXPORT-2026-001", "--format", "md", "-o", file]);
+    expect(markdown.code, markdown.stderr).toBe(0);
+    expect(readFileSync(file, "utf8")).toMatch(/^# Directive EXPORT-2026-001/);
   }, 120_000);
 
   it("a refusal by the API exits 2 with its detail (JSON on stdout with --json); an unreachable service exits 5", async () => {

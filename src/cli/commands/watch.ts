@@ -65,7 +65,8 @@ export function registerWatch(program: Command): void {
     const receiptLines = new Map<string, number>();
     // The first connection fails loudly (a wrong key, no service); a later break is retried.
     let stream: EventStream | null = await EventStream.open(ctx.client);
-    if (!term.json) term.note(term.errStyle("dim", `Watching ${ctx.connection.url}${flags.env ? ` (${flags.env})` : ""}; Ctrl-C to stop.`));
+    // On stderr, --json or not: scripts can wait for it to know the stream is open.
+    term.note(term.errStyle("dim", `Watching ${ctx.connection.url}${flags.env ? ` (${flags.env})` : ""}; Ctrl-C to stop.`));
     let resumeFrom: string | undefined;
     let backoff = RECONNECT_MIN_MS;
     for (;;) {

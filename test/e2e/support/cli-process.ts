@@ -67,3 +67,33 @@ export function runCliOnTerminal(args: string[], options: CliOptions = {}): Prom
   const command = [process.execPath, BIN, ...args].map(shellQuote).join(" ");
   return run("script", ["-qefc", command, "/dev/null"], { ...options, env: { COLUMNS: "120", TERM: "xterm-256color", ...options.env } });
 }
+
+export interface RunningCli {
+  /** What it printed on stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Interrupts it (SIGINT, as Ctrl-C) and resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `killswitch ARGS` that runs until stopped (`watch`, `audit --follow`). */
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stdin.end();
+  const closed = new Promise<number | null>((resolve) => child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  // A test that fails half-way must not leave it running.
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  void closed.then(() => clearTimeout(timer));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async stop() {
+      child.kill("SIGINT");
+      return closed;
+    },
+  };
+}
