@@ -158,6 +158,9 @@ function render(r: ReturnType<typeof provenance> & { load: { before: number; aft
       `${rounds} round(s), the order rotated each round; autocannon in the parent process. Bodies cycle through ${requests.length} contexts of the ` +
       "evaluation fixture, every answer checked against the reference before timing. Figures are medians over the rounds.",
     `- Load average (1 min) before / after the timed runs: ${r.load.before.toFixed(2)} / ${r.load.after.toFixed(2)}.`,
+    "- Reading it: when the load average is above the machine's cores, other processes take the CPU in turns, and requests/s " +
+      "(and, less, the servers' CPU per request) follow the machine's load from one run to the next more than the variant; " +
+      "the in-process table below, many short rounds taking turns, is the figure to quote then.",
     "",
     "| server | requests/s | of \"nothing reported\" | server CPU per request (µs) | p50 (ms) | p99 (ms) | requests | errors | non-2xx |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
