@@ -7,12 +7,14 @@
  * it). autocannon on loopback, the same bodies and settings for all three.
  *
  *   npx tsx bench/observability/run.ts [--connections 50] [--duration 10]
- *     [--warmup 3] [--rounds 3] [--bodies 100] [--readme]
+ *     [--warmup 3] [--rounds 3] [--bodies 100] [--in-process-requests 10000] [--in-process-rounds 10] [--readme]
  *
  * Each round runs the three in a rotated order, so that a drift in the
  * machine's load falls on all alike. Besides requests/s, each timed run reads
  * the server process's own CPU time (/proc), which other work on a shared
- * machine does not inflate. After the timed runs, each reporting
+ * machine does not inflate. Then the same three through the app alone, in
+ * this process, without sockets (in-process.ts): CPU per request again, the
+ * figure that holds on a busy machine. After the timed runs, each reporting
  * server's own /metrics must have counted every request it answered, and its
  * log must hold a line for each.
  */
@@ -29,6 +31,7 @@ import { startChildServer, type ChildServer } from "../ofrep/child-server.js";
 import { runLoad, type LoadResult } from "../ofrep/load.js";
 import { OFREP_PATH, ofrepRequests } from "../ofrep/ofrep-requests.js";
 import { seedProduct } from "../ofrep/seed-product.js";
+import { measureInProcess, medianCpu, type InProcessVariant } from "./in-process.js";
 
 const HEADING = "## Metrics and logs on the OFREP route";
 
@@ -39,6 +42,8 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "3" },
     rounds: { type: "string", default: "3" },
     bodies: { type: "string", default: "100" },
+    "in-process-requests": { type: "string", default: "10000" },
+    "in-process-rounds": { type: "string", default: "10" },
     readme: { type: "boolean", default: false },
   },
 });
@@ -48,6 +53,8 @@ const warmup = positiveInt("warmup", args.warmup);
 const rounds = positiveInt("rounds", args.rounds);
 const requests = ofrepRequests(positiveInt("bodies", args.bodies));
 const bodies = requests.map((r) => r.body);
+const inProcessRequests = positiveInt("in-process-requests", args["in-process-requests"]);
+const inProcessRounds = positiveInt("in-process-rounds", args["in-process-rounds"]);
 
 /**
  * A process's CPU time (user + system) in milliseconds, from /proc/<pid>/stat
@@ -126,13 +133,14 @@ try {
     t.counted = { metrics: Number(ROUTE_COUNT.exec(text)?.[1] ?? 0), logLines };
   }
 
-  publishSection(render({ ...provenance("bench/observability/run.ts"), load: { before: loadBefore, after: loadAfter } }), args.readme);
+  const inProcess = await measureInProcess({ dir: dataDir, bodies, requests: inProcessRequests, rounds: inProcessRounds });
+  publishSection(render({ ...provenance("bench/observability/run.ts"), load: { before: loadBefore, after: loadAfter } }, inProcess), args.readme);
 } finally {
   await Promise.all(targets.map((t) => t.server.stop()));
   await rm(dataDir, { recursive: true, force: true });
 }
 
-function render(r: ReturnType<typeof provenance> & { load: { before: number; after: number } }): string {
+function render(r: ReturnType<typeof provenance> & { load: { before: number; after: number } }, inProcess: InProcessVariant[]): string {
   const int = (n: number) => Math.round(n).toLocaleString("en-US");
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const rps = (t: Target) => median(t.results.map((x) => x.rps));
@@ -150,6 +158,9 @@ function render(r: ReturnType<typeof provenance> & { load: { before: number; aft
       `${rounds} round(s), the order rotated each round; autocannon in the parent process. Bodies cycle through ${requests.length} contexts of the ` +
       "evaluation fixture, every answer checked against the reference before timing. Figures are medians over the rounds.",
     `- Load average (1 min) before / after the timed runs: ${r.load.before.toFixed(2)} / ${r.load.after.toFixed(2)}.`,
+    "- Reading it: when the load average is above the machine's cores, other processes take the CPU in turns, and requests/s " +
+      "(and, less, the servers' CPU per request) follow the machine's load from one run to the next more than the variant; " +
+      "the in-process table below, many short rounds taking turns, is the figure to quote then.",
     "",
     "| server | requests/s | of \"nothing reported\" | server CPU per request (µs) | p50 (ms) | p99 (ms) | requests | errors | non-2xx |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -175,6 +186,20 @@ function render(r: ReturnType<typeof provenance> & { load: { before: number; aft
       `- ${t.name}: its /metrics counted ${int(t.counted.metrics)} OFREP answers (timed runs: ${int(answered)}, plus warm-ups and checks)` +
         (t.logFile ? `, its log holds ${int(t.counted.logLines)} OFREP lines.` : "."),
     );
+  }
+  const inBase = medianCpu(inProcess[0]!);
+  lines.push(
+    "",
+    `In process, without sockets: the app's \`fetch\` answering ${int(inProcessRequests)} OFREP requests per round (50 at a time, after a warm-up), ` +
+      `${inProcessRounds} rounds in rotated order; this process's CPU time per request (\`process.cpuUsage\`, pino's write threads included). ` +
+      "No HTTP parsing or kernel work is in these figures, so the differences are what metrics and logs add.",
+    "",
+    "| app | CPU per request (µs) | added (µs) | added (%) |",
+    "| --- | ---: | ---: | ---: |",
+  );
+  for (const v of inProcess) {
+    const cpu = medianCpu(v);
+    lines.push(`| ${v.name} | ${cpu.toFixed(1)} | ${(cpu - inBase).toFixed(1)} | ${(((cpu - inBase) / inBase) * 100).toFixed(0)} % |`);
   }
   return lines.join("\n");
 }
