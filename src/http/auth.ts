@@ -12,6 +12,7 @@ import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
 import { PairMap } from "../core/store/pair-map.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
+import { internalCaller } from "./internal-caller.js";
 
 /** lastUsedAt is written at most this often per key. */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -47,6 +48,12 @@ export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const touch = keyToucher(deps);
 
   return async (c, next) => {
+    // The console's own calls, as its session's key (checked when the session was read).
+    const caller = internalCaller(c.env);
+    if (caller !== undefined) {
+      c.set("principal", { kind: "key", key: caller });
+      return next();
+    }
     const token = bearerToken(c.req.header("authorization"));
     if (token === null) throw unauthorized("Send Authorization: Bearer <key>.");
     if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {

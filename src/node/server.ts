@@ -10,6 +10,7 @@ import { BroadcastRelay } from "../core/broadcast-relay.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
+import { consoleAssets, nodeClientAddress } from "./console-assets.js";
 import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluster.js";
 import { DEFAULTS } from "./config.js";
 import { isSharedDatabase, openDatabase, type Database } from "./database.js";
@@ -95,6 +96,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     clock: options.clock,
     onError,
     readiness: () => database.health.readiness(),
+    clientAddress: nodeClientAddress,
+    consoleAssets: consoleAssets(),
     extend: stream?.extend,
   });
 

@@ -1,0 +1,72 @@
+// @ts-check
+/**
+ * The console's one script: it keeps the live parts of a server-rendered page
+ * current. Every page works without it; it only fetches fresh HTML fragments
+ * from the server and swaps them in, so the words and markup have one source.
+ *
+ * - `[data-live-fragment]`: fetched again until the server renders it without
+ *   the attribute (the propagation bar, until its receipt completes).
+ */
+
+/** Polls a little faster at first, when a change is usually still arriving. */
+const FAST_MS = 250;
+const SLOW_MS = 1000;
+const FAST_FOR_MS = 10_000;
+const GIVE_UP_MS = 10 * 60_000;
+
+/**
+ * Moves the fresh fragment's content into the live one. An element with an id
+ * that both hold keeps its identity and only its text changes: a live region
+ * (role="status") then announces the new words, once.
+ * @param {Element} live
+ * @param {Element} fresh
+ */
+function swapInto(live, fresh) {
+  /** @type {Map<string, Element>} */
+  const kept = new Map();
+  for (const child of Array.from(live.children)) {
+    if (child.id && fresh.querySelector(`#${CSS.escape(child.id)}`)) kept.set(child.id, child);
+    child.remove();
+  }
+  for (const child of Array.from(fresh.children)) {
+    const same = child.id ? kept.get(child.id) : undefined;
+    if (same) {
+      if (same.textContent !== child.textContent) same.textContent = child.textContent;
+      live.appendChild(same);
+    } else {
+      live.appendChild(child);
+    }
+  }
+  for (const name of Array.from(live.getAttributeNames())) {
+    if (name.startsWith("data-") && !fresh.hasAttribute(name)) live.removeAttribute(name);
+  }
+  for (const name of fresh.getAttributeNames()) {
+    if (name.startsWith("data-")) live.setAttribute(name, fresh.getAttribute(name) ?? "");
+  }
+}
+
+/** @param {Element} element */
+function followFragment(element) {
+  const started = Date.now();
+  let last = "";
+  const tick = async () => {
+    const url = element.getAttribute("data-live-fragment");
+    if (!url || Date.now() - started > GIVE_UP_MS) return;
+    try {
+      const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
+      if (response.status === 401 || response.redirected) return; // signed out: the next navigation says so
+      const html = await response.text();
+      if (response.ok && html !== last) {
+        last = html;
+        const fresh = new DOMParser().parseFromString(html, "text/html").body.firstElementChild;
+        if (fresh) swapInto(element, fresh);
+      }
+    } catch {
+      // The network blinked: try again at the next tick.
+    }
+    setTimeout(tick, Date.now() - started < FAST_FOR_MS ? FAST_MS : SLOW_MS);
+  };
+  setTimeout(tick, FAST_MS);
+}
+
+for (const element of Array.from(document.querySelectorAll("[data-live-fragment]"))) followFragment(element);
