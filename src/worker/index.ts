@@ -15,6 +15,7 @@ import { errorToResponse } from "../http/problem-response.js";
 import { noQuerySchema, parseQuery, queryRecord } from "../http/request.js";
 import { MAX_CONTEXT_BYTES } from "../core/schemas/evaluate.js";
 import { readBodyPrefix } from "./bounded-body.js";
+import { isConsolePath, routeConsole } from "./console-edge.js";
 import { createTenant } from "./create-tenant.js";
 import { credentialOf, tenantIdOfKey } from "./credential.js";
 import type { Env } from "./env.js";
@@ -48,6 +49,8 @@ async function route(request: Request, env: Env): Promise<Response> {
   if (body !== null && body.byteLength > MAX_BODY_BYTES) {
     return problem("payloadTooLarge", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
   }
+  // The operator console: its pages live in the tenant's object named by the session cookie.
+  if (isConsolePath(url.pathname)) return routeConsole(request, env, body);
   // Outside /v1 (and the OFREP routes) nothing needs a key: the shared app would answer 404.
   if (!url.pathname.startsWith("/v1/")) return problem("notFound", `No route ${request.method} ${url.pathname}.`);
 

@@ -71,6 +71,8 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
+    // Set by Cloudflare's edge on every request; the Worker passes it on.
+    clientAddress: (c) => c.req.header("cf-connecting-ip"),
     extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
   });
   return { fetch: (request) => app.fetch(request), hub, store };
