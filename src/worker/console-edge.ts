@@ -57,7 +57,7 @@ function edgeApp(env: Env, body: ArrayBuffer | null): Hono {
 export async function routeConsole(request: Request, env: Env, body: ArrayBuffer | null): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/console/sign-in" || url.pathname.startsWith("/console/assets/")) {
-    return edgeApp(env, body).fetch(new Request(request.url, { method: request.method, headers: request.headers, body }));
+    return edgeApp(env, body).fetch(new Request(request.url, { method: request.method, headers: request.headers, body: body?.slice(0) ?? null }));
   }
   const https = url.protocol === "https:" || request.headers.get("x-forwarded-proto") === "https";
   const session = parseSessionId(sessionIdOfCookieHeader(request.headers.get("cookie"), https) ?? "");
