@@ -8,7 +8,7 @@ import { OPERATORS, type Rule } from "@killswitch/sdk";
 import type { Problem } from "../api-client.js";
 import { Csrf, Layout, ProblemNotice, type Viewer } from "./layout.js";
 import { flagPath } from "./flag.js";
-import { operatorWords, ruleWords } from "./rule-words.js";
+import { operatorInWords, ruleInWords } from "../../../core/rules/plain-words.js";
 
 /** A condition row of the block form, as typed. */
 export interface ConditionRow {
@@ -105,7 +105,7 @@ export function BlockPage(props: BlockPageProps) {
                   <select id={`op-${i}`} name={`op-${i}`}>
                     {OPERATORS.map((op) => (
                       <option value={op} selected={(row.op || "notIn") === op}>
-                        {op} ({operatorWords(op)})
+                        {op} ({operatorInWords(op)})
                       </option>
                     ))}
                   </select>
@@ -198,7 +198,7 @@ export function ConfirmPage(props: ConfirmPageProps) {
       {action === "restore" && <p class="lede">The flag serves by its rules again. Blocking rules stay in place.</p>}
       {action === "remove" && rule && (
         <p class="lede">
-          Removes the rule <strong>{ruleWords(rule)}</strong>
+          Removes the rule <strong>{ruleInWords(rule)}</strong>
           {rule.directive ? ` (directive ${rule.directive})` : ""}: the people it names get what the rules below it give.
         </p>
       )}

@@ -2,11 +2,12 @@
  * "Explain": a pasted context evaluated against one environment, per flag: what
  * it serves, which rule decides and why each rule before it did not match.
  */
+import type { Condition } from "@killswitch/sdk";
 import type { EvaluateResponse, FlagExplanationView } from "../../../core/schemas/evaluate.js";
 import type { Problem } from "../api-client.js";
 import { EnvSwitch } from "./env-switch.js";
 import { Csrf, Layout, ProblemNotice, StateBadge, type Viewer } from "./layout.js";
-import { conditionWords } from "./rule-words.js";
+import { conditionInWords } from "../../../core/rules/plain-words.js";
 
 export const explainPath = (env: string) => `/console/envs/${encodeURIComponent(env)}/explain`;
 
@@ -101,7 +102,7 @@ function Explanation(props: { flag: FlagExplanationView }) {
               {r.failedCondition && (
                 <>
                   {" "}
-                  — {conditionWords(r.failedCondition.condition as never)}: {r.failedCondition.detail}
+                  — {conditionInWords(r.failedCondition.condition as Condition)}: {r.failedCondition.detail}
                 </>
               )}
               {r.segments && (

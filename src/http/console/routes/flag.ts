@@ -7,7 +7,7 @@
  */
 import type { FlagConfig, Segment } from "@killswitch/sdk";
 import { z } from "zod";
-import type { AttributeView, FlagView, PropagationReceipt, VersionAnswer } from "../../../core/schemas/responses.js";
+import type { AttributeView, BlockView, PropagationReceipt, VersionAnswer } from "../../../core/schemas/responses.js";
 import { readQuery } from "../../request.js";
 import { ApiProblem, seg, type ConsoleApi, type Problem } from "../api-client.js";
 import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js";
@@ -22,7 +22,7 @@ import {
 import { ErrorPage } from "../pages/error.js";
 import { FlagPage, flagPath } from "../pages/flag.js";
 import { Propagation } from "../pages/propagation.js";
-import { environmentsOf, listOf } from "./lists.js";
+import { allOf, environmentsOf, flagStateOf, listOf } from "./lists.js";
 
 const flagQuerySchema = z.strictObject({
   change: z.coerce.number().int().min(0).optional(),
@@ -52,22 +52,12 @@ export function flagRoutes(app: ConsoleApp): void {
     const { env, key } = c.req.param();
     const { change } = readQuery(c, flagQuerySchema);
     const api = c.get("api");
-    const [flag, config, envs] = await Promise.all([
-      api.get<FlagView>(`/v1/flags/${seg(key)}`),
-      api.get<FlagConfig>(configPath(env, key)),
+    const [config, state, blocks, envs] = await Promise.all([
+      api.get<FlagConfig>(configPath(env, key)), // first: 404 for an unknown flag or environment
+      flagStateOf(api, env, key),
+      allOf<BlockView>(api, `/v1/envs/${seg(env)}/blocks`),
       environmentsOf(api),
     ]);
-    const named = [...new Set(config.rules.flatMap((r) => r.when.flatMap((w) => ("segment" in w ? w.segment : []))))];
-    const segments: Record<string, Segment> = {};
-    await Promise.all(
-      named.map(async (name) => {
-        try {
-          segments[name] = await api.get<Segment>(`/v1/envs/${seg(env)}/segments/${seg(name)}`);
-        } catch (error) {
-          if (!(error instanceof ApiProblem && error.status === 404)) throw error;
-        }
-      }),
-    );
     const propagation = change === undefined ? undefined : { env, version: change, receipt: await receiptOf(api, env, change) };
     return c.html(
       FlagPage({
@@ -75,9 +65,9 @@ export function flagRoutes(app: ConsoleApp): void {
         canWrite: c.get("canWrite"),
         env,
         envs: envs.map((e) => e.key),
-        flag,
+        state,
         config,
-        segments,
+        blocks: blocks.filter((b) => b.flag === key),
         propagation,
       }),
     );

@@ -3,15 +3,35 @@ import { z } from "zod";
 import type { InstanceList } from "../../../core/propagation.js";
 import type { EvaluateResponse } from "../../../core/schemas/evaluate.js";
 import type { Page } from "../../../core/schemas/paging.js";
-import type { AuditEntryView, AuditHeadView, AuditVerification, EnvironmentView, FlagView } from "../../../core/schemas/responses.js";
+import type { AuditEntryView, AuditHeadView, AuditVerification, BlockView, EnvironmentView, FlagState, FlagView } from "../../../core/schemas/responses.js";
 import { readQuery } from "../../request.js";
-import { ApiProblem, seg, type Problem } from "../api-client.js";
+import { ApiProblem, seg, type ConsoleApi, type Problem } from "../api-client.js";
 import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js";
 import { AuditPage } from "../pages/audit.js";
 import { ExplainPage, explainPath } from "../pages/explain.js";
 import { InstancesPage, instancesPath } from "../pages/instances.js";
-import { OverviewPage } from "../pages/overview.js";
-import { defaultEnv, environmentsOf, listOf } from "./lists.js";
+import { OVERVIEW_FRAGMENT, OverviewBody, OverviewPage, type OverviewProps } from "../pages/overview.js";
+import { allOf, defaultEnv, environmentsOf, listOf } from "./lists.js";
+
+/** Every environment's flag states and blocks. */
+async function overviewOf(api: ConsoleApi): Promise<OverviewProps> {
+  const [envs, flags] = await Promise.all([environmentsOf(api), allOf<FlagView>(api, "/v1/flags")]);
+  const perEnv = await Promise.all(
+    envs.map(async ({ key }) => {
+      const [states, blocks] = await Promise.all([
+        allOf<FlagState>(api, `/v1/envs/${seg(key)}/flags`),
+        allOf<BlockView>(api, `/v1/envs/${seg(key)}/blocks`),
+      ]);
+      return { env: key, states, blocks };
+    }),
+  );
+  return {
+    envs: envs.map((e) => e.key),
+    flags: flags.map((f) => ({ key: f.key, description: f.description ?? null })),
+    states: Object.fromEntries(perEnv.map(({ env, states }) => [env, Object.fromEntries(states.map((s) => [s.key, s]))])),
+    blocks: perEnv.flatMap(({ env, blocks }) => blocks.map((b) => ({ ...b, env }))),
+  };
+}
 
 const noQuery = z.strictObject({});
 const auditQuerySchema = z.strictObject({ cursor: z.string().max(512).optional() });
@@ -27,9 +47,13 @@ async function envsWith(api: Parameters<typeof environmentsOf>[0], env: string):
 export function pageRoutes(app: ConsoleApp): void {
   app.get("/console", async (c) => {
     readQuery(c, noQuery);
-    const api = c.get("api");
-    const [envs, flags] = await Promise.all([environmentsOf(api), listOf<FlagView>(api, "/v1/flags")]);
-    return c.html(OverviewPage({ viewer: c.get("viewer"), envs: envs.map((e) => e.key), flags }));
+    const data = await overviewOf(c.get("api"));
+    return c.html(OverviewPage({ ...data, viewer: c.get("viewer"), events: undefined }));
+  });
+
+  app.get(OVERVIEW_FRAGMENT, async (c) => {
+    readQuery(c, noQuery);
+    return c.html(OverviewBody(await overviewOf(c.get("api"))));
   });
 
   // Pages of one environment, reached from the navigation: the default environment's.
