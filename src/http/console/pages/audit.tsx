@@ -1,13 +1,78 @@
 /** The audit log, newest first, with the chain's verification and its head. */
 import type { AuditEntryView, AuditHeadView, AuditVerification } from "../../../core/schemas/responses.js";
-import { Layout, StateBadge, Time, type Viewer } from "./layout.js";
+import type { Problem } from "../api-client.js";
+import { Layout, ProblemNotice, StateBadge, Time, type Viewer } from "./layout.js";
+
+/** The audit list's filters, as the form and the URL carry them (times in UTC, to the minute). */
+export interface AuditFilters {
+  flag?: string | undefined;
+  env?: string | undefined;
+  actor?: string | undefined;
+  directive?: string | undefined;
+  action?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+export const AUDIT_FILTERS = ["flag", "env", "actor", "directive", "action", "since", "until"] as const;
 
 export interface AuditPageProps {
   viewer: Viewer;
+  filters: AuditFilters;
   entries: AuditEntryView[];
   nextCursor?: string | undefined;
   verification: AuditVerification;
   head: AuditHeadView;
+  problem?: Problem | undefined;
+}
+
+const LABELS: Record<(typeof AUDIT_FILTERS)[number], string> = {
+  flag: "Flag",
+  env: "Environment",
+  actor: "Key (id or name)",
+  directive: "Directive",
+  action: "Action (e.g. flag.block)",
+  since: "Since (UTC)",
+  until: "Until (UTC)",
+};
+
+/** The query of these filters, for the next page's link. */
+export function auditQuery(filters: AuditFilters, cursor?: string): string {
+  const params = new URLSearchParams();
+  for (const name of AUDIT_FILTERS) if (filters[name]) params.set(name, filters[name]!);
+  if (cursor) params.set("cursor", cursor);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+/**
+ * A read-only filter form, sent with GET so that a filtered list has an address
+ * to share: it changes nothing, so it carries no form token (which would then sit in the URL).
+ */
+function Filters(props: { filters: AuditFilters }) {
+  return (
+    <form method="get" action="/console/audit" class="filters" aria-labelledby="filters-title">
+      <h2 id="filters-title" class="visually-hidden">
+        Filters
+      </h2>
+      {AUDIT_FILTERS.map((name) => (
+        <div class="field">
+          <label for={`filter-${name}`}>{LABELS[name]}</label>
+          <input
+            id={`filter-${name}`}
+            name={name}
+            type={name === "since" || name === "until" ? "datetime-local" : "text"}
+            value={props.filters[name] ?? ""}
+            autocomplete="off"
+          />
+        </div>
+      ))}
+      <div class="form-actions">
+        <button type="submit">Filter</button>
+        <a href="/console/audit">Clear</a>
+      </div>
+    </form>
+  );
 }
 
 export function AuditPage(props: AuditPageProps) {
@@ -38,6 +103,8 @@ export function AuditPage(props: AuditPageProps) {
         </p>
       </section>
       <h2>Entries</h2>
+      <Filters filters={props.filters} />
+      <ProblemNotice problem={props.problem} />
       {props.entries.length === 0 ? (
         <p>No entries.</p>
       ) : (
@@ -79,7 +146,7 @@ export function AuditPage(props: AuditPageProps) {
       )}
       {props.nextCursor && (
         <p>
-          <a href={`/console/audit?cursor=${encodeURIComponent(props.nextCursor)}`}>Older entries</a>
+          <a href={`/console/audit${auditQuery(props.filters, props.nextCursor)}`}>Older entries</a>
         </p>
       )}
     </Layout>

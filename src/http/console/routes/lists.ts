@@ -16,7 +16,8 @@ export async function allOf<T>(api: ConsoleApi, path: string): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await api.get<Page<T>>(`${path}?limit=${PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const join = path.includes("?") ? "&" : "?";
+    const page = await api.get<Page<T>>(`${path}${join}limit=${PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== undefined);

@@ -3,11 +3,12 @@ import { z } from "zod";
 import type { InstanceList } from "../../../core/propagation.js";
 import type { EvaluateResponse } from "../../../core/schemas/evaluate.js";
 import type { Page } from "../../../core/schemas/paging.js";
-import type { AuditEntryView, AuditHeadView, AuditVerification, BlockView, EnvironmentView, FlagState, FlagView } from "../../../core/schemas/responses.js";
+import type { AuditEntryView, AuditHeadView, AuditVerification, BlockView, DirectiveView, EnvironmentView, FlagState, FlagView } from "../../../core/schemas/responses.js";
 import { readQuery } from "../../request.js";
 import { ApiProblem, seg, type ConsoleApi, type Problem } from "../api-client.js";
 import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js";
-import { AuditPage } from "../pages/audit.js";
+import { AUDIT_FILTERS, AuditPage } from "../pages/audit.js";
+import { DirectivePage, DirectivesPage } from "../pages/directives.js";
 import { ExplainPage, explainPath } from "../pages/explain.js";
 import { InstancesPage, instancesPath } from "../pages/instances.js";
 import { OVERVIEW_FRAGMENT, OverviewBody, OverviewPage, type OverviewProps } from "../pages/overview.js";
@@ -34,7 +35,22 @@ async function overviewOf(api: ConsoleApi): Promise<OverviewProps> {
 }
 
 const noQuery = z.strictObject({});
-const auditQuerySchema = z.strictObject({ cursor: z.string().max(512).optional() });
+const filter = z.string().max(200).optional();
+const auditQuerySchema = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  flag: filter,
+  env: filter,
+  actor: filter,
+  directive: filter,
+  action: filter,
+  since: filter,
+  until: filter,
+});
+
+/** `2026-11-27T17:21` (a datetime-local field, read as UTC) as an ISO 8601 instant; anything else as given. */
+function utcInstant(value: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(value) ? `${value}:00Z` : value;
+}
 
 /** The environment in the path, which must exist (404 otherwise), and every environment's key. */
 async function envsWith(api: Parameters<typeof environmentsOf>[0], env: string): Promise<{ envs: string[]; current: EnvironmentView }> {
@@ -69,15 +85,45 @@ export function pageRoutes(app: ConsoleApp): void {
   });
 
   app.get("/console/audit", async (c) => {
-    const { cursor } = readQuery(c, auditQuerySchema);
+    const { cursor, ...filters } = readQuery(c, auditQuerySchema);
     const api = c.get("api");
-    const query = `limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const query = new URLSearchParams({ limit: "50" });
+    for (const name of AUDIT_FILTERS) {
+      const value = filters[name];
+      // The form's datetime-local fields are UTC to the minute; the API takes ISO 8601 instants.
+      if (value) query.set(name, name === "since" || name === "until" ? utcInstant(value) : value);
+    }
+    if (cursor) query.set("cursor", cursor);
     const [page, verification, head] = await Promise.all([
-      api.get<Page<AuditEntryView>>(`/v1/audit?${query}`),
+      api.get<Page<AuditEntryView>>(`/v1/audit?${query}`).catch((error: unknown) => {
+        if (error instanceof ApiProblem && error.status === 400) return error.problem;
+        throw error;
+      }),
       api.get<AuditVerification>("/v1/audit/verify"),
       api.get<AuditHeadView>("/v1/audit/head"),
     ]);
-    return c.html(AuditPage({ viewer: c.get("viewer"), entries: page.items, nextCursor: page.nextCursor, verification, head }));
+    const refused = "detail" in page ? page : undefined;
+    const entries = "items" in page ? page : { items: [] };
+    const html = AuditPage({ viewer: c.get("viewer"), filters, entries: entries.items, nextCursor: entries.nextCursor, verification, head, problem: refused });
+    return c.html(html, refused ? 400 : 200);
+  });
+
+  app.get("/console/directives", async (c) => {
+    readQuery(c, noQuery);
+    const directives = await allOf<DirectiveView>(c.get("api"), "/v1/directives");
+    return c.html(DirectivesPage({ viewer: c.get("viewer"), directives }));
+  });
+
+  app.get("/console/directives/:ref", async (c) => {
+    const ref = c.req.param("ref");
+    readQuery(c, noQuery);
+    const api = c.get("api");
+    const [directive, entries] = await Promise.all([
+      api.get<DirectiveView>(`/v1/directives/${seg(ref)}`),
+      allOf<AuditEntryView>(api, `/v1/audit?directive=${encodeURIComponent(ref)}`),
+    ]);
+    // The audit log lists newest first; a timeline reads oldest first.
+    return c.html(DirectivePage({ viewer: c.get("viewer"), directive, timeline: entries.reverse(), report: undefined }));
   });
 
   const explain = async (c: ConsoleContext, values: { context: string; flag: string }, run: boolean) => {
