@@ -96,7 +96,7 @@ export function FlagPage(props: FlagPageProps) {
         </p>
       )}
       {state.rules.length === 0 ? (
-        <p>No rules: everyone gets what the last line says.</p>
+        <p>No rules.</p>
       ) : (
         <ol class="rules">
           {state.rules.map((rule) => (
@@ -137,8 +137,9 @@ export function FlagPage(props: FlagPageProps) {
           ))}
         </ol>
       )}
+      {/* "otherwise on": what serves when no rule matches. */}
       <p>
-        Everyone else: <strong>{state.fallthrough}</strong>.
+        <strong>{state.fallthrough.charAt(0).toUpperCase() + state.fallthrough.slice(1)}</strong>: what everyone else gets.
       </p>
     </Layout>
   );

@@ -120,5 +120,6 @@ function cellWords(state: FlagState): string {
   if (state.state === "killed") return "Killed";
   if (state.state === "on") return "On";
   const blocking = state.rules.filter((r) => r.blocks);
-  return blocking.length === 1 ? `Off ${blocking[0]!.text.replace(/^\S+ /, "")}` : `Off for ${blocking.length} segments`;
+  // "off for nationality not in US" → "Blocked: nationality not in US".
+  return blocking.length === 1 ? `Blocked: ${blocking[0]!.text.replace(/^.*? for /, "")}` : `Blocked by ${blocking.length} rules`;
 }
