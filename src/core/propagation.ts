@@ -171,8 +171,12 @@ class EnvState {
   ) {}
 }
 
+/** Told when an instance connects (says hello) and when it leaves: the operator events' `instance`. */
+export type InstanceObserver = (event: "connect" | "disconnect", tenantId: string, env: string, instance: InstanceHandle) => void;
+
 export class PropagationTracker {
   readonly #envs = new Map<string, EnvState>();
+  #observer: InstanceObserver | null = null;
   /**
    * Connection numbers, one sequence for the whole tracker: an environment that is
    * forgotten and tracked again never hands out a number twice (a shared store keys
@@ -201,7 +205,13 @@ export class PropagationTracker {
     const record = new Instance(state, ++this.#seq, info.instance, this.#intern(info.app), this.#intern(info.sdk), at);
     state.live.add(record);
     this.#updates?.add(record);
+    this.#observer?.("connect", tenantId, env, record);
     return record;
+  }
+
+  /** One observer of connections and disconnections (a throwing one is the caller's problem: keep it safe). */
+  observe(observer: InstanceObserver | null): void {
+    this.#observer = observer;
   }
 
   disconnect(handle: InstanceHandle): void {
@@ -210,6 +220,7 @@ export class PropagationTracker {
     record.live = false;
     record.env.live.delete(record);
     this.#updates?.add(record);
+    this.#observer?.("disconnect", record.env.tenantId, record.env.env, record);
   }
 
   /** The instance has applied everything up to `version`. */

@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { OperatorEvents } from "../core/events/operator-events.js";
 import { ProblemError } from "../core/problem.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { auditCheckpoint } from "./audit-checkpoint.js";
@@ -19,6 +20,7 @@ import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
 import { directiveRoutes } from "./routes/directives.js";
 import { environmentRoutes } from "./routes/environments.js";
+import { eventRoutes } from "./routes/events.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
 import { flagConfigRoutes } from "./routes/flag-configs.js";
 import { flagStateRoutes } from "./routes/flag-states.js";
@@ -34,7 +36,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
 
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = { ...given, events: given.events ?? new OperatorEvents() };
   const app = new Hono<AppEnv>();
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
 
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): App {
   snapshotRoutes(app, deps);
   auditRoutes(app, deps);
   directiveRoutes(app, deps);
+  eventRoutes(app, deps);
   evaluateRoutes(app, deps);
   deps.extend?.(app, deps);
   return app;

@@ -183,6 +183,8 @@ export interface Operation {
   errorBody?: string;
   /** Longer than the summary: the WebSocket's frames. */
   description?: string;
+  /** Answers `text/event-stream` (server-sent events) rather than JSON. */
+  eventStream?: boolean;
 }
 
 const STREAM_DESCRIPTION = [
@@ -194,6 +196,16 @@ const STREAM_DESCRIPTION = [
   "`hb {v, serverTime}` (Node host), and `pong`.",
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
+].join(" ");
+
+const EVENTS_DESCRIPTION = [
+  "Server-sent events (text/event-stream) of the key's tenant, each `event: <type>`, `id: <id>`, `data: <JSON>`:",
+  "`change` {env, version, entity, key, flag, action, actor, reason, directive, committedAt, audit} once per committed environment version;",
+  "`directive` {ref, action, actor, reason, at, audit} when a directive is recorded, edited, lifted or deleted;",
+  "`receipt` {env, version, connected, acked, pending (a count), p99, status, complete, final} about every 250 ms while a change is pending and once when final;",
+  "`instance` {env, event: connect|disconnect, instance, app, sdk, at}.",
+  "A comment line every 15 s keeps the connection open. Send `Last-Event-ID` to resume: buffered events follow it,",
+  "or after a restart the change and directive events after its audit seq (receipt and instance events are not replayed).",
 ].join(" ");
 
 export const OPERATIONS: Operation[] = [
@@ -233,6 +245,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first; the filters given must all hold", access: "viewer", query: auditListQuerySchema, ok: { 200: "AuditPage" }, errors: [400] },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
+  { method: "get", path: "/v1/events", summary: "The tenant's operator events as server-sent events (change, directive, receipt, instance); resumable", access: "viewer", ok: { 200: null }, errors: [400], eventStream: true, description: EVENTS_DESCRIPTION },
   { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
   { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
   { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
@@ -314,6 +327,9 @@ function operation(op: Operation): Record<string, unknown> {
     });
   }
   if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
+  if (op.eventStream) {
+    parameters.push({ name: "Last-Event-ID", in: "header", schema: { type: "string" }, description: "The id of the last event received: resume after it" });
+  }
 
   // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
   const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
@@ -324,6 +340,7 @@ function operation(op: Operation): Record<string, unknown> {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
       ...(body ? { content: { "application/json": { schema: body } } } : {}),
+      ...(op.eventStream && status === "200" ? { content: { "text/event-stream": { schema: { type: "string" } } } } : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { BroadcastRelay } from "../core/broadcast-relay.js";
+import { OperatorEvents } from "../core/events/operator-events.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
@@ -64,7 +65,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, { log: options.log });
   const onError = options.onError ?? ((error: unknown) => console.error("killswitch:", error));
   const relay = new BroadcastRelay();
+  const events = new OperatorEvents({ onError });
   const store = createStore({
+    events,
     db: database.db,
     executor: database.executor,
     broadcaster: relay,
@@ -78,7 +81,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.cluster !== false && isSharedDatabase(database.url)
       ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
-  const stream = options.stream?.({ store, cluster });
+  const stream = options.stream?.({ store, cluster, events });
   if (cluster) {
     relay.target = cluster.broadcaster;
     if (stream) cluster.broadcaster.target = stream.broadcaster;
@@ -95,6 +98,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     rootToken: options.rootToken,
     clock: options.clock,
     onError,
+    events,
     readiness: () => database.health.readiness(),
     clientAddress: nodeClientAddress,
     consoleAssets: consoleAssets(),
@@ -115,6 +119,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Event streams end first: they would hold their connections open to the end of the grace.
+      events.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
+import type { OperatorEvents } from "../core/events/operator-events.js";
 import type { Store } from "../core/store/index.js";
 import type { App, AppDeps } from "../http/create-app.js";
 import type { Cluster } from "./cluster/cluster.js";
@@ -15,11 +16,13 @@ export interface StreamHost {
   serveOptions?: { websocket?: { server: import("@hono/node-server").WebSocketServerLike } };
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
+  /** Saves what must survive the process (final receipts), then closes the sockets. */
   close(): Promise<void> | void;
 }
 
 /**
  * Builds the socket layer once the store (its StreamSource) exists, and the
- * cluster when other processes may share the database.
+ * cluster when other processes may share the database; it publishes instance and
+ * receipt events to `events`.
  */
-export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null }) => StreamHost;
+export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; events?: OperatorEvents }) => StreamHost;

@@ -91,6 +91,8 @@ export interface HibernatingHubOptions {
    * that had their first state before it (the receipt's "connected at commit").
    */
   onPublished?: (change: CommittedChange, connected: number) => void;
+  /** An instance said hello (`connect`), or a socket that had said hello closed (`disconnect`). */
+  onInstance?: (event: "connect" | "disconnect", connection: Readonly<ConnectionAttachment>) => void;
   /** An ack was recorded: `connection` is the updated attachment, `previous` its applied version before. */
   onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
   /** A snapshot or change-log read that failed; the socket is closed with 1011. */
@@ -192,7 +194,7 @@ export class HibernatingHub implements Broadcaster {
       resyncAt: now,
     };
     this.#save(server, attachment);
-    await this.#alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
+    await this.alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
@@ -224,11 +226,11 @@ export class HibernatingHub implements Broadcaster {
       if (idle) shut(ws, idle.code, idle.reason);
       else next = Math.min(next, idleDeadline(activity, this.#limits));
     }
-    if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
+    if (next !== Infinity) await this.alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
   }
 
-  /** Makes sure the alarm fires at `at` or before. */
-  async #alarmBy(at: number): Promise<void> {
+  /** Makes sure the alarm fires at `at` or before (the object's one alarm also wakes its receipt follower). */
+  async alarmBy(at: number): Promise<void> {
     if (this.#alarmAt === undefined) {
       const stored = await this.#ctx.storage.getAlarm();
       this.#alarmAt ??= stored; // unless set meanwhile
@@ -322,6 +324,7 @@ export class HibernatingHub implements Broadcaster {
         return shut(ws, CLOSE.POLICY, frame.reason);
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
+        this.#options.onInstance?.("connect", { ...attachment, instance: frame.instance, app: frame.app, sdk: frame.sdk });
         return this.#run(ws, this.#hello(ws, attachment, frame));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
@@ -349,6 +352,7 @@ export class HibernatingHub implements Broadcaster {
     const state = this.#stateOf(ws);
     const open = state === null ? undefined : this.#perKey.get(state.keyId);
     if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
+    if (state?.instance != null) this.#options.onInstance?.("disconnect", state);
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }

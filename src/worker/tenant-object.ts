@@ -66,10 +66,10 @@ export class TenantObject extends DurableObject<Env> {
     this.#servicesOf(this.#tenant.id).hub.closed(ws, code, reason);
   }
 
-  /** Set by the hub for the stream's next hello or silence deadline. */
+  /** Set for the stream's next hello or silence deadline, and for the receipts to save ten minutes after a commit. */
   override async alarm(): Promise<void> {
     if (this.#tenant === undefined || this.#migrationError !== undefined) return;
-    await this.#servicesOf(this.#tenant.id).hub.sweep();
+    await this.#servicesOf(this.#tenant.id).alarm();
   }
 
   override async webSocketError(): Promise<void> {

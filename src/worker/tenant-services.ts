@@ -6,6 +6,8 @@
  */
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
+import { OperatorEvents } from "../core/events/operator-events.js";
+import { ReceiptFollower, type FollowedChange } from "../core/receipts/receipt-follower.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
@@ -20,7 +22,12 @@ export interface TenantServices {
   fetch(request: Request): Response | Promise<Response>;
   hub: HibernatingHub;
   store: Store;
+  follower: ReceiptFollower;
+  alarm(): Promise<void>;
 }
+
+/** The object's synchronous KV key holding the changes whose receipts are still followed. */
+const FOLLOWED_KEY = "receipts/followed";
 
 export interface TenantServicesOptions {
   ctx: DurableObjectState;
@@ -45,18 +52,39 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
   // The hub reads snapshots from the store, and the store publishes to the hub.
   let store: Store | undefined;
   const book = new ReceiptBook(ctx.storage.kv);
+  const events = new OperatorEvents({ onError: report });
+  let follower: ReceiptFollower | undefined;
   const hub = new HibernatingHub(ctx, {
     tenantId,
     source: {
       snapshot: (tenant, environment) => store!.snapshot(tenant, environment),
       changesSince: (tenant, environment, since) => store!.changesSince(tenant, environment, since),
     },
-    onPublished: (change, connected) => book.committed(change.env, change.version, change.committedAt, connected),
-    onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
+    onPublished: (change, connected) => {
+      book.committed(change.env, change.version, change.committedAt, connected);
+      follower!.follow({ tenantId, env: change.env, version: change.version, committedAt: change.committedAt, audit: change.audit });
+      wakeFollower();
+    },
+    onAck: (connection, previous, at) => {
+      book.acked(connection.env, connection, previous, at);
+      follower!.poke();
+    },
+    onInstance: (event, connection) => {
+      events.publish(tenantId, "instance", {
+        env: connection.env,
+        event,
+        instance: connection.instance ?? "",
+        app: connection.app ?? "",
+        sdk: connection.sdk ?? "",
+        at: new Date().toISOString(),
+      });
+      if (event === "disconnect") follower!.poke(); // a pending instance that left is no longer waited for
+    },
     onError: report,
     limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
   });
   const options: StoreOptions = {
+    events,
     db: drizzle(ctx.storage, { schema }),
     executor: durableExecutor(ctx.storage),
     broadcaster: hub,
@@ -65,15 +93,46 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     newTenantId: () => tenantId,
   };
   store = createStore(options);
+  const live = workerPropagationSource(hub, book);
+  // An object has no shutdown to hook: a receipt is saved once final (checked after acks and disconnects),
+  // and otherwise when the alarm wakes the object ten minutes after the commit; the followed list is in KV.
+  follower = new ReceiptFollower({
+    live,
+    store,
+    events,
+    tickAlways: false,
+    journal: {
+      load: () => ctx.storage.kv.get<FollowedChange[]>(FOLLOWED_KEY) ?? [],
+      store: (followed) => (followed.length === 0 ? void ctx.storage.kv.delete(FOLLOWED_KEY) : ctx.storage.kv.put(FOLLOWED_KEY, followed)),
+    },
+    onError: report,
+  });
+  const wakeFollower = (): void => {
+    const due = follower!.nextDeadline();
+    if (due !== null) hub.alarmBy(due).catch(report);
+  };
+  const receipts = follower.source();
   const app = createApp({
     store,
+    events,
     broadcaster: hub,
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
     // Set by Cloudflare's edge on every request; the Worker passes it on.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
-    extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
+    extend: workerRoutes((request, opener) => hub.accept(request, opener), { receipt: receipts.receipt, instances: live.instances }),
   });
-  return { fetch: (request) => app.fetch(request), hub, store };
+  return {
+    fetch: (request) => app.fetch(request),
+    hub,
+    store,
+    follower,
+    /** The object's alarm: save the receipts now due, and wake again for the next. */
+    async alarm() {
+      await hub.sweep();
+      await follower!.tick();
+      wakeFollower();
+    },
+  };
 }

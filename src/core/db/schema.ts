@@ -137,7 +137,11 @@ export const changeLog = sqliteTable(
     auditSeq: integer("audit_seq"),
     auditHash: text("audit_hash"),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.env, t.version] }),
+    // The versions an audit entry made: a directive's changes, and the operator events replayed after a restart.
+    index("change_log_audit_seq").on(t.tenantId, t.auditSeq),
+  ],
 );
 
 /**

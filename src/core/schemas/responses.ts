@@ -152,6 +152,12 @@ export const propagationReceiptSchema = z.object({
   }),
   complete: z.boolean().meta({ description: 'True only for status "complete": an empty fleet is never reported as reached.' }),
   audit: auditRefSchema.optional().meta({ description: "The audit entry of the change that made this version." }),
+  final: z.boolean().optional().meta({
+    description:
+      "true: the receipt as saved once final (complete, nobody connected at commit, 10 minutes after the commit, or at shutdown); it will not change, and it survives restarts. false: counted live, still moving.",
+  }),
+  savedAt: isoTime.optional().meta({ description: "When a final receipt was saved." }),
+  savedBecause: z.enum(["complete", "no-instances", "timeout", "shutdown"]).optional().meta({ description: "Why a final receipt was saved when it was." }),
 });
 
 export const problemSchema = z.object({

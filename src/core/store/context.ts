@@ -1,4 +1,5 @@
 import type { Broadcaster } from "../broadcaster.js";
+import type { CommitObserver } from "../events/operator-events.js";
 import type { Executor, StoreDb } from "../db/executor.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
 
@@ -18,6 +19,11 @@ export interface StoreOptions {
   executor: Executor;
   /** Told about every committed change and revoked key; `silentBroadcaster` when there are no sockets. */
   broadcaster: Broadcaster;
+  /**
+   * Told every commit after it lands (its audit entry and the versions it made),
+   * before the broadcaster: the operator event source (`OperatorEvents`).
+   */
+  events?: CommitObserver;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   /** Receives failures no request can act on: a throwing broadcaster, a lost lastUsedAt write. */
@@ -62,6 +68,7 @@ export interface StoreContext {
   db: StoreDb;
   executor: Executor;
   broadcaster: Broadcaster;
+  events: CommitObserver | undefined;
   clock: () => number;
   report: (error: unknown) => void;
   maxAttempts: number;
@@ -86,6 +93,7 @@ export function storeContext(options: StoreOptions): StoreContext {
     db: options.db,
     executor: options.executor,
     broadcaster: options.broadcaster,
+    events: options.events,
     clock: options.clock ?? Date.now,
     report,
     maxAttempts: options.maxAttempts ?? 8,

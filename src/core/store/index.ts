@@ -30,6 +30,10 @@ import type { AttributeView, BlockView, DirectiveView, FlagState } from "../sche
 import type { DirectiveCreateInput, DirectiveLiftInput, DirectiveListQuery, DirectivePatchInput } from "../schemas/directive.js";
 import * as directives from "./directives.js";
 import * as flagStates from "./flag-states.js";
+import * as receipts from "./receipts.js";
+import * as commitRecords from "./commit-records.js";
+import type { ReceiptStore } from "../receipts/receipt-store.js";
+import type { CommitRecord } from "../events/operator-events.js";
 import type { AuditListQuery } from "../schemas/audit.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
@@ -55,7 +59,7 @@ export type { PutAttributeResult } from "./attributes.js";
 export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
 export type { StoreSnapshot } from "./snapshots.js";
 
-export interface Store extends StreamSource {
+export interface Store extends StreamSource, ReceiptStore {
   hasTenants(): Promise<boolean>;
   createTenant(input: TenantCreateInput, actor?: Actor): Promise<tenants.CreatedTenant>;
 
@@ -135,6 +139,9 @@ export interface Store extends StreamSource {
   changeAudit(tenantId: string, env: string, version: number): Promise<AuditRef | null>;
 
   /** Newest first; the filters of `query` all hold. */
+  /** The commits of changes and directives after an audit seq, oldest first: operator events replayed after a restart. */
+  commitsAfterSeq(tenantId: string, afterSeq: number, limit: number): Promise<CommitRecord[]>;
+
   listAudit(tenantId: string, query: AuditListQuery): Promise<Page<AuditEntryView>>;
   /** The whole chain checked; with a checkpoint kept elsewhere, also whether the chain still holds it. */
   verifyAudit(tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification>;
@@ -219,6 +226,11 @@ export function createStore(options: StoreOptions): Store {
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),
     changeAudit: (tenantId, env, version) => changeLog.changeAudit(ctx, tenantId, env, version),
+
+    saveReceipt: (tenantId, env, receipt) => receipts.saveReceipt(ctx, tenantId, env, receipt),
+    savedReceipt: (tenantId, env, version) => receipts.savedReceipt(ctx, tenantId, env, version),
+    savedReceipts: (tenantId, env, versions) => receipts.savedReceipts(ctx, tenantId, env, versions),
+    commitsAfterSeq: (tenantId, afterSeq, limit) => commitRecords.commitsAfterSeq(ctx, tenantId, afterSeq, limit),
 
     listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
     verifyAudit: (tenantId, checkpoint) => audit.verifyAudit(ctx, tenantId, checkpoint),

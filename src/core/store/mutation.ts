@@ -16,7 +16,8 @@
  */
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
-import { sealEntry, type AuditDraft, type AuditHead } from "../audit/chain.js";
+import { sealEntry, type AuditDraft, type AuditHead, type AuditRow } from "../audit/chain.js";
+import type { CommitRecord } from "../events/operator-events.js";
 import type { CommittedChange } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
 import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
@@ -104,6 +105,7 @@ async function planAndCommit<R>(
         throw error;
       }
       remember(ctx, tenantId, planned);
+      observe(ctx, tenantId, auditRow, planned.changes);
       announce(ctx, tenantId, now, planned, sealed);
       reportSealed(ctx, actor, sealed);
       return planned.result;
@@ -170,6 +172,35 @@ function forget<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation
 function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
   if (planned.revokedKeyId !== undefined) ctx.keys.invalidateKey(tenantId, planned.revokedKeyId);
   if (planned.createdKeyPrefix !== undefined) ctx.keys.invalidatePrefix(tenantId, planned.createdKeyPrefix);
+}
+
+/** Tells the commit observer (operator events); a failing observer never fails a committed write. */
+function observe(ctx: StoreContext, tenantId: string, audit: AuditRow, changes: EnvChange[]): void {
+  if (!ctx.events) return;
+  try {
+    ctx.events.committed(commitRecord(tenantId, audit, changes));
+  } catch (error) {
+    ctx.report(error);
+  }
+}
+
+export function commitRecord(tenantId: string, audit: AuditRow, changes: readonly Pick<EnvChange, "env" | "version" | "entity" | "key">[]): CommitRecord {
+  return {
+    tenantId,
+    audit: {
+      seq: audit.seq,
+      hash: audit.hash,
+      at: audit.at,
+      actor: { keyId: audit.actorKeyId, name: audit.actorName, role: audit.actorRole },
+      action: audit.action,
+      entity: audit.entity,
+      key: audit.entityKey,
+      env: audit.env,
+      reason: audit.reason,
+      directive: audit.directive,
+    },
+    changes: changes.map(({ env, version, entity, key }) => ({ env, version, entity, key })),
+  };
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */

@@ -5,7 +5,9 @@
  *
  *   startServer({ ..., stream: nodeStreamHost() })
  */
+import { relayChange } from "../../core/events/operator-events.js";
 import { PropagationTracker } from "../../core/propagation.js";
+import { ReceiptFollower } from "../../core/receipts/receipt-follower.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
 import { streamRoute } from "../../http/routes/stream.js";
@@ -28,7 +30,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TOUCHED_KEYS = 10_000;
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster }) => {
+  return ({ store, cluster, events }) => {
     const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
@@ -45,17 +47,43 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
     const coverage = cluster
-      ? "the recent versions committed while a live node of this database ran"
-      : "the recent versions committed while this server runs";
+      ? "the recent versions committed while a live node of this database ran, and the saved ones"
+      : "the recent versions committed while this server runs, and the saved ones";
+    // Follows every change (this process's and, in a cluster, the others') until its receipt is final, and saves it.
+    const follower = new ReceiptFollower({ live: propagation, store, events, onError });
+    if (events) {
+      tracker.observe((event, tenantId, env, instance) =>
+        events.publish(tenantId, "instance", {
+          env,
+          event,
+          instance: instance.instance,
+          app: instance.app,
+          sdk: instance.sdk,
+          at: new Date().toISOString(),
+        }),
+      );
+    }
     return {
-      broadcaster: hub,
+      broadcaster: {
+        publish(change) {
+          hub.publish(change); // counts who is connected at commit first
+          follower.follow({ tenantId: change.tenantId, env: change.env, version: change.version, committedAt: change.committedAt, audit: change.audit });
+          if (events) relayChange(events, store.commitsAfterSeq, change, onError);
+        },
+        keyRevoked: (tenantId, keyId) => hub.keyRevoked(tenantId, keyId),
+      },
       extend: (app, deps) => {
         // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
         streamRoute(app);
-        propagationRoutes(app, deps, propagation, coverage);
+        const receipts = follower.source();
+        propagationRoutes(app, deps, { receipt: receipts.receipt, instances: (t, env, limit) => propagation.instances(t, env, limit) }, coverage);
       },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
-      close: () => hub.close(),
+      async close() {
+        // Before the sockets close: an instance that leaves counts as no longer pending.
+        await follower.saveAll();
+        await hub.close();
+      },
     };
   };
 }
