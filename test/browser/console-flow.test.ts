@@ -122,6 +122,44 @@ describe.each(HOSTS)("the console on the %s host", (hostName) => {
     120_000,
   );
 
+  it(
+    "updates the overview and the instances live from the operator event stream",
+    async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await signIn(page, host, host.t.viewer);
+      /** Opens a page and waits until its event stream is open (the console has passed the stream's answer on). */
+      const openLive = async (path: string) => {
+        const stream = page.waitForResponse((r) => r.url().endsWith("/console/api/v1/events"));
+        await page.goto(host.url(path));
+        await stream;
+      };
+      await openLive("/console");
+      const cell = page.locator("#overview table").getByRole("link", { name: `${FLAG} in production` });
+      const before = await cell.textContent();
+      const url = page.url();
+      const kill = await host.api("POST", `/v1/envs/production/flags/${FLAG}/kill`, { key: host.t.operator, json: { reason: "live test" } });
+      expect(kill.status, JSON.stringify(kill.body)).toBe(200);
+      await expect.poll(() => cell.textContent(), { timeout: 20_000 }).toContain("Killed");
+      await expect.poll(() => page.locator("#overview .blocked").textContent()).toContain("live test");
+      const restore = await host.api("POST", `/v1/envs/production/flags/${FLAG}/restore`, { key: host.t.operator, json: { reason: "live test over" } });
+      expect(restore.status).toBe(200);
+      await expect.poll(() => cell.textContent(), { timeout: 20_000 }).toBe(before);
+      expect(page.url()).toBe(url); // no navigation: the cells changed in place
+
+      await openLive("/console/envs/production/instances");
+      await expect.poll(() => page.locator("#instances-body > p").textContent()).toMatch(/^1 connected/);
+      const second = trackedClient({ url: host.target.baseUrl, sdkKey: host.t.sdk, app: "second-app" });
+      await second.client.ready({ timeoutMs: 20_000 });
+      await expect.poll(() => page.locator("#instances-body > p").textContent(), { timeout: 20_000 }).toMatch(/^2 connected/);
+      expect(await page.locator("#instances-body").textContent()).toContain("second-app");
+      await second.client.close();
+      await expect.poll(() => page.locator("#instances-body > p").textContent(), { timeout: 20_000 }).toMatch(/^1 connected/);
+      await context.close();
+    },
+    90_000,
+  );
+
   it("keeps the key out of the browser: an opaque, HttpOnly, SameSite=Strict cookie, and strict security headers", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

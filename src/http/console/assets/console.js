@@ -6,6 +6,9 @@
  *
  * - `[data-live-fragment]`: fetched again until the server renders it without
  *   the attribute (the propagation bar, until its receipt completes).
+ * - `[data-refresh-events]`: its content is fetched again from
+ *   `data-refresh-url` when the operator event stream (`GET /v1/events`, read
+ *   through the console's session) reports one of those event types.
  */
 
 /** Polls a little faster at first, when a change is usually still arriving. */
@@ -69,4 +72,56 @@ function followFragment(element) {
   setTimeout(tick, FAST_MS);
 }
 
+/**
+ * Replaces `live`'s content with `fresh`, keeping the keyboard focus on the
+ * same link or control when the new content has it.
+ * @param {Element} live
+ * @param {Element} fresh
+ */
+function replaceContent(live, fresh) {
+  const focused = document.activeElement;
+  const key = focused && live.contains(focused) ? focusKey(focused) : null;
+  live.replaceChildren(fresh);
+  if (key) {
+    const again = live.querySelector(key);
+    if (again instanceof HTMLElement) again.focus();
+  }
+}
+
+/** @param {Element} element a selector that finds the same control in fresh markup, or null */
+function focusKey(element) {
+  if (element.id) return `#${CSS.escape(element.id)}`;
+  const href = element.getAttribute("href");
+  return href ? `a[href="${CSS.escape(href)}"]` : null;
+}
+
+/** @param {Element[]} elements */
+function followEvents(elements) {
+  const source = new EventSource("/console/api/v1/events");
+  for (const element of elements) {
+    const url = element.getAttribute("data-refresh-url");
+    const types = (element.getAttribute("data-refresh-events") ?? "").split(" ").filter(Boolean);
+    if (!url) continue;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    // Events come in bursts (a change, then its receipts): one fetch per burst.
+    const refresh = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        try {
+          const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
+          if (!response.ok || response.redirected) return;
+          const fresh = new DOMParser().parseFromString(await response.text(), "text/html").body.firstElementChild;
+          if (fresh) replaceContent(element, fresh);
+        } catch {
+          // The next event tries again.
+        }
+      }, 150);
+    };
+    for (const type of types) source.addEventListener(type, refresh);
+  }
+}
+
 for (const element of Array.from(document.querySelectorAll("[data-live-fragment]"))) followFragment(element);
+const refreshed = Array.from(document.querySelectorAll("[data-refresh-events]"));
+if (refreshed.length > 0) followEvents(refreshed);

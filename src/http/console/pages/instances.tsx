@@ -1,18 +1,44 @@
-/** The SDK instances connected to one environment: app, SDK version, applied version, connected since. */
+/**
+ * The SDK instances connected to one environment: app, SDK version, applied
+ * version, connected since. The list is also served alone, and console.js
+ * fetches it again when an instance connects or leaves, or applies a change.
+ */
 import type { InstanceList } from "../../../core/propagation.js";
 import { EnvSwitch } from "./env-switch.js";
 import { Layout, Time, type Viewer } from "./layout.js";
 
 export const instancesPath = (env: string) => `/console/envs/${encodeURIComponent(env)}/instances`;
+const fragmentPath = (env: string) => `/console/fragments/envs/${encodeURIComponent(env)}/instances`;
 
-export function InstancesPage(props: { viewer: Viewer; env: string; envs: string[]; version: number; list: InstanceList }) {
-  const { env, list, version } = props;
+export interface InstancesProps {
+  env: string;
+  envs: string[];
+  version: number;
+  list: InstanceList;
+}
+
+export function InstancesPage(props: InstancesProps & { viewer: Viewer }) {
+  const { env } = props;
   return (
     <Layout title={`Instances in ${env}`} section="instances" viewer={props.viewer}>
       <h1>
         Instances <span class="env-name">in {env}</span>
       </h1>
       <EnvSwitch env={env} envs={props.envs} href={instancesPath} />
+      <div id="instances" data-refresh-url={fragmentPath(env)} data-refresh-events="instance receipt">
+        <InstancesBody {...props} />
+      </div>
+      <p>
+        <a href={instancesPath(env)}>Reload</a>
+      </p>
+    </Layout>
+  );
+}
+
+export function InstancesBody(props: InstancesProps) {
+  const { list, version } = props;
+  return (
+    <div id="instances-body">
       <p>
         {list.total === 0
           ? "No SDK instance is connected to this environment."
@@ -51,9 +77,6 @@ export function InstancesPage(props: { viewer: Viewer; env: string; envs: string
           </table>
         </div>
       )}
-      <p>
-        <a href={instancesPath(env)}>Refresh</a>
-      </p>
-    </Layout>
+    </div>
   );
 }

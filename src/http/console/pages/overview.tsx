@@ -19,11 +19,11 @@ export interface OverviewProps {
 
 export const OVERVIEW_FRAGMENT = "/console/fragments/overview";
 
-export function OverviewPage(props: OverviewProps & { viewer: Viewer; events: string | undefined }) {
+export function OverviewPage(props: OverviewProps & { viewer: Viewer }) {
   return (
     <Layout title="Overview" section="overview" viewer={props.viewer}>
       <h1>Overview</h1>
-      <div id="overview" data-refresh-url={OVERVIEW_FRAGMENT} data-refresh-events={props.events}>
+      <div id="overview" data-refresh-url={OVERVIEW_FRAGMENT} data-refresh-events="change">
         <OverviewBody {...props} />
       </div>
     </Layout>

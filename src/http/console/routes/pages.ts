@@ -10,7 +10,7 @@ import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js"
 import { AUDIT_FILTERS, AuditPage } from "../pages/audit.js";
 import { DirectivePage, DirectivesPage } from "../pages/directives.js";
 import { ExplainPage, explainPath } from "../pages/explain.js";
-import { InstancesPage, instancesPath } from "../pages/instances.js";
+import { InstancesBody, InstancesPage, instancesPath } from "../pages/instances.js";
 import { OVERVIEW_FRAGMENT, OverviewBody, OverviewPage, type OverviewProps } from "../pages/overview.js";
 import { allOf, defaultEnv, environmentsOf, listOf } from "./lists.js";
 
@@ -64,7 +64,7 @@ export function pageRoutes(app: ConsoleApp): void {
   app.get("/console", async (c) => {
     readQuery(c, noQuery);
     const data = await overviewOf(c.get("api"));
-    return c.html(OverviewPage({ ...data, viewer: c.get("viewer"), events: undefined }));
+    return c.html(OverviewPage({ ...data, viewer: c.get("viewer") }));
   });
 
   app.get(OVERVIEW_FRAGMENT, async (c) => {
@@ -76,13 +76,15 @@ export function pageRoutes(app: ConsoleApp): void {
   app.get("/console/instances", async (c) => c.redirect(instancesPath(defaultEnv(await environmentsOf(c.get("api")))), 303));
   app.get("/console/explain", async (c) => c.redirect(explainPath(defaultEnv(await environmentsOf(c.get("api")))), 303));
 
-  app.get("/console/envs/:env/instances", async (c) => {
-    const env = c.req.param("env");
+  const instancesOf = async (c: ConsoleContext) => {
+    const env = c.req.param("env")!;
     readQuery(c, noQuery);
     const api = c.get("api");
     const [{ envs, current }, list] = await Promise.all([envsWith(api, env), api.get<InstanceList>(`/v1/envs/${seg(env)}/instances`)]);
-    return c.html(InstancesPage({ viewer: c.get("viewer"), env, envs, version: current.version, list }));
-  });
+    return { env, envs, version: current.version, list };
+  };
+  app.get("/console/envs/:env/instances", async (c) => c.html(InstancesPage({ viewer: c.get("viewer"), ...(await instancesOf(c)) })));
+  app.get("/console/fragments/envs/:env/instances", async (c) => c.html(InstancesBody(await instancesOf(c))));
 
   app.get("/console/audit", async (c) => {
     const { cursor, ...filters } = readQuery(c, auditQuerySchema);
