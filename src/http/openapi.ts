@@ -26,6 +26,7 @@ import {
   attributeSchema,
   auditEntrySchema,
   directiveViewSchema,
+  directiveReportSchema,
   blockViewSchema,
   changeRefSchema,
   flagStateSchema,
@@ -153,6 +154,7 @@ const OUTPUTS = registry({
   Block: blockViewSchema,
   BlockPage: pageSchema(blockViewSchema),
   DirectivePage: pageSchema(directiveViewSchema),
+  DirectiveReport: directiveReportSchema,
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
@@ -183,6 +185,8 @@ export interface Operation {
   errorBody?: string;
   /** Longer than the summary: the WebSocket's frames. */
   description?: string;
+  /** Other media types the 200 answer comes in, by Accept. */
+  alternatives?: string[];
   /** Answers `text/event-stream` (server-sent events) rather than JSON. */
   eventStream?: boolean;
 }
@@ -249,6 +253,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
   { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
   { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
+  { method: "get", path: "/v1/directives/{ref}/report", summary: "A directive's report, rebuilt from the database alone: its changes with their receipts, what still holds, the audit chain's verification. Accept: application/json (default), text/markdown, or text/html (a printable page)", access: "viewer", ok: { 200: "DirectiveReport" }, errors: [404], alternatives: ["text/markdown", "text/html"] },
   { method: "patch", path: "/v1/directives/{ref}", summary: "Change a recorded directive's title, issuer, times or summary", access: "operator", body: "DirectivePatch", ok: { 200: "Directive" }, errors: [400, 404] },
   { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
@@ -341,6 +346,9 @@ function operation(op: Operation): Record<string, unknown> {
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
       ...(body ? { content: { "application/json": { schema: body } } } : {}),
       ...(op.eventStream && status === "200" ? { content: { "text/event-stream": { schema: { type: "string" } } } } : {}),
+      ...(op.alternatives && body && status === "200"
+        ? { content: { "application/json": { schema: body }, ...Object.fromEntries(op.alternatives.map((type) => [type, { schema: { type: "string" } }])) } }
+        : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);

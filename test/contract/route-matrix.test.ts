@@ -135,6 +135,8 @@ const CASES: RouteCase[] = [
   { method: "GET", route: "/v1/directives", access: "viewer", path: async () => "/v1/directives", badQuery: "status=closed", ok: 200, scoped: false },
   { method: "POST", route: "/v1/directives", access: "operator", path: async () => "/v1/directives", good: { ref: "NEW-1", title: "t", receivedAt: "2026-11-27T17:21:00Z" }, bad: { ref: "NEW-1", title: "t", receivedAt: "now" }, ok: 201, scoped: false },
   { method: "GET", route: "/v1/directives/{ref}", access: "viewer", path: async (n) => `/v1/directives/${await directive(n)}`, ok: 200, scoped: true },
+  { method: "GET", route: "/v1/directives/{ref}/report", access: "viewer", path: async (n) => `/v1/directives/${await directive(n)}/report`, badQuery: "format=md", ok: 200, scoped: true },
+  { method: "GET", route: "/v1/events", access: "viewer", path: async () => "/v1/events", badQuery: "since=1", ok: 200, scoped: false },
   { method: "PATCH", route: "/v1/directives/{ref}", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}`, good: { summary: "s" }, bad: { summary: 5 }, ok: 200, scoped: true },
   { method: "DELETE", route: "/v1/directives/{ref}", access: "admin", path: async (n) => `/v1/directives/${await directive(n)}`, good: { reason: "typo" }, bad: { reason: "" }, ok: 204, scoped: true },
   { method: "POST", route: "/v1/directives/{ref}/lift", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}/lift`, good: { reason: "withdrawn" }, bad: {}, ok: 200, scoped: true },

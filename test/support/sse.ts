@@ -34,8 +34,11 @@ export async function openEvents(baseUrl: string, key: string, headers: Record<s
     if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) return;
     const decoder = new TextDecoder();
     let buffer = "";
+    const reader = response.body.getReader();
     try {
-      for await (const chunk of response.body) {
+      for (;;) {
+        const { done: finished, value: chunk } = await reader.read();
+        if (finished) break;
         buffer += decoder.decode(chunk, { stream: true });
         let end: number;
         while ((end = buffer.indexOf("\n\n")) >= 0) {

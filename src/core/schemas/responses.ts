@@ -296,3 +296,64 @@ export type SegmentInWords = z.infer<typeof segmentInWordsSchema>;
 export type RuleState = z.infer<typeof ruleStateSchema>;
 export type FlagState = z.infer<typeof flagStateSchema>;
 export type BlockView = z.infer<typeof blockViewSchema>;
+
+/** A change's saved receipt, as the directive report shows it. */
+export const reportReceiptSchema = z.object({
+  connected: z.int(),
+  acked: z.int(),
+  latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() }),
+  timeTo100Ms: z.number().nullable().meta({ description: "Commit to the last ack of an instance connected at commit, when complete." }),
+  status: receiptStatusSchema,
+  complete: z.boolean(),
+  savedAt: isoTime,
+  savedBecause: z.enum(["complete", "no-instances", "timeout", "shutdown"]),
+  stragglers: z
+    .array(z.object({ app: z.string(), instances: z.array(z.string()) }))
+    .meta({ description: "The instances still pending when the receipt was saved, by app." }),
+});
+
+export const directiveReportSchema = z.object({
+  directive: directiveViewSchema,
+  asOf: isoTime.nullable().meta({
+    description: "The time of the tenant's newest audit entry: the report is rebuilt from the database alone, so it changes only when the database does.",
+  }),
+  changes: z.array(
+    z.object({
+      at: isoTime,
+      actor: actorSchema,
+      action: z.string(),
+      entity: z.string(),
+      key: z.string(),
+      flag: z.string().nullable(),
+      env: z.string().nullable(),
+      text: z.string().meta({ description: "The change in plain words." }),
+      reason: z.string().nullable(),
+      audit: auditRefSchema,
+      versions: z.array(
+        z.object({
+          env: z.string(),
+          version: z.int(),
+          receipt: reportReceiptSchema.nullable().meta({ description: "Null until the receipt is final and saved." }),
+        }),
+      ),
+    }),
+  ),
+  currentState: z
+    .array(
+      z.object({
+        flag: z.string(),
+        env: z.string(),
+        kind: z.enum(["kill", "rule"]),
+        ruleId: z.string().nullable(),
+        text: z.string(),
+        holds: z.boolean().meta({ description: "The kill or rule made under the directive is still in place." }),
+      }),
+    )
+    .meta({ description: "Each kill and rule made under the directive, and whether it still holds." }),
+  lifted: z.object({ at: isoTime, reason: z.string(), by: z.string() }).nullable(),
+  audit: z.object({ verification: auditVerificationSchema, head: auditHeadSchema }),
+  truncated: z.boolean().meta({ description: "More changes carry the ref than a report lists (2,000): the oldest are shown." }),
+});
+
+export type ReportReceipt = z.infer<typeof reportReceiptSchema>;
+export type DirectiveReport = z.infer<typeof directiveReportSchema>;

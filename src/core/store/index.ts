@@ -26,10 +26,11 @@ import type {
 } from "../schemas/responses.js";
 import type { SegmentInput } from "../schemas/segment.js";
 import type { AttributeCreateInput, AttributePutInput } from "../schemas/attribute.js";
-import type { AttributeView, BlockView, DirectiveView, FlagState } from "../schemas/responses.js";
+import type { AttributeView, BlockView, DirectiveReport, DirectiveView, FlagState } from "../schemas/responses.js";
 import type { DirectiveCreateInput, DirectiveLiftInput, DirectiveListQuery, DirectivePatchInput } from "../schemas/directive.js";
 import * as directives from "./directives.js";
 import * as flagStates from "./flag-states.js";
+import * as directiveReports from "./directive-report.js";
 import * as receipts from "./receipts.js";
 import * as commitRecords from "./commit-records.js";
 import type { ReceiptStore } from "../receipts/receipt-store.js";
@@ -120,6 +121,8 @@ export interface Store extends StreamSource, ReceiptStore {
   /** What serves offVariant in an environment today (kills and blocking rules), with since when and by whom. */
   listBlocks(tenantId: string, env: string, query: PageQuery): Promise<Page<BlockView>>;
 
+  /** A directive's report, from the database alone (404 as getDirective). */
+  directiveReport(tenantId: string, ref: string): Promise<DirectiveReport>;
   listDirectives(tenantId: string, query: DirectiveListQuery): Promise<Page<DirectiveView>>;
   /** A recorded directive, or an unrecorded ref that changes carry (404 when neither). */
   getDirective(tenantId: string, ref: string): Promise<DirectiveView>;
@@ -216,6 +219,7 @@ export function createStore(options: StoreOptions): Store {
     listFlagStates: (tenantId, env, query) => flagStates.listFlagStates(ctx, tenantId, env, query),
     listBlocks: (tenantId, env, query) => flagStates.listBlocks(ctx, tenantId, env, query),
 
+    directiveReport: (tenantId, ref) => directiveReports.directiveReport(ctx, tenantId, ref),
     listDirectives: (tenantId, query) => directives.listDirectives(ctx, tenantId, query),
     getDirective: (tenantId, ref) => directives.getDirective(ctx, tenantId, ref),
     createDirective: (tenantId, actor, input) => directives.createDirective(ctx, tenantId, actor, input),
