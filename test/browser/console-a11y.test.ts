@@ -98,6 +98,7 @@ describe("every page", () => {
         { path: `/console/audit?directive=${REF}&action=flag.block` },
         { path: "/console/directives" },
         { path: `/console/directives/${REF}` },
+        { path: `/console/directives/${REF}/report` },
         {
           path: "/console/envs/production/explain",
           prepare: async (page) => {
@@ -121,7 +122,8 @@ describe("every page", () => {
             await page.goto(host.url(path));
             await prepare?.(page);
             for (const v of await scan(page)) found.push(`${path} ${colorScheme} ${width}: ${v}`);
-            if (width === 320) {
+            // The report is the API's printable page (laid out for paper), shown as the API renders it.
+            if (width === 320 && !path.endsWith("/report")) {
               const wide = await page.evaluate(() => document.documentElement.scrollWidth);
               if (wide > 320) found.push(`${path} ${colorScheme} ${width}: the page is ${wide} px wide`);
             }
@@ -133,6 +135,29 @@ describe("every page", () => {
     },
     240_000,
   );
+});
+
+describe("the directive's printable report", () => {
+  it("opens from the directive's page with its own style admitted by digest, and no inline script", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const refused: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") refused.push(message.text());
+    });
+    await signIn(page, host, host.t.viewer);
+    await page.goto(host.url(`/console/directives/${REF}`));
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/report")), page.getByRole("link", { name: "Printable report" }).click()]);
+    expect(response.status()).toBe(200);
+    const csp = response.headers()["content-security-policy"]!;
+    expect(csp).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/);
+    expect(csp).toContain("script-src 'self'");
+    expect(await page.locator("h1").textContent()).toContain(`Directive ${REF}`);
+    // The report's inline style applied: its body is at most 60rem wide.
+    expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe("960px");
+    expect(refused).toEqual([]);
+    await context.close();
+  });
 });
 
 describe("the keyboard alone", () => {

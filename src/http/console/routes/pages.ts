@@ -8,7 +8,8 @@ import { readQuery } from "../../request.js";
 import { ApiProblem, seg, type ConsoleApi, type Problem } from "../api-client.js";
 import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js";
 import { AUDIT_FILTERS, AuditPage } from "../pages/audit.js";
-import { DirectivePage, DirectivesPage } from "../pages/directives.js";
+import { DirectivePage, DirectivesPage, directivePath } from "../pages/directives.js";
+import { consoleCsp } from "../security-headers.js";
 import { ExplainPage, explainPath } from "../pages/explain.js";
 import { InstancesBody, InstancesPage, instancesPath } from "../pages/instances.js";
 import { OVERVIEW_FRAGMENT, OverviewBody, OverviewPage, type OverviewProps } from "../pages/overview.js";
@@ -46,6 +47,12 @@ const auditQuerySchema = z.strictObject({
   since: filter,
   until: filter,
 });
+
+/** A CSP source for an inline style: `sha256-<base64 of the digest of its text>`. */
+async function styleDigest(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return `sha256-${btoa(String.fromCharCode(...digest))}`;
+}
 
 /** `2026-11-27T17:21` (a datetime-local field, read as UTC) as an ISO 8601 instant; anything else as given. */
 function utcInstant(value: string): string {
@@ -125,7 +132,20 @@ export function pageRoutes(app: ConsoleApp): void {
       allOf<AuditEntryView>(api, `/v1/audit?directive=${encodeURIComponent(ref)}`),
     ]);
     // The audit log lists newest first; a timeline reads oldest first.
-    return c.html(DirectivePage({ viewer: c.get("viewer"), directive, timeline: entries.reverse(), report: undefined }));
+    const report = `${directivePath(ref)}/report`;
+    return c.html(DirectivePage({ viewer: c.get("viewer"), directive, timeline: entries.reverse(), report }));
+  });
+
+  // The API's printable report as it renders it; its inline style is admitted by its digest, and nothing else.
+  app.get("/console/directives/:ref/report", async (c) => {
+    const ref = c.req.param("ref");
+    readQuery(c, noQuery);
+    const answer = await c.get("api").fetch(`/v1/directives/${seg(ref)}/report`, { headers: { accept: "text/html" } });
+    if (!answer.ok) throw new ApiProblem((await answer.json()) as Problem);
+    const page = await answer.text();
+    const styles = [...page.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((match) => match[1] ?? "");
+    c.header("Content-Security-Policy", consoleCsp(await Promise.all(styles.map(styleDigest))));
+    return c.html(page);
   });
 
   const explain = async (c: ConsoleContext, values: { context: string; flag: string }, run: boolean) => {
