@@ -50,7 +50,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     return c.html(ErrorPage({ viewer: c.get("viewer"), status: problem.status, detail: problem.detail }), problem.status as 400);
   });
 
-  app.use("/console", consoleHeaders());
+  // "/console/*" matches /console too.
   app.use("/console/*", consoleHeaders());
   if (deps.assets) app.use("/console/assets/*", deps.assets);
 
@@ -96,7 +96,6 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     }
     return next();
   };
-  app.use("/console", session);
   app.use("/console/*", session);
 
   app.post("/console/sign-out", async (c) => {
