@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/**/*.test.ts", "sdk/test/**/*.test.ts"],
+          // Finds a Chromium for test/browser once per run (the system's, else the npm package's).
+          globalSetup: ["test/browser/support/chromium-setup.ts"],
         },
       },
       {

@@ -26,5 +26,4 @@ CREATE TABLE `receipts` (
 );
 --> statement-breakpoint
 CREATE INDEX `audit_log_directive` ON `audit_log` (`tenant_id`,`directive`);--> statement-breakpoint
-CREATE INDEX `audit_log_entity_key` ON `audit_log` (`tenant_id`,`entity_key`);--> statement-breakpoint
-CREATE INDEX `change_log_audit_seq` ON `change_log` (`tenant_id`,`audit_seq`);
+CREATE INDEX `audit_log_entity_key` ON `audit_log` (`tenant_id`,`entity_key`);

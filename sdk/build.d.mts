@@ -1,7 +1,7 @@
 // Types of build.mjs, for the tests that import it.
 import type { BuildOptions } from "esbuild";
 
-/** The core's size target, minified + gzip (DESIGN.md, "Targets"). */
+/** The core's size target, minified + gzip (bench/README.md, "SDK bundle size"). */
 export declare const TARGET_BYTES: number;
 /** What `--check` and the size test enforce: the target, or a regression guard while it is not met. */
 export declare const BUDGET_BYTES: number;

@@ -1,6 +1,6 @@
 // The lean protocol-1 SDK connection of the propagation benches (../propagation/clients.mjs, whose
 // worker ../cluster/ forks too, and ../worker-propagation/clients.mjs): the same raw-TCP client as
-// the bare-ws floor's clients.mjs (../shared/bench/ws-floor/, beside this repository), so that
+// the bare-ws floor's clients.mjs (WS_FLOOR_DIR, see ws-floor.sh), so that
 // figures compare with the floor's and not with a harness. Raw TCP, a hand-written upgrade, `onread`
 // into one shared buffer and a minimal frame parser, plus what an SDK does: the key in
 // `Authorization`, `hello` after the upgrade, a pong for each protocol ping, and the bare `ping`

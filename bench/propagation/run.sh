@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The propagation benchmark and the bare-ws floor (../shared/bench/ws-floor), back to back with the
+# The propagation benchmark and the bare-ws floor (WS_FLOOR_DIR, see ../lib/ws-floor.sh), back to back with the
 # same arguments, then one table of ratios. Args (same for both): --ns 1000,10000 --flips 20 --warm 2
 # --gap 500 --rate 2000 --idle 3000 --no-pin. About 3 minutes with the defaults. Loopback only;
 # each part stops itself (9-minute deadline each) and kills what it started.

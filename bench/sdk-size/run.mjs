@@ -3,7 +3,7 @@
 // Builds sdk/dist with the SDK's own build, then reports minified + gzip sizes of
 // the core entry (everything `@killswitch/sdk` exports), of what an application
 // that imports only `createClient` ships after tree shaking, of the parts, and of
-// the optional entries, and the Node entry. Prints the gap to the 6 KiB target (DESIGN.md)
+// the optional entries, and the Node entry. Prints the gap to the 6 KiB target
 // while it is not met; exits 1 when the core is over its enforced budget (the target,
 // or the regression guard while the target is open) or imports anything.
 import { fileURLToPath } from "node:url";

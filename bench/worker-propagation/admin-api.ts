@@ -7,7 +7,7 @@
 export const ENV = "production";
 export const FLAG = "model.bench";
 
-/** The fields of a propagation receipt the benchmark reads (DESIGN.md, "Propagation receipt"). */
+/** The fields of a propagation receipt the benchmark reads (docs/stream.md, "Propagation receipts"). */
 export interface Receipt {
   version: number;
   committedAt: string;

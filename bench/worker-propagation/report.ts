@@ -6,7 +6,7 @@ import { median, type Stats } from "./stats.js";
 
 export const HEADING = "## Flip → applied on the local Worker";
 
-/** DESIGN.md, "Targets": flip → applied with 1,000 SDK connections. */
+/** The product's target: flip → applied with 1,000 SDK connections. */
 const TARGET_N = 1_000;
 const TARGET_P99_MS = 50;
 
@@ -115,7 +115,7 @@ function reading(results: MeasureResult[]): string[] {
       return `${path} ${p99s.map(ms).join(", ")} ms (${p99s.every((x) => x <= TARGET_P99_MS) ? "within" : "over"})`;
     });
     lines.push(
-      `**Target (DESIGN.md): flip → applied p99 ≤ ${TARGET_P99_MS} ms with ${int(TARGET_N)} connections** (set for one 2-core machine). On this stand-in, pooled p99 per run: ${verdicts.join("; ")}. The bare-\`ws\` floor (\`../shared/bench/ws-floor\`) measured a receive p99 of 24–26 ms at 1,000 connections on this machine, with no HTTP request, no database write and no proxy in the path.`,
+      `**Target: flip → applied p99 ≤ ${TARGET_P99_MS} ms with ${int(TARGET_N)} connections** (set for one 2-core machine). On this stand-in, pooled p99 per run: ${verdicts.join("; ")}. The bare-\`ws\` floor (\`WS_FLOOR_DIR\`, bench/lib/ws-floor.sh) measured a receive p99 of 24–26 ms at 1,000 connections on this machine, with no HTTP request, no database write and no proxy in the path.`,
       "",
     );
   }

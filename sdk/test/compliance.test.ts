@@ -1,5 +1,5 @@
 /**
- * The compliance semantics of DESIGN.md ("Semantics that matter"), one named test
+ * The compliance semantics of docs/evaluation.md, one named test
  * each, on the flag of the export directive example.
  */
 import { describe, expect, it } from "vitest";

@@ -132,6 +132,8 @@ export interface PropagationTrackerOptions {
    * {@link PropagationTracker.drainVersionUpdates}. Default false.
    */
   recordUpdates?: boolean;
+  /** Told each ack latency as it is recorded, in milliseconds (the apply-time histogram). */
+  onApplied?: (ms: number) => void;
 }
 
 class Instance implements InstanceHandle {
@@ -171,12 +173,8 @@ class EnvState {
   ) {}
 }
 
-/** Told when an instance connects (says hello) and when it leaves: the operator events' `instance`. */
-export type InstanceObserver = (event: "connect" | "disconnect", tenantId: string, env: string, instance: InstanceHandle) => void;
-
 export class PropagationTracker {
   readonly #envs = new Map<string, EnvState>();
-  #observer: InstanceObserver | null = null;
   /**
    * Connection numbers, one sequence for the whole tracker: an environment that is
    * forgotten and tracked again never hands out a number twice (a shared store keys
@@ -188,6 +186,7 @@ export class PropagationTracker {
   readonly #now: () => number;
   readonly #updates: Set<Instance> | null;
   readonly #versionUpdates: Set<VersionEntry> | null;
+  readonly #onApplied: ((ms: number) => void) | undefined;
   /** `app` and `sdk` repeat across thousands of instances: keep one copy of each string. */
   readonly #strings = new Map<string, string>();
 
@@ -197,6 +196,7 @@ export class PropagationTracker {
     this.#now = options.now ?? Date.now;
     this.#updates = options.recordUpdates ? new Set() : null;
     this.#versionUpdates = options.recordUpdates ? new Set() : null;
+    this.#onApplied = options.onApplied;
   }
 
   /** A connection has said hello. Keep the handle for {@link ack} and {@link disconnect}. */
@@ -205,13 +205,7 @@ export class PropagationTracker {
     const record = new Instance(state, ++this.#seq, info.instance, this.#intern(info.app), this.#intern(info.sdk), at);
     state.live.add(record);
     this.#updates?.add(record);
-    this.#observer?.("connect", tenantId, env, record);
     return record;
-  }
-
-  /** One observer of connections and disconnections (a throwing one is the caller's problem: keep it safe). */
-  observe(observer: InstanceObserver | null): void {
-    this.#observer = observer;
   }
 
   disconnect(handle: InstanceHandle): void {
@@ -220,7 +214,6 @@ export class PropagationTracker {
     record.live = false;
     record.env.live.delete(record);
     this.#updates?.add(record);
-    this.#observer?.("disconnect", record.env.tenantId, record.env.env, record);
   }
 
   /** The instance has applied everything up to `version`. */
@@ -239,8 +232,10 @@ export class PropagationTracker {
       if (entry.version <= prev) break;
       if (record.seq > entry.seqMark) break;
       if (entry.version > version || entry.samples === null) continue;
-      entry.samples[entry.acked++] = at - entry.committedAt;
+      const latency = at - entry.committedAt;
+      entry.samples[entry.acked++] = latency;
       this.#versionUpdates?.add(entry);
+      this.#onApplied?.(Math.max(0, latency));
     }
   }
 
@@ -297,6 +292,31 @@ export class PropagationTracker {
   latencies(tenantId: string, env: string, version: number): number[] | null {
     const part = this.receiptPart(tenantId, env, version);
     return part && Array.from(part.latencies);
+  }
+
+  /**
+   * Kept versions that are pending on this tracker: some instance connected at
+   * their commit, and still connected, has not acked them. One pass per
+   * environment over its instances and versions: both ascend (connection numbers,
+   * and the marks of later versions), so a running minimum of the applied
+   * versions of the instances connected up to each version's mark decides it.
+   */
+  incompleteVersions(): number {
+    let count = 0;
+    for (const state of this.#envs.values()) {
+      if (state.live.size === 0) continue;
+      const live = state.live.values();
+      let next = live.next();
+      let lowestApplied = Infinity;
+      for (const entry of state.versions) {
+        while (!next.done && next.value.seq <= entry.seqMark) {
+          lowestApplied = Math.min(lowestApplied, next.value.appliedVersion);
+          next = live.next();
+        }
+        if (lowestApplied < entry.version) count++;
+      }
+    }
+    return count;
   }
 
   /** Connected instances in connection order; `total` counts all of them. */

@@ -1,48 +1,17 @@
 /**
- * Authentication and roles. Every `/v1` request carries `Authorization: Bearer
- * <token>`: the root token or a tenant's API key, checked on every request (the
- * store remembers keys and forgets one as its revocation commits), so that a
- * revocation takes effect on the next one.
+ * Authentication and roles. Every `/v1` request carries a credential
+ * (credentials.ts): the root token or a tenant's API key, checked on every
+ * request (the store remembers keys and forgets one as its revocation commits),
+ * so that a revocation takes effect on the next one.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { ROOT_ACTOR, type Actor } from "../core/actor.js";
-import { constantTimeEqual } from "../core/crypto.js";
 import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
 import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
-import { PairMap } from "../core/store/pair-map.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
+import { admitV1, keyToucher, refusedTokenReason, ROOT_ONLY_CREATES_TENANTS, UNKNOWN_KEY } from "./credentials.js";
 import { internalCaller } from "./internal-caller.js";
-
-/** lastUsedAt is written at most this often per key. */
-export const TOUCH_INTERVAL_MS = 60_000;
-const MAX_TRACKED_KEYS = 10_000;
-
-function bearerToken(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  return match?.[1] ?? null;
-}
-
-/**
- * Records a key's use (lastUsedAt) at most once a minute per key, through
- * `defer`: off the request's critical path, and never failing it. One per route
- * family (/v1, OFREP).
- */
-export function keyToucher(deps: AppDeps): (key: AuthenticatedKey) => void {
-  const clock = deps.clock ?? Date.now;
-  const report = deps.onError ?? (() => {});
-  const defer = deps.defer ?? ((task: Promise<unknown>) => void task);
-  const lastTouched = new PairMap<number>();
-
-  return (key) => {
-    const now = clock();
-    if (now - (lastTouched.get(key.tenantId, key.keyId) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
-    if (lastTouched.size >= MAX_TRACKED_KEYS) lastTouched.clear();
-    lastTouched.set(key.tenantId, key.keyId, now);
-    defer(deps.store.touchKey(key.tenantId, key.keyId, now).catch(report));
-  };
-}
 
 export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const touch = keyToucher(deps);
@@ -54,14 +23,24 @@ export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
       c.set("principal", { kind: "key", key: caller });
       return next();
     }
-    const token = bearerToken(c.req.header("authorization"));
-    if (token === null) throw unauthorized("Send Authorization: Bearer <key>.");
-    if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
+    const admitted = admitV1((name) => c.req.header(name), c.req.method, c.req.path, deps.rootToken);
+    // A 403 here (the root token off its route) is counted with every other 403 once answered (observe-requests.ts).
+    if (admitted.kind === "refused") {
+      if (admitted.status === 401) {
+        deps.telemetry?.authFailed("missing");
+        throw unauthorized(admitted.detail);
+      }
+      throw forbidden(admitted.detail);
+    }
+    if (admitted.kind === "root") {
       c.set("principal", { kind: "root" });
       return next();
     }
-    const key = await deps.store.authenticate(token);
-    if (key === null) throw unauthorized("The key is malformed, unknown or revoked.");
+    const key = await deps.store.authenticate(admitted.token);
+    if (key === null) {
+      deps.telemetry?.authFailed(refusedTokenReason(admitted.token));
+      throw unauthorized(UNKNOWN_KEY);
+    }
     touch(key);
     c.set("principal", { kind: "key", key });
     return next();
@@ -71,7 +50,7 @@ export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
 /** The calling key, which must hold `role` (or a stronger one). */
 export function requireKey(c: Context<AppEnv>, role: AdminRole): AuthenticatedKey {
   const principal = c.get("principal");
-  if (principal.kind === "root") throw forbidden("The root token may only create tenants (POST /v1/tenants).");
+  if (principal.kind === "root") throw forbidden(ROOT_ONLY_CREATES_TENANTS);
   if (!roleAtLeast(principal.key.role, role)) {
     throw forbidden(`This needs the ${role} role${role === "admin" ? "" : " or higher"}; the key is ${principal.key.role}.`);
   }

@@ -5,7 +5,18 @@
  * (test/fuzz/) reads the document to find every route and its inputs.
  */
 import { z } from "zod";
-import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { blockSchema, killSchema, restoreSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { scheduleCancelSchema, scheduledAnswerSchema, scheduleQuerySchema, scheduleSchema } from "../core/schemas/schedule.js";
+import {
+  deliveryQuerySchema,
+  deliverySchema,
+  webhookActionSchema,
+  webhookCreateSchema,
+  webhookPatchSchema,
+  webhookRotateSchema,
+  webhookSchema,
+  webhookWithSecretSchema,
+} from "../core/schemas/webhook.js";
 import { attributeCreateSchema, attributePutSchema } from "../core/schemas/attribute.js";
 import { deleteSchema, envCreateSchema, flagDeleteSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
 import { jsonValueSchema } from "../core/schemas/common.js";
@@ -37,6 +48,7 @@ import {
   instanceListSchema,
   auditVerificationSchema,
   environmentSchema,
+  epochAnswerSchema,
   flagConfigSchema,
   flagSchema,
   healthSchema,
@@ -45,6 +57,7 @@ import {
   problemSchema,
   propagationReceiptSchema,
   segmentSchema,
+  signingKeysSchema,
   snapshotSchema,
   tenantCreatedSchema,
   versionAnswerSchema,
@@ -65,6 +78,7 @@ import {
   directiveListQuerySchema,
   directivePatchSchema,
 } from "../core/schemas/directive.js";
+import { epochResetSchema, signingKeyRotateSchema } from "../core/schemas/signing.js";
 import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
@@ -97,7 +111,13 @@ const INPUTS = registry({
   AttributeCreate: attributeCreateSchema,
   AttributePut: attributePutSchema,
   Kill: killSchema,
+  Restore: restoreSchema,
   Block: blockSchema,
+  ScheduleCancel: scheduleCancelSchema,
+  WebhookCreate: webhookCreateSchema,
+  WebhookPatch: webhookPatchSchema,
+  WebhookRotate: webhookRotateSchema,
+  WebhookAction: webhookActionSchema,
   RuleRemoval: ruleRemovalSchema,
   Delete: deleteSchema,
   FlagDelete: flagDeleteSchema,
@@ -108,6 +128,8 @@ const INPUTS = registry({
   DirectiveDelete: directiveDeleteSchema,
   OfrepRequest: ofrepRequestSchema,
   StreamHello: helloSchema,
+  SigningKeyRotate: signingKeyRotateSchema,
+  EpochReset: epochResetSchema,
 });
 
 /** Answers: described as the server sends them. */
@@ -155,9 +177,19 @@ const OUTPUTS = registry({
   BlockPage: pageSchema(blockViewSchema),
   DirectivePage: pageSchema(directiveViewSchema),
   DirectiveReport: directiveReportSchema,
+  Schedule: scheduleSchema,
+  SchedulePage: pageSchema(scheduleSchema),
+  ScheduledAnswer: scheduledAnswerSchema,
+  Webhook: webhookSchema,
+  WebhookPage: pageSchema(webhookSchema),
+  WebhookWithSecret: webhookWithSecretSchema,
+  Delivery: deliverySchema,
+  DeliveryPage: pageSchema(deliverySchema),
+  SigningKeys: signingKeysSchema,
+  EpochAnswer: epochAnswerSchema,
 });
 
-type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
+type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key" | "metrics token";
 
 export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -187,8 +219,17 @@ export interface Operation {
   description?: string;
   /** Other media types the 200 answer comes in, by Accept. */
   alternatives?: string[];
-  /** Answers `text/event-stream` (server-sent events) rather than JSON. */
+  /** Server-sent events (with `text: "text/event-stream"`): takes Last-Event-ID. */
   eventStream?: boolean;
+  /** The success body is text of this media type (the Prometheus exposition format), not JSON. */
+  text?: string;
+  /**
+   * The one host that serves the route; the other answers 404 (`x-killswitch-host`).
+   * Both register it, as both register `/readyz` whichever answers it.
+   */
+  host?: "node" | "worker";
+  /** OFREP: signed on request (the `Killswitch-Sign` header), with two response headers. */
+  signedOnRequest?: boolean;
 }
 
 const STREAM_DESCRIPTION = [
@@ -197,7 +238,10 @@ const STREAM_DESCRIPTION = [
   "`Sec-WebSocket-Protocol: killswitch.v1, <key>` (the server selects `killswitch.v1` only).",
   "Client frames: `hello` (first, see StreamHello), `{t:\"ack\", v}`, `{t:\"resync\"}`, and the bare text `ping`.",
   "Server frames: `snapshot {v, env, flags, segments, serverTime}`, `patch {v, prev, flags, segments, removed}`,",
-  "`hb {v, serverTime}` (Node host), and `pong`.",
+  "`hb {v, serverTime}` (Node host), and `pong`. Snapshots and patches are signed (docs/signing.md): each opens with",
+  "`sig` (public key → Ed25519 signature of the payload that follows; a snapshot's unsigned `serverTime` comes first)",
+  "and names its `env`, `epoch` and `tenant`; during a key rotation's overlap a signed `hb` of version 0 announces the",
+  "new key (`key`, `n`). `hello` may carry `epoch`: `since` then resumes only within it.",
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
 ].join(" ");
@@ -211,6 +255,24 @@ const EVENTS_DESCRIPTION = [
   "A comment line every 15 s keeps the connection open. Send `Last-Event-ID` to resume: buffered events follow it,",
   "or after a restart the change and directive events after its audit seq (receipt and instance events are not replayed).",
 ].join(" ");
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4";
+const SNAPSHOT_DESCRIPTION = [
+  "The body opens with `sig`: public key → Ed25519 signature (base64url) of the rest of the body, i.e. of its bytes",
+  "after the first `}` with the comma there replaced by `{` (docs/signing.md); the keys are those of",
+  "`GET /v1/envs/{env}/signing-key`. The ETag names the version, the epoch and the signing keys.",
+].join(" ");
+
+const SIGNED_HEADERS = {
+  "Killswitch-Signed": {
+    description: "Sent when the request carries Killswitch-Sign: what the signature covers besides the body (ofrep/1; tenant, env, epoch, version, path, request = base64url SHA-256 of the request body).",
+    schema: { type: "string" },
+  },
+  "Killswitch-Signature": {
+    description: "Sent when the request carries Killswitch-Sign: `<public key>=<signature>`, comma-separated, each Ed25519 over `<Killswitch-Signed>\\n<body>` (docs/signing.md).",
+    schema: { type: "string" },
+  },
+};
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
@@ -229,10 +291,10 @@ export const OPERATIONS: Operation[] = [
   { method: "delete", path: "/v1/flags/{key}", summary: "Delete a flag in every environment (a reason is required)", access: "operator", body: "FlagDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/flags/{key}", summary: "Get a flag's config in an environment", access: "viewer", ok: { 200: "FlagConfig" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/flags/{key}", summary: "Replace a flag's config in an environment", access: "operator", body: "FlagConfigInput", ifMatch: true, ok: { 200: "FlagConfig" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant); with until it lifts itself, with at it is scheduled (202)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay); with at it is scheduled (202)", access: "operator", body: "Restore", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts; with until it lifts itself, with at it is scheduled (202)", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block); with at it is scheduled (202)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
   { method: "get", path: "/v1/envs/{env}/flags", summary: "Every flag's state in an environment: rules in plain words (segments expanded), directive, version and last change", access: "viewer", query: pageQuerySchema, ok: { 200: "FlagStatePage" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/blocks", summary: "What serves offVariant today (kills and blocking rules), with directive, since when and by whom", access: "viewer", query: pageQuerySchema, ok: { 200: "BlockPage" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", query: pageQuerySchema, ok: { 200: "SegmentPage" }, errors: [404] },
@@ -244,12 +306,15 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/attributes/{name}", summary: "Get a declared attribute", access: "viewer", ok: { 200: "Attribute" }, errors: [404] },
   { method: "put", path: "/v1/attributes/{name}", summary: "Declare or replace an attribute (409 when a rule's use would no longer fit)", access: "admin", body: "AttributePut", ok: { 200: "Attribute", 201: "Attribute" }, errors: [400, 409] },
   { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
-  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
-  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
+  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version, signed (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404], description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot, signed (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null }, description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/envs/{env}/signing-key", summary: "The Ed25519 public keys that sign the environment's snapshots and patches, and its epoch", access: "viewer, or the environment's sdk key", ok: { 200: "SigningKeys" }, errors: [404] },
+  { method: "post", path: "/v1/envs/{env}/signing-key/rotate", summary: "A new signing key; the replaced one signs beside it for the overlap (default a day)", access: "admin", body: "SigningKeyRotate", ok: { 200: "SigningKeys" }, errors: [400, 404] },
+  { method: "post", path: "/v1/envs/{env}/epoch", summary: "A new epoch, after the database was restored from a backup: SDKs take the restored versions, and every connected one gets a fresh snapshot", access: "admin", body: "EpochReset", ok: { 200: "EpochAnswer" }, errors: [400, 404] },
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first; the filters given must all hold", access: "viewer", query: auditListQuerySchema, ok: { 200: "AuditPage" }, errors: [400] },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
-  { method: "get", path: "/v1/events", summary: "The tenant's operator events as server-sent events (change, directive, receipt, instance); resumable", access: "viewer", ok: { 200: null }, errors: [400], eventStream: true, description: EVENTS_DESCRIPTION },
+  { method: "get", path: "/v1/events", summary: "The tenant's operator events as server-sent events (change, directive, receipt, instance); resumable", access: "viewer", ok: { 200: null }, errors: [400], text: "text/event-stream", eventStream: true, description: EVENTS_DESCRIPTION },
   { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
   { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
   { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
@@ -258,17 +323,32 @@ export const OPERATIONS: Operation[] = [
   { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
-  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
-  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure", signedOnRequest: true },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure", signedOnRequest: true },
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
+  { method: "get", path: "/v1/envs/{env}/schedule", summary: "Scheduled changes of an environment, by due time (pending unless status says otherwise)", access: "viewer", query: scheduleQuerySchema, ok: { 200: "SchedulePage" }, errors: [400, 404] },
+  { method: "get", path: "/v1/schedule/{id}", summary: "One scheduled change, with what became of it", access: "viewer", ok: { 200: "Schedule" }, errors: [404] },
+  { method: "delete", path: "/v1/schedule/{id}", summary: "Cancel a pending scheduled change (a reason is required)", access: "operator", body: "ScheduleCancel", ok: { 200: "Schedule" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/webhooks", summary: "List webhook endpoints", access: "admin", query: pageQuerySchema, ok: { 200: "WebhookPage" } },
+  { method: "post", path: "/v1/webhooks", summary: "Register a webhook endpoint (Standard Webhooks); the signing secret is shown once", access: "admin", body: "WebhookCreate", ok: { 201: "WebhookWithSecret" }, errors: [400, 409] },
+  { method: "get", path: "/v1/webhooks/{id}", summary: "Get a webhook endpoint", access: "admin", ok: { 200: "Webhook" }, errors: [404] },
+  { method: "patch", path: "/v1/webhooks/{id}", summary: "Change a webhook's URL, events, description, or pause it", access: "admin", body: "WebhookPatch", ok: { 200: "Webhook" }, errors: [400, 404] },
+  { method: "delete", path: "/v1/webhooks/{id}", summary: "Delete a webhook endpoint and its pending deliveries", access: "admin", body: "WebhookAction", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
+  { method: "post", path: "/v1/webhooks/{id}/rotate-secret", summary: "A new signing secret, shown once; the previous one also signs for graceSeconds", access: "admin", body: "WebhookRotate", optionalBody: true, ok: { 200: "WebhookWithSecret" }, errors: [400, 404] },
+  { method: "get", path: "/v1/webhooks/{id}/deliveries", summary: "A webhook's deliveries, newest first: attempts, status, latency, the answer's first bytes", access: "admin", query: deliveryQuerySchema, ok: { 200: "DeliveryPage" }, errors: [400, 404] },
+  { method: "get", path: "/v1/webhooks/{id}/deliveries/{delivery}", summary: "One delivery", access: "admin", ok: { 200: "Delivery" }, errors: [404] },
+  { method: "post", path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", summary: "Send a delivery again (a new round of attempts, the same webhook-id)", access: "admin", body: "WebhookAction", optionalBody: true, ok: { 202: "Delivery" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/instances", summary: "The SDK instances connected to an environment", access: "viewer", query: instancesQuerySchema, ok: { 200: "InstanceList" }, errors: [400, 404] },
+  { method: "get", path: "/metrics", summary: "Prometheus metrics of the whole process, every tenant's counts together (Node host; 404 unless KILLSWITCH_METRICS_TOKEN is set)", access: "metrics token", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "node", errors: [400, 404] },
+  { method: "get", path: "/v1/metrics", summary: "The calling tenant's Prometheus metrics, from its Durable Object (Worker host; 404 on Node, which serves /metrics)", access: "admin", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "worker", errors: [400, 404] },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
   101: "Switching protocols: the WebSocket is open",
   200: "OK",
   201: "Created",
+  202: "Accepted: scheduled, or queued",
   204: "No content",
   304: "Not modified (If-None-Match)",
   400: "Invalid request (per-field errors)",
@@ -335,24 +415,36 @@ function operation(op: Operation): Record<string, unknown> {
   if (op.eventStream) {
     parameters.push({ name: "Last-Event-ID", in: "header", schema: { type: "string" }, description: "The id of the last event received: resume after it" });
   }
+  if (op.signedOnRequest) {
+    parameters.push({
+      name: "Killswitch-Sign",
+      in: "header",
+      schema: { type: "string" },
+      description: "Any value: sign the answer (Killswitch-Signed, Killswitch-Signature); a client that verifies asks for it.",
+    });
+  }
 
   // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
   const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
     const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
+    const alternatives = status === "200" ? Object.fromEntries((op.alternatives ?? []).map((type) => [type, { schema: { type: "string" } }])) : {};
+    const content = body
+      ? { "application/json": { schema: body }, ...alternatives }
+      : op.text && status === "200"
+        ? { [op.text]: { schema: { type: "string" } } }
+        : null;
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
-      ...(body ? { content: { "application/json": { schema: body } } } : {}),
-      ...(op.eventStream && status === "200" ? { content: { "text/event-stream": { schema: { type: "string" } } } } : {}),
-      ...(op.alternatives && body && status === "200"
-        ? { content: { "application/json": { schema: body }, ...Object.fromEntries(op.alternatives.map((type) => [type, { schema: { type: "string" } }])) } }
-        : {}),
+      ...(op.signedOnRequest && status === "200" ? { headers: SIGNED_HEADERS } : {}),
+      ...(content ? { content } : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);
-  if (op.access !== "none") errors.add(401).add(403);
+  if (op.access !== "none") errors.add(401);
+  if (op.access !== "none" && op.access !== "metrics token") errors.add(403);
   if (op.body) errors.add(400);
   if (op.body && !op.errorBody) errors.add(413).add(415);
   if (op.method !== "get" && op.access !== "none") errors.add(503);
@@ -369,6 +461,8 @@ function operation(op: Operation): Record<string, unknown> {
     "x-killswitch-access": op.access,
     ...(op.access === "none" ? { security: [] } : {}),
     ...(op.errorBody ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    ...(op.access === "metrics token" ? { security: [{ metricsToken: [] }] } : {}),
+    ...(op.host ? { "x-killswitch-host": op.host } : {}),
     ...(op.path === "/v1/stream" ? { "x-killswitch-hello": ref("StreamHello") } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
@@ -398,6 +492,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "ks_<tenantId>_<secret>, or the root token" },
         apiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An sdk key, for OFREP only" },
+        metricsToken: { type: "http", scheme: "bearer", description: "KILLSWITCH_METRICS_TOKEN, for GET /metrics only (Node host)" },
       },
       schemas: components(),
     },

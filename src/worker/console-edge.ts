@@ -10,22 +10,18 @@
  * object checks the rest.
  */
 import { Hono } from "hono";
+import { parseToken } from "../core/keys/token.js";
 import { parseSessionId } from "../core/store/console-sessions.js";
 import { sessionIdOfCookieHeader } from "../http/console/cookies.js";
 import { consoleHeaders } from "../http/console/security-headers.js";
 import { safeNext, signInRoutes, UNKNOWN_KEY } from "../http/console/sign-in.js";
 import { SignInLimiter } from "../http/console/sign-in-limiter.js";
-import { tenantIdOfKey } from "./credential.js";
 import type { Env } from "./env.js";
 import { forwardedRequest } from "./forwarding.js";
 import { isKnownTenant } from "./tenant-registry.js";
 
 const limiter = new SignInLimiter();
 const ASSET = /^\/console\/assets\/([a-z-]+\.(?:css|js))$/;
-
-export function isConsolePath(pathname: string): boolean {
-  return pathname === "/console" || pathname.startsWith("/console/");
-}
 
 /** A copy whose headers the edge app may still set (a stub's answer has immutable ones). */
 const mutable = (response: Response) => new Response(response.body, response);
@@ -44,7 +40,8 @@ function edgeApp(env: Env, body: ArrayBuffer | null): Hono {
     limiter,
     clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
     open: async (key, _next, c) => {
-      const tenantId = tenantIdOfKey(key);
+      // The key names its tenant; whether it is valid is the tenant's object's to say.
+      const tenantId = parseToken(key)?.tenantId ?? null;
       if (tenantId === null || !(await isKnownTenant(env.TENANTS, tenantId))) return { failure: UNKNOWN_KEY, status: 401 };
       // The object checks the form token, its own limit and the key, and opens the session.
       return mutable(await env.TENANT.getByName(tenantId).fetch(forwardedRequest(c.req.raw, tenantId, body)));

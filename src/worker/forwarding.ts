@@ -19,14 +19,9 @@ export function forwardedRequest(
   request: Request,
   tenantId: string,
   body: ArrayBuffer | null,
-  options: { create?: boolean; token?: string } = {},
+  options: { create?: boolean } = {},
 ): Request {
   const headers = new Headers(request.headers);
-  // A browser's stream key arrives as a subprotocol; the shared app reads
-  // `Authorization`, as the Node hub reads either (stream-auth.ts).
-  if (options.token !== undefined && isUpgrade(request) && !headers.has("authorization")) {
-    headers.set("authorization", `Bearer ${options.token}`);
-  }
   // The body may be a prefix of the client's (see bounded-body.ts): the runtime sets its length.
   headers.delete("content-length");
   headers.delete("transfer-encoding");
@@ -35,8 +30,4 @@ export function forwardedRequest(
   else headers.delete(CREATE_HEADER);
   // "manual": the object's redirects (the console's) go back to the browser, never followed here.
   return new Request(request.url, { method: request.method, headers, body, redirect: "manual" });
-}
-
-function isUpgrade(request: Request): boolean {
-  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }

@@ -17,7 +17,8 @@
  * where reading and rewriting each socket's attachment cost a few
  * microseconds per socket and flip. A patch's `sentVersion` reaches the
  * attachment with the socket's next ack or, for a socket that has not
- * acked, one second later. That one-shot timer, the only one here, keeps the
+ * acked, one second later. That one-shot timer (like the others here, the
+ * sends after a commit and the alarm, never periodic) keeps the
  * object from hibernating meanwhile (as the receipt book's does), so a woken
  * object never reads a state behind what its sockets were sent: an ack of
  * any patch they got stays valid across hibernation.
@@ -32,11 +33,14 @@
  * ping.
  */
 import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import { AlarmClock } from "./alarm-clock.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
-import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
+import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
-import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
-import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { selectSubprotocol } from "../http/credentials.js";
+import type { Telemetry } from "../core/telemetry.js";
+import { snapshotFrame, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { unsignedFrames, type StreamFrames } from "../core/stream/stream-frames.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
 import {
   admitConnection,
@@ -51,7 +55,7 @@ import {
 /**
  * What the object remembers of one connection across hibernation. Serialized
  * with `serializeAttachment`, capped by the platform at 2,048 bytes: the
- * hello's strings are bounded in client-message.ts (under ~1.2 KB here, even
+ * hello's strings are bounded in src/core/stream/client-frame.ts (under ~1.2 KB here, even
  * with two-byte strings).
  */
 export interface ConnectionAttachment extends ResyncBucket {
@@ -87,19 +91,26 @@ export interface HibernatingHubOptions {
   tenantId: string;
   source: StreamSource;
   /**
+   * Builds every snapshot and patch frame, once for all sockets: the object passes the
+   * core's `FrameSigner`, so that SDKs can verify them. Default: unsigned frames.
+   */
+  frames?: StreamFrames;
+  /**
    * A change was sent to the environment's sockets; `connected` counts those
    * that had their first state before it (the receipt's "connected at commit").
    */
   onPublished?: (change: CommittedChange, connected: number) => void;
-  /** An instance said hello (`connect`), or a socket that had said hello closed (`disconnect`). */
-  onInstance?: (event: "connect" | "disconnect", connection: Readonly<ConnectionAttachment>) => void;
   /** An ack was recorded: `connection` is the updated attachment, `previous` its applied version before. */
   onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
   /** A snapshot or change-log read that failed; the socket is closed with 1011. */
   onError?: (error: unknown) => void;
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
+  /** The object's alarm, shared with its other parts (alarm-clock.ts); default one of the hub's own. */
+  alarm?: AlarmClock;
   now?: () => number;
+  /** Told each connection's hello and close (the debug log lines). */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -122,13 +133,15 @@ export class HibernatingHub implements Broadcaster {
   readonly #options: HibernatingHubOptions;
   readonly #now: () => number;
   readonly #limits: StreamLimits;
+  readonly #frames: StreamFrames;
   /** Open sockets per key id while awake; counted from the key's tag on first use after a wake. */
   readonly #perKey = new Map<string, number>();
   readonly #snapshots = new Map<string, SnapshotText>();
   /** Bumped by every publish: a snapshot read begun before one is not kept. */
   #generation = 0;
-  /** The alarm as this hub last set or read it; undefined until read after a wake. */
-  #alarmAt: number | null | undefined;
+  readonly #alarm: AlarmClock;
+  /** The hub's own alarm (no shared clock): a sweep marks it fired. */
+  readonly #ownsAlarm: boolean;
   /**
    * Each socket's state while the object is awake; the runtime hands the same
    * WebSocket object to getWebSockets and webSocketMessage for its whole life.
@@ -143,6 +156,9 @@ export class HibernatingHub implements Broadcaster {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#limits = streamLimits(options.limits);
+    this.#alarm = options.alarm ?? new AlarmClock(ctx.storage);
+    this.#ownsAlarm = options.alarm === undefined;
+    this.#frames = options.frames ?? unsignedFrames;
   }
 
   /**
@@ -163,9 +179,8 @@ export class HibernatingHub implements Broadcaster {
     const tags = [envTag(principal.env), keyTag(principal.keyId)];
     if (tags.some((tag) => tag.length > MAX_TAG_LENGTH)) throw new RangeError("Stream tag over the platform limit.");
     const { 0: client, 1: server } = new WebSocketPair();
-    // Select our subprotocol only, so a key offered beside it is never echoed.
-    const offered = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
-    const headers = offered.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const selected = selectSubprotocol(request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? []);
+    const headers = selected === null ? undefined : { "sec-websocket-protocol": selected };
     const open = this.#openFor(principal.keyId);
     const refused = admitConnection(open, this.#limits);
     if (refused) {
@@ -194,7 +209,7 @@ export class HibernatingHub implements Broadcaster {
       resyncAt: now,
     };
     this.#save(server, attachment);
-    await this.alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
+    await this.#alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
@@ -210,11 +225,12 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /**
-   * The object's `alarm`: closes the sockets past their hello or silence
-   * deadline and sets the alarm for the next deadline, if any socket is left.
+   * The object's `alarm` (after `AlarmClock.fired`): closes the sockets past
+   * their hello or silence deadline and asks for the alarm by the next
+   * deadline, if any socket is left.
    */
   async sweep(): Promise<void> {
-    this.#alarmAt = null; // the runtime clears an alarm as it fires it
+    if (this.#ownsAlarm) this.#alarm.fired();
     const now = this.#now();
     let next = Infinity;
     for (const ws of this.#ctx.getWebSockets()) {
@@ -226,18 +242,11 @@ export class HibernatingHub implements Broadcaster {
       if (idle) shut(ws, idle.code, idle.reason);
       else next = Math.min(next, idleDeadline(activity, this.#limits));
     }
-    if (next !== Infinity) await this.alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
+    if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
   }
 
-  /** Makes sure the alarm fires at `at` or before (the object's one alarm also wakes its receipt follower). */
-  async alarmBy(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) {
-      const stored = await this.#ctx.storage.getAlarm();
-      this.#alarmAt ??= stored; // unless set meanwhile
-    }
-    if (this.#alarmAt != null && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    await this.#ctx.storage.setAlarm(at);
+  #alarmBy(at: number): Promise<void> {
+    return this.#alarm.wakeBy(at);
   }
 
   publish(change: CommittedChange): void {
@@ -250,11 +259,36 @@ export class HibernatingHub implements Broadcaster {
     }
     this.#options.onPublished?.(change, connected);
     // The sends run after the request that committed the change has been answered
-    // (a timer, not a microtask: those would run before the answer leaves). Timers
-    // of one delay fire in order, so patches go out in version order; the pending
-    // timer keeps the object awake until they have.
-    const frame = JSON.stringify(patchOf(change)); // serialized once for every socket
-    setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    // (a timer, not a microtask: those would run before the answer leaves). Frames
+    // resolve in publish order and timers of one delay fire in order, so patches go
+    // out in version order; the pending timer keeps the object awake until they have.
+    void this.#frames.patch(change).then((frame) => {
+      // Serialized and signed once for every socket.
+      setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    });
+  }
+
+  /**
+   * The environment's signing keys changed (`key`): cached snapshots are dropped and
+   * each socket gets the new key's announcement. Or its epoch did (`epoch`: a restore,
+   * whose versions may be lower than what sockets hold): every socket is sent the new
+   * snapshot, whatever it was sent before.
+   */
+  resetEnvironment(_tenantId: string, env: string, cause: EnvReset): void {
+    this.#generation++;
+    this.#snapshots.delete(env);
+    for (const ws of this.#ctx.getWebSockets(envTag(env))) {
+      const state = this.#stateOf(ws);
+      if (state?.sentVersion == null) continue; // its first state is on its way
+      if (cause === "key") void this.#run(ws, this.#announce(ws, env));
+      else void this.#run(ws, this.#sendSnapshot(ws, { ...state, sentVersion: null }));
+    }
+  }
+
+  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
+  async #announce(ws: WebSocket, env: string): Promise<void> {
+    const announcement = await this.#frames.announcement(this.#options.tenantId, env);
+    if (announcement) trySend(ws, snapshotFrame(announcement, this.#now()));
   }
 
   #deliver(env: string, version: number, frame: string): void {
@@ -298,6 +332,40 @@ export class HibernatingHub implements Broadcaster {
     return out;
   }
 
+  /** Open stream sockets per environment, read from their tags (no attachment is deserialized). */
+  connectionsByEnv(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const tag = this.#ctx.getTags(ws).find((t) => t.startsWith(ENV_TAG));
+      if (tag !== undefined) counts.set(tag.slice(ENV_TAG.length), (counts.get(tag.slice(ENV_TAG.length)) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Versions among the last `keep` of each environment that an open connection,
+   * connected at their commit, has not acked: version v is pending for a
+   * connection when v > max(firstVersion, appliedVersion), so the pending
+   * versions of an environment are those above the smallest such bound, up to
+   * its current version.
+   */
+  async incompleteVersions(currentVersion: (env: string) => number | Promise<number>, keep: number): Promise<number> {
+    const lowest = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      const state = this.#stateOf(ws);
+      if (state?.firstVersion == null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const bound = Math.max(state.firstVersion, state.appliedVersion ?? -1);
+      lowest.set(state.env, Math.min(lowest.get(state.env) ?? Infinity, bound));
+    }
+    let count = 0;
+    for (const [env, bound] of lowest) {
+      const current = await currentVersion(env);
+      count += Math.max(0, current - Math.max(bound, current - keep));
+    }
+    return count;
+  }
+
   /** Open connections that were connected when `version` was committed and have not acked it. */
   pending(env: string, version: number): PendingInstance[] {
     const out: PendingInstance[] = [];
@@ -324,8 +392,8 @@ export class HibernatingHub implements Broadcaster {
         return shut(ws, CLOSE.POLICY, frame.reason);
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
-        this.#options.onInstance?.("connect", { ...attachment, instance: frame.instance, app: frame.app, sdk: frame.sdk });
-        return this.#run(ws, this.#hello(ws, attachment, frame));
+        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app, frame.sdk));
+        return this.#run(ws, this.#hello(ws, attachment, frame).then(() => this.#announce(ws, attachment.env)));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
         if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
@@ -350,11 +418,15 @@ export class HibernatingHub implements Broadcaster {
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
+    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined, state.sdk ?? undefined), code });
     const open = state === null ? undefined : this.#perKey.get(state.keyId);
     if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
-    if (state?.instance != null) this.#options.onInstance?.("disconnect", state);
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined, sdk: string | undefined) {
+    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app, sdk };
   }
 
   /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */
@@ -364,6 +436,8 @@ export class HibernatingHub implements Broadcaster {
     const since = hello.since;
     if (since === undefined) return this.#sendSnapshot(ws, helloed);
     const current = await this.#snapshotOf(helloed.env);
+    // `since` counts only within the client's epoch (an SDK that sends none predates epochs).
+    if (hello.epoch !== undefined && hello.epoch !== current.epoch) return this.#sendState(ws, helloed, current);
     if (since === current.version) {
       const at = this.#now();
       const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
@@ -374,9 +448,9 @@ export class HibernatingHub implements Broadcaster {
     }
     if (since < current.version) {
       const changes = await source.changesSince(tenantId, helloed.env, since);
-      const patch = changes && mergeChanges(changes);
-      if (patch && patch.prev === since && patch.v === current.version) {
-        if (send(ws, patch)) this.#save(ws, { ...helloed, sentVersion: patch.v, firstVersion: patch.v });
+      const patch = await this.#frames.resume(tenantId, helloed.env, since, changes);
+      if (patch && patch.version === current.version) {
+        if (trySend(ws, patch.text)) this.#save(ws, { ...helloed, sentVersion: patch.version, firstVersion: patch.version });
         return;
       }
     }
@@ -397,7 +471,8 @@ export class HibernatingHub implements Broadcaster {
     const known = this.#snapshots.get(env);
     if (known !== undefined) return known;
     const generation = this.#generation;
-    const text = snapshotText(env, await this.#options.source.snapshot(this.#options.tenantId, env));
+    const { tenantId, source } = this.#options;
+    const text = await this.#frames.snapshot(tenantId, env, await source.snapshot(tenantId, env));
     if (generation === this.#generation) this.#snapshots.set(env, text); // no change published meanwhile
     return text;
   }
@@ -440,7 +515,8 @@ export class HibernatingHub implements Broadcaster {
   }
 }
 
-const envTag = (env: string) => `env:${env}`;
+const ENV_TAG = "env:";
+const envTag = (env: string) => `${ENV_TAG}${env}`;
 const keyTag = (keyId: string) => `key:${keyId}`;
 
 function send(ws: WebSocket, message: ServerMessage): boolean {

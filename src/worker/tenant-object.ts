@@ -17,11 +17,11 @@ import { TENANT_EXISTS_STATUS } from "./create-tenant.js";
 import type { Env } from "./env.js";
 import { CREATE_HEADER, TENANT_HEADER } from "./forwarding.js";
 import { HibernatingHub } from "./hibernating-hub.js";
+import { errorField, logLine } from "./json-log.js";
 import migrations from "./migrations.js";
-import { problem } from "./problem.js";
+import { problem } from "../http/edge.js";
+import { UNKNOWN_KEY } from "../http/credentials.js";
 import { createTenantServices, type TenantServices } from "./tenant-services.js";
-
-const UNKNOWN_KEY = "The key is malformed, unknown or revoked.";
 
 /** Written in the object's synchronous KV once `POST /v1/tenants` succeeded. */
 const TENANT_MARKER = "killswitch:tenant";
@@ -66,7 +66,10 @@ export class TenantObject extends DurableObject<Env> {
     this.#servicesOf(this.#tenant.id).hub.closed(ws, code, reason);
   }
 
-  /** Set for the stream's next hello or silence deadline, and for the receipts to save ten minutes after a commit. */
+  /**
+   * The one alarm, shared (alarm-clock.ts): set for the stream's next hello or
+   * silence deadline, or the next scheduled change, webhook delivery or receipt check.
+   */
   override async alarm(): Promise<void> {
     if (this.#tenant === undefined || this.#migrationError !== undefined) return;
     await this.#servicesOf(this.#tenant.id).alarm();
@@ -91,7 +94,8 @@ export class TenantObject extends DurableObject<Env> {
       this.ctx.storage.kv.put(TENANT_MARKER, marker);
       this.#tenant = marker;
     } else {
-      // Refused (an invalid body): leave nothing behind, not even the migrated tables.
+      // Refused (an invalid body): leave nothing behind, not even the migrated tables or a metric.
+      this.#services?.discard();
       this.#services = undefined;
       await this.ctx.storage.deleteAll();
     }
@@ -103,7 +107,7 @@ export class TenantObject extends DurableObject<Env> {
       // drizzle's migrator runs every pending migration in one transactionSync.
       await migrate(drizzle(this.ctx.storage), migrations);
     } catch (error) {
-      console.error("Tenant migrations failed", error);
+      logLine("error", "tenant migrations failed", { tenant: this.#tenant?.id, err: errorField(error) });
       this.#migrationError = error;
     }
   }

@@ -41,7 +41,11 @@ describe("the audit log", () => {
       after: expect.objectContaining({ enabled: false }),
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    expect(new Date(kill.at).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // The entry's time is its commit's: the same instant the change's receipt gives.
+    const { version } = (await api("GET", "/v1/envs/production/snapshot", { key: t.viewer })).body;
+    const receipt = (await api("GET", `/v1/envs/production/changes/${version}`, { key: t.viewer })).body;
+    expect(receipt.audit.seq).toBe(kill.seq);
+    expect(Date.parse(kill.at)).toBe(Date.parse(receipt.committedAt));
     const rest = await api("GET", `/v1/audit?limit=500&cursor=${res.body.nextCursor}`, { key: t.viewer });
     const seqs = [kill.seq, ...rest.body.items.map((e: { seq: number }) => e.seq)];
     expect(seqs).toEqual([...seqs].sort((x, y) => y - x));
@@ -197,9 +201,13 @@ describe("propagation receipts", () => {
     const t = await createTenant(target, api);
     await api("POST", "/v1/flags", { key: t.operator, json: { key: "model.fable-5", kind: "boolean" } });
     const kill = await api("POST", "/v1/envs/production/flags/model.fable-5/kill", { key: t.operator, json: { reason: "directive" } });
-    const receipt = await api("GET", `/v1/envs/production/changes/${kill.body.version}`, { key: t.viewer });
+    const path = `/v1/envs/production/changes/${kill.body.version}`;
+    const receipt = await api("GET", path, { key: t.viewer });
     expect(receipt.status, JSON.stringify(receipt.body)).toBe(200);
-    expect(receipt.body).toEqual({
+    expect(receipt.body).toMatchObject({ status: "no-instances", complete: false, final: expect.any(Boolean) });
+    // Nothing will change it: it is saved as final at once.
+    await expect.poll(() => api("GET", path, { key: t.viewer }).then((r) => r.body.final), { timeout: 10_000 }).toBe(true);
+    expect((await api("GET", path, { key: t.viewer })).body).toEqual({
       version: kill.body.version,
       committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       connected: 0,
@@ -209,6 +217,9 @@ describe("propagation receipts", () => {
       status: "no-instances",
       complete: false,
       audit: kill.body.audit,
+      final: true,
+      savedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      savedBecause: "no-instances",
     });
   });
 });

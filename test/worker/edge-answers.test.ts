@@ -60,6 +60,47 @@ const CASES: Case[] = [
   ["a path below OFREP's", ({ tenant }) => ({ method: "POST", path: `${OFREP}/a/b`, headers: { ...json, ...bearer(tenant.sdk) }, body: context })],
 ];
 
+/** Stream upgrades each host refuses: the same credentials, read in the same places, checked in the same order. */
+const UPGRADES: [name: string, headers: (host: Host) => Record<string, string>, query?: string][] = [
+  ["no key", () => ({})],
+  ["the root token", ({ target }) => bearer(target.rootToken)],
+  ["an admin key", ({ tenant }) => bearer(tenant.admin)],
+  ["an admin key offered as a subprotocol", ({ tenant }) => ({ "sec-websocket-protocol": `killswitch.v1, ${tenant.admin}` })],
+  ["a revoked key", ({ tenant }) => bearer(tenant.revoked)],
+  ["a key naming no tenant", () => bearer(`ks_nopenopeno_${SECRET}`)],
+  ["a key that is not ks_-shaped", () => bearer("hello")],
+  ["X-API-Key, which the stream does not read", ({ tenant }) => ({ "x-api-key": tenant.sdk })],
+  ["an sdk key with a query parameter", ({ tenant }) => bearer(tenant.sdk), "?since=3"],
+];
+
+/** A WebSocket upgrade of /v1/stream as a client sends it; a refusal comes back as a plain HTTP answer. */
+function upgrade(host: Host, headers: Record<string, string>, query = "") {
+  return new Promise<{ status: number; contentType: string | undefined; wwwAuthenticate: string | undefined; body: unknown }>((resolve, reject) => {
+    const req = httpRequest(new URL(`/v1/stream${query}`, host.target.baseUrl), {
+      headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers },
+    });
+    req.on("upgrade", (_res, socket) => {
+      socket.destroy();
+      reject(new Error("the upgrade was accepted"));
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: res.headers["content-type"],
+          wwwAuthenticate: res.headers["www-authenticate"],
+          body: JSON.parse(text) as unknown,
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** What a client sees: status, the headers the contract names, and the body. */
 async function answer(host: Host, call: Call) {
   const res = await fetch(`${host.target.baseUrl}${call.path}`, { method: call.method, headers: call.headers, body: call.body });
@@ -94,6 +135,12 @@ describe("the Worker answers as the Node host does", () => {
     const expected = await answer(node, call(node));
     expect(expected.status).toBeGreaterThanOrEqual(400); // every case here is a refusal
     expect(await answer(worker, call(worker))).toEqual(expected);
+  });
+
+  it.each(UPGRADES)("refuses a stream upgrade with %s", async (_name, headers, query) => {
+    const expected = await upgrade(node, headers(node), query);
+    expect(expected.status).toBeGreaterThanOrEqual(400);
+    expect(await upgrade(worker, headers(worker), query)).toEqual(expected);
   });
 
   it("keeps serving after an over-long chunked body it answered before reading it all", async () => {

@@ -2,7 +2,7 @@
  * Matching compiled conditions and segments against a context: the inner loop of
  * evaluation. See resolve.ts for why the hot path is shaped the way it is.
  *
- * Semantics (DESIGN "Contract details → Evaluation"): `null` is missing; a value of
+ * Semantics (docs/evaluation.md): `null` is missing; a value of
  * the wrong type for an operator is missing for that condition, so positive
  * operators fail and `notIn` holds; no coercion; an array attribute satisfies a
  * positive operator when any element does; `notIn` is exactly `not in`.

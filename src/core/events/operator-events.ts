@@ -21,6 +21,7 @@
 import { randomAlphanumeric } from "../crypto.js";
 import type { Role } from "../keys/roles.js";
 import type { ReceiptStatus } from "../schemas/responses.js";
+import type { ConnectionEvent, Telemetry } from "../telemetry.js";
 
 export type OperatorEventType = "change" | "directive" | "receipt" | "instance";
 
@@ -326,4 +327,23 @@ export function relayChange(
   read(change.tenantId, seq - 1, 1).then(([commit]) => {
     if (commit?.audit.seq === seq) events.committed(commit);
   }, onError);
+}
+
+/**
+ * The socket layer's connection reports (the hubs' telemetry) as `instance`
+ * events: combine it into a host's telemetry.
+ */
+export function instanceEventTelemetry(events: OperatorEvents): Pick<Telemetry, "sdkConnected" | "sdkDisconnected"> {
+  const publish = (event: "connect" | "disconnect", connection: ConnectionEvent): void => {
+    if (connection.instance === undefined) return; // closed before its hello: no instance yet
+    events.publish(connection.tenantId, "instance", {
+      env: connection.env,
+      event,
+      instance: connection.instance,
+      app: connection.app ?? "",
+      sdk: connection.sdk ?? "",
+      at: new Date().toISOString(),
+    });
+  };
+  return { sdkConnected: (connection) => publish("connect", connection), sdkDisconnected: (connection) => publish("disconnect", connection) };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
+import { scheduleSchema } from "./schedule.js";
 import { attributeCodesSchema, attributeTypeSchema } from "./attribute.js";
 import { directiveStatusSchema } from "./directive.js";
 import { jsonValueSchema } from "./common.js";
@@ -84,15 +85,44 @@ export const attributeSchema = z.object({
 });
 
 export const snapshotSchema = z.object({
+  sig: z.record(z.string(), z.string()).meta({
+    description:
+      "Always first. Public key (base64url) → Ed25519 signature (base64url) of the rest of the body: its bytes after the first `}`, with the comma that follows it replaced by `{` (docs/signing.md).",
+  }),
   version: z.int(),
   env: z.string(),
+  epoch: z.string().meta({ description: "The environment's epoch (docs/signing.md): versions only move forward within one." }),
+  tenant: z.string(),
   flags: z.record(z.string(), wireFlagSchema),
   segments: z.record(z.string(), segmentSchema),
+});
+
+/** One public key of an environment, as `GET /v1/envs/{env}/signing-key` answers it. */
+export const signingKeySchema = z.object({
+  key: z.string().meta({ description: "The raw 32-byte Ed25519 public key in base64url: the SDK's `publicKey`, and the key of `sig` in frames." }),
+  n: z.int().meta({ description: "Its generation: 1 for the environment's first key, one more per rotation." }),
+  status: z.enum(["current", "previous"]),
+  createdAt: isoTime,
+  retiresAt: isoTime.optional().meta({ description: "A previous key: when it stops signing (the end of the overlap)." }),
+});
+
+export const signingKeysSchema = z.object({
+  env: z.string(),
+  epoch: z.string(),
+  algorithm: z.literal("Ed25519"),
+  keys: z.array(signingKeySchema).meta({ description: "The keys that sign now: the current one first, and the previous one during an overlap." }),
+});
+
+export const epochAnswerSchema = z.object({
+  env: z.string(),
+  epoch: z.string().meta({ description: "The new epoch." }),
+  version: z.int().meta({ description: "The environment's version, unchanged." }),
 });
 
 export const versionAnswerSchema = z.object({
   version: z.int().meta({ description: "The environment's new version." }),
   ruleId: z.string().optional(),
+  schedule: scheduleSchema.optional().meta({ description: "Given until: the entry that lifts the change then." }),
 });
 
 export const auditEntrySchema = z.object({
@@ -182,6 +212,8 @@ export type FlagConfigView = z.infer<typeof flagConfigSchema>;
 export type WireFlagView = z.infer<typeof wireFlagSchema>;
 export type SegmentView = z.infer<typeof segmentSchema>;
 export type SnapshotView = z.infer<typeof snapshotSchema>;
+export type SigningKeysView = z.infer<typeof signingKeysSchema>;
+export type EpochAnswer = z.infer<typeof epochAnswerSchema>;
 export type AttributeView = z.infer<typeof attributeSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;

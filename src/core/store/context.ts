@@ -2,13 +2,16 @@ import type { Broadcaster } from "../broadcaster.js";
 import type { CommitObserver } from "../events/operator-events.js";
 import type { Executor, StoreDb } from "../db/executor.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
+import { silentTelemetry, type Telemetry } from "../telemetry.js";
 
 export type { Sha256Hex };
 import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
+import { SigningCache } from "./signing-cache.js";
 import { VersionCache } from "./version-cache.js";
+import type { UrlPolicy } from "../webhooks/url-policy.js";
 
 /** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
 
@@ -50,6 +53,16 @@ export interface StoreOptions {
    * per request.
    */
   sha256?: Sha256Hex;
+  /** Told about every commit (metrics, the debug log line); must not throw. */
+  telemetry?: Telemetry;
+  /**
+   * Told that background work fell due at `at` (ms since the epoch): a scheduled
+   * change, a webhook delivery or a receipt check was written. The host's
+   * background loop (a timer on Node, the object's alarm on Workers) wakes by then.
+   */
+  onDue?: (at: number) => void;
+  /** Which webhook URLs are accepted; default: no private or loopback addresses. */
+  webhookUrlPolicy?: UrlPolicy;
 }
 
 /** A monotonic clock in milliseconds, and a wait. */
@@ -84,6 +97,11 @@ export interface StoreContext {
   versions: VersionCache;
   /** lastUsedAt, written in batches. */
   touches: KeyTouches;
+  telemetry: Telemetry;
+  onDue: (at: number) => void;
+  webhookUrlPolicy: UrlPolicy;
+  /** Each environment's epoch and imported signing keys, dropped by this store's rotations and epochs. */
+  signing: SigningCache;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -105,5 +123,15 @@ export function storeContext(options: StoreOptions): StoreContext {
     keys: new KeyCache(),
     versions: new VersionCache(),
     touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
+    telemetry: options.telemetry ?? silentTelemetry,
+    onDue: (at) => {
+      try {
+        options.onDue?.(at);
+      } catch (error) {
+        report(error);
+      }
+    },
+    webhookUrlPolicy: options.webhookUrlPolicy ?? { allowPrivate: false },
+    signing: new SigningCache(),
   };
 }

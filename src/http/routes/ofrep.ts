@@ -13,17 +13,18 @@
  * answers, as on /v1: 401 → 403 → 404 → 400.
  */
 import type { Context } from "hono";
-import { constantTimeEqual } from "../../core/crypto.js";
 import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
+import { FrameSigner } from "../../core/signing/frame-signer.js";
 import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
-import type { AuthenticatedKey } from "../../core/store/index.js";
-import type { App, AppDeps } from "../app-env.js";
-import { keyToucher } from "../auth.js";
+import { silentTelemetry } from "../../core/telemetry.js";
+import type { App, AppDeps, AppEnv } from "../app-env.js";
+import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE, type SdkKey } from "../credentials.js";
+import { reportFailure } from "../observe-requests.js";
 import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
@@ -37,40 +38,6 @@ class OfrepError extends Error {
   ) {
     super(detail);
   }
-}
-
-/** The key of a request: `Authorization: Bearer` first, else `X-API-Key` (as the Worker host reads it). */
-function credentialOf(c: Context): string | null {
-  const authorization = c.req.header("authorization");
-  if (authorization !== undefined) return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1] ?? null;
-  return c.req.header("x-api-key")?.trim() || null;
-}
-
-type SdkKey = AuthenticatedKey & { env: string };
-
-/**
- * Authenticates an sdk key on every request (from the store's key cache once the
- * key has been seen; a revocation drops it), and records its use at most once a
- * minute off the critical path, as the /v1 middleware does (src/http/auth.ts).
- */
-function sdkKeyAuthenticator(deps: AppDeps): (c: Context) => Promise<SdkKey> {
-  const touch = keyToucher(deps);
-
-  return async (c) => {
-    const token = credentialOf(c);
-    if (token === null) throw new OfrepError(401, "GENERAL", "Send an sdk key as Authorization: Bearer <key> or X-API-Key: <key>.");
-    const key = await deps.store.authenticate(token);
-    if (key === null) {
-      // Looked at only once the token is no key: a per-request comparison spared.
-      if (deps.rootToken && constantTimeEqual(token, deps.rootToken)) {
-        throw new OfrepError(403, "GENERAL", "The root token may only create tenants; OFREP takes an sdk key.");
-      }
-      throw new OfrepError(401, "GENERAL", "The key is malformed, unknown or revoked.");
-    }
-    if (key.role !== "sdk" || key.env === null) throw new OfrepError(403, "GENERAL", `OFREP takes an sdk key; this key is ${key.role}.`);
-    touch(key);
-    return key as SdkKey;
-  };
 }
 
 const tooLarge = (): OfrepError => new OfrepError(400, "INVALID_CONTEXT", `The context is over ${MAX_CONTEXT_BYTES / 1024} KiB.`);
@@ -113,7 +80,7 @@ async function readBoundedText(c: Context): Promise<string> {
  * input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
  * `__proto__`). The content type is not checked: OFREP clients all send JSON.
  */
-async function readRequest(c: Context): Promise<OfrepRequest> {
+async function readRequest(c: Context): Promise<{ request: OfrepRequest; text: string }> {
   if (c.req.url.includes("?")) queryRefusal(c);
   const text = await readBoundedText(c);
   let body: unknown;
@@ -131,7 +98,7 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
     throw new OfrepError(400, /^context(\.|\[|$)/.test(path) ? "INVALID_CONTEXT" : "PARSE_ERROR", `${path}: ${message}`);
   }
   if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
-  return body;
+  return { request: body, text };
 }
 
 /** Only OFREP's own query parameters (ignored); any other is a 400, in OFREP's shape. */
@@ -142,6 +109,18 @@ function queryRefusal(c: Context): void {
     if (error instanceof ProblemError) throw new OfrepError(400, "GENERAL", error.message);
     throw error;
   }
+}
+
+/**
+ * An answer in OFREP's error shape `{key?, errorCode, errorDetails}`: `key` on the
+ * single-flag route only; a 401 carries the challenge, a 503 a retry hint.
+ */
+export function ofrepErrorResponse(status: OfrepError["status"], errorCode: OfrepErrorCode, detail: string, key?: string): Response {
+  const body = { ...(key === undefined ? {} : { key }), errorCode, errorDetails: detail };
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (status === 401) headers["www-authenticate"] = WWW_AUTHENTICATE;
+  if (status === 503) headers["retry-after"] = "1";
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 /** The OFREP answer for an error thrown below a route: the core's problems mapped, anything else a logged 500. */
@@ -158,19 +137,44 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
   return new OfrepError(500, "GENERAL", "An internal error occurred; it has been logged.");
 }
 
+/** A caller that verifies answers asks for a signature with this request header (any value). */
+export const SIGN_REQUEST_HEADER = "killswitch-sign";
+export const SIGNED_HEADER = "killswitch-signed";
+export const SIGNATURE_HEADER = "killswitch-signature";
+
 export function ofrepRoutes(app: App, deps: AppDeps): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
-  const authenticate = sdkKeyAuthenticator(deps);
-  const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
+  const check = sdkKeyChecker(deps, "ofrep");
+  const telemetry = deps.telemetry ?? silentTelemetry;
+  const authenticate = async (c: Context<AppEnv>) => {
+    const checked = await check(credentialOf((name) => c.req.header(name), "ofrep"));
+    if (!checked.ok) {
+      // 403s are counted once answered, with every other 403 (observe-requests.ts).
+      if (checked.status === 401) telemetry.authFailed(checked.reason);
+      throw new OfrepError(checked.status, "GENERAL", checked.detail);
+    }
+    // The request's log line names the key (its id, never the secret).
+    c.set("principal", { kind: "key", key: checked.key });
+    return checked.key;
+  };
+  const signer = new FrameSigner(deps.store, { onError: deps.onError });
+  const encoder = new TextEncoder();
+
+  /**
+   * A success's headers, signed when the caller asks (`Killswitch-Sign`): an Ed25519
+   * signature per request is the route's largest cost, so only a verifying client pays
+   * it. Over the request's path and body and the answer (docs/signing.md).
+   */
+  const signed = async (c: Context, key: SdkKey, version: number, requestText: string, body: string): Promise<Record<string, string>> => {
+    if (c.req.header(SIGN_REQUEST_HEADER) === undefined) return {};
+    const { signed, signature } = await signer.ofrep(key.tenantId, key.env, version, c.req.path, encoder.encode(requestText), body);
+    return { [SIGNED_HEADER]: signed, [SIGNATURE_HEADER]: signature };
+  };
 
   /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
   const answerError = (c: Context, error: unknown, key?: string): Response => {
-    const failure = toOfrepError(error, report);
-    const body = { ...(key === undefined ? {} : { key }), errorCode: failure.errorCode, errorDetails: failure.message };
-    const headers: Record<string, string> = {};
-    if (failure.status === 401) headers["www-authenticate"] = 'Bearer realm="killswitch"';
-    if (failure.status === 503) headers["retry-after"] = "1";
-    return c.json(body, failure.status, headers);
+    const failure = toOfrepError(error, (cause) => reportFailure(c, cause));
+    return ofrepErrorResponse(failure.status, failure.errorCode, failure.message, key);
   };
 
   app.post(`${OFREP_PATH}/:key`, async (c) => {
@@ -178,10 +182,17 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     try {
       const key = await authenticate(c);
       const ruleset = await cache.get(key.tenantId, key.env);
-      if (ruleset.flag(flagKey) === undefined) throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
-      const { context } = await readRequest(c);
-      const { status, json } = ofrepAnswerJson(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
-      return c.body(json, status, { "content-type": "application/json" });
+      if (ruleset.flag(flagKey) === undefined) {
+        telemetry.ofrepEvaluated("ERROR");
+        throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      }
+      const { request, text } = await readRequest(c);
+      const version = ruleset.version;
+      const result = ruleset.resolve(flagKey, ofrepContext(request.context));
+      telemetry.ofrepEvaluated(result.reason);
+      const { status, json } = ofrepAnswerJson(flagKey, result, ruleset.flag(flagKey));
+      const headers = status === 200 ? await signed(c, key, version, text, json) : {};
+      return c.body(json, status, { ...headers, "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error, flagKey);
     }
@@ -191,15 +202,17 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     try {
       const key = await authenticate(c);
       const ruleset = await cache.get(key.tenantId, key.env);
-      const { context } = await readRequest(c);
+      const { request, text } = await readRequest(c);
       // One synchronous pass: the version and every result come from the same ruleset state.
-      const evaluated = ofrepContext(context);
+      const evaluated = ofrepContext(request.context);
       const version = ruleset.version;
-      const body = JSON.stringify(ofrepBulk(ruleset, evaluated));
+      const bulk = ofrepBulk(ruleset, evaluated);
+      for (const flag of bulk.flags) telemetry.ofrepEvaluated("reason" in flag ? flag.reason : "ERROR");
+      const body = JSON.stringify(bulk);
       const etag = await ofrepBulkEtag(version, evaluated, body);
       const headers = { etag, "cache-control": "no-cache" };
       if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-      return c.body(body, 200, { ...headers, "content-type": "application/json" });
+      return c.body(body, 200, { ...headers, ...(await signed(c, key, version, text, body)), "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error);
     }

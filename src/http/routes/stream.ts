@@ -7,6 +7,7 @@
  */
 import { forbidden, ProblemError } from "../../core/problem.js";
 import type { App } from "../app-env.js";
+import { ROOT_ONLY_CREATES_TENANTS, sdkKeyRefusal, STREAM_PATH, type SdkKey } from "../credentials.js";
 import { noQuery } from "../request.js";
 
 /** The sdk key that opens a stream: its environment and id, as the app authenticated them. */
@@ -17,15 +18,17 @@ export interface StreamOpener {
 
 /** `accept` upgrades the request (the Worker's hub); without it every request is answered 426 (Node). */
 export function streamRoute(app: App, accept?: (request: Request, opener: StreamOpener) => Response | Promise<Response>): void {
-  app.get("/v1/stream", (c) => {
+  app.get(STREAM_PATH, (c) => {
     const principal = c.get("principal");
-    if (principal.kind !== "key" || principal.key.role !== "sdk" || principal.key.env === null) {
-      throw forbidden("The stream takes an sdk key.");
-    }
+    // The root token never gets here: the /v1 middleware refused it (credentials.ts).
+    if (principal.kind !== "key") throw forbidden(ROOT_ONLY_CREATES_TENANTS);
+    const refusal = sdkKeyRefusal(principal.key, "stream");
+    if (refusal !== null) throw forbidden(refusal);
+    const key = principal.key as SdkKey; // an sdk key has its environment
     noQuery(c);
     if (accept === undefined || c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ProblemError("upgradeRequired", "GET /v1/stream is a WebSocket: send Upgrade: websocket (protocol 1, see the SDK).");
     }
-    return accept(c.req.raw, { env: principal.key.env, keyId: principal.key.keyId });
+    return accept(c.req.raw, { env: key.env, keyId: key.keyId });
   });
 }

@@ -48,7 +48,7 @@ export interface InstanceMirrorOptions {
   flushMs?: number;
   /** Default 1 s. */
   heartbeatMs?: number;
-  /** Default 30 s (DESIGN, "Propagation receipt and instances"). */
+  /** Default 30 s: a node silent this long counts as gone (docs/storage.md, "Several Node processes"). */
   goneAfterMs?: number;
   now?: () => number;
   /**

@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
  * Why not `ws.send` per socket: `send` encodes and frames the message again for
  * each socket and writes it with cork, two writes, uncork. One prepared frame
  * and one `write` per socket makes the broadcast loop about 20 % shorter
- * (../shared/bench/ws-floor, "preframed").
+ * (measured with the bare-`ws` floor's "preframed" mode; bench/README.md, "Propagation").
  */
 export interface PreparedFrame {
   /** 1 = text, 9 = ping. */

@@ -1,8 +1,3 @@
 export { createStreamHub, type StreamHub, type StreamHubOptions, type StreamHubStats } from "./stream-hub.js";
-export {
-  streamKey,
-  type StreamAuthenticator,
-  type StreamPrincipal,
-  type StreamRejection,
-} from "./stream-auth.js";
+export { type StreamAuthenticator, type StreamPrincipal, type StreamRejection } from "./stream-auth.js";
 export { nodeStreamHost, sdkKeyAuthenticator, type NodeStreamOptions } from "./node-stream-host.js";

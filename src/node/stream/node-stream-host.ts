@@ -8,8 +8,10 @@
 import { relayChange } from "../../core/events/operator-events.js";
 import { PropagationTracker } from "../../core/propagation.js";
 import { ReceiptFollower } from "../../core/receipts/receipt-follower.js";
+import { FrameSigner } from "../../core/signing/frame-signer.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
+import { sdkKeyChecker } from "../../http/credentials.js";
 import { streamRoute } from "../../http/routes/stream.js";
 import type { StreamHostFactory } from "../stream-host.js";
 import type { StreamAuthenticator } from "./stream-auth.js";
@@ -25,13 +27,11 @@ export interface NodeStreamOptions
   onError?: (error: unknown) => void;
 }
 
-/** A key's `lastUsedAt` is written at most this often from stream upgrades (a reconnect storm is not 10,000 writes). */
-const TOUCH_INTERVAL_MS = 60_000;
-const MAX_TOUCHED_KEYS = 10_000;
-
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster, events }) => {
-    const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
+  return ({ store, cluster, rootToken, telemetry, events }) => {
+    const tracker =
+      options.tracker ??
+      new PropagationTracker({ recordUpdates: cluster !== null, onApplied: telemetry && ((ms) => telemetry.changeApplied(ms / 1000)) });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
       heartbeatMs: options.heartbeatMs,
@@ -41,9 +41,11 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       maxBufferedBytes: options.maxBufferedBytes,
       now: options.now,
       source: store,
+      frames: new FrameSigner(store, { onError }),
       tracker,
-      authenticate: sdkKeyAuthenticator(store, onError),
+      authenticate: sdkKeyAuthenticator(store, rootToken, onError),
       onError,
+      telemetry,
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
     const coverage = cluster
@@ -51,18 +53,9 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       : "the recent versions committed while this server runs, and the saved ones";
     // Follows every change (this process's and, in a cluster, the others') until its receipt is final, and saves it.
     const follower = new ReceiptFollower({ live: propagation, store, events, onError });
-    if (events) {
-      tracker.observe((event, tenantId, env, instance) =>
-        events.publish(tenantId, "instance", {
-          env,
-          event,
-          instance: instance.instance,
-          app: instance.app,
-          sdk: instance.sdk,
-          at: new Date().toISOString(),
-        }),
-      );
-    }
+    // What the receipt route answers, and the webhooks' receipt checks read: live while followed, then as saved.
+    const receipts = follower.source();
+    const answered = { receipt: receipts.receipt, instances: (t: string, env: string, limit?: number) => propagation.instances(t, env, limit) };
     return {
       broadcaster: {
         publish(change) {
@@ -71,12 +64,13 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
           if (events) relayChange(events, store.commitsAfterSeq, change, onError);
         },
         keyRevoked: (tenantId, keyId) => hub.keyRevoked(tenantId, keyId),
+        resetEnvironment: (tenantId, env, cause, auditSeq) => hub.resetEnvironment?.(tenantId, env, cause, auditSeq),
       },
+      propagation: answered,
       extend: (app, deps) => {
         // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
         streamRoute(app);
-        const receipts = follower.source();
-        propagationRoutes(app, deps, { receipt: receipts.receipt, instances: (t, env, limit) => propagation.instances(t, env, limit) }, coverage);
+        propagationRoutes(app, deps, answered, coverage);
       },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       async close() {
@@ -84,26 +78,20 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
         await follower.saveAll();
         await hub.close();
       },
+      gauges: {
+        sdkConnections: () => hub.connectionsByEnv(),
+        changesIncomplete: () => tracker.incompleteVersions(),
+      },
     };
   };
 }
 
-/** Only an unrevoked sdk key may stream, and only its own environment. */
-export function sdkKeyAuthenticator(store: Store, onError: (error: unknown) => void): StreamAuthenticator {
-  const touched = new Map<string, number>();
+/** Only an unrevoked sdk key may stream, and only its own environment (src/http/credentials.ts). */
+export function sdkKeyAuthenticator(store: Store, rootToken: string | undefined, onError: (error: unknown) => void): StreamAuthenticator {
+  const check = sdkKeyChecker({ store, rootToken, onError }, "stream");
   return async (token) => {
-    const key = await store.authenticate(token);
-    if (!key) return { status: 401, detail: "The key is malformed, unknown or revoked." };
-    if (key.role !== "sdk" || key.env === null) {
-      return { status: 403, detail: `A stream needs an sdk key; this key is ${key.role}.` };
-    }
-    const now = Date.now();
-    const id = `${key.tenantId}/${key.keyId}`;
-    if (now - (touched.get(id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
-      if (touched.size >= MAX_TOUCHED_KEYS) touched.clear();
-      touched.set(id, now);
-      store.touchKey(key.tenantId, key.keyId, now).catch(onError);
-    }
-    return { tenantId: key.tenantId, env: key.env, keyId: key.keyId };
+    const checked = await check(token);
+    if (!checked.ok) return { status: checked.status, detail: checked.detail };
+    return { tenantId: checked.key.tenantId, env: checked.key.env, keyId: checked.key.keyId };
   };
 }

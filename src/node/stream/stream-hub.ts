@@ -2,33 +2,35 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
+import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
+import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
 import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
 import { admitConnection, idleClose, streamLimits, takeResync, type StreamLimits } from "../../core/stream/limits.js";
 import { parseClientBuffer, type Hello } from "./client-messages.js";
 import { EnvGroup } from "./env-group.js";
 import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
-import { patchOf } from "../../core/stream/merge-changes.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
+import { unsignedFrames, type StreamFrames } from "../../core/stream/stream-frames.js";
 import { ProblemError } from "../../core/problem.js";
+import { silentTelemetry, type Telemetry } from "../../core/telemetry.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "../../http/observe-requests.js";
 import { noQuerySchema, parseQuery, queryRecord } from "../../http/request.js";
-import {
-  isRejection,
-  rejectUpgrade,
-  selectProtocol,
-  streamKey,
-  type StreamAuthenticator,
-  type StreamPrincipal,
-} from "./stream-auth.js";
+import { credentialOf, NO_CREDENTIAL, refusedTokenReason, selectSubprotocol, UNKNOWN_KEY } from "../../http/credentials.js";
+import { isRejection, rejectUpgrade, type StreamAuthenticator, type StreamPrincipal, type StreamRejection } from "./stream-auth.js";
 import { Phase, StreamSocket } from "./stream-socket.js";
 
 export interface StreamHubOptions {
   source: StreamSource;
-  /** Resolves the sdk key taken from the upgrade request (see {@link streamKey}). */
+  /**
+   * Builds every snapshot and patch frame, once for all sockets: the host passes the
+   * core's `FrameSigner`, so that SDKs can verify them. Default: unsigned frames.
+   */
+  frames?: StreamFrames;
+  /** Resolves the sdk key taken from the upgrade request (`credentialOf(…, "stream")`). */
   authenticate: StreamAuthenticator;
   tracker: PropagationTracker;
-  /** How often each socket gets an `hb`. Default 10 s (DESIGN, "Wire protocol"). One hub-wide timer. */
+  /** How often each socket gets an `hb`. Default 10 s (the SDK's ping period is 10 s too). One hub-wide timer. */
   heartbeatMs?: number;
   /**
    * Deadlines, the `resync` allowance and streams per key (src/core/stream/limits.ts,
@@ -50,6 +52,11 @@ export interface StreamHubOptions {
   now?: () => number;
   /** Unexpected failures: a store that threw while loading a snapshot, an authenticator that threw. */
   onError?: (error: unknown) => void;
+  /**
+   * Each upgrade request as an HTTP request (101 or its refusal), refused keys,
+   * and each connection's hello and close.
+   */
+  telemetry?: Telemetry;
 }
 
 export interface StreamHubStats {
@@ -59,11 +66,19 @@ export interface StreamHubStats {
   envs: number;
 }
 
+/** What the hub knows of an upgrade request while it is being answered. */
+interface Upgrade {
+  requestId: string;
+  started: number;
+}
+
 /** The Node host's WebSocket hub: protocol 1 on `/v1/stream`, and the core's {@link Broadcaster}. */
 export interface StreamHub extends Broadcaster {
   /** For the HTTP server's `upgrade` event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): StreamHubStats;
+  /** Open connections per environment name, every tenant's summed (the metrics' `env` label). */
+  connectionsByEnv(): Map<string, number>;
   /** Stop accepting, close every socket with 1001, and wait (at most `graceMs`) for them to go. */
   close(graceMs?: number): Promise<void>;
 }
@@ -78,10 +93,12 @@ const MAX_REASON = 120;
 
 export function createStreamHub(options: StreamHubOptions): StreamHub {
   const { source, authenticate, tracker } = options;
+  const frames = options.frames ?? unsignedFrames;
   const path = options.path ?? "/v1/stream";
   const limit = options.maxBufferedBytes ?? 1 << 20;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
+  const telemetry = options.telemetry ?? silentTelemetry;
   const limits = streamLimits(options.limits);
   const groups = new Map<string, EnvGroup>();
   /** Open sockets per `tenant/keyId`, for the per-key limit. */
@@ -101,44 +118,81 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     perMessageDeflate: false, // preframed broadcast writes rely on it (frames.ts)
     clientTracking: false, // the hub's groups already hold every socket
     maxPayload: options.maxPayload ?? MAX_CLIENT_FRAME_BYTES,
-    handleProtocols: selectProtocol,
+    handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     WebSocket: StreamSocket,
+  });
+  /** Upgrade requests being answered, for the 101's `x-request-id` and the request's record. */
+  const upgrades = new WeakMap<IncomingMessage, Upgrade>();
+  wss.on("headers", (headers, req) => {
+    const upgrade = upgrades.get(req);
+    if (upgrade) headers.push(`${REQUEST_ID_HEADER}: ${upgrade.requestId}`);
+  });
+  // A handshake ws cannot complete (no Sec-WebSocket-Key, a bad version): answered here, as problem JSON, with its record.
+  wss.on("wsClientError", (error, socket, req) => {
+    const upgrade = upgrades.get(req);
+    rejectUpgrade(socket, { status: 400, detail: error.message }, upgrade ? { [REQUEST_ID_HEADER]: upgrade.requestId } : {});
+    if (upgrade) served(upgrade, path, 400);
   });
 
   // ---------------------------------------------------------------- upgrade
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (pathOf(req.url) !== path) return rejectUpgrade(socket, { status: 404, detail: `no stream at ${pathOf(req.url)}` });
-    if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
-    const key = streamKey(req);
+    const upgrade: Upgrade = { requestId: requestIdOf(headerOf(req, REQUEST_ID_HEADER)), started: performance.now() };
+    upgrades.set(req, upgrade);
+    const route = pathOf(req.url) === path ? path : UNMATCHED_ROUTE;
+    const refuse = (rejection: StreamRejection | ProblemError, principal?: StreamPrincipal): void => {
+      rejectUpgrade(socket, rejection, { [REQUEST_ID_HEADER]: upgrade.requestId });
+      served(upgrade, route, rejection.status, principal);
+    };
+    if (route !== path) return refuse({ status: 404, detail: `no stream at ${pathOf(req.url)}` });
+    if (closing) return refuse({ status: 503, detail: "the server is shutting down; reconnect" });
+    const key = credentialOf((name) => headerOf(req, name), "stream");
     if (key === null) {
-      return rejectUpgrade(socket, {
-        status: 401,
-        detail: "an sdk key is required: Authorization: Bearer <key>, or Sec-WebSocket-Protocol: killswitch.v1, <key>",
-      });
+      telemetry.authFailed("missing");
+      return refuse({ status: 401, detail: NO_CREDENTIAL.stream });
     }
     socket.on("error", ignore); // the peer may leave while the key is looked up
     Promise.resolve()
-      .then(() => authenticate(key, req))
+      .then(() => authenticate(key))
       .then(
         (result) => {
           socket.off("error", ignore);
           if (socket.destroyed) return;
-          if (isRejection(result)) return rejectUpgrade(socket, result);
-          const badQuery = queryFault(req.url);
-          if (badQuery !== null) return rejectUpgrade(socket, { status: 400, detail: badQuery });
-          if (revoked.has(groupKey(result.tenantId, result.keyId))) {
-            return rejectUpgrade(socket, { status: 401, detail: "The key is malformed, unknown or revoked." });
+          if (isRejection(result)) {
+            telemetry.authFailed(result.status === 403 ? "forbidden" : refusedTokenReason(key));
+            return refuse(result);
           }
-          if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
-          wss.handleUpgrade(req, socket, head, (ws) => attach(ws, result));
+          const badQuery = queryFault(req.url);
+          if (badQuery !== null) return refuse(badQuery, result);
+          if (revoked.has(groupKey(result.tenantId, result.keyId))) {
+            telemetry.authFailed("unknown");
+            return refuse({ status: 401, detail: UNKNOWN_KEY });
+          }
+          if (closing) return refuse({ status: 503, detail: "the server is shutting down; reconnect" }, result);
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            served(upgrade, route, 101, result);
+            attach(ws, result);
+          });
         },
         (error: unknown) => {
           socket.off("error", ignore);
           onError(error);
-          rejectUpgrade(socket, { status: 503, detail: "keys cannot be checked right now; retry" });
+          refuse({ status: 503, detail: "keys cannot be checked right now; retry" });
         },
       );
+  }
+
+  /** The upgrade request's record, as the app gives every other request. */
+  function served(upgrade: Upgrade, route: string, status: number, principal?: StreamPrincipal): void {
+    telemetry.requestServed({
+      requestId: upgrade.requestId,
+      method: "GET",
+      route,
+      status,
+      durationMs: performance.now() - upgrade.started,
+      tenantId: principal?.tenantId,
+      keyId: principal?.keyId,
+    });
   }
 
   function attach(ws: StreamSocket, principal: StreamPrincipal): void {
@@ -208,15 +262,28 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function hello(ws: StreamSocket, h: Hello): void {
     ws.phase = Phase.LOADING;
     ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: h.instance, app: h.app, sdk: h.sdk });
-    run(ws, start(ws, h.since));
+    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app, sdk: h.sdk });
+    run(ws, start(ws, h.since, h.epoch).then(() => announce(ws)));
   }
 
-  /** First delivery: nothing (already current), the missed changes as one patch, or a snapshot. */
-  async function start(ws: StreamSocket, since: number | undefined): Promise<void> {
+  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
+  async function announce(ws: StreamSocket): Promise<void> {
+    const announcement = await frames.announcement(ws.group.tenantId, ws.group.env);
+    if (announcement && ws.phase === Phase.LIVE) writeFrame(ws, prepareText(snapshotFrame(announcement, now())), limit);
+  }
+
+  /**
+   * First delivery: nothing (already current), the missed changes as one patch, or a
+   * snapshot. `since` counts only within the client's epoch: after a restore, a version
+   * number of the old epoch says nothing about the state (an SDK that sends no epoch
+   * predates them, and resumes as before).
+   */
+  async function start(ws: StreamSocket, since: number | undefined, epoch: string | undefined): Promise<void> {
     const g = ws.group;
     if (since !== undefined) {
-      if (g.version < 0) await g.snapshotOf(source); // learn the current version
+      if (g.version < 0) await g.snapshotOf(source, frames); // learn the current version and epoch
       if (isDone(ws)) return;
+      if (epoch !== undefined && epoch !== g.epoch) return sendSnapshot(ws);
       if (since === g.version) {
         ws.sentVersion = since;
         tracker.ack(ws.instance!, since);
@@ -225,7 +292,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         return;
       }
       if (since < g.version) {
-        const resume = await g.resumeOf(source, since);
+        const resume = await g.resumeOf(source, frames, since);
         if (isDone(ws)) return;
         if (resume) {
           if (!writeFrame(ws, resume.frame, limit)) return;
@@ -239,7 +306,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   async function sendSnapshot(ws: StreamSocket): Promise<void> {
-    const snapshot = await ws.group.snapshotOf(source);
+    const snapshot = await ws.group.snapshotOf(source, frames);
     if (isDone(ws)) return;
     // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
     if (snapshot.version < ws.sentVersion) {
@@ -284,19 +351,44 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     tracker.commit(change.tenantId, change.env, change.version, change.committedAt);
     const g = groups.get(groupKey(change.tenantId, change.env));
     if (!g) return;
-    // Serialized and framed once; the same bytes go to every socket.
-    const frame = prepareText(JSON.stringify(patchOf(change)));
-    g.advance(change.version, change.prev, frame);
-    // The writes run once the current task is done, so the request that committed
-    // the change is answered before the loop over every socket (about 90 ms at
-    // 10,000), not after it. Loops run in publish order; a socket that catches up
-    // meanwhile (catchUp) is past `v` and skipped.
-    setImmediate(deliver, g, change.version, frame);
+    // Serialized, signed and framed once; the same bytes go to every socket. Frames
+    // resolve in publish order (the signer keeps them so, per environment).
+    void frames.patch(change).then((text) => {
+      const frame = prepareText(text);
+      g.advance(change.version, change.prev, frame);
+      // The writes run once the current task is done, so the request that committed
+      // the change is answered before the loop over every socket (about 90 ms at
+      // 10,000), not after it. Loops run in publish order; a socket that catches up
+      // meanwhile (catchUp) is past `v` and skipped.
+      setImmediate(deliver, g, change.version, frame);
+    });
   }
 
   function deliver(g: EnvGroup, v: number, frame: PreparedFrame): void {
     for (const ws of g.sockets) {
       if (ws.phase === Phase.LIVE && ws.sentVersion < v && writeFrame(ws, frame, limit)) ws.sentVersion = v;
+    }
+  }
+
+  /**
+   * The environment's signing keys changed (`key`): what was signed before is dropped,
+   * and each socket gets the new key's announcement. Or its epoch did (`epoch`: a
+   * restore, whose versions may be lower than what sockets hold): every socket is sent
+   * the new snapshot, whatever it was sent before.
+   */
+  function resetEnvironment(tenantId: string, env: string, cause: EnvReset): void {
+    const g = groups.get(groupKey(tenantId, env));
+    if (!g) return;
+    g.reset(cause === "epoch");
+    for (const ws of g.sockets) {
+      if (ws.phase !== Phase.LIVE) continue;
+      if (cause === "key") {
+        run(ws, announce(ws));
+      } else {
+        ws.sentVersion = -1;
+        ws.phase = Phase.LOADING;
+        run(ws, sendSnapshot(ws));
+      }
     }
   }
 
@@ -351,18 +443,23 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function shut(ws: StreamSocket, code: number, reason: string): void {
     if (ws.phase === Phase.DONE) return;
     ws.phase = Phase.DONE;
-    release(ws);
+    release(ws, code);
     ws.close(code, truncate(reason));
   }
 
-  function release(ws: StreamSocket): void {
-    if (ws.instance) tracker.disconnect(ws.instance);
+  /** The socket no longer counts as connected: once, whether the hub or the peer closed it. */
+  function release(ws: StreamSocket, code?: number): void {
+    const instance = ws.instance;
+    if (!instance) return;
+    ws.instance = null;
+    tracker.disconnect(instance);
+    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, sdk: instance.sdk, code });
   }
 
-  function onClose(this: WebSocket): void {
+  function onClose(this: WebSocket, code: number): void {
     const ws = this as StreamSocket;
     ws.phase = Phase.DONE;
-    release(ws);
+    release(ws, code);
     const owner = groupKey(ws.group.tenantId, ws.keyId);
     const open = (perKey.get(owner) ?? 1) - 1;
     if (open > 0) perKey.set(owner, open);
@@ -390,13 +487,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     return closing;
   }
 
+  function connectionsByEnv(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const g of groups.values()) counts.set(g.env, (counts.get(g.env) ?? 0) + g.sockets.size);
+    return counts;
+  }
+
   function stats(): StreamHubStats {
     let connections = 0;
     for (const g of groups.values()) connections += g.sockets.size;
     return { connections, envs: groups.size };
   }
 
-  return { handleUpgrade, publish, keyRevoked, stats, close };
+  return { handleUpgrade, publish, keyRevoked, resetEnvironment, stats, connectionsByEnv, close };
 }
 
 function groupKey(tenantId: string, env: string): string {
@@ -404,16 +507,22 @@ function groupKey(tenantId: string, env: string): string {
 }
 
 /** Why the upgrade's query string is refused (the stream takes no parameters), or null. */
-function queryFault(url: string | undefined): string | null {
+function queryFault(url: string | undefined): ProblemError | null {
   const q = url?.indexOf("?") ?? -1;
   if (q < 0) return null;
   try {
     parseQuery(queryRecord(url!.slice(q + 1)), noQuerySchema);
     return null;
   } catch (error) {
-    if (error instanceof ProblemError) return error.message;
+    if (error instanceof ProblemError) return error;
     throw error;
   }
+}
+
+/** One header of a Node request; a repeated one (never the case for ours) reads as its first. */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function pathOf(url: string | undefined): string {

@@ -12,7 +12,7 @@ import { buildOptions, entries } from "../../../sdk/build.mjs";
 import { apiFor, type Api } from "../../support/api.js";
 import { startContractTarget, type ContractTarget } from "../../support/contract-target.js";
 import { createTenant, type TestTenant } from "../../support/tenants.js";
-import { launchChromium } from "./chromium.js";
+import { launchChromium, type FoundChromium, type MissingChromium } from "./chromium.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
 
 export interface SdkPage {
@@ -29,7 +29,8 @@ export interface SdkPage {
   close(): Promise<void>;
 }
 
-export async function startSdkPage(html: string | Buffer, flag: string): Promise<SdkPage> {
+/** `chromium` is what the run found (`inject("chromium")`). */
+export async function startSdkPage(chromium: FoundChromium | MissingChromium, html: string | Buffer, flag: string): Promise<SdkPage> {
   // The core built as dist/index.js is, but in memory: another test may be rebuilding dist/ now.
   const built = await build({ ...buildOptions, entryPoints: [entries.index], write: false, outdir: "out" });
   const site = await startStaticServer({
@@ -41,7 +42,7 @@ export async function startSdkPage(html: string | Buffer, flag: string): Promise
   const t = await createTenant(target, api);
   expect((await api("POST", "/v1/flags", { key: t.admin, json: { key: flag, kind: "boolean" } })).status).toBe(201);
 
-  const browser = await launchChromium();
+  const browser = await launchChromium(chromium);
   const page = await browser.newPage();
   page.setDefaultTimeout(15_000);
   const pageErrors: string[] = [];

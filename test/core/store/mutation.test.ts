@@ -264,7 +264,8 @@ describe("a write that meets another process's lock", () => {
     expect(error).toBeInstanceOf(ProblemError);
     expect(error).toMatchObject({ kind: "busy", status: 503 });
     expect(state.now).toBeLessThanOrEqual(5000);
-    expect(state.now).toBeGreaterThan(4800);
+    // It gives up only when the next pause (at most 250 ms, cut at random) would overrun the budget.
+    expect(state.now).toBeGreaterThan(5000 - 250);
     expect(await t.store.getFlagConfig(tenantId, "production", "f")).toMatchObject({ enabled: true, version: 1 });
   });
 

@@ -9,7 +9,8 @@ import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { base64url, randomBytes } from "../../../src/core/crypto.js";
 import { startServer, type RunningServer } from "../../../src/node/server.js";
-import { nodeStreamHost, streamKey } from "../../../src/node/stream/index.js";
+import { credentialOf } from "../../../src/http/credentials.js";
+import { nodeStreamHost } from "../../../src/node/stream/index.js";
 import type { StreamHostFactory } from "../../../src/node/stream-host.js";
 import { tempDir } from "../../support/temp-db.js";
 
@@ -41,7 +42,7 @@ function observed(upgrades: UpgradeAttempt[]): StreamHostFactory {
     return {
       ...host,
       attach(server) {
-        server.prependListener("upgrade", (req: IncomingMessage) => upgrades.push({ at: Date.now(), key: streamKey(req) }));
+        server.prependListener("upgrade", (req: IncomingMessage) => upgrades.push({ at: Date.now(), key: credentialOf((name) => req.headers[name] as string | undefined, "stream") }));
         host.attach?.(server);
       },
     };
