@@ -86,7 +86,8 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     c.set("viewer", { name: found.key.name, role: found.key.role, csrfToken: found.csrfToken });
     c.set("canWrite", roleAtLeast(found.key.role, "operator"));
     if (c.req.method === "POST") {
-      const form = await c.req.parseBody();
+      // All values: a token sent twice is an array, never a string, and is refused.
+      const form = await c.req.parseBody({ all: true });
       if (typeof form.csrf !== "string" || !constantTimeEqual(form.csrf, found.csrfToken)) {
         return c.html(
           ErrorPage({ viewer: c.get("viewer"), status: 403, detail: "The form's security token is missing or stale: go back, reload the page and try again." }),

@@ -47,7 +47,8 @@ export function signInRoutes(app: Hono, deps: SignInDeps): void {
   });
 
   app.post("/console/sign-in", async (c) => {
-    const form = await c.req.parseBody();
+    // All values: a field sent twice is an array, never a string, and counts as absent.
+    const form = await c.req.parseBody({ all: true });
     const next = safeNext(form.next);
     const cookie = readSignInCookie(c);
     if (typeof form.csrf !== "string" || cookie === undefined || !constantTimeEqual(form.csrf, cookie)) {

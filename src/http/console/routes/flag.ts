@@ -8,6 +8,7 @@
 import type { FlagConfig, Segment } from "@killswitch/sdk";
 import { z } from "zod";
 import type { AttributeView, BlockView, PropagationReceipt, VersionAnswer } from "../../../core/schemas/responses.js";
+import { invalidField } from "../../../core/problem.js";
 import { readQuery } from "../../request.js";
 import { ApiProblem, seg, type ConsoleApi, type Problem } from "../api-client.js";
 import { formOf, type ConsoleApp, type ConsoleContext } from "../console-env.js";
@@ -211,7 +212,10 @@ const emptyRow = (): ConditionRow => ({ attribute: "", op: "notIn", values: "" }
 const emptyBlock = (): BlockFormValues => ({ by: "conditions", segment: "", rows: [emptyRow()], reason: "", directive: "", description: "" });
 
 function blockValues(form: Record<string, string>): BlockFormValues {
-  const count = Math.min(Math.max(Number.parseInt(form.rows ?? "1", 10) || 1, 1), MAX_CONDITION_ROWS);
+  // The form's own hidden count of condition rows: digits, or the form was not the console's.
+  const given = form.rows ?? "1";
+  if (!/^\d{1,6}$/.test(given)) throw invalidField("rows", "The number of condition rows must be a whole number.", "invalid_type");
+  const count = Math.min(Math.max(Number(given), 1), MAX_CONDITION_ROWS);
   const rows: ConditionRow[] = [];
   for (let i = 0; i < count; i++) rows.push({ attribute: form[`attribute-${i}`] ?? "", op: form[`op-${i}`] ?? "notIn", values: form[`values-${i}`] ?? "" });
   return {
