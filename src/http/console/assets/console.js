@@ -4,18 +4,27 @@
  * current. Every page works without it; it only fetches fresh HTML fragments
  * from the server and swaps them in, so the words and markup have one source.
  *
- * - `[data-live-fragment]`: fetched again until the server renders it without
- *   the attribute (the propagation bar, until its receipt completes).
+ * Both listen to the operator event stream (`GET /v1/events`, read through the
+ * console's session):
+ * - `[data-live-fragment]`: fetched again when a `receipt` event of its
+ *   `data-env` and `data-version` arrives, until the server renders it without
+ *   the attribute (the propagation bar, until its receipt is final). A slow
+ *   poll covers a stream that cannot be opened.
  * - `[data-refresh-events]`: its content is fetched again from
- *   `data-refresh-url` when the operator event stream (`GET /v1/events`, read
- *   through the console's session) reports one of those event types.
+ *   `data-refresh-url` when the stream reports one of those event types.
  */
 
-/** Polls a little faster at first, when a change is usually still arriving. */
-const FAST_MS = 250;
-const SLOW_MS = 1000;
-const FAST_FOR_MS = 10_000;
+/** Without events (a proxy that buffers the stream), the bar is read this often. */
+const POLL_MS = 2000;
 const GIVE_UP_MS = 10 * 60_000;
+
+/** @type {EventSource | undefined} */
+let source;
+/** The one event stream of the page, opened on first use. */
+function events() {
+  source ??= new EventSource("/console/api/v1/events");
+  return source;
+}
 
 /**
  * Moves the fresh fragment's content into the live one. An element with an id
@@ -51,13 +60,28 @@ function swapInto(live, fresh) {
 /** @param {Element} element */
 function followFragment(element) {
   const started = Date.now();
+  const env = element.getAttribute("data-env");
+  const version = Number(element.getAttribute("data-version"));
   let last = "";
-  const tick = async () => {
+  let busy = false;
+  let again = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const stop = () => {
+    clearTimeout(timer);
+    events().removeEventListener("receipt", onReceipt);
+    events().removeEventListener("open", refresh);
+  };
+  const refresh = async () => {
     const url = element.getAttribute("data-live-fragment");
-    if (!url || Date.now() - started > GIVE_UP_MS) return;
+    if (!url || Date.now() - started > GIVE_UP_MS) return stop();
+    // One read at a time; an event during a read asks for one more.
+    if (busy) return void (again = true);
+    busy = true;
+    clearTimeout(timer);
     try {
       const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
-      if (response.status === 401 || response.redirected) return; // signed out: the next navigation says so
+      if (response.status === 401 || response.redirected) return stop(); // signed out: the next navigation says so
       const html = await response.text();
       if (response.ok && html !== last) {
         last = html;
@@ -65,11 +89,30 @@ function followFragment(element) {
         if (fresh) swapInto(element, fresh);
       }
     } catch {
-      // The network blinked: try again at the next tick.
+      // The network blinked: the next event or poll tries again.
+    } finally {
+      busy = false;
     }
-    setTimeout(tick, Date.now() - started < FAST_FOR_MS ? FAST_MS : SLOW_MS);
+    if (!element.hasAttribute("data-live-fragment")) return stop();
+    if (again) {
+      again = false;
+      return refresh();
+    }
+    timer = setTimeout(refresh, POLL_MS);
   };
-  setTimeout(tick, FAST_MS);
+  /** @param {Event} event */
+  function onReceipt(event) {
+    try {
+      const data = JSON.parse(/** @type {MessageEvent} */ (event).data);
+      if (data.env === env && data.version === version) void refresh();
+    } catch {
+      // Not this bar's event.
+    }
+  }
+  events().addEventListener("receipt", onReceipt);
+  // Whatever happened before the stream was open: read once it is.
+  events().addEventListener("open", refresh);
+  timer = setTimeout(refresh, POLL_MS);
 }
 
 /**
@@ -97,7 +140,7 @@ function focusKey(element) {
 
 /** @param {Element[]} elements */
 function followEvents(elements) {
-  const source = new EventSource("/console/api/v1/events");
+  const source = events();
   for (const element of elements) {
     const url = element.getAttribute("data-refresh-url");
     const types = (element.getAttribute("data-refresh-events") ?? "").split(" ").filter(Boolean);

@@ -2,8 +2,9 @@
  * The live propagation bar of one change: applied / connected, p99, and the
  * instances still pending by name, from the change's receipt
  * (`GET /v1/envs/{env}/changes/{version}`). console.js fetches this fragment
- * again until the receipt is complete; with no instance connected at commit, it
- * says so instead of showing a full bar.
+ * again on each of the change's `receipt` events until the receipt is final
+ * (complete, nobody connected at commit, or saved 10 minutes after the commit);
+ * with no instance connected at commit, it says so instead of showing a full bar.
  */
 import type { PropagationReceipt } from "../../../core/schemas/responses.js";
 
@@ -30,6 +31,10 @@ function summary({ version, receipt }: PropagationProps): string {
       return `Complete: applied by ${share} connected instances (100 %).${p99}`;
     case "pending": {
       const percent = receipt.connected === 0 ? 0 : Math.floor((receipt.acked / receipt.connected) * 100);
+      if (receipt.final) {
+        const when = receipt.savedBecause === "shutdown" ? "when the server stopped" : "10 minutes after the commit";
+        return `Incomplete, and final: applied by ${share} connected instances (${percent} %) ${when}; the others left or never applied it.${p99}`;
+      }
       return `In progress: applied by ${share} connected instances (${percent} %).${p99}`;
     }
   }
@@ -37,13 +42,16 @@ function summary({ version, receipt }: PropagationProps): string {
 
 export function Propagation(props: PropagationProps) {
   const { env, version, receipt } = props;
-  const live = receipt !== null && receipt.status === "pending";
+  // A final receipt is saved and will not move again, whatever its status.
+  const live = receipt !== null && receipt.status === "pending" && receipt.final !== true;
   return (
     <section
       class="propagation"
       id="propagation"
       aria-labelledby="propagation-title"
       data-live-fragment={live ? fragmentPath(env, version) : undefined}
+      data-env={env}
+      data-version={String(version)}
       data-status={receipt?.status ?? "gone"}
     >
       <h2 id="propagation-title">Propagation of version {version}</h2>
