@@ -20,6 +20,7 @@ export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
     // The console's own calls, as its session's key (checked when the session was read).
     const caller = internalCaller(c.env);
     if (caller !== undefined) {
+      touch(caller); // a key used only through the console is still in use
       c.set("principal", { kind: "key", key: caller });
       return next();
     }
