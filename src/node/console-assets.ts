@@ -2,7 +2,7 @@
  * The Node host's share of the console: its static files (the stylesheet and
  * the script, served from src/http/console/assets/ as they are) and the client's
  * address for the sign-in limiter. The Worker serves the same files through
- * its assets binding (src/worker/index.ts).
+ * its assets binding (src/worker/console-edge.ts).
  */
 import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
