@@ -4,12 +4,14 @@
  * blocks model.fable-5 for `nationality notIn US` with a reason and a directive,
  * watches a real SDK client apply it ("1 of 1"), kills and restores the flag
  * with the typed confirmation, and signs out; the old session cookie then opens
- * nothing. Also: a revoked key ends its session, a viewer sees no write action,
+ * nothing. Also: a pending change's bar follows the event stream until an
+ * instance held back by the test applies it, a revoked key ends its session, a viewer sees no write action,
  * a form posted without its token is refused, an sdk key cannot sign in, and
  * failed sign-ins are rate-limited.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRawSocket } from "../e2e/support/raw-socket.js";
 import { closeClients, trackedClient, type TrackedClient } from "../e2e/support/sdk-clients.js";
 import { launchChromium } from "./support/chromium.js";
 import { collectPageErrors, FLAG, sessionCookie, signIn, startConsoleHost, type ConsoleHost, type HostName } from "./support/console-host.js";
@@ -230,6 +232,45 @@ describe.each(HOSTS)("the console on the %s host", (hostName) => {
     expect(after.body).toEqual(before.body);
     await context.close();
   });
+
+  it(
+    "follows a pending change's bar on the event stream until its last instance applies it",
+    async () => {
+      // An instance that applies a change only when the test says so.
+      const slow = await openRawSocket(host.target.baseUrl, host.t.sdk);
+      try {
+        slow.ws.send(JSON.stringify({ t: "hello", protocol: 1, sdk: "test/1", app: "slow-app", instance: "i-slow" }));
+        const snapshot = await slow.waitFor((m) => m !== "pong" && m.t === "snapshot");
+        slow.ws.send(JSON.stringify({ t: "ack", v: (snapshot as { v: number }).v }));
+        await expect.poll(async () => (await host.api("GET", "/v1/envs/production/instances", { key: host.t.viewer })).body.total).toBe(2);
+        const kill = await host.api("POST", `/v1/envs/production/flags/${FLAG}/kill`, { key: host.t.operator, json: { reason: "bar test" } });
+        expect(kill.status, JSON.stringify(kill.body)).toBe(200);
+
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await signIn(page, host, host.t.viewer);
+        const stream = page.waitForResponse((r) => r.url().endsWith("/console/api/v1/events"));
+        await page.goto(host.url(`/console/envs/production/flags/${FLAG}?change=${kill.body.version}`));
+        expect((await stream).status()).toBe(200);
+        const words = page.locator("#propagation-words");
+        expect(await words.textContent()).toMatch(/^In progress: applied by [01] of 2 connected instances/);
+        expect(await page.locator("#propagation .pending").textContent()).toContain("i-slow (slow-app");
+
+        slow.ws.send(JSON.stringify({ t: "ack", v: kill.body.version }));
+        await expect.poll(() => words.textContent(), { timeout: 20_000 }).toMatch(/^Complete: applied by 2 of 2 connected instances \(100 %\)/);
+        expect(await page.locator("#propagation .pending").count()).toBe(0);
+        // Final: nothing left to follow.
+        expect(await page.locator("#propagation").getAttribute("data-live-fragment")).toBeNull();
+        await context.close();
+      } finally {
+        slow.ws.close();
+        await slow.closed;
+      }
+      const restore = await host.api("POST", `/v1/envs/production/flags/${FLAG}/restore`, { key: host.t.operator, json: { reason: "bar test over" } });
+      expect(restore.status).toBe(200);
+    },
+    90_000,
+  );
 
   it(
     "refuses an sdk key and an unknown key at sign-in, then rate-limits failed sign-ins",
