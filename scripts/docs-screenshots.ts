@@ -80,11 +80,13 @@ try {
     { name: "flag-segment", path: flag },
     { name: "block", path: `${flag}/block` },
     { name: "kill", path: `${flag}/kill` },
+    { name: "restore", path: "/console/envs/staging/flags/model.haiku-2/restore" },
     { name: "remove", path: `${flag}/rules/${ruleId}/remove` },
     { name: "instances", path: "/console/envs/production/instances" },
     { name: "audit", path: "/console/audit" },
     { name: "directives", path: "/console/directives" },
     { name: "directive", path: `/console/directives/${REF}` },
+    { name: "report", path: `/console/directives/${REF}/report` },
     {
       name: "explain",
       path: "/console/envs/production/explain",
