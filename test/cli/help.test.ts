@@ -3,12 +3,15 @@
  * the exit codes are documented (on the root, and on every command that can
  * end with more than ok or usage: the writes with --wait, audit verify). Read
  * as commander prints it (the text added after the options included), and once
- * from the real binary.
+ * from the real binary; and `npx killswitch` runs it from the checkout.
  */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../../src/cli/exit-codes.js";
-import { buildProgram } from "../../src/cli/program.js";
+import { buildProgram, CLI_VERSION } from "../../src/cli/program.js";
 import { runCli } from "../e2e/support/cli-process.js";
 
 /** Every command with the words that call it (`[]` for the root). */
@@ -69,5 +72,11 @@ describe("--help", () => {
     const block = await runCli(["block", "--help"]);
     expect(block.code).toBe(0);
     expect(block.stdout).toContain("$ killswitch block model.fable-5 --where");
+  }, 120_000);
+
+  it("runs from the checkout as npx killswitch, with no build step", async () => {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const { stdout } = await promisify(execFile)("npx", ["--no-install", "killswitch", "--version"], { cwd: root, timeout: 90_000 });
+    expect(stdout.trim()).toBe(CLI_VERSION);
   }, 120_000);
 });
