@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // Every server log a file captured: no key's secret, one line per request (test/support/log-audit.ts).
+    setupFiles: ["test/support/log-audit.setup.ts"],
     projects: [
       {
         extends: true,

@@ -1,6 +1,7 @@
 /**
  * `GET /v1/directives/{ref}/report` on both hosts: what it holds, in JSON,
- * Markdown and a printable page, and who may read it.
+ * Markdown and a printable page, who may read it, and that it is the same
+ * after a restart of the host.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { okBody, type Api } from "../support/api.js";
@@ -165,4 +166,25 @@ describe("the report", () => {
     const other = await createTenant(target, api);
     expect((await api("GET", `/v1/directives/${REF}/report`, { key: other.viewer })).status).toBe(404);
   });
+
+  it("is the same before and after a restart: rebuilt from the database alone", async () => {
+    if (!target.restart) throw new Error("the contract target restarts");
+    const reports = async () => ({
+      json: (await api("GET", `/v1/directives/${REF}/report`, { key: t.viewer })).body,
+      markdown: (await api("GET", `/v1/directives/${REF}/report`, { key: t.viewer, headers: { accept: "text/markdown" } })).body,
+      html: (await api("GET", `/v1/directives/${REF}/report`, { key: t.viewer, headers: { accept: "text/html" } })).body,
+    });
+    // Every change's receipt saved first: a receipt still followed live would be saved at shutdown instead.
+    const versions = (await reports()).json.changes.flatMap((c: { versions: { version: number }[] }) => c.versions.map((v) => v.version));
+    expect(versions.length).toBeGreaterThanOrEqual(3);
+    for (const version of versions) await waitFor(() => receiptOf(version).then((r) => r.final === true), 15_000, `the receipt of ${version}`);
+    const before = await reports();
+    expect(before.json.changes.every((c: { versions: { receipt: unknown }[] }) => c.versions.every((v) => v.receipt !== null))).toBe(true);
+    for (const s of sockets.splice(0)) s.ws.terminate();
+    await target.restart();
+    const after = await reports();
+    expect(after.json).toEqual(before.json);
+    expect(after.markdown).toBe(before.markdown);
+    expect(after.html).toBe(before.html);
+  }, 180_000);
 });

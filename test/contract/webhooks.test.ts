@@ -230,6 +230,47 @@ describe("events", () => {
     });
   });
 
+  it("directive.created and directive.lifted with the directive, who, why and the audit entry", async () => {
+    const h = await hooked(["directive.created", "directive.lifted"]);
+    const ref = "EXPORT-2026-014";
+    const created = await okBody(api, h.t.operator, "POST", "/v1/directives", {
+      ref,
+      title: "No foreign nationals on Fable 5",
+      issuer: "Export Control Office",
+      receivedAt: "2026-12-07T17:21:00.000Z",
+      reason: "order received",
+    });
+    // A directive's change (a kill carrying the ref) is not a directive event.
+    await kill(h.t, "carry it out", { directive: ref });
+    const lifted = await okBody(api, h.t.operator, "POST", `/v1/directives/${ref}/lift`, { reason: "order withdrawn" });
+    await received(h.receiver, 2, "the directive's two events");
+    expect(h.receiver.received.map((r) => [r.json?.type, r.verified])).toEqual([
+      ["directive.created", true],
+      ["directive.lifted", true],
+    ]);
+    const actor = { keyId: expect.stringMatching(/^key_/), name: "operator key", role: "operator" };
+    const common = { tenant: h.t.id, env: null, version: null, flag: null, entity: "directive", key: ref, actor, directive: ref };
+    const { audit: createdAudit, ...createdRecord } = created;
+    expect(ofType(h.receiver, "directive.created")[0]!.json.data).toEqual({
+      ...common,
+      action: "directive.create",
+      reason: "order received",
+      audit: createdAudit,
+      directiveRecord: { ...createdRecord, status: "open" },
+    });
+    const { audit: liftedAudit, ...liftedRecord } = lifted;
+    expect(ofType(h.receiver, "directive.lifted")[0]!.json.data).toEqual({
+      ...common,
+      action: "directive.lift",
+      reason: "order withdrawn",
+      audit: liftedAudit,
+      directiveRecord: { ...liftedRecord, status: "lifted", changes: 1, lifted: { at: expect.any(String), reason: "order withdrawn", by: "operator key" } },
+    });
+    // The audit entry named is the chain's: verify accepts it as a checkpoint.
+    const check = await okBody(api, h.t.viewer, "GET", `/v1/audit/verify?seq=${liftedAudit.seq}&hash=${liftedAudit.hash}`);
+    expect(check.ok).toBe(true);
+  });
+
   it("audit.verify_failed when a verification finds a break, once per finding", async () => {
     const h = await hooked(["audit.verify_failed"]);
     await kill(h.t, "to tamper with");

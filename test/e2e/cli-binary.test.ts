@@ -1,7 +1,10 @@
 /**
  * The `killswitch` binary against the real server in a child process (a fresh
  * database), with 50 real SDK clients in four processes of their own, one of which
- * holds a single client that can be frozen (SIGSTOP) like a hung application.
+ * holds a single client that can be frozen (SIGSTOP) like a hung application:
+ * --wait (complete, frozen, the bar on a terminal, no instances), watch and
+ * audit --follow, --where errors, --json and exit codes, login, the remaining
+ * commands, and the question asked on a terminal before a write.
  */
 import { readFileSync, statSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
@@ -249,4 +252,54 @@ describe("login", () => {
     const bad = await runCli(["login", "--url", server.baseUrl], { env, input: `${t.revoked}\n` });
     expect(bad.code).toBe(2);
   }, 90_000);
+});
+
+describe("the rest of the commands", () => {
+  it("block --segment, directive show, unblock, directive lift and audit --directive --since, each as JSON", async () => {
+    const segment = await api("PUT", "/v1/envs/production/segments/embargoed", {
+      key: t.operator,
+      json: { rules: [{ when: [{ attribute: "nationality", op: "in", values: ["KP"] }] }], reason: "set-up" },
+    });
+    expect(segment.status, JSON.stringify(segment.body)).toBeLessThan(300);
+    const ref = "EXPORT-2026-077";
+    expect((await cli(["directive", "new", ref, "--title", "Embargo", "--received-at", "5m"])).code).toBe(0);
+    const blocked = await cli(["block", FLAG, "--segment", "embargoed", "--reason", "Embargo", "--directive", ref, "--json"]);
+    expect(blocked.code, blocked.stderr).toBe(0);
+    const { ruleId, version } = JSON.parse(blocked.stdout) as { ruleId: string; version: number };
+    expect(ruleId).toEqual(expect.any(String));
+
+    const shown = await cli(["directive", "show", ref, "--json"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const show = JSON.parse(shown.stdout);
+    expect(show.directive).toMatchObject({ ref, status: "in-effect" });
+    expect(show.blocks).toEqual([expect.objectContaining({ flag: FLAG, ruleId, env: "production" })]);
+
+    const unblocked = await cli(["unblock", FLAG, ruleId, "--reason", "Embargo over", "--directive", ref, "--json"]);
+    expect(unblocked.code, unblocked.stderr).toBe(0);
+    expect(JSON.parse(unblocked.stdout).version).toBeGreaterThan(version);
+    const lifted = await cli(["directive", "lift", ref, "--reason", "Embargo over", "--json"]);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(JSON.parse(lifted.stdout)).toMatchObject({ directive: { ref, status: "lifted" }, stillInEffect: [] });
+
+    const audit = await cli(["audit", "--directive", ref, "--since", "1h", "--json"]);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect((JSON.parse(audit.stdout) as { action: string }[]).map((e) => e.action)).toEqual(["directive.create", "flag.block", "flag.rule.remove", "directive.lift"]);
+    const tooLate = await cli(["audit", "--directive", ref, "--since", new Date(Date.now() + 3_600_000).toISOString(), "--json"]);
+    expect(JSON.parse(tooLate.stdout)).toEqual([]);
+  }, 120_000);
+
+  it("on a terminal, shows the rule before sending and sends nothing unless the answer is yes", async () => {
+    const env = { KILLSWITCH_URL: server.baseUrl, KILLSWITCH_KEY: t.operator, XDG_CONFIG_HOME: config };
+    const before = await auditHead();
+    const declined = await runCliOnTerminal(["block", FLAG, "--where", "employer in globex", "--reason", "Asked first"], { env, input: "n\n" });
+    expect(declined.code, declined.stdout).toBe(1);
+    expect(declined.stdout).toContain("off for employer in globex");
+    expect(declined.stdout).toContain("Send it? [y/N]");
+    expect(declined.stdout).toContain("Nothing was sent.");
+    expect(await auditHead()).toBe(before);
+    const accepted = await runCliOnTerminal(["block", FLAG, "--where", "employer in globex", "--reason", "Asked first"], { env, input: "y\n" });
+    expect(accepted.code, accepted.stdout).toBe(0);
+    expect(accepted.stdout).toMatch(/Blocked model\.x in production: version \d+/);
+    expect(await auditHead()).toBe(before + 1);
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 /**
  * `GET /metrics` on a real Node server (libsql file, sockets on 127.0.0.1),
  * read with a Prometheus text parser: counters that move after a kill, an OFREP
- * call and a refused key; the stream's gauges and apply times from a real
+ * call, a refused key and a webhook's attempts; the stream's gauges and apply times from a real
  * socket; no tenant, key or flag in any label; and the route's guard.
  */
 import { rmSync } from "node:fs";
@@ -13,6 +13,7 @@ import { openRawSocket } from "../e2e/support/raw-socket.js";
 import { waitFor } from "../e2e/support/wait-for.js";
 import { parseScrape, type Scrape } from "../support/prometheus.js";
 import { tempDir } from "../support/temp-db.js";
+import { startReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 
 const ROOT = "root-token-for-metrics";
 const TOKEN = "metrics-token-for-tests";
@@ -52,6 +53,8 @@ beforeAll(async () => {
     metricsToken: TOKEN,
     stream: nodeStreamHost({ onError: () => {} }),
     onError: () => {},
+    // The webhook receiver listens on 127.0.0.1; a retry should not take 5 s.
+    webhooks: { allowPrivate: true, retry: { baseMs: 300 } },
   });
   const created = await (await call("POST", "/v1/tenants", ROOT, { name: "metrics" })).json();
   admin = created.adminKey;
@@ -62,7 +65,10 @@ beforeAll(async () => {
   expect((await call("POST", "/v1/flags", admin, { key: "model.fable-5", kind: "boolean", reason: "set-up" })).status).toBe(201);
 });
 
+let receiver: WebhookReceiver | undefined;
+
 afterAll(async () => {
+  await receiver?.close();
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -115,6 +121,21 @@ describe("GET /metrics", () => {
       socket.ws.close();
     }
     await waitFor(async () => (await scrape()).labels("killswitch_sdk_connections").length === 0, 5_000, "the connection's gauge to go");
+  });
+
+  it("counts webhook delivery attempts by outcome: a 500, then the 200 of its retry", async () => {
+    receiver = await startReceiver();
+    const hook = await (await call("POST", "/v1/webhooks", admin, { url: receiver.url, events: ["change.committed"] })).json();
+    receiver.secrets = [hook.secret];
+    receiver.answers = [{ status: 500, body: "down" }];
+    const before = await scrape();
+    const outcome = (s: Scrape, o: string) => s.value("killswitch_webhook_deliveries_total", { outcome: o });
+    expect((await call("POST", "/v1/envs/production/flags/model.fable-5/kill", admin, { reason: "counted" })).status).toBe(200);
+    await waitFor(async () => outcome(await scrape(), "delivered") === outcome(before, "delivered") + 1, 20_000, "the delivery to be counted", 100);
+    const after = await scrape();
+    expect(outcome(after, "failed")).toBe(outcome(before, "failed") + 1);
+    expect(outcome(after, "abandoned")).toBe(outcome(before, "abandoned"));
+    expect(receiver.received.map((r) => r.verified)).toEqual([true, true]);
   });
 
   it("names no tenant, key or flag in any label, and reports the process's default metrics", async () => {

@@ -3,6 +3,7 @@
  */
 import { expect } from "vitest";
 import type { ContractTarget } from "./contract-target.js";
+import { recordAnswer } from "./log-audit.js";
 
 // Answers are checked field by field in the tests; `any` keeps those checks short.
 export interface ApiResponse<T = any> {
@@ -36,6 +37,8 @@ export function apiFor(target: ContractTarget): Api {
       body = options.raw;
     }
     const response = await fetch(`${target.baseUrl}${path}`, { method, headers, body });
+    // The target's log must hold exactly one line for it (log-audit.ts).
+    recordAnswer(response.headers.get("x-request-id"));
     if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
       // An event stream does not end: its status and headers are the answer (test/support/sse.ts reads one).
       await response.body?.cancel();

@@ -10,6 +10,8 @@ import { createClient } from "@libsql/client";
 import { base64url, randomBytes } from "../../src/core/crypto.js";
 import { startServer, type RunningServer } from "../../src/node/server.js";
 import { nodeStreamHost } from "../../src/node/stream/index.js";
+import { createLogger } from "../../src/node/telemetry/logger.js";
+import { captureLog } from "./log-audit.js";
 import { tempDir } from "./temp-db.js";
 
 export interface ContractTarget {
@@ -32,8 +34,13 @@ export async function startContractTarget(): Promise<ContractTarget> {
   const dir = tempDir();
   const databaseUrl = `file:${join(dir, "killswitch.db")}`;
   const rootToken = `root-${base64url(randomBytes(24))}`;
+  // The host's log, as main.ts writes it, kept in memory: every file's is checked when it ends (log-audit.ts).
+  let log = "";
+  const logger = await createLogger({ level: "debug", format: "json", destination: { write: (line: string) => void (log += line) } });
+  captureLog({ label: "the Node host's log", read: () => log, json: "all", requests: true });
   const start = (): Promise<RunningServer> =>
     startServer({
+      logger,
       databaseUrl,
       host: "127.0.0.1",
       port: 0,

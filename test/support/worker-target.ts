@@ -30,6 +30,9 @@ export async function startWorkerTarget(): Promise<ContractTarget> {
   const start = () =>
     startWranglerDev({
       persistDir,
+      // The Worker's own JSON lines too: checked when each file ends (log-audit.ts).
+      logLevel: "log",
+      logRequests: true,
       vars: {
         KILLSWITCH_ROOT_TOKEN: rootToken,
         KILLSWITCH_WEBHOOK_ALLOW_PRIVATE: "1",

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { captureLog } from "./log-audit.js";
 
 export interface WranglerDev {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
@@ -28,6 +29,11 @@ export interface WranglerDevOptions {
   vars?: Record<string, string>;
   /** Reuse a state directory (to restart over the same data); a fresh temp dir otherwise. */
   persistDir?: string;
+  /**
+   * The Worker's log lines hold one line per answer the test's API client recorded
+   * (test/support/log-audit.ts): needs `logLevel: "log"`.
+   */
+  logRequests?: boolean;
   /** wrangler's `--log-level`; default warn. `log` shows the Worker's own console lines. */
   logLevel?: "warn" | "log" | "info" | "debug";
   /** How long to wait for `/healthz`; workerd starts in about 3 s here, much slower on a loaded CI box. */
@@ -70,6 +76,15 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // The Worker's lines (and wrangler's own): checked when the test file ends (log-audit.ts);
+  // wrangler's access log, which shows each request's path as sent, is the dev server's, not the service's.
+  captureLog({
+    label: `wrangler dev (pid ${child.pid})`,
+    read: () => output,
+    json: "braced",
+    foreign: /^\[wrangler:info\] (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /,
+    requests: options.logRequests === true,
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let running = true;
   void exited.then(() => (running = false));

@@ -10,6 +10,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "change.committed",
   "change.complete",
   "change.incomplete",
+  "directive.created",
+  "directive.lifted",
   "schedule.applied",
   "audit.verify_failed",
 ] as const;

@@ -230,11 +230,13 @@ export function createDirective(ctx: StoreContext, tenantId: string, actor: Acto
       liftedBy: null,
     };
     const changes = (await changesOf(ctx, tenantId, [row.ref])).get(row.ref) ?? NO_CHANGES;
+    const view = directiveView(row, changes);
     return {
       statements: [ctx.db.insert(directives).values(row)],
       changes: [],
       audit: { action: "directive.create", entity: "directive", key: row.ref, before: null, after: recordOf(row), reason: input.reason, directive: row.ref },
-      result: directiveView(row, changes),
+      events: [{ type: "directive.created", data: { directiveRecord: view } }],
+      result: view,
     };
   });
 }
@@ -286,6 +288,7 @@ export function liftDirective(ctx: StoreContext, tenantId: string, actor: Actor,
     if (before.liftedAt !== null) throw conflict(`Directive "${ref}" was already lifted at ${isoTime(before.liftedAt)}.`);
     const after: DirectiveRow = { ...before, liftedAt: now, liftReason: input.reason, liftedBy: actor.name, updatedAt: now };
     const changes = (await changesOf(ctx, tenantId, [ref])).get(ref) ?? NO_CHANGES;
+    const view = directiveView(after, changes);
     return {
       statements: [
         ctx.db
@@ -295,7 +298,8 @@ export function liftDirective(ctx: StoreContext, tenantId: string, actor: Actor,
       ],
       changes: [],
       audit: { action: "directive.lift", entity: "directive", key: ref, before: recordOf(before), after: recordOf(after), reason: input.reason, directive: ref },
-      result: directiveView(after, changes),
+      events: [{ type: "directive.lifted", data: { directiveRecord: view } }],
+      result: view,
     };
   });
 }

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { captureLog } from "../../support/log-audit.js";
 import { waitFor } from "./wait-for.js";
 
 const MAIN = fileURLToPath(new URL("../../../src/node/main.ts", import.meta.url));
@@ -62,6 +63,8 @@ function startOnce(options: ServerProcessOptions): Promise<ServerProcess> {
   );
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
+  // Checked for secrets when the test file ends (log-audit.ts). Not line by line: a SIGKILL may cut the last line.
+  captureLog({ label: `npm start (pid ${child.pid})`, read: () => output });
 
   return new Promise<ServerProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
