@@ -204,7 +204,10 @@ export const createClient = (
       while (dirty) {
         dirty = false;
         try {
-          await store!.set(storeKey, [JSON.stringify({ k: keyId, at: heardAt }), ...announced, ...lines].map(text).join("\n"));
+          const all = [JSON.stringify({ k: keyId, at: heardAt }), ...announced, ...lines];
+          // The platform's file (a store that is not the `cache` given: Platform `_file`) takes the
+          // lines as they are, so that a 50 MB frame is not decoded and joined on the loop.
+          await (store as SnapshotStorage).set(storeKey, store == cache ? all.map(text).join("\n") : (all as never));
         } catch (e) {
           fail(e);
         }
@@ -377,7 +380,7 @@ export const createClient = (
     if (polling) return;
     const ac = (polling = new AbortController());
     // Covers the answer and its body: a service that accepts and never answers must not hold the poll.
-    const timer = setTimeout(() => ac.abort(error(`GET /v1/snapshot: no answer in ${pollTimeoutMs} ms`)), pollTimeoutMs);
+    const timer = setTimeout(() => ac.abort(error(`GET /v1/snapshot: no snapshot in ${pollTimeoutMs} ms`)), pollTimeoutMs);
     try {
       const headers: Record<string, string> = { authorization: `Bearer ${sdkKey}` };
       if (etag) headers["if-none-match"] = etag;

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { createClient as createCore, type ClientOptions, type KillswitchClient } from "./client.js";
 import type { Platform } from "./client/platform.js";
@@ -56,6 +56,18 @@ const define = (o: Record<string, unknown>, k: string, v: unknown): void => {
 };
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A text cut in pieces of about 1 MB, never inside a surrogate pair (a half would be written as U+FFFD). */
+function slices(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    let j = Math.min(i + 2 ** 20, text.length);
+    if (j < text.length && (text.charCodeAt(j - 1) & 0xfc00) === 0xd800) j--;
+    out.push(text.slice(i, j));
+    i = j;
+  }
+  return out;
+}
 
 /** Frames longer than this are parsed by `parseLarge` (the core's threshold for `_parse`). */
 const LARGE = 1e6;
@@ -127,9 +139,20 @@ const node: Platform = {
         if (e.code === "ENOENT") return null;
         throw e;
       }),
-    async set(_key, value) {
+    async set(_key, lines) {
       const tmp = `${path}.${tmpSuffix}.tmp`;
-      await writeFile(tmp, value);
+      const file = await open(tmp, "w");
+      try {
+        // Bytes as they are; a text in slices, each encoded in a turn of its own, so that a
+        // 50 MB line is never decoded or encoded whole on the loop. (writeFile on a handle
+        // writes at its position, all of it.)
+        for (const [i, line] of lines.entries()) {
+          if (i) await file.writeFile("\n");
+          for (const piece of typeof line == "string" ? slices(line) : [line]) await file.writeFile(piece);
+        }
+      } finally {
+        await file.close();
+      }
       await rename(tmp, path);
     },
   }),

@@ -238,6 +238,33 @@ describe("each close code", () => {
   });
 });
 
+describe("the snapshot poll", () => {
+  // The stream refused at every upgrade: the client lives on GET /v1/snapshot alone.
+  it.each<[string, unknown]>([
+    ["an older version (v3, the block lifted)", 3],
+    ['a string version ("10")', "10"],
+    ["a huge version (1e308)", 1e308],
+  ])("refuses a polled snapshot with %s, and applies the next real one", async (_, version) => {
+    server.refuseUpgrades = true;
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
+    expect(await c.ready()).toBe("ready");
+    expect(c.version).toBe(5);
+    const seen = errors(c);
+    const polled = server.polls.length;
+    // The body's version is what the client compares; the ETag changes with it, so no 304 hides it.
+    Object.assign(server, liftedState(3), { version });
+    // Every failed upgrade is an error too: the poll's refusal is the one that names the version.
+    const refusal = version === 3 ? /older/ : /invalid v/;
+    await waitFor(() => server.polls.slice(polled).some((p) => p.status === 200) && seen.some((e) => refusal.test(e.message)), "a refused poll");
+    expect(c.version).toBe(5);
+    expectBlock(c);
+    // The service sound again, a version ahead: the next poll is applied.
+    Object.assign(server, { version: 6, flags: { "model.x": killed(6), "model.fable-5": blockedForForeigners(6) }, segments: { "foreign-nationals": foreignNationals(6) } });
+    await waitFor(() => c.version === 6, "version 6 from a poll");
+    expectBlock(c);
+  });
+});
+
 describe("no answer to hello", () => {
   it("keeps a cached block in force when the stream opens but hello is never answered", async () => {
     const data = new Map<string, string>();

@@ -115,6 +115,34 @@ describe("a snapshot over 1 MB on Node", () => {
     }
   });
 
+  it("writes the file cache's lines exactly as received, a large text's characters whole across its pieces", async () => {
+    server = await FakeServer.start({ segments: [foreignNationals()] });
+    server.refuseUpgrades = true; // the state comes from a poll: a text line (a stream's large frame stays bytes)
+    server.version = 1;
+    const body = () => JSON.stringify({ version: server!.version, env: server!.env, flags: server!.flags, segments: server!.segments });
+    // The file writes a text in pieces of 2^20 characters: put an emoji (a surrogate pair) across the first cut.
+    server.flags = { "model.emoji": boolFlag("model.emoji", { description: "MARK" } as Partial<WireFlag>), ...big(1, false) };
+    const at = body().indexOf("MARK");
+    expect(at).toBeLessThan(2 ** 20);
+    server.flags["model.emoji"] = boolFlag("model.emoji", { description: `${"é".repeat(2 ** 20 - 1 - at)}😀 and after` } as Partial<WireFlag>);
+    const text = body();
+    expect(text.charCodeAt(2 ** 20 - 1)).toBe(0xd83d);
+    const dir = await mkdtemp(join(tmpdir(), "ks-sdk-lines-"));
+    try {
+      const path = join(dir, "cache.json");
+      const c = client({ url: server.url, sdkKey: TEST_KEY, cache: path, reconnectDelayMs: 20 });
+      expect(await c.ready()).toBe("ready");
+      await c.close();
+      const written = await readFile(path, "utf8");
+      const [head, ...rest] = written.split("\n");
+      expect(JSON.parse(head!)).toMatchObject({ at: expect.any(Number) });
+      expect(rest).toEqual([text]);
+      expect(written).not.toContain("\ufffd");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a large frame that is not a JSON object, or not JSON, and keeps its state", async () => {
     server = await FakeServer.start({ flags: [boolFlag("model.x", { enabled: false })] });
     const c = client({ url: server.url, sdkKey: TEST_KEY });

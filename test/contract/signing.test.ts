@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { checkServerMessage } from "@killswitch/sdk/protocol.js";
 import { createClient } from "../../sdk/src/node.js";
 import type { KillswitchClient } from "../../sdk/src/client.js";
 import type { Api } from "../support/api.js";
@@ -113,6 +114,8 @@ describe("what SDKs receive verifies with the published key", () => {
       expect(snapshot).toMatch(/^\{"serverTime":\d+,"sig":\{"/);
       expect(signedBy(snapshot, key)).toBe(true);
       expect(openSigned(snapshot).payload).toMatchObject({ t: "snapshot", env: "production", epoch, tenant: t.id });
+      // What the service sends passes the SDK's own validator of the wire (one schema, in sdk/).
+      expect(() => checkServerMessage(openSigned(snapshot).payload)).not.toThrow();
       // One byte changed and it no longer verifies.
       expect(signedBy(snapshot.replace('"enabled":true', '"enabled":false'), key)).toBe(false);
 
@@ -123,6 +126,7 @@ describe("what SDKs receive verifies with the published key", () => {
       expect(signedBy(patch, key)).toBe(true);
       expect(openSigned(patch).payload).toMatchObject({ t: "patch", v: kill.body.version, env: "production", epoch, tenant: t.id });
       expect(openSigned(patch).payload.flags["model.fable-5"]).toMatchObject({ enabled: false });
+      expect(() => checkServerMessage(openSigned(patch).payload)).not.toThrow();
       await api("POST", "/v1/envs/production/flags/model.fable-5/restore", { key: t.operator, json: { reason: "signed restore" } });
     } finally {
       stream.close();
@@ -156,6 +160,8 @@ describe("what SDKs receive verifies with the published key", () => {
     expect(signedBy(text, keys[0]!.key)).toBe(true);
     const { payload } = openSigned(text);
     expect(payload).toMatchObject({ env: "production", epoch, tenant: t.id });
+    // Checked as the snapshot message it carries, as the SDK reads it.
+    expect(() => checkServerMessage({ ...payload, t: "snapshot", v: payload.version })).not.toThrow();
     expect(res.headers.get("etag")).toBe(`"${payload.version}-production-${epoch}-1"`);
     expect(signedBy(text.replace('"model.fable-5"', '"model.fable-6"'), keys[0]!.key)).toBe(false);
   });

@@ -15,6 +15,17 @@ export interface Platform {
    * worker thread). Its `_socket` may deliver such a text frame as its UTF-8 bytes.
    */
   _parse?(text: string | Uint8Array): Promise<unknown>;
-  /** The snapshot cache at a file path; `tmpSuffix` names its temporary file. */
-  _file?(path: string, tmpSuffix: string): SnapshotStorage;
+  /**
+   * The snapshot cache at a file path; `tmpSuffix` names its temporary file. Unlike a
+   * {@link SnapshotStorage}, its `set` is given the cache's lines as the client holds them
+   * (texts, or a large frame's UTF-8 bytes), to be written one after the other, each
+   * followed by a newline but the last: no single text of the whole cache is made on the loop.
+   */
+  _file?(path: string, tmpSuffix: string): FileCache;
+}
+
+/** The Node entry's file cache (Platform `_file`). */
+export interface FileCache {
+  get: SnapshotStorage["get"];
+  set(key: string, lines: (string | Uint8Array)[]): Promise<void>;
 }
