@@ -196,8 +196,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
   function hello(ws: StreamSocket, h: Hello): void {
     ws.phase = Phase.LOADING;
-    ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: h.instance, app: h.app, sdk: h.sdk });
+    ws.hello = { instance: h.instance, app: h.app, sdk: h.sdk };
     run(ws, start(ws, h.since));
+  }
+
+  /**
+   * The socket was sent its first state: from now on it counts as connected at
+   * each commit (the core's one definition, `connectedAtCommit`), not from its
+   * hello, so a socket whose snapshot is still loading is never counted.
+   */
+  function firstState(ws: StreamSocket): void {
+    if (ws.instance !== null || ws.hello === null) return;
+    ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, ws.hello);
+    ws.hello = null;
   }
 
   /** First delivery: nothing (already current), the missed changes as one patch, or a snapshot. */
@@ -208,6 +219,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       if (isDone(ws)) return;
       if (since === g.version) {
         ws.sentVersion = since;
+        firstState(ws);
         tracker.ack(ws.instance!, since);
         ws.phase = Phase.LIVE;
         writeFrame(ws, heartbeatFrame(g), limit); // "you are current"
@@ -219,6 +231,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         if (resume) {
           if (!writeFrame(ws, resume.frame, limit)) return;
           ws.sentVersion = resume.version;
+          firstState(ws);
           ws.phase = Phase.LIVE;
           return catchUp(ws, true);
         }
@@ -237,6 +250,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
     if (!writeFrame(ws, prepareText(snapshotFrame(snapshot, now())), limit)) return;
     ws.sentVersion = snapshot.version;
+    firstState(ws);
     ws.phase = Phase.LIVE;
     catchUp(ws, false);
   }

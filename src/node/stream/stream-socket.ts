@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { WebSocket } from "ws";
-import type { InstanceHandle } from "../../core/propagation.js";
+import type { InstanceHandle, InstanceInfo } from "../../core/propagation.js";
 import type { ResyncBucket, SocketActivity } from "../../core/stream/limits.js";
 import type { EnvGroup } from "./env-group.js";
 
@@ -36,7 +36,10 @@ export class StreamSocket extends WebSocket implements SocketActivity, ResyncBuc
   heardAt = 0;
   resyncTokens = 0;
   resyncAt = 0;
+  /** The receipts' record, from the socket's first state on (see `connectedAtCommit`, src/core/stream/session.ts). */
   instance: InstanceHandle | null = null;
+  /** The hello's fields, kept until the first state is sent. */
+  hello: InstanceInfo | null = null;
   get helloed(): boolean {
     return this.phase !== Phase.NEW;
   }

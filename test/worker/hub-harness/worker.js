@@ -15,6 +15,12 @@
  * reached the object, `GET /constructions` how many times the object was
  * constructed (a wake from hibernation is one more) and when it last was.
  * `GET /v1/stream?key=` picks the key id (default k1).
+ *
+ * For the conformance cases (test/conformance): the source keeps every change
+ * (`changesSince` replays them), `POST /hold` makes snapshot reads wait until
+ * `POST /release` (they then read the state as of the release), `POST /revoke`
+ * revokes key k1, and `GET /receipt?v=` answers how many sockets the hub counted
+ * as connected when `v` was published and how many of those are pending.
  * `?object=` on any request picks another object (default "one"), so that
  * tests do not share limits, clock or alarm.
  *
@@ -36,6 +42,12 @@ export class HubObject extends DurableObject {
   messages = 0;
   offset = 0;
   limits = {};
+  /** Every published change, for changesSince. */
+  log = [];
+  /** Snapshot reads waiting for `POST /release`; null when not held. */
+  held = null;
+  /** version → sockets counted as connected when it was published. */
+  connected = new Map();
 
   constructor(ctx, env) {
     super(ctx, env);
@@ -49,9 +61,17 @@ export class HubObject extends DurableObject {
     return new HibernatingHub(this.ctx, {
       tenantId: "t",
       source: {
-        snapshot: async () => ({ version: this.version, flags: {}, segments: {} }),
-        changesSince: async () => null,
+        snapshot: async () => {
+          if (this.held) await new Promise((resolve) => this.held.push(resolve));
+          return { version: this.version, flags: {}, segments: {} };
+        },
+        changesSince: async (_tenant, _env, since) => {
+          if (since >= this.version) return [];
+          const changes = this.log.filter((c) => c.version > since);
+          return changes.length > 0 && changes[0].prev === since ? changes : null;
+        },
       },
+      onPublished: (change, connected) => this.connected.set(change.version, connected),
       onAck: () => this.acks++,
       limits: this.limits,
       now: () => Date.now() + this.offset,
@@ -66,6 +86,7 @@ export class HubObject extends DurableObject {
       case "POST /publish": {
         const prev = this.version++;
         const change = { tenantId: "t", env: ENV, version: this.version, prev, committedAt: Date.now(), flags: {}, segments: {}, removed: { flags: [], segments: [] } };
+        this.log.push(change);
         this.hub.publish(change);
         return Response.json({ version: this.version });
       }
@@ -92,6 +113,23 @@ export class HubObject extends DurableObject {
         return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.offset + Date.now() });
       case "GET /constructions":
         return Response.json({ constructions, constructedAt });
+      case "POST /hold":
+        this.held = [];
+        return Response.json({ ok: true });
+      case "POST /release": {
+        const waiting = this.held ?? [];
+        this.held = null;
+        for (const release of waiting) release();
+        return Response.json({ ok: true });
+      }
+      case "POST /revoke":
+        this.hub.keyRevoked("t", "k1");
+        return Response.json({ ok: true });
+      case "GET /receipt": {
+        const v = Number(url.searchParams.get("v"));
+        if (!this.connected.has(v)) return Response.json(null);
+        return Response.json({ connected: this.connected.get(v), pending: this.hub.pending(ENV, v).length });
+      }
       case "GET /messages":
         return Response.json({ messages: this.messages });
     }
