@@ -6,7 +6,7 @@ import { hash } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { BroadcastRelay } from "../core/broadcast-relay.js";
+import { BroadcastRelay } from "./broadcast-relay.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";

@@ -1,4 +1,4 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange } from "./broadcaster.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange } from "../core/broadcaster.js";
 
 /**
  * A broadcaster that forwards to a target set later. The store needs a
