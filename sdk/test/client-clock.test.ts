@@ -7,6 +7,7 @@
  */
 import { afterEach, expect, it, vi } from "vitest";
 import type { KillswitchClient } from "../src/client.js";
+import type { SnapshotStorage } from "../src/client/storage.js";
 import { createClient } from "../src/node.js";
 import { blockedForForeigners, boolFlag } from "./support/flags.js";
 import { snapshotFrame, stubService, type StubSocket } from "./support/stub-service.js";
@@ -134,4 +135,87 @@ it("follows the smallest limit when the flag that set it changes or goes: pings 
   await vi.advanceTimersByTimeAsync(0);
   expect(await pingsIn(30_000)).toBe(3);
   expect(client!.evaluate("long", {}, true).reason).toBe("STATIC");
+});
+
+it("stays fresh while connected: pings every third of the smallest fail-closed limit and counts each pong as heard", async () => {
+  const closed = boolFlag("model.fable-5", { failMode: "closed", staleAfterMs: 1_500 });
+  await start(undefined, snapshotFrame(1, { flags: { "model.fable-5": closed }, segments: {} }), true);
+  const stale = vi.fn();
+  client!.on("stale", stale);
+  const pings = () => socket!.sent.filter((m) => m === "ping").length;
+  const before = pings();
+  // Three times the limit, with nothing but pongs: a ping every 500 ms, each answered.
+  await vi.advanceTimersByTimeAsync(4_500);
+  expect(pings() - before).toBe(9);
+  expect(stale).not.toHaveBeenCalled();
+  expect(client!.evaluate("model.fable-5", us, false).reason).toBe("STATIC");
+});
+
+it("does not trust an old cached snapshot again on a pong: only service data makes it fresh", async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  const data = new Map<string, string>();
+  const storage: SnapshotStorage = { get: (k) => data.get(k) ?? null, set: (k, v) => void data.set(k, v) };
+  const options = { url: "http://killswitch.test", sdkKey: "ks_t_key", cache: storage, fetch: () => Promise.reject(new Error("offline")) };
+
+  // A first run receives the block (fail-closed, default limit 60 s) and persists it.
+  const first = createClient({ ...options, WebSocket: stubService((s) => (s.accept(), s.deliver(snapshotFrame(1)))).WebSocket });
+  const firstReady = first.ready({ timeoutMs: 1_000 });
+  await vi.advanceTimersByTimeAsync(0);
+  expect(await firstReady).toBe("ready");
+  await first.close();
+  expect(data.size).toBe(1);
+
+  // Ten minutes later the service answers pings, and sends nothing else.
+  vi.setSystemTime(Date.now() + 600_000);
+  const service = stubService((s) => ((socket = s), s.accept()), { pong: true });
+  client = createClient({ ...options, WebSocket: service.WebSocket });
+  const ready = vi.fn();
+  client.on("ready", ready);
+  const status = client.ready({ timeoutMs: 1_000 });
+  await vi.advanceTimersByTimeAsync(30_000);
+  expect(await status).toBe("cached");
+  // Pongs were heard: the hello's ping at once, then one every 10 s.
+  expect(socket!.sent.filter((m) => m === "ping").length).toBe(4);
+  expect(ready).not.toHaveBeenCalled();
+  expect(client.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, reason: "STALE" });
+
+  // A snapshot from the service does.
+  socket!.deliver(snapshotFrame(2));
+  await vi.advanceTimersByTimeAsync(0);
+  expect(ready).toHaveBeenCalledTimes(1);
+  expect(client.evaluate("model.fable-5", us, false)).toMatchObject({ value: true, reason: "DEFAULT" });
+});
+
+it("applies a patch only on top of the version it holds: one from another base asks for the whole state, one that does not move forward is refused", async () => {
+  await start();
+  const errors: Error[] = [];
+  client!.on("error", (e) => errors.push(e));
+  const resyncs = () => socket!.sent.filter((m) => m.includes('"resync"')).length;
+  const kill = (v: number) => ({ "model.fable-5": boolFlag("model.fable-5", { enabled: false, failMode: "closed", version: v }) });
+  const patch = (v: number, prev: number) =>
+    socket!.deliver(JSON.stringify({ t: "patch", v, prev, flags: kill(v), segments: {}, removed: { flags: [], segments: [] } }));
+
+  patch(3, 2); // a gap: 2 was never applied
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(resyncs()).toBe(1);
+
+  // The resync is outstanding: asked once, however many frames miss.
+  patch(2, 0); // an overlap: built on 0, not on 1
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(resyncs()).toBe(1);
+  expect(errors).toEqual([]);
+
+  patch(1, 1); // does not move forward: refused, with an error
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(1);
+  expect(errors.map((e) => e.message)).toEqual(["invalid prev"]);
+  expect(client!.evaluate("model.fable-5", us, false).reason).toBe("DEFAULT");
+
+  patch(2, 1); // follows: applied and acked
+  await vi.advanceTimersByTimeAsync(0);
+  expect(client!.version).toBe(2);
+  expect(client!.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, reason: "DISABLED" });
+  expect(socket!.sent.filter((m) => m.includes('"ack"')).map((m) => JSON.parse(m).v)).toEqual([1, 2]);
 });

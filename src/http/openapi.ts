@@ -25,6 +25,12 @@ import {
   apiKeySchema,
   attributeSchema,
   auditEntrySchema,
+  directiveViewSchema,
+  blockViewSchema,
+  changeRefSchema,
+  flagStateSchema,
+  ruleStateSchema,
+  segmentInWordsSchema,
   auditHeadSchema,
   auditRefSchema,
   instanceListSchema,
@@ -50,7 +56,14 @@ import { segmentInputSchema } from "../core/schemas/segment.js";
 import { serveSchema } from "../core/schemas/serve.js";
 import { pageQuerySchema } from "../core/schemas/paging.js";
 import { helloSchema, MAX_CLIENT_FRAME_BYTES } from "../core/stream/client-frame.js";
-import { auditVerifyQuerySchema } from "../core/schemas/audit.js";
+import { auditListQuerySchema, auditVerifyQuerySchema } from "../core/schemas/audit.js";
+import {
+  directiveCreateSchema,
+  directiveDeleteSchema,
+  directiveLiftSchema,
+  directiveListQuerySchema,
+  directivePatchSchema,
+} from "../core/schemas/directive.js";
 import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
@@ -88,6 +101,10 @@ const INPUTS = registry({
   Delete: deleteSchema,
   FlagDelete: flagDeleteSchema,
   EvaluateRequest: evaluateRequestSchema,
+  DirectiveCreate: directiveCreateSchema,
+  DirectivePatch: directivePatchSchema,
+  DirectiveLift: directiveLiftSchema,
+  DirectiveDelete: directiveDeleteSchema,
   OfrepRequest: ofrepRequestSchema,
   StreamHello: helloSchema,
 });
@@ -127,6 +144,15 @@ const OUTPUTS = registry({
   OfrepBulkSuccess: ofrepBulkSuccessSchema,
   OfrepBulkFailure: ofrepBulkFailureSchema,
   InstanceList: instanceListSchema,
+  Directive: directiveViewSchema,
+  ChangeRef: changeRefSchema,
+  SegmentInWords: segmentInWordsSchema,
+  RuleState: ruleStateSchema,
+  FlagState: flagStateSchema,
+  FlagStatePage: pageSchema(flagStateSchema),
+  Block: blockViewSchema,
+  BlockPage: pageSchema(blockViewSchema),
+  DirectivePage: pageSchema(directiveViewSchema),
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
@@ -191,6 +217,8 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
   { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/envs/{env}/flags", summary: "Every flag's state in an environment: rules in plain words (segments expanded), directive, version and last change", access: "viewer", query: pageQuerySchema, ok: { 200: "FlagStatePage" }, errors: [400, 404] },
+  { method: "get", path: "/v1/envs/{env}/blocks", summary: "What serves offVariant today (kills and blocking rules), with directive, since when and by whom", access: "viewer", query: pageQuerySchema, ok: { 200: "BlockPage" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", query: pageQuerySchema, ok: { 200: "SegmentPage" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/segments/{key}", summary: "Get a segment", access: "viewer", ok: { 200: "Segment" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/segments/{key}", summary: "Create or replace a segment", access: "operator", body: "SegmentInput", ifMatch: true, ok: { 200: "Segment", 201: "Segment" }, errors: [400, 404, 409] },
@@ -202,9 +230,15 @@ export const OPERATIONS: Operation[] = [
   { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
   { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
   { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
-  { method: "get", path: "/v1/audit", summary: "The audit log, newest first", access: "viewer", query: pageQuerySchema, ok: { 200: "AuditPage" } },
+  { method: "get", path: "/v1/audit", summary: "The audit log, newest first; the filters given must all hold", access: "viewer", query: auditListQuerySchema, ok: { 200: "AuditPage" }, errors: [400] },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
+  { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
+  { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
+  { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
+  { method: "patch", path: "/v1/directives/{ref}", summary: "Change a recorded directive's title, issuer, times or summary", access: "operator", body: "DirectivePatch", ok: { 200: "Directive" }, errors: [400, 404] },
+  { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
+  { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
   { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
   { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },

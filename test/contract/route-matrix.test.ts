@@ -55,6 +55,10 @@ const attribute = async (n: number): Promise<string> => {
   await ok("POST", "/v1/attributes", { name: `attr-${n}` });
   return `attr-${n}`;
 };
+const directive = async (n: number): Promise<string> => {
+  await ok("POST", "/v1/directives", { ref: `DIR-${n}`, title: "Directive", receivedAt: "2026-11-27T17:21:00Z" });
+  return `DIR-${n}`;
+};
 const configBody = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", reason: "contract" };
 
 const CASES: RouteCase[] = [
@@ -123,9 +127,17 @@ const CASES: RouteCase[] = [
   { method: "DELETE", route: "/v1/attributes/{name}", access: "admin", path: async (n) => `/v1/attributes/${await attribute(n)}`, good: { reason: "unused" }, bad: { reason: 5 }, ok: 204, scoped: true },
   { method: "GET", route: "/v1/envs/{env}/snapshot", access: "viewer", path: async () => "/v1/envs/qa/snapshot", ok: 200, scoped: true },
   { method: "GET", route: "/v1/snapshot", access: "sdk", path: async () => "/v1/snapshot", ok: 200, scoped: false },
-  { method: "GET", route: "/v1/audit", access: "viewer", path: async () => "/v1/audit", badQuery: "limit=1.5", ok: 200, scoped: false },
+  { method: "GET", route: "/v1/audit", access: "viewer", path: async () => "/v1/audit", badQuery: "since=yesterday", ok: 200, scoped: false },
   { method: "GET", route: "/v1/audit/head", access: "viewer", path: async () => "/v1/audit/head", ok: 200, scoped: false },
   { method: "GET", route: "/v1/audit/verify", access: "viewer", path: async () => "/v1/audit/verify", badQuery: "seq=3", ok: 200, scoped: false },
+  { method: "GET", route: "/v1/envs/{env}/flags", access: "viewer", path: async () => "/v1/envs/qa/flags", badQuery: "limit=0", ok: 200, scoped: true },
+  { method: "GET", route: "/v1/envs/{env}/blocks", access: "viewer", path: async () => "/v1/envs/qa/blocks", badQuery: "cursor=x", ok: 200, scoped: true },
+  { method: "GET", route: "/v1/directives", access: "viewer", path: async () => "/v1/directives", badQuery: "status=closed", ok: 200, scoped: false },
+  { method: "POST", route: "/v1/directives", access: "operator", path: async () => "/v1/directives", good: { ref: "NEW-1", title: "t", receivedAt: "2026-11-27T17:21:00Z" }, bad: { ref: "NEW-1", title: "t", receivedAt: "now" }, ok: 201, scoped: false },
+  { method: "GET", route: "/v1/directives/{ref}", access: "viewer", path: async (n) => `/v1/directives/${await directive(n)}`, ok: 200, scoped: true },
+  { method: "PATCH", route: "/v1/directives/{ref}", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}`, good: { summary: "s" }, bad: { summary: 5 }, ok: 200, scoped: true },
+  { method: "DELETE", route: "/v1/directives/{ref}", access: "admin", path: async (n) => `/v1/directives/${await directive(n)}`, good: { reason: "typo" }, bad: { reason: "" }, ok: 204, scoped: true },
+  { method: "POST", route: "/v1/directives/{ref}/lift", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}/lift`, good: { reason: "withdrawn" }, bad: {}, ok: 200, scoped: true },
 ];
 
 /** A key strong enough for the route, and one just too weak. */

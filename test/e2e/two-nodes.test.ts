@@ -16,6 +16,7 @@
 import { CLOSE } from "@killswitch/sdk/protocol.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Api } from "../support/api.js";
+import { latenciesFromAckTimes } from "../support/receipt-latencies.js";
 import type { TestTenant } from "../support/tenants.js";
 import { openRawSocket, refusedUpgrade } from "./support/raw-socket.js";
 import type { TrackedClient } from "./support/sdk-clients.js";
@@ -76,7 +77,10 @@ describe("two nodes on one database", () => {
       await waitFor(async () => (await receipt(api, version)).complete === true, 20_000, `a complete receipt of ${version}`);
       const proof = await receipt(api, version);
       expect(proof).toMatchObject({ version, connected: 2 * PER_NODE, acked: 2 * PER_NODE, pending: [], complete: true });
-      expect(proof.latencyMs.p50).toBeGreaterThanOrEqual(0);
+      // Every client's last ack was of the kill, on either node: the merged receipt measured exactly those.
+      const { items } = await instances(api);
+      expect(items.map((i: { appliedVersion: number }) => i.appliedVersion)).toEqual(Array(2 * PER_NODE).fill(version));
+      expect(proof.latencyMs).toEqual(latenciesFromAckTimes(proof.committedAt, items.map((i: { lastAckAt: string }) => i.lastAckAt)));
     }
   });
 

@@ -77,16 +77,21 @@ it("serves the service's rules, then revalidates with a 304 while nothing change
 
   await pastInterval();
   const again = await evaluate(worker, KILLED);
-  expect(again).toEqual(first);
+  expect({ ...again, checkedAt: 0 }).toEqual({ ...first, checkedAt: 0 });
+  expect(again.checkedAt).toBeGreaterThanOrEqual(first.checkedAt + POLL_MS);
   expect(snapshotStatuses()).toEqual([200, 304]);
 
-  // Requests inside one interval share its poll: never one snapshot request per request.
+  // Requests inside one interval share its poll: one snapshot request per interval the burst
+  // reaches, never one per request. Each answer names the interval (its poll's start) that served it.
+  await pastInterval(); // so the burst's first request starts an interval
   const before = snapshotStatuses().length;
-  const burst = 10;
-  for (let i = 0; i < burst; i++) expect((await evaluate(worker, KILLED)).result.value).toBe(true);
-  const polls = snapshotStatuses().slice(before);
-  expect(polls.length).toBeLessThan(burst);
-  expect(polls.every((status) => status === 304)).toBe(true);
+  const answers: { result: { value: unknown }; checkedAt: number }[] = [];
+  for (let i = 0; i < 10; i++) answers.push(await evaluate(worker, KILLED));
+  for (const a of answers) expect(a.result.value).toBe(true);
+  const intervals = [...new Set(answers.map((a) => a.checkedAt))];
+  expect(intervals[0]).toBeGreaterThanOrEqual(again.checkedAt + POLL_MS); // the burst's first request polled
+  expect(snapshotStatuses().slice(before)).toEqual(intervals.map(() => 304));
+  for (let i = 1; i < intervals.length; i++) expect(intervals[i]! - intervals[i - 1]!).toBeGreaterThanOrEqual(POLL_MS);
 });
 
 it("follows a kill within the polling interval, with one new 200", async () => {

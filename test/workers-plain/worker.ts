@@ -4,7 +4,8 @@
  * polling interval taken from a variable so the test can keep it short.
  *
  * `/eval?flag=` refreshes (at most once per interval), then answers
- * `rules.evaluate(flag, {key: "probe"}, false, silence)` with the version as JSON.
+ * `rules.evaluate(flag, {key: "probe"}, false, silence)` with the version as JSON, and
+ * `checkedAt`, the Worker's time when its last poll started (which interval answered).
  *
  * Typed against the DOM lib of the root tsconfig; `@killswitch/sdk` resolves
  * through its `paths` (tsc, and esbuild inside wrangler).
@@ -57,6 +58,6 @@ export default {
     await refresh(env);
     // The fourth argument keeps fail-closed flags honest: the time since the service was heard.
     const result = rules.evaluate(flag, { key: "probe" }, false, Date.now() - heardAt);
-    return json({ result, version: rules.version });
+    return json({ result, version: rules.version, checkedAt });
   },
 };

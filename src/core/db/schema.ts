@@ -165,7 +165,58 @@ export const auditLog = sqliteTable(
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.seq] }),
+    // The audit filters, a directive's changes, and a flag's history (blocks: since when, by whom).
+    index("audit_log_directive").on(t.tenantId, t.directive),
+    index("audit_log_entity_key").on(t.tenantId, t.entityKey),
+  ],
+);
+
+/**
+ * A directive an operator received and carries out, recorded under its `ref`
+ * (the free-text reference writes already carry as `directive`). Its status is
+ * derived: `lifted` once `lifted_at` is set, else `in-effect` once a change of
+ * a flag, config or segment carries the ref in the audit log, else `open`.
+ */
+export const directives = sqliteTable(
+  "directives",
+  {
+    tenantId: text("tenant_id").notNull(),
+    ref: text("ref").notNull(),
+    title: text("title").notNull(),
+    issuer: text("issuer"),
+    receivedAt: integer("received_at").notNull(),
+    deadline: integer("deadline"),
+    summary: text("summary"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    liftedAt: integer("lifted_at"),
+    liftReason: text("lift_reason"),
+    /** The name of the key that lifted it, as the audit log records actors. */
+    liftedBy: text("lifted_by"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.ref] })],
+);
+
+/**
+ * A change's propagation receipt as saved once it was final: complete, ten
+ * minutes after the commit, or at shutdown. `body` is the receipt JSON as the
+ * API answers it (pending instances included); `status` repeats its status so
+ * that a saved complete receipt is never replaced by a later, poorer one.
+ */
+export const receipts = sqliteTable(
+  "receipts",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    version: integer("version").notNull(),
+    committedAt: integer("committed_at").notNull(),
+    savedAt: integer("saved_at").notNull(),
+    status: text("status").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
 );
 
 /*
@@ -246,6 +297,8 @@ export const schema = {
   attributes,
   changeLog,
   auditLog,
+  directives,
+  receipts,
   streamNodes,
   streamInstances,
   streamReceipts,

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { directiveSchema, entityKeySchema } from "./common.js";
+import { instantSchema } from "./directive.js";
+import { pageQuerySchema } from "./paging.js";
 
 /**
  * `GET /v1/audit/verify?seq=&hash=`: a checkpoint kept outside the database (the
@@ -28,3 +31,25 @@ export const answeredAuditSchema = z
   .strictObject({ seq: z.int().min(0), hash: z.string().max(64) })
   .optional()
   .meta({ description: "Read-only: the audit entry of the write that answered this body; ignored." });
+
+/** `GET /v1/audit`: the page, and filters that all must hold. */
+export const auditListQuerySchema = pageQuerySchema
+  .extend({
+    flag: entityKeySchema.optional().meta({ description: "Entries about this flag: its definition, and its config in any environment" }),
+    env: entityKeySchema.optional().meta({ description: "Entries about this environment" }),
+    actor: z.string().min(1).max(200).optional().meta({ description: "The acting key's id (key_…) or name" }),
+    directive: directiveSchema.optional().meta({ description: "Entries carrying this directive ref" }),
+    action: z
+      .string()
+      .regex(/^[a-z]+(\.[a-z-]+)+$/, "expected an action such as flag.kill or directive.lift")
+      .optional()
+      .meta({ description: "One action, e.g. flag.block" }),
+    since: instantSchema.optional().meta({ description: "Entries at or after this instant (ISO 8601)" }),
+    until: instantSchema.optional().meta({ description: "Entries before this instant (ISO 8601)" }),
+  })
+  .refine((query) => query.since === undefined || query.until === undefined || query.since < query.until, {
+    message: "until must be later than since",
+    path: ["until"],
+  });
+
+export type AuditListQuery = z.infer<typeof auditListQuerySchema>;

@@ -5,8 +5,9 @@
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
 import { attributeCodesSchema, attributeTypeSchema } from "./attribute.js";
+import { directiveStatusSchema } from "./directive.js";
 import { jsonValueSchema } from "./common.js";
-import { attributeConditionSchema } from "./condition.js";
+import { attributeConditionSchema, conditionSchema } from "./condition.js";
 import { failModeSchema } from "./flag-config.js";
 import { FLAG_KINDS } from "./flag.js";
 import { ruleSchema } from "./rule.js";
@@ -198,3 +199,94 @@ export const instanceListSchema = z.object({
   ),
   total: z.int(),
 });
+
+/** `GET /v1/directives/{ref}`: a recorded directive, or a ref that writes carry without a record (`unrecorded`). */
+export const directiveViewSchema = z.object({
+  ref: z.string(),
+  status: directiveStatusSchema.meta({
+    description:
+      "open: recorded, no change carries it yet; in-effect: a change of a flag, config or segment carries it; lifted: lifted with POST …/lift; unrecorded: changes carry it, but nobody recorded it.",
+  }),
+  title: z.string().nullable(),
+  issuer: z.string().nullable(),
+  receivedAt: isoTime.nullable(),
+  deadline: isoTime.nullable(),
+  summary: z.string().nullable(),
+  createdAt: isoTime.nullable(),
+  updatedAt: isoTime.nullable(),
+  changes: z.int().meta({ description: "Changes of flags, configs and segments that carry the ref." }),
+  inEffectSince: isoTime.nullable().meta({ description: "When the first such change was committed." }),
+  lastChangeAt: isoTime.nullable(),
+  lifted: z
+    .object({ at: isoTime, reason: z.string(), by: z.string().meta({ description: "The name of the key that lifted it." }) })
+    .nullable(),
+});
+
+export type DirectiveView = z.infer<typeof directiveViewSchema>;
+
+const actorSchema = z.object({ keyId: z.string().nullable(), name: z.string(), role: z.string() });
+
+/** One audit entry as the answer to "who changed it, when, and why". */
+export const changeRefSchema = z.object({
+  at: isoTime,
+  actor: actorSchema,
+  action: z.string(),
+  reason: z.string().nullable(),
+  directive: z.string().nullable(),
+  audit: auditRefSchema,
+});
+
+/** A segment a rule names, with its own rules in plain words. */
+export const segmentInWordsSchema = z.object({
+  key: z.string(),
+  description: z.string().nullable(),
+  text: z.array(z.string()).meta({
+    description: "Who is in it, one way in per line: `except keys …` first (exclusion wins), then `keys …`, then each rule.",
+  }),
+});
+
+export const ruleStateSchema = z.object({
+  id: z.string(),
+  text: z.string().meta({ description: 'The rule in plain words, e.g. "off for nationality not in US".' }),
+  blocks: z.boolean().meta({ description: "It serves the flag's offVariant." }),
+  when: z.array(conditionSchema),
+  serve: serveSchema,
+  description: z.string().nullable(),
+  directive: z.string().nullable(),
+  segments: z.array(segmentInWordsSchema).meta({ description: "The segments its conditions name, expanded." }),
+});
+
+export const flagStateSchema = z.object({
+  key: z.string(),
+  kind: z.enum(FLAG_KINDS),
+  description: z.string().nullable(),
+  state: z.enum(["on", "killed", "blocked"]).meta({
+    description: "killed: enabled is false, everyone gets offVariant; blocked: some rule serves offVariant; on: neither.",
+  }),
+  enabled: z.boolean(),
+  offVariant: z.string(),
+  rules: z.array(ruleStateSchema),
+  fallthrough: z.string().meta({ description: 'What serves when no rule matches, e.g. "otherwise on".' }),
+  directive: z.string().nullable().meta({ description: "The directive behind what it serves: the kill's when killed, else the first blocking rule's." }),
+  version: z.int(),
+  lastChange: changeRefSchema.nullable().meta({ description: "The change that made the config's version." }),
+});
+
+export const blockViewSchema = z.object({
+  flag: z.string(),
+  kind: z.enum(["kill", "rule"]),
+  ruleId: z.string().nullable(),
+  text: z.string(),
+  directive: z.string().nullable(),
+  since: isoTime.nullable().meta({ description: "When the kill or the rule was made (null when the audit log no longer says)." }),
+  by: actorSchema.nullable(),
+  reason: z.string().nullable(),
+  audit: auditRefSchema.nullable(),
+  segments: z.array(segmentInWordsSchema),
+});
+
+export type ChangeRef = z.infer<typeof changeRefSchema>;
+export type SegmentInWords = z.infer<typeof segmentInWordsSchema>;
+export type RuleState = z.infer<typeof ruleStateSchema>;
+export type FlagState = z.infer<typeof flagStateSchema>;
+export type BlockView = z.infer<typeof blockViewSchema>;

@@ -1,11 +1,12 @@
 /**
  * Reading and verifying a tenant's audit chain.
  */
-import { and, asc, desc, eq, gt, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
 import { findBreaks, GENESIS_HASH, type AuditHead, type AuditRow } from "../audit/chain.js";
 import { auditLog } from "../db/schema.js";
 import { decodeCursor, toPage } from "../paging.js";
-import type { PageQuery, Page } from "../schemas/paging.js";
+import type { AuditListQuery } from "../schemas/audit.js";
+import type { Page } from "../schemas/paging.js";
 import type { AuditEntryView, AuditHeadView, AuditVerification } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { isoTime } from "./views.js";
@@ -36,13 +37,25 @@ export const auditEntryView = (row: AuditRow): AuditEntryView => ({
   hash: row.hash,
 });
 
-/** Newest first. */
-export async function listAudit(ctx: StoreContext, tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>> {
+/** Newest first, with every filter given holding. */
+export async function listAudit(ctx: StoreContext, tenantId: string, query: AuditListQuery): Promise<Page<AuditEntryView>> {
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ["number"] as const)[0];
   const rows = await ctx.db
     .select()
     .from(auditLog)
-    .where(and(eq(auditLog.tenantId, tenantId), before === undefined ? undefined : lt(auditLog.seq, before)))
+    .where(
+      and(
+        eq(auditLog.tenantId, tenantId),
+        before === undefined ? undefined : lt(auditLog.seq, before),
+        query.flag === undefined ? undefined : and(eq(auditLog.entityKey, query.flag), inArray(auditLog.entity, ["flag", "flag-config"])),
+        query.env === undefined ? undefined : eq(auditLog.env, query.env),
+        query.actor === undefined ? undefined : or(eq(auditLog.actorKeyId, query.actor), eq(auditLog.actorName, query.actor)),
+        query.directive === undefined ? undefined : eq(auditLog.directive, query.directive),
+        query.action === undefined ? undefined : eq(auditLog.action, query.action),
+        query.since === undefined ? undefined : gte(auditLog.at, query.since),
+        query.until === undefined ? undefined : lt(auditLog.at, query.until),
+      ),
+    )
     .orderBy(desc(auditLog.seq))
     .limit(query.limit + 1);
   return toPage(rows, query.limit, auditEntryView, (row) => [row.seq]);

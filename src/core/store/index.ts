@@ -26,7 +26,11 @@ import type {
 } from "../schemas/responses.js";
 import type { SegmentInput } from "../schemas/segment.js";
 import type { AttributeCreateInput, AttributePutInput } from "../schemas/attribute.js";
-import type { AttributeView } from "../schemas/responses.js";
+import type { AttributeView, BlockView, DirectiveView, FlagState } from "../schemas/responses.js";
+import type { DirectiveCreateInput, DirectiveLiftInput, DirectiveListQuery, DirectivePatchInput } from "../schemas/directive.js";
+import * as directives from "./directives.js";
+import * as flagStates from "./flag-states.js";
+import type { AuditListQuery } from "../schemas/audit.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
 import * as audit from "./audit-log.js";
@@ -100,6 +104,19 @@ export interface Store extends StreamSource {
   putAttribute(tenantId: string, actor: Actor, name: string, input: AttributePutInput): Promise<attributes.PutAttributeResult>;
   deleteAttribute(tenantId: string, actor: Actor, name: string, input: DeleteInput): Promise<void>;
 
+  /** Every flag's state in an environment, rules in plain words, with the change that made each config's version. */
+  listFlagStates(tenantId: string, env: string, query: PageQuery): Promise<Page<FlagState>>;
+  /** What serves offVariant in an environment today (kills and blocking rules), with since when and by whom. */
+  listBlocks(tenantId: string, env: string, query: PageQuery): Promise<Page<BlockView>>;
+
+  listDirectives(tenantId: string, query: DirectiveListQuery): Promise<Page<DirectiveView>>;
+  /** A recorded directive, or an unrecorded ref that changes carry (404 when neither). */
+  getDirective(tenantId: string, ref: string): Promise<DirectiveView>;
+  createDirective(tenantId: string, actor: Actor, input: DirectiveCreateInput): Promise<DirectiveView>;
+  patchDirective(tenantId: string, actor: Actor, ref: string, input: DirectivePatchInput): Promise<DirectiveView>;
+  liftDirective(tenantId: string, actor: Actor, ref: string, input: DirectiveLiftInput): Promise<DirectiveView>;
+  deleteDirective(tenantId: string, actor: Actor, ref: string, input: DirectiveLiftInput): Promise<void>;
+
   /**
    * The environment at one version, with its name: `GET .../snapshot` and the
    * stream's first frame (which also carries the audit entry that made the version).
@@ -110,7 +127,8 @@ export interface Store extends StreamSource {
   /** The audit entry of the change that made an environment's version; null when not known. */
   changeAudit(tenantId: string, env: string, version: number): Promise<AuditRef | null>;
 
-  listAudit(tenantId: string, query: PageQuery): Promise<Page<AuditEntryView>>;
+  /** Newest first; the filters of `query` all hold. */
+  listAudit(tenantId: string, query: AuditListQuery): Promise<Page<AuditEntryView>>;
   /** The whole chain checked; with a checkpoint kept elsewhere, also whether the chain still holds it. */
   verifyAudit(tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification>;
   auditHead(tenantId: string): Promise<AuditHeadView>;
@@ -177,6 +195,16 @@ export function createStore(options: StoreOptions): Store {
     createAttribute: (tenantId, actor, input) => attributes.createAttribute(ctx, tenantId, actor, input),
     putAttribute: (tenantId, actor, name, input) => attributes.putAttribute(ctx, tenantId, actor, name, input),
     deleteAttribute: (tenantId, actor, name, input) => attributes.deleteAttribute(ctx, tenantId, actor, name, input),
+
+    listFlagStates: (tenantId, env, query) => flagStates.listFlagStates(ctx, tenantId, env, query),
+    listBlocks: (tenantId, env, query) => flagStates.listBlocks(ctx, tenantId, env, query),
+
+    listDirectives: (tenantId, query) => directives.listDirectives(ctx, tenantId, query),
+    getDirective: (tenantId, ref) => directives.getDirective(ctx, tenantId, ref),
+    createDirective: (tenantId, actor, input) => directives.createDirective(ctx, tenantId, actor, input),
+    patchDirective: (tenantId, actor, ref, input) => directives.patchDirective(ctx, tenantId, actor, ref, input),
+    liftDirective: (tenantId, actor, ref, input) => directives.liftDirective(ctx, tenantId, actor, ref, input),
+    deleteDirective: (tenantId, actor, ref, input) => directives.deleteDirective(ctx, tenantId, actor, ref, input),
 
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),

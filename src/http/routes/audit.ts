@@ -1,5 +1,4 @@
-import { auditVerifyQuerySchema } from "../../core/schemas/audit.js";
-import { pageQuerySchema } from "../../core/schemas/paging.js";
+import { auditListQuerySchema, auditVerifyQuerySchema } from "../../core/schemas/audit.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";
 import { noQuery, readQuery } from "../request.js";
@@ -7,7 +6,7 @@ import { noQuery, readQuery } from "../request.js";
 export function auditRoutes(app: App, { store }: AppDeps): void {
   app.get("/v1/audit", async (c) => {
     const key = requireKey(c, "viewer");
-    return c.json(await store.listAudit(key.tenantId, readQuery(c, pageQuerySchema)));
+    return c.json(await store.listAudit(key.tenantId, readQuery(c, auditListQuerySchema)));
   });
 
   app.get("/v1/audit/head", async (c) => {

@@ -19,6 +19,8 @@ export interface TwoProcesses {
   apiA: Api;
   apiB: Api;
   t: TestTenant;
+  /** The database file both nodes share (a libsql URL). */
+  databaseUrl: string;
   onA: TrackedClient[];
   onB: TrackedClient[];
   stop(): Promise<void>;
@@ -49,7 +51,7 @@ export async function startTwoProcesses(name: string, flag: string, perNode: num
     const onB = clients(nodeB, "on-b");
     const states = await Promise.all([...onA, ...onB].map(({ client }) => client.ready({ timeoutMs: 20_000 })));
     expect(states).toEqual(Array(2 * perNode).fill("ready"));
-    return { nodeA, nodeB, apiA, apiB: apiFor(target(nodeB)), t, onA, onB, stop };
+    return { nodeA, nodeB, apiA, apiB: apiFor(target(nodeB)), t, databaseUrl, onA, onB, stop };
   } catch (error) {
     await stop();
     throw error;

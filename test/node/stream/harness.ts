@@ -37,7 +37,11 @@ export function flag(key: string, enabled: boolean, version: number): WireFlag {
 export class FakeSource implements StreamSource {
   readonly #envs = new Map<string, { version: number; flags: Record<string, WireFlag>; log: CommittedChange[] }>();
   snapshotCalls = 0;
-  constructor(readonly logSize = 100) {}
+  constructor(
+    readonly logSize = 100,
+    /** Commit times: the tests' clock, so that ack latencies are exact. */
+    readonly now: () => number = Date.now,
+  ) {}
 
   #env(tenantId: string, env: string) {
     const key = `${tenantId}/${env}`;
@@ -57,7 +61,7 @@ export class FakeSource implements StreamSource {
       env,
       version,
       prev: state.version,
-      committedAt: Date.now(),
+      committedAt: this.now(),
       flags: { [flagKey]: f },
       segments: {},
       removed: { flags: [], segments: [] },
@@ -95,8 +99,8 @@ export interface Harness {
 }
 
 export async function startHarness(options: Partial<StreamHubOptions> & { logSize?: number } = {}): Promise<Harness> {
-  const source = new FakeSource(options.logSize);
-  const tracker = options.tracker ?? new PropagationTracker();
+  const source = new FakeSource(options.logSize, options.now);
+  const tracker = options.tracker ?? new PropagationTracker({ now: options.now });
   const hub = createStreamHub({
     source,
     tracker,

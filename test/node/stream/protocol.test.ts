@@ -5,9 +5,16 @@ import { eventually, OTHER_TENANT, sleep, startHarness, TENANT, TestClient, type
 let h: Harness;
 afterEach(async () => h?.close());
 
+/** A clock the test moves by hand: commit times, ack times and serverTime are exact. */
+function manualClock(start = 1_800_000_000_000) {
+  let t = start;
+  return { now: () => t, set: (ms: number) => void (t = ms) };
+}
+
 describe("stream protocol 1", () => {
-  it("answers hello with a snapshot of the key's environment", async () => {
-    h = await startHarness();
+  it("answers hello with a snapshot of the key's environment, stamped with the server's clock", async () => {
+    const clock = manualClock();
+    h = await startHarness({ now: clock.now });
     h.source.commit(TENANT, "production", "model.fable-5", true);
     h.source.commit(TENANT, "production", "model.mythos-5", false);
     h.source.commit(TENANT, "staging", "model.only-staging", true);
@@ -17,7 +24,7 @@ describe("stream protocol 1", () => {
     expect(snap).toMatchObject({ t: "snapshot", v: 2, env: "production", segments: {} });
     expect(Object.keys(snap.flags).sort()).toEqual(["model.fable-5", "model.mythos-5"]);
     expect(snap.flags["model.mythos-5"]!.enabled).toBe(false);
-    expect(Math.abs(snap.serverTime - Date.now())).toBeLessThan(5_000);
+    expect(snap.serverTime).toBe(1_800_000_000_000);
   });
 
   it("resumes with since: one patch holding only the missed changes", async () => {
@@ -42,6 +49,24 @@ describe("stream protocol 1", () => {
     c.hello(2);
     expect(await c.next()).toMatchObject({ t: "hb", v: 2 });
     expect(await c.drain(50)).toEqual([]);
+  });
+
+  it("records a client that resumes already current as having applied that version, before it acks anything", async () => {
+    const clock = manualClock();
+    h = await startHarness({ now: clock.now });
+    h.source.commit(TENANT, "production", "f1", true);
+    h.source.commit(TENANT, "production", "f2", true);
+    const c = await TestClient.open(h.url, "ks_tenant0001_prod");
+    clock.set(1_800_000_000_500);
+    c.hello(2, "resumed");
+    expect(await c.next()).toMatchObject({ t: "hb", v: 2 });
+    expect(h.tracker.instances(TENANT, "production").items).toEqual([
+      expect.objectContaining({ instance: "resumed", appliedVersion: 2, lastAckAt: new Date(1_800_000_000_500).toISOString() }),
+    ]);
+    // The next commit's receipt names it as behind at 2, not as having applied nothing.
+    h.commit("production", "f3", true);
+    expect(await c.next()).toMatchObject({ t: "patch", v: 3 });
+    expect(h.tracker.receipt(TENANT, "production", 3)!.pending).toEqual([{ instance: "resumed", app: "test", appliedVersion: 2 }]);
   });
 
   it("falls back to a snapshot when the change log no longer holds since, or since is ahead", async () => {
@@ -79,23 +104,25 @@ describe("stream protocol 1", () => {
     expect(await prod.drain(50)).toEqual([]);
   });
 
-  it("records acks in the receipt and the instance list", async () => {
-    h = await startHarness();
+  it("records acks in the receipt and the instance list, with ack time minus commit time", async () => {
+    const clock = manualClock();
+    h = await startHarness({ now: clock.now });
     const a = await TestClient.open(h.url, "ks_tenant0001_prod");
     const b = await TestClient.open(h.url, "ks_tenant0001_prod");
     a.hello(undefined, "instance-a");
     b.hello(undefined, "instance-b");
     await a.next();
     await b.next();
-    h.commit("production", "model.fable-5", false);
+    h.commit("production", "model.fable-5", false); // committed at the clock's start
     await a.next();
     await b.next();
+    clock.set(1_800_000_000_250);
     a.send({ t: "ack", v: 1 });
     await eventually(() => expect(h.tracker.receipt(TENANT, "production", 1)!.acked).toBe(1));
     const r = h.tracker.receipt(TENANT, "production", 1)!;
-    expect(r).toMatchObject({ version: 1, connected: 2, acked: 1, complete: false });
+    expect(r).toMatchObject({ version: 1, connected: 2, acked: 1, complete: false, committedAt: new Date(1_800_000_000_000).toISOString() });
     expect(r.pending).toEqual([{ instance: "instance-b", app: "test", appliedVersion: null }]);
-    expect(r.latencyMs.max).toBeGreaterThanOrEqual(0);
+    expect(r.latencyMs).toEqual({ p50: 250, p99: 250, max: 250 });
 
     const list = h.tracker.instances(TENANT, "production");
     expect(list.total).toBe(2);
@@ -105,8 +132,11 @@ describe("stream protocol 1", () => {
       appliedVersion: 1,
     });
 
+    clock.set(1_800_000_001_000);
     b.send({ t: "ack", v: 1 });
     await eventually(() => expect(h.tracker.receipt(TENANT, "production", 1)!.complete).toBe(true));
+    // Nearest rank over [250, 1000]: the median is the first.
+    expect(h.tracker.receipt(TENANT, "production", 1)!.latencyMs).toEqual({ p50: 250, p99: 1_000, max: 1_000 });
   });
 
   it("stops waiting for an instance once it disconnects, and ignores one that connected after the commit", async () => {
