@@ -3,12 +3,13 @@ import type { Role } from "./keys/roles.js";
 
 /**
  * Who performs a mutation, as the audit log records it: an API key, the root
- * token (tenant creation) or the host itself (bootstrap).
+ * token (tenant creation), the host itself (bootstrap), or the scheduler
+ * applying a change on behalf of the key that scheduled it.
  */
 export interface Actor {
   keyId: string | null;
   name: string;
-  role: Role | "root" | "system";
+  role: Role | "root" | "system" | "scheduler";
   /**
    * Told the audit entry a committed mutation appended (the chain's new head),
    * before the mutation returns: how the HTTP layer adds the head to the answer
@@ -19,3 +20,6 @@ export interface Actor {
 
 export const ROOT_ACTOR: Actor = { keyId: null, name: "root token", role: "root" };
 export const SYSTEM_ACTOR: Actor = { keyId: null, name: "system", role: "system" };
+
+/** The scheduler applying a change: the audit entry names the key that scheduled it. */
+export const schedulerActor = (keyId: string | null): Actor => ({ keyId, name: "scheduler", role: "scheduler" });

@@ -132,6 +132,8 @@ export interface PropagationTrackerOptions {
    * {@link PropagationTracker.drainVersionUpdates}. Default false.
    */
   recordUpdates?: boolean;
+  /** Told each ack latency as it is recorded, in milliseconds (the apply-time histogram). */
+  onApplied?: (ms: number) => void;
 }
 
 class Instance implements InstanceHandle {
@@ -184,6 +186,7 @@ export class PropagationTracker {
   readonly #now: () => number;
   readonly #updates: Set<Instance> | null;
   readonly #versionUpdates: Set<VersionEntry> | null;
+  readonly #onApplied: ((ms: number) => void) | undefined;
   /** `app` and `sdk` repeat across thousands of instances: keep one copy of each string. */
   readonly #strings = new Map<string, string>();
 
@@ -193,6 +196,7 @@ export class PropagationTracker {
     this.#now = options.now ?? Date.now;
     this.#updates = options.recordUpdates ? new Set() : null;
     this.#versionUpdates = options.recordUpdates ? new Set() : null;
+    this.#onApplied = options.onApplied;
   }
 
   /** A connection has said hello. Keep the handle for {@link ack} and {@link disconnect}. */
@@ -228,8 +232,10 @@ export class PropagationTracker {
       if (entry.version <= prev) break;
       if (record.seq > entry.seqMark) break;
       if (entry.version > version || entry.samples === null) continue;
-      entry.samples[entry.acked++] = at - entry.committedAt;
+      const latency = at - entry.committedAt;
+      entry.samples[entry.acked++] = latency;
       this.#versionUpdates?.add(entry);
+      this.#onApplied?.(Math.max(0, latency));
     }
   }
 
@@ -286,6 +292,31 @@ export class PropagationTracker {
   latencies(tenantId: string, env: string, version: number): number[] | null {
     const part = this.receiptPart(tenantId, env, version);
     return part && Array.from(part.latencies);
+  }
+
+  /**
+   * Kept versions that are pending on this tracker: some instance connected at
+   * their commit, and still connected, has not acked them. One pass per
+   * environment over its instances and versions: both ascend (connection numbers,
+   * and the marks of later versions), so a running minimum of the applied
+   * versions of the instances connected up to each version's mark decides it.
+   */
+  incompleteVersions(): number {
+    let count = 0;
+    for (const state of this.#envs.values()) {
+      if (state.live.size === 0) continue;
+      const live = state.live.values();
+      let next = live.next();
+      let lowestApplied = Infinity;
+      for (const entry of state.versions) {
+        while (!next.done && next.value.seq <= entry.seqMark) {
+          lowestApplied = Math.min(lowestApplied, next.value.appliedVersion);
+          next = live.next();
+        }
+        if (lowestApplied < entry.version) count++;
+      }
+    }
+    return count;
   }
 
   /** Connected instances in connection order; `total` counts all of them. */

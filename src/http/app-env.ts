@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AuditHead } from "../core/audit/chain.js";
 import type { Broadcaster } from "../core/broadcaster.js";
+import type { Telemetry } from "../core/telemetry.js";
 import type { AuthenticatedKey, Store } from "../core/store/index.js";
 
 /** Who is calling: the root token (tenant creation only) or a tenant's API key. */
@@ -11,6 +12,10 @@ export interface AppEnv {
     principal: Principal;
     /** The audit entry this request's write appended, once it has committed. */
     sealed: AuditHead | undefined;
+    /** This request's id (`x-request-id`), set by the first middleware. */
+    requestId: string;
+    /** An unexpected failure of this request, logged once with its record (observe-requests.ts). */
+    failure: unknown;
   };
 }
 
@@ -39,6 +44,31 @@ export interface AppDeps {
    * (answered 503). Without it, readiness is liveness.
    */
   readiness?: () => Promise<string | null>;
+  /**
+   * Metrics and logs: each request, commit, OFREP evaluation and refused
+   * credential. Without it, only unexpected failures are reported, to `onError`.
+   */
+  telemetry?: Telemetry;
+  /**
+   * `GET /metrics`: the process's metrics in the Prometheus text format, for a
+   * caller with `Authorization: Bearer <token>` (KILLSWITCH_METRICS_TOKEN on Node).
+   * Without it the route answers 404.
+   */
+  metrics?: MetricsExport;
+  /**
+   * `GET /v1/metrics`: the calling tenant's metrics, for its admin keys (the
+   * Worker host, one Durable Object per tenant). Without it the route answers 404.
+   */
+  tenantMetrics?: Omit<MetricsExport, "token">;
   /** Adds host-specific routes (the WebSocket stream) after the shared middleware, before the 404 handler. */
   extend?: (app: App, deps: AppDeps) => void;
+}
+
+/** Metrics rendered for a scrape. */
+export interface MetricsExport {
+  /** The bearer token a scraper must send. */
+  token: string;
+  /** The exposition format's content type (`text/plain; version=0.0.4; charset=utf-8`). */
+  contentType: string;
+  render(): Promise<string> | string;
 }

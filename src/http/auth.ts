@@ -10,20 +10,30 @@ import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
 import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
-import { admitV1, keyToucher, ROOT_ONLY_CREATES_TENANTS, UNKNOWN_KEY } from "./credentials.js";
+import { admitV1, keyToucher, refusedTokenReason, ROOT_ONLY_CREATES_TENANTS, UNKNOWN_KEY } from "./credentials.js";
 
 export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const touch = keyToucher(deps);
 
   return async (c, next) => {
     const admitted = admitV1((name) => c.req.header(name), c.req.method, c.req.path, deps.rootToken);
-    if (admitted.kind === "refused") throw admitted.status === 401 ? unauthorized(admitted.detail) : forbidden(admitted.detail);
+    // A 403 here (the root token off its route) is counted with every other 403 once answered (observe-requests.ts).
+    if (admitted.kind === "refused") {
+      if (admitted.status === 401) {
+        deps.telemetry?.authFailed("missing");
+        throw unauthorized(admitted.detail);
+      }
+      throw forbidden(admitted.detail);
+    }
     if (admitted.kind === "root") {
       c.set("principal", { kind: "root" });
       return next();
     }
     const key = await deps.store.authenticate(admitted.token);
-    if (key === null) throw unauthorized(UNKNOWN_KEY);
+    if (key === null) {
+      deps.telemetry?.authFailed(refusedTokenReason(admitted.token));
+      throw unauthorized(UNKNOWN_KEY);
+    }
     touch(key);
     c.set("principal", { kind: "key", key });
     return next();

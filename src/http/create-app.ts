@@ -9,10 +9,12 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ProblemError } from "../core/problem.js";
+import { telemetryOf, type Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { auditCheckpoint } from "./audit-checkpoint.js";
 import { authentication } from "./auth.js";
 import { sdkCors } from "./cors.js";
+import { observeRequests, reportFailure } from "./observe-requests.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
 import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -24,10 +26,13 @@ import { flagStateRoutes } from "./routes/flag-states.js";
 import { flagRoutes } from "./routes/flags.js";
 import { keyRoutes } from "./routes/keys.js";
 import { metaRoutes } from "./routes/meta.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { ofrepRoutes } from "./routes/ofrep.js";
 import { segmentRoutes } from "./routes/segments.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { scheduleRoutes } from "./routes/schedule.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -36,11 +41,15 @@ export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
 export function createApp(deps: AppDeps): App {
   const app = new Hono<AppEnv>();
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
+  // Without a host's telemetry, a request's unexpected failure still reaches onError, once.
+  const telemetry: Telemetry = deps.telemetry ?? telemetryOf({ requestServed: (record) => record.error !== undefined && report(record.error) });
 
-  app.onError((error) => errorToResponse(error, report));
+  app.onError((error, c) => errorToResponse(error, (cause) => reportFailure(c, cause)));
   app.notFound(notFoundResponse);
 
-  // First: a preflight carries no key, and every answer on those routes (errors too) needs the headers.
+  // First: every request, preflights and refusals included, gets an id, a log line and a metric.
+  app.use("*", observeRequests(telemetry));
+  // Then: a preflight carries no key, and every answer on those routes (errors too) needs the headers.
   sdkCors(app);
   // Before the body limit: OFREP bounds its own bodies (32 KiB, answered in OFREP's shape).
   ofrepRoutes(app, deps);
@@ -70,6 +79,9 @@ export function createApp(deps: AppDeps): App {
   auditRoutes(app, deps);
   directiveRoutes(app, deps);
   evaluateRoutes(app, deps);
+  metricsRoutes(app, deps);
+  scheduleRoutes(app, deps);
+  webhookRoutes(app, deps);
   deps.extend?.(app, deps);
   return app;
 }

@@ -13,6 +13,8 @@
  */
 import { SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
 import { constantTimeEqual } from "../core/crypto.js";
+import { parseToken } from "../core/keys/token.js";
+import type { AuthFailureReason } from "../core/telemetry.js";
 import type { AuthenticatedKey, Store } from "../core/store/index.js";
 import { PairMap } from "../core/store/pair-map.js";
 
@@ -94,7 +96,10 @@ export function sdkKeyRefusal(key: AuthenticatedKey, route: "ofrep" | "stream"):
   return route === "ofrep" ? `OFREP takes an sdk key; this key is ${key.role}.` : `A stream needs an sdk key; this key is ${key.role}.`;
 }
 
-export type SdkKeyCheck = { ok: true; key: SdkKey } | { ok: false; status: 401 | 403; detail: string };
+export type SdkKeyCheck = { ok: true; key: SdkKey } | { ok: false; status: 401 | 403; detail: string; reason: AuthFailureReason };
+
+/** Why a token that authenticated nothing was refused: it is no key at all, or names no live one. */
+export const refusedTokenReason = (token: string): AuthFailureReason => (parseToken(token) === null ? "malformed" : "unknown");
 
 export interface CredentialDeps {
   store: Pick<Store, "authenticate" | "touchKey">;
@@ -112,15 +117,17 @@ export interface CredentialDeps {
 export function sdkKeyChecker(deps: CredentialDeps, route: "ofrep" | "stream"): (token: string | null) => Promise<SdkKeyCheck> {
   const touch = keyToucher(deps);
   return async (token) => {
-    if (token === null) return { ok: false, status: 401, detail: NO_CREDENTIAL[route] };
+    if (token === null) return { ok: false, status: 401, detail: NO_CREDENTIAL[route], reason: "missing" };
     const key = await deps.store.authenticate(token);
     if (key === null) {
       // Looked at only once the token is no key: a per-request comparison spared.
-      if (isRootToken(token, deps.rootToken)) return { ok: false, status: 403, detail: route === "ofrep" ? ROOT_ON_OFREP : ROOT_ONLY_CREATES_TENANTS };
-      return { ok: false, status: 401, detail: UNKNOWN_KEY };
+      if (isRootToken(token, deps.rootToken)) {
+        return { ok: false, status: 403, detail: route === "ofrep" ? ROOT_ON_OFREP : ROOT_ONLY_CREATES_TENANTS, reason: "forbidden" };
+      }
+      return { ok: false, status: 401, detail: UNKNOWN_KEY, reason: refusedTokenReason(token) };
     }
     const refusal = sdkKeyRefusal(key, route);
-    if (refusal !== null) return { ok: false, status: 403, detail: refusal };
+    if (refusal !== null) return { ok: false, status: 403, detail: refusal, reason: "forbidden" };
     touch(key);
     return { ok: true, key: key as SdkKey };
   };

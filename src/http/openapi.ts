@@ -5,7 +5,18 @@
  * (test/fuzz/) reads the document to find every route and its inputs.
  */
 import { z } from "zod";
-import { blockSchema, killSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { blockSchema, killSchema, restoreSchema, ruleRemovalSchema } from "../core/schemas/actions.js";
+import { scheduleCancelSchema, scheduledAnswerSchema, scheduleQuerySchema, scheduleSchema } from "../core/schemas/schedule.js";
+import {
+  deliveryQuerySchema,
+  deliverySchema,
+  webhookActionSchema,
+  webhookCreateSchema,
+  webhookPatchSchema,
+  webhookRotateSchema,
+  webhookSchema,
+  webhookWithSecretSchema,
+} from "../core/schemas/webhook.js";
 import { attributeCreateSchema, attributePutSchema } from "../core/schemas/attribute.js";
 import { deleteSchema, envCreateSchema, flagDeleteSchema, keyCreateSchema, tenantCreateSchema } from "../core/schemas/admin.js";
 import { jsonValueSchema } from "../core/schemas/common.js";
@@ -96,7 +107,13 @@ const INPUTS = registry({
   AttributeCreate: attributeCreateSchema,
   AttributePut: attributePutSchema,
   Kill: killSchema,
+  Restore: restoreSchema,
   Block: blockSchema,
+  ScheduleCancel: scheduleCancelSchema,
+  WebhookCreate: webhookCreateSchema,
+  WebhookPatch: webhookPatchSchema,
+  WebhookRotate: webhookRotateSchema,
+  WebhookAction: webhookActionSchema,
   RuleRemoval: ruleRemovalSchema,
   Delete: deleteSchema,
   FlagDelete: flagDeleteSchema,
@@ -153,9 +170,17 @@ const OUTPUTS = registry({
   Block: blockViewSchema,
   BlockPage: pageSchema(blockViewSchema),
   DirectivePage: pageSchema(directiveViewSchema),
+  Schedule: scheduleSchema,
+  SchedulePage: pageSchema(scheduleSchema),
+  ScheduledAnswer: scheduledAnswerSchema,
+  Webhook: webhookSchema,
+  WebhookPage: pageSchema(webhookSchema),
+  WebhookWithSecret: webhookWithSecretSchema,
+  Delivery: deliverySchema,
+  DeliveryPage: pageSchema(deliverySchema),
 });
 
-type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key";
+type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key" | "metrics token";
 
 export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -183,6 +208,13 @@ export interface Operation {
   errorBody?: string;
   /** Longer than the summary: the WebSocket's frames. */
   description?: string;
+  /** The success body is text of this media type (the Prometheus exposition format), not JSON. */
+  text?: string;
+  /**
+   * The one host that serves the route; the other answers 404 (`x-killswitch-host`).
+   * Both register it, as both register `/readyz` whichever answers it.
+   */
+  host?: "node" | "worker";
 }
 
 const STREAM_DESCRIPTION = [
@@ -195,6 +227,8 @@ const STREAM_DESCRIPTION = [
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
 ].join(" ");
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4";
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
@@ -213,10 +247,10 @@ export const OPERATIONS: Operation[] = [
   { method: "delete", path: "/v1/flags/{key}", summary: "Delete a flag in every environment (a reason is required)", access: "operator", body: "FlagDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/flags/{key}", summary: "Get a flag's config in an environment", access: "viewer", ok: { 200: "FlagConfig" }, errors: [404] },
   { method: "put", path: "/v1/envs/{env}/flags/{key}", summary: "Replace a flag's config in an environment", access: "operator", body: "FlagConfigInput", ifMatch: true, ok: { 200: "FlagConfig" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
-  { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/kill", summary: "Off for everyone (serves offVariant); with until it lifts itself, with at it is scheduled (202)", access: "operator", body: "Kill", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/restore", summary: "Undo a kill (enabled: true; blocks stay); with at it is scheduled (202)", access: "operator", body: "Restore", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "post", path: "/v1/envs/{env}/flags/{key}/block", summary: "Insert a first rule serving offVariant to a segment or to matching contexts; with until it lifts itself, with at it is scheduled (202)", access: "operator", body: "Block", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
+  { method: "delete", path: "/v1/envs/{env}/flags/{key}/rules/{ruleId}", summary: "Remove a rule (lifts a block); with at it is scheduled (202)", access: "operator", body: "RuleRemoval", ifMatch: true, ok: { 200: "VersionAnswer", 202: "ScheduledAnswer" }, errors: [400, 404, 409] },
   { method: "get", path: "/v1/envs/{env}/flags", summary: "Every flag's state in an environment: rules in plain words (segments expanded), directive, version and last change", access: "viewer", query: pageQuerySchema, ok: { 200: "FlagStatePage" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/blocks", summary: "What serves offVariant today (kills and blocking rules), with directive, since when and by whom", access: "viewer", query: pageQuerySchema, ok: { 200: "BlockPage" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/segments", summary: "List an environment's segments", access: "viewer", query: pageQuerySchema, ok: { 200: "SegmentPage" }, errors: [404] },
@@ -244,13 +278,28 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
+  { method: "get", path: "/v1/envs/{env}/schedule", summary: "Scheduled changes of an environment, by due time (pending unless status says otherwise)", access: "viewer", query: scheduleQuerySchema, ok: { 200: "SchedulePage" }, errors: [400, 404] },
+  { method: "get", path: "/v1/schedule/{id}", summary: "One scheduled change, with what became of it", access: "viewer", ok: { 200: "Schedule" }, errors: [404] },
+  { method: "delete", path: "/v1/schedule/{id}", summary: "Cancel a pending scheduled change (a reason is required)", access: "operator", body: "ScheduleCancel", ok: { 200: "Schedule" }, errors: [400, 404, 409] },
+  { method: "get", path: "/v1/webhooks", summary: "List webhook endpoints", access: "admin", query: pageQuerySchema, ok: { 200: "WebhookPage" } },
+  { method: "post", path: "/v1/webhooks", summary: "Register a webhook endpoint (Standard Webhooks); the signing secret is shown once", access: "admin", body: "WebhookCreate", ok: { 201: "WebhookWithSecret" }, errors: [400, 409] },
+  { method: "get", path: "/v1/webhooks/{id}", summary: "Get a webhook endpoint", access: "admin", ok: { 200: "Webhook" }, errors: [404] },
+  { method: "patch", path: "/v1/webhooks/{id}", summary: "Change a webhook's URL, events, description, or pause it", access: "admin", body: "WebhookPatch", ok: { 200: "Webhook" }, errors: [400, 404] },
+  { method: "delete", path: "/v1/webhooks/{id}", summary: "Delete a webhook endpoint and its pending deliveries", access: "admin", body: "WebhookAction", optionalBody: true, ok: { 204: null }, errors: [400, 404] },
+  { method: "post", path: "/v1/webhooks/{id}/rotate-secret", summary: "A new signing secret, shown once; the previous one also signs for graceSeconds", access: "admin", body: "WebhookRotate", optionalBody: true, ok: { 200: "WebhookWithSecret" }, errors: [400, 404] },
+  { method: "get", path: "/v1/webhooks/{id}/deliveries", summary: "A webhook's deliveries, newest first: attempts, status, latency, the answer's first bytes", access: "admin", query: deliveryQuerySchema, ok: { 200: "DeliveryPage" }, errors: [400, 404] },
+  { method: "get", path: "/v1/webhooks/{id}/deliveries/{delivery}", summary: "One delivery", access: "admin", ok: { 200: "Delivery" }, errors: [404] },
+  { method: "post", path: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", summary: "Send a delivery again (a new round of attempts, the same webhook-id)", access: "admin", body: "WebhookAction", optionalBody: true, ok: { 202: "Delivery" }, errors: [400, 404] },
   { method: "get", path: "/v1/envs/{env}/instances", summary: "The SDK instances connected to an environment", access: "viewer", query: instancesQuerySchema, ok: { 200: "InstanceList" }, errors: [400, 404] },
+  { method: "get", path: "/metrics", summary: "Prometheus metrics of the whole process, every tenant's counts together (Node host; 404 unless KILLSWITCH_METRICS_TOKEN is set)", access: "metrics token", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "node", errors: [400, 404] },
+  { method: "get", path: "/v1/metrics", summary: "The calling tenant's Prometheus metrics, from its Durable Object (Worker host; 404 on Node, which serves /metrics)", access: "admin", ok: { 200: null }, text: PROMETHEUS_TEXT, host: "worker", errors: [400, 404] },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
   101: "Switching protocols: the WebSocket is open",
   200: "OK",
   201: "Created",
+  202: "Accepted: scheduled, or queued",
   204: "No content",
   304: "Not modified (If-None-Match)",
   400: "Invalid request (per-field errors)",
@@ -320,14 +369,16 @@ function operation(op: Operation): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
     const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
+    const content = body ? { "application/json": { schema: body } } : op.text && status === "200" ? { [op.text]: { schema: { type: "string" } } } : null;
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
-      ...(body ? { content: { "application/json": { schema: body } } } : {}),
+      ...(content ? { content } : {}),
     };
   }
   const errors = new Set<number>(op.errors ?? []);
-  if (op.access !== "none") errors.add(401).add(403);
+  if (op.access !== "none") errors.add(401);
+  if (op.access !== "none" && op.access !== "metrics token") errors.add(403);
   if (op.body) errors.add(400);
   if (op.body && !op.errorBody) errors.add(413).add(415);
   if (op.method !== "get" && op.access !== "none") errors.add(503);
@@ -344,6 +395,8 @@ function operation(op: Operation): Record<string, unknown> {
     "x-killswitch-access": op.access,
     ...(op.access === "none" ? { security: [] } : {}),
     ...(op.errorBody ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    ...(op.access === "metrics token" ? { security: [{ metricsToken: [] }] } : {}),
+    ...(op.host ? { "x-killswitch-host": op.host } : {}),
     ...(op.path === "/v1/stream" ? { "x-killswitch-hello": ref("StreamHello") } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body
@@ -373,6 +426,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "ks_<tenantId>_<secret>, or the root token" },
         apiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An sdk key, for OFREP only" },
+        metricsToken: { type: "http", scheme: "bearer", description: "KILLSWITCH_METRICS_TOKEN, for GET /metrics only (Node host)" },
       },
       schemas: components(),
     },

@@ -62,6 +62,23 @@ export function filePathOf(url: string): string | null {
 }
 
 /** A database other processes can open too: a file, or a libsql server; not an in-memory one. */
+/**
+ * The database URL as the log may show it: without a query string or user
+ * information, where a libsql server's auth token may travel.
+ */
+export function describeDatabaseUrl(url: string): string {
+  if (url.startsWith("file:") || !url.includes("://")) return url.split("?")[0]!;
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.search = "";
+    return parsed.toString();
+  } catch {
+    return url.split("?")[0]!.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
 export function isSharedDatabase(url: string): boolean {
   if (url.startsWith("file:")) return filePathOf(url) !== null;
   return url !== ":memory:";

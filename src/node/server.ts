@@ -8,12 +8,21 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { BroadcastRelay } from "./broadcast-relay.js";
 import { createStore, type Store } from "../core/store/index.js";
+import { combineTelemetry, telemetryOf, type Telemetry } from "../core/telemetry.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
 import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluster.js";
 import { DEFAULTS } from "./config.js";
 import { isSharedDatabase, openDatabase, type Database } from "./database.js";
 import type { StreamHostFactory } from "./stream-host.js";
+import { logTelemetry } from "./telemetry/log-telemetry.js";
+import type { Logger } from "./telemetry/logger.js";
+import { createPrometheusMetrics } from "./telemetry/prometheus-metrics.js";
+import { Background, backgroundObserver, type BackgroundObserver } from "../core/background.js";
+import type { RetryPolicy } from "../core/webhooks/backoff.js";
+import type { WebhookTransport } from "../core/webhooks/transport.js";
+import { BackgroundLoop } from "./background/background-loop.js";
+import { nodeTransport } from "./background/node-transport.js";
 
 export interface ServerOptions {
   /** libsql URL; default `file:data/killswitch.db` (relative to the working directory). */
@@ -40,9 +49,29 @@ export interface ServerOptions {
    * answers 503 busy (default 5000 ms).
    */
   writeBudgetMs?: number;
+  /** Failures no request reports (a lost lastUsedAt write). Default: the logger's error level, else `console.error`. */
   onError?: (error: unknown) => void;
-  /** Receives one line per change of the database's health (default `console.warn`). */
+  /** Receives one line per change of the database's health (default: the logger's warn level, else `console.warn`). */
   log?: (line: string) => void;
+  /**
+   * One line per request, and per commit and SDK connect at debug (src/node/telemetry/log-telemetry.ts).
+   * Without it, nothing is logged but failures.
+   */
+  logger?: Logger;
+  /**
+   * KILLSWITCH_METRICS_TOKEN: serves `GET /metrics` (Prometheus) to this bearer token.
+   * Without it nothing is counted and the route answers 404.
+   */
+  metricsToken?: string | undefined;
+  /** Webhook delivery: which URLs may be called, how often to retry, how to send (tests may replace it). */
+  webhooks?: {
+    /** KILLSWITCH_WEBHOOK_ALLOW_PRIVATE: loopback and private addresses allowed. Default false. */
+    allowPrivate?: boolean;
+    retry?: Partial<RetryPolicy>;
+    transport?: WebhookTransport;
+  };
+  /** The background loop (scheduled changes, webhooks): its longest pause, and metrics hooks. */
+  background?: { pollMs?: number; observer?: BackgroundObserver };
 }
 
 export interface RunningServer {
@@ -55,15 +84,34 @@ export interface RunningServer {
   cluster: Cluster | null;
   /** The demo tenant created by this start, if any: its keys are shown once. */
   demo: DemoTenant | null;
+  /**
+   * Where metrics and logs are reported: the host's own parts (a scheduler, webhook
+   * delivery) report through it too (`webhookDelivered`, `scheduledChangesDue`).
+   */
+  telemetry: Telemetry;
   /** Stops accepting, ends connections, closes the socket layer and the database. */
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, { log: options.log });
-  const onError = options.onError ?? ((error: unknown) => console.error("killswitch:", error));
+  const logger = options.logger;
+  const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, {
+    log: options.log ?? (logger && ((line) => logger.warn(line))),
+  });
+  const onError =
+    options.onError ?? (logger ? (error: unknown) => logger.error({ err: error }, "background failure") : (error: unknown) => console.error("killswitch:", error));
+  const metrics = options.metricsToken ? createPrometheusMetrics() : null;
+  const telemetry = combineTelemetry(
+    metrics?.telemetry,
+    // Without a logger, a request's unexpected failure still reaches onError, once.
+    logger ? logTelemetry(logger) : telemetryOf({ requestServed: (record) => record.error !== undefined && onError(record.error) }),
+  );
   const relay = new BroadcastRelay();
+  const policy = { allowPrivate: options.webhooks?.allowPrivate ?? false };
+  let loop: BackgroundLoop | undefined;
   const store = createStore({
+    onDue: (at) => loop?.wake(at),
+    webhookUrlPolicy: policy,
     db: database.db,
     executor: database.executor,
     broadcaster: relay,
@@ -72,12 +120,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     onBackgroundError: onError,
     // Synchronous and one-shot: authenticating a request costs no thread-pool round trip (WebCrypto's digest).
     sha256: (text) => hash("sha256", text, "hex"),
+    telemetry,
   });
   const cluster =
     options.cluster !== false && isSharedDatabase(database.url)
       ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
-  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken });
+  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken, telemetry });
+  if (metrics && stream?.gauges) metrics.readStreamGauges(stream.gauges);
   if (cluster) {
     relay.target = cluster.broadcaster;
     if (stream) cluster.broadcaster.target = stream.broadcaster;
@@ -87,6 +137,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   await cluster?.ready();
 
+  const propagation = stream?.propagation;
+  const background = new Background({
+    store,
+    transport: options.webhooks?.transport ?? nodeTransport,
+    policy,
+    receipts: propagation ? (tenantId, env, version) => propagation.receipt(tenantId, env, version) : undefined,
+    clock: options.clock,
+    retry: options.webhooks?.retry,
+    observer: options.background?.observer ?? backgroundObserver(telemetry),
+    onError,
+    onIdleSlot: () => loop?.wake(Date.now()),
+  });
+  loop = new BackgroundLoop(background, { pollMs: options.background?.pollMs, onError });
+  // Before listening: what fell due while the server was down is applied first (late).
+  await loop.start();
+
   const demo = options.bootstrap !== false && !options.rootToken ? await bootstrapDemo(store) : null;
   const app = createApp({
     store,
@@ -95,6 +161,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     clock: options.clock,
     onError,
     readiness: () => database.health.readiness(),
+    telemetry,
+    metrics: metrics ? { token: options.metricsToken!, contentType: metrics.contentType, render: metrics.render } : undefined,
     extend: stream?.extend,
   });
 
@@ -116,6 +184,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.
       const grace = setTimeout(() => server.closeAllConnections(), 2000);
+      await loop?.close();
       await stream?.close();
       await cluster?.close();
       await closed;
@@ -124,5 +193,5 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       database.close();
     })());
 
-  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, store, database, cluster, demo, close };
+  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, store, database, cluster, demo, telemetry, close };
 }

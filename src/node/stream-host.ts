@@ -1,7 +1,9 @@
 import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { Store } from "../core/store/index.js";
+import type { Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps } from "../http/create-app.js";
+import type { PropagationSource } from "../http/routes/propagation.js";
 import type { Cluster } from "./cluster/cluster.js";
 
 /**
@@ -13,13 +15,24 @@ export interface StreamHost {
   broadcaster: Broadcaster;
   extend?: (app: App, deps: AppDeps) => void;
   serveOptions?: { websocket?: { server: import("@hono/node-server").WebSocketServerLike } };
+  /** The receipts its routes answer: the background loop reads them for `change.complete`. */
+  propagation?: PropagationSource;
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
   close(): Promise<void> | void;
+  /** Read at each metrics scrape. */
+  gauges?: StreamGauges;
+}
+
+export interface StreamGauges {
+  /** Open connections per environment name. */
+  sdkConnections(): Map<string, number>;
+  /** Recent versions an instance connected to this process has not acked. */
+  changesIncomplete(): number;
 }
 
 /**
  * Builds the socket layer once the store (its StreamSource) exists, and the
  * cluster when other processes may share the database.
  */
-export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined }) => StreamHost;
+export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined; telemetry?: Telemetry }) => StreamHost;

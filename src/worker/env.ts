@@ -10,4 +10,10 @@ export interface Env {
   KILLSWITCH_ROOT_TOKEN?: string;
   /** Open streams one sdk key may hold in its tenant's object; default 20,000 (src/core/stream/limits.ts). */
   KILLSWITCH_MAX_STREAMS_PER_KEY?: string;
+  /** `debug` adds a log line per committed change and per SDK connect and disconnect (json-log.ts). */
+  LOG_LEVEL?: string;
+  /** `1`: webhooks may call loopback and private addresses (tests, local development). */
+  KILLSWITCH_WEBHOOK_ALLOW_PRIVATE?: string;
+  /** The first webhook retry's delay in ms (default 5,000). */
+  KILLSWITCH_WEBHOOK_RETRY_BASE_MS?: string;
 }

@@ -32,11 +32,13 @@
  * a pinging socket costs one wake per silence period at most, not one per
  * ping.
  */
-import { CLOSE, PING, PONG } from "@killswitch/sdk/protocol.js";
+import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
+import { AlarmClock } from "./alarm-clock.js";
 import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { selectSubprotocol } from "../http/credentials.js";
+import type { Telemetry } from "../core/telemetry.js";
 import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
 import { snapshotFrame, snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
@@ -99,7 +101,11 @@ export interface HibernatingHubOptions {
   onError?: (error: unknown) => void;
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
+  /** The object's alarm, shared with its other parts (alarm-clock.ts); default one of the hub's own. */
+  alarm?: AlarmClock;
   now?: () => number;
+  /** Told each connection's hello and close (the debug log lines). */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -127,8 +133,9 @@ export class HibernatingHub implements Broadcaster {
   readonly #snapshots = new Map<string, SnapshotText>();
   /** Bumped by every publish: a snapshot read begun before one is not kept. */
   #generation = 0;
-  /** The alarm as this hub last set or read it; undefined until read after a wake. */
-  #alarmAt: number | null | undefined;
+  readonly #alarm: AlarmClock;
+  /** The hub's own alarm (no shared clock): a sweep marks it fired. */
+  readonly #ownsAlarm: boolean;
   /**
    * Each socket's state while the object is awake; the runtime hands the same
    * WebSocket object to getWebSockets and webSocketMessage for its whole life.
@@ -143,6 +150,8 @@ export class HibernatingHub implements Broadcaster {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#limits = streamLimits(options.limits);
+    this.#alarm = options.alarm ?? new AlarmClock(ctx.storage);
+    this.#ownsAlarm = options.alarm === undefined;
   }
 
   /**
@@ -209,11 +218,12 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /**
-   * The object's `alarm`: closes the sockets past their hello or silence
-   * deadline and sets the alarm for the next deadline, if any socket is left.
+   * The object's `alarm` (after `AlarmClock.fired`): closes the sockets past
+   * their hello or silence deadline and asks for the alarm by the next
+   * deadline, if any socket is left.
    */
   async sweep(): Promise<void> {
-    this.#alarmAt = null; // the runtime clears an alarm as it fires it
+    if (this.#ownsAlarm) this.#alarm.fired();
     const now = this.#now();
     let next = Infinity;
     for (const ws of this.#ctx.getWebSockets()) {
@@ -228,15 +238,8 @@ export class HibernatingHub implements Broadcaster {
     if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
   }
 
-  /** Makes sure the alarm fires at `at` or before. */
-  async #alarmBy(at: number): Promise<void> {
-    if (this.#alarmAt === undefined) {
-      const stored = await this.#ctx.storage.getAlarm();
-      this.#alarmAt ??= stored; // unless set meanwhile
-    }
-    if (this.#alarmAt != null && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    await this.#ctx.storage.setAlarm(at);
+  #alarmBy(at: number): Promise<void> {
+    return this.#alarm.wakeBy(at);
   }
 
   publish(change: CommittedChange): void {
@@ -297,6 +300,40 @@ export class HibernatingHub implements Broadcaster {
     return out;
   }
 
+  /** Open stream sockets per environment, read from their tags (no attachment is deserialized). */
+  connectionsByEnv(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const tag = this.#ctx.getTags(ws).find((t) => t.startsWith(ENV_TAG));
+      if (tag !== undefined) counts.set(tag.slice(ENV_TAG.length), (counts.get(tag.slice(ENV_TAG.length)) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Versions among the last `keep` of each environment that an open connection,
+   * connected at their commit, has not acked: version v is pending for a
+   * connection when v > max(firstVersion, appliedVersion), so the pending
+   * versions of an environment are those above the smallest such bound, up to
+   * its current version.
+   */
+  async incompleteVersions(currentVersion: (env: string) => number | Promise<number>, keep: number): Promise<number> {
+    const lowest = new Map<string, number>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      const state = this.#stateOf(ws);
+      if (state?.firstVersion == null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const bound = Math.max(state.firstVersion, state.appliedVersion ?? -1);
+      lowest.set(state.env, Math.min(lowest.get(state.env) ?? Infinity, bound));
+    }
+    let count = 0;
+    for (const [env, bound] of lowest) {
+      const current = await currentVersion(env);
+      count += Math.max(0, current - Math.max(bound, current - keep));
+    }
+    return count;
+  }
+
   /** Open connections that were connected when `version` was committed and have not acked it. */
   pending(env: string, version: number): PendingInstance[] {
     const out: PendingInstance[] = [];
@@ -323,6 +360,7 @@ export class HibernatingHub implements Broadcaster {
         return shut(ws, CLOSE.POLICY, frame.reason);
       case "hello":
         if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
+        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app));
         return this.#run(ws, this.#hello(ws, attachment, frame));
       case "ack": {
         if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
@@ -348,10 +386,15 @@ export class HibernatingHub implements Broadcaster {
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
+    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined), code });
     const open = state === null ? undefined : this.#perKey.get(state.keyId);
     if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined) {
+    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app };
   }
 
   /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */
@@ -437,7 +480,8 @@ export class HibernatingHub implements Broadcaster {
   }
 }
 
-const envTag = (env: string) => `env:${env}`;
+const ENV_TAG = "env:";
+const envTag = (env: string) => `${ENV_TAG}${env}`;
 const keyTag = (keyId: string) => `key:${keyId}`;
 
 function send(ws: WebSocket, message: ServerMessage): boolean {

@@ -10,6 +10,7 @@ import { withSdkCors } from "../http/cors.js";
 import { routeAtEdge } from "../http/edge.js";
 import { readBodyPrefix } from "./bounded-body.js";
 import { createTenant } from "./create-tenant.js";
+import { observeEdge } from "./edge-log.js";
 import type { Env } from "./env.js";
 import { forwardedRequest } from "./forwarding.js";
 import { isKnownTenant } from "./tenant-registry.js";
@@ -18,7 +19,8 @@ export { TenantObject } from "./tenant-object.js";
 
 export default {
   // A preflight carries no key, so the CORS answers come first (src/http/cors.ts).
-  fetch: withSdkCors(route),
+  // Outermost: every request gets its id and, unless its tenant's object logs it, its log line here.
+  fetch: observeEdge(withSdkCors(route)),
 } satisfies ExportedHandler<Env>;
 
 async function route(request: Request, env: Env): Promise<Response> {

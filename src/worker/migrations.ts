@@ -13,5 +13,6 @@ import m0001 from "../../migrations/0001_cluster.sql";
 import m0002 from "../../migrations/0002_attributes.sql";
 import m0003 from "../../migrations/0003_audit_checkpoints.sql";
 import m0005 from "../../migrations/0005_directives.sql";
+import m0006 from "../../migrations/0006_schedule_webhooks.sql";
 
-export default { journal, migrations: { m0000, m0001, m0002, m0003, m0005 } };
+export default { journal, migrations: { m0000, m0001, m0002, m0003, m0005, m0006 } };

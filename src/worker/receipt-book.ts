@@ -36,6 +36,8 @@ export interface ReceiptBookOptions {
   /** Delay between the first unsaved ack sample and the write. Default 1,000 ms. */
   flushDelayMs?: number;
   setTimer?: (callback: () => void, ms: number) => unknown;
+  /** Told each ack latency as it is recorded, in milliseconds (the apply-time histogram). */
+  onSample?: (ms: number) => void;
 }
 
 /** What a socket's attachment says about its acks, as far as receipts care. */
@@ -79,6 +81,7 @@ export class ReceiptBook {
   readonly #cached: number;
   readonly #flushDelayMs: number;
   readonly #setTimer: (callback: () => void, ms: number) => unknown;
+  readonly #onSample: ((ms: number) => void) | undefined;
   /** Per environment, versions read or written while awake; null: storage has none. */
   readonly #memory = new Map<string, Map<number, VersionRecord | null>>();
   /** Records with samples storage does not have yet, by storage key. */
@@ -91,6 +94,7 @@ export class ReceiptBook {
     this.#cached = Math.max(1, options.cachedVersions ?? 16);
     this.#flushDelayMs = options.flushDelayMs ?? 1_000;
     this.#setTimer = options.setTimer ?? ((callback, ms) => setTimeout(callback, ms));
+    this.#onSample = options.onSample;
   }
 
   /** A version was committed while `connected` instances were connected (called from publish). */
@@ -116,8 +120,10 @@ export class ReceiptBook {
     for (let version = from; version <= applied; version++) {
       const record = this.#record(env, version);
       if (record === null || record.acked >= record.connected) continue;
-      record.samples[record.acked++] = at - record.committedAt;
+      const latency = at - record.committedAt;
+      record.samples[record.acked++] = latency;
       this.#markUnsaved(storageKey(env, version), record);
+      this.#onSample?.(Math.max(0, latency));
     }
   }
 

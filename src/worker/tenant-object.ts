@@ -17,6 +17,7 @@ import { TENANT_EXISTS_STATUS } from "./create-tenant.js";
 import type { Env } from "./env.js";
 import { CREATE_HEADER, TENANT_HEADER } from "./forwarding.js";
 import { HibernatingHub } from "./hibernating-hub.js";
+import { errorField, logLine } from "./json-log.js";
 import migrations from "./migrations.js";
 import { problem } from "../http/edge.js";
 import { UNKNOWN_KEY } from "../http/credentials.js";
@@ -65,10 +66,13 @@ export class TenantObject extends DurableObject<Env> {
     this.#servicesOf(this.#tenant.id).hub.closed(ws, code, reason);
   }
 
-  /** Set by the hub for the stream's next hello or silence deadline. */
+  /**
+   * The one alarm, shared (alarm-clock.ts): set for the stream's next hello or
+   * silence deadline, or the next scheduled change, webhook delivery or receipt check.
+   */
   override async alarm(): Promise<void> {
     if (this.#tenant === undefined || this.#migrationError !== undefined) return;
-    await this.#servicesOf(this.#tenant.id).hub.sweep();
+    await this.#servicesOf(this.#tenant.id).alarm();
   }
 
   override async webSocketError(): Promise<void> {
@@ -90,7 +94,8 @@ export class TenantObject extends DurableObject<Env> {
       this.ctx.storage.kv.put(TENANT_MARKER, marker);
       this.#tenant = marker;
     } else {
-      // Refused (an invalid body): leave nothing behind, not even the migrated tables.
+      // Refused (an invalid body): leave nothing behind, not even the migrated tables or a metric.
+      this.#services?.discard();
       this.#services = undefined;
       await this.ctx.storage.deleteAll();
     }
@@ -102,7 +107,7 @@ export class TenantObject extends DurableObject<Env> {
       // drizzle's migrator runs every pending migration in one transactionSync.
       await migrate(drizzle(this.ctx.storage), migrations);
     } catch (error) {
-      console.error("Tenant migrations failed", error);
+      logLine("error", "tenant migrations failed", { tenant: this.#tenant?.id, err: errorField(error) });
       this.#migrationError = error;
     }
   }

@@ -7,19 +7,33 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
+import { combineTelemetry } from "../core/telemetry.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
 import { durableExecutor } from "./durable-executor.js";
 import type { Env } from "./env.js";
 import { HibernatingHub } from "./hibernating-hub.js";
+import { errorField, logLine, workerLogLevel, workerLogTelemetry } from "./json-log.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus-text.js";
 import { workerPropagationSource } from "./propagation-source.js";
 import { ReceiptBook } from "./receipt-book.js";
+import { TenantMetrics } from "./tenant-metrics.js";
 import { workerRoutes } from "./worker-routes.js";
+import { Background, backgroundObserver } from "../core/background.js";
+import type { RetryPolicy } from "../core/webhooks/backoff.js";
+import { parseAllowPrivate, parseRetryBaseMs } from "../core/webhooks/config.js";
+import type { UrlPolicy } from "../core/webhooks/url-policy.js";
+import { AlarmClock } from "./alarm-clock.js";
+import { fetchTransport } from "./fetch-transport.js";
 
 export interface TenantServices {
   fetch(request: Request): Response | Promise<Response>;
   hub: HibernatingHub;
   store: Store;
+  /** The object is no tenant after all (a refused creation): its metrics write nothing more. */
+  discard(): void;
+  /** The object's alarm fired: the hub's deadlines, then the background work; the alarm is set again for the earliest next. */
+  alarm(): Promise<void>;
 }
 
 export interface TenantServicesOptions {
@@ -28,7 +42,10 @@ export interface TenantServicesOptions {
   tenantId: string;
 }
 
-const report = (error: unknown) => console.error("killswitch:", error);
+/** Versions a receipt is kept for, per environment (the receipt book's and the Node tracker's default). */
+const KEPT_VERSIONS = 256;
+
+const report = (error: unknown) => logLine("error", "background failure", { err: errorField(error) });
 
 /** The per-key stream limit; a bad value is reported and the default kept, rather than failing every request. */
 function maxStreamsPerKey(env: Env): number {
@@ -40,11 +57,29 @@ function maxStreamsPerKey(env: Env): number {
   }
 }
 
+/** The webhook settings; a bad value is reported and the safe default kept. */
+function webhookSettings(env: Env): { policy: UrlPolicy; retry: Partial<RetryPolicy> } {
+  let allowPrivate = false;
+  let baseMs: number | undefined;
+  try {
+    allowPrivate = parseAllowPrivate(env.KILLSWITCH_WEBHOOK_ALLOW_PRIVATE);
+    baseMs = parseRetryBaseMs(env.KILLSWITCH_WEBHOOK_RETRY_BASE_MS);
+  } catch (error) {
+    report(error);
+  }
+  return { policy: { allowPrivate }, retry: baseMs === undefined ? {} : { baseMs } };
+}
+
 /** Cheap: builds objects only and touches no storage; the object calls it once per life. */
 export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptions): TenantServices {
   // The hub reads snapshots from the store, and the store publishes to the hub.
   let store: Store | undefined;
-  const book = new ReceiptBook(ctx.storage.kv);
+  const metrics = new TenantMetrics(ctx.storage.kv);
+  const telemetry = combineTelemetry(metrics.telemetry, workerLogTelemetry(workerLogLevel(env.LOG_LEVEL)));
+  const book = new ReceiptBook(ctx.storage.kv, { keepVersions: KEPT_VERSIONS, onSample: (ms) => telemetry.changeApplied(ms / 1000) });
+  const clock = new AlarmClock(ctx.storage);
+  const wake = (at: number) => void clock.wakeBy(at).catch(report);
+  const webhooks = webhookSettings(env);
   const hub = new HibernatingHub(ctx, {
     tenantId,
     source: {
@@ -55,6 +90,8 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
     onError: report,
     limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
+    telemetry,
+    alarm: clock,
   });
   const options: StoreOptions = {
     db: drizzle(ctx.storage, { schema }),
@@ -63,15 +100,51 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     onBackgroundError: report,
     // The id names this object, so a tenant created here takes it.
     newTenantId: () => tenantId,
+    telemetry,
+    onDue: wake,
+    webhookUrlPolicy: webhooks.policy,
   };
   store = createStore(options);
+  const propagation = workerPropagationSource(hub, book);
   const app = createApp({
     store,
     broadcaster: hub,
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
     onError: report,
-    extend: workerRoutes((request, opener) => hub.accept(request, opener), workerPropagationSource(hub, book)),
+    telemetry,
+    tenantMetrics: {
+      contentType: PROMETHEUS_CONTENT_TYPE,
+      render: async () =>
+        metrics.render({
+          sdkConnections: hub.connectionsByEnv(),
+          changesIncomplete: await hub.incompleteVersions((name) => Promise.resolve(store!.envVersion(tenantId, name)).catch(() => 0), KEPT_VERSIONS),
+        }),
+    },
+    extend: workerRoutes((request, opener) => hub.accept(request, opener), propagation),
   });
-  return { fetch: (request) => app.fetch(request), hub, store };
+  const background = new Background({
+    store,
+    transport: fetchTransport,
+    policy: webhooks.policy,
+    receipts: (tenant, environment, version) => propagation.receipt(tenant, environment, version),
+    retry: webhooks.retry,
+    onError: report,
+    // A send that ended frees a slot: look for more now. Sends are not awaited by the alarm, so a slow
+    // receiver never holds the alarm (and the tenant's scheduled changes) back.
+    onIdleSlot: () => wake(Date.now()),
+    observer: backgroundObserver(telemetry),
+  });
+  return {
+    fetch: (request) => app.fetch(request),
+    hub,
+    store,
+    discard: () => metrics.discard(),
+    async alarm() {
+      clock.fired();
+      await hub.sweep();
+      const next = await background.run();
+      if (next !== null) await clock.wakeBy(next);
+    },
+  };
 }

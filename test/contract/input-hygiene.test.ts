@@ -20,6 +20,7 @@ let t: TestTenant;
 
 const FLAG = "model.fable-5";
 const SEGMENT = "foreign-nationals";
+const DIRECTIVE = "EXPORT-2026-001";
 let ruleId: string;
 let keyId: string;
 let version: number;
@@ -34,6 +35,7 @@ beforeAll(async () => {
   const block = await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "directive", segment: SEGMENT });
   ({ ruleId, version } = block);
   keyId = (await okBody(api, t.admin, "POST", "/v1/keys", { name: "spare", role: "viewer" })).key.id;
+  await okBody(api, t.operator, "POST", "/v1/directives", { ref: DIRECTIVE, title: "Contract", receivedAt: "2026-11-01T17:21:00Z" });
 });
 
 afterAll(() => target.close());
@@ -153,7 +155,7 @@ describe("query parameters", () => {
   it("answers 400 to an unknown parameter: GET /v1/audit?key=… (issue 11)", async () => {
     const res = await api("GET", `/v1/audit?key=${FLAG}`, { key: t.viewer });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: "key", message: "unknown query parameter; this route takes limit, cursor", code: "unrecognized_keys" }]);
+    expect(res.body.errors).toEqual([{ path: "key", message: "unknown query parameter; this route takes limit, cursor, flag, env, actor, directive, action, since, until", code: "unrecognized_keys" }]);
   });
 
   it("answers 400 to a parameter given twice, or holding U+0000", async () => {
@@ -161,12 +163,18 @@ describe("query parameters", () => {
     expect((await api("GET", "/v1/flags?cursor=%00", { key: t.viewer })).body.errors[0]).toMatchObject({ path: "cursor", code: "invalid_string" });
   });
 
-  /** Every route of the OpenAPI document, with path values that exist, so only the query can be wrong. */
+  /**
+   * Every route of the OpenAPI document that both hosts serve, with path values
+   * that exist, so only the query can be wrong. The metrics routes, served by one
+   * host each (`x-killswitch-host`), check their queries in test/node/metrics and
+   * test/worker/metrics.
+   */
   async function documentedRoutes(): Promise<{ method: string; path: string; access: string }[]> {
     const doc = (await api("GET", "/openapi.json")).body;
-    const values: Record<string, string> = { env: "production", ruleId, id: keyId, version: String(version), name: "employer" };
-    return Object.entries(doc.paths as Record<string, Record<string, { "x-killswitch-access": string }>>).flatMap(([template, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({
+    const values: Record<string, string> = { env: "production", ruleId, id: keyId, version: String(version), name: "employer", ref: DIRECTIVE };
+    type Op = { "x-killswitch-access": string; "x-killswitch-host"?: string };
+    return Object.entries(doc.paths as Record<string, Record<string, Op>>).flatMap(([template, ops]) =>
+      Object.entries(ops).filter(([, op]) => op["x-killswitch-host"] === undefined).map(([method, op]) => ({
         method: method.toUpperCase(),
         access: op["x-killswitch-access"],
         path: template.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "key" && template.includes("/segments/") ? SEGMENT : (values[name] ?? FLAG))),

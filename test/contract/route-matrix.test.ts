@@ -59,6 +59,17 @@ const directive = async (n: number): Promise<string> => {
   await ok("POST", "/v1/directives", { ref: `DIR-${n}`, title: "Directive", receivedAt: "2026-11-27T17:21:00Z" });
   return `DIR-${n}`;
 };
+const scheduled = async (n: number): Promise<{ id: string }> =>
+  (await ok("POST", `/v1/envs/qa/flags/${await flag(n)}/kill`, { reason: "later", at: new Date(Date.now() + 3_600_000).toISOString() })).schedule;
+const webhook = (): Promise<{ id: string }> => ok("POST", "/v1/webhooks", { url: "https://hooks.example.com/matrix", events: ["schedule.applied"] });
+/** A delivery: a webhook of change.committed, and a change for it (the attempts fail offline; the row is there). */
+const deliveryPath = async (n: number): Promise<string> => {
+  const { id } = await ok("POST", "/v1/webhooks", { url: "https://hooks.example.com/matrix", events: ["change.committed"] });
+  await flag(n);
+  const { items } = await ok("GET", `/v1/webhooks/${id}/deliveries`);
+  await ok("PATCH", `/v1/webhooks/${id}`, { enabled: false }); // one delivery is enough
+  return `/v1/webhooks/${id}/deliveries/${items[0].id}`;
+};
 const configBody = { enabled: true, offVariant: "off", rules: [], fallthrough: { variant: "on" }, failMode: "closed", reason: "contract" };
 
 const CASES: RouteCase[] = [
@@ -138,6 +149,18 @@ const CASES: RouteCase[] = [
   { method: "PATCH", route: "/v1/directives/{ref}", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}`, good: { summary: "s" }, bad: { summary: 5 }, ok: 200, scoped: true },
   { method: "DELETE", route: "/v1/directives/{ref}", access: "admin", path: async (n) => `/v1/directives/${await directive(n)}`, good: { reason: "typo" }, bad: { reason: "" }, ok: 204, scoped: true },
   { method: "POST", route: "/v1/directives/{ref}/lift", access: "operator", path: async (n) => `/v1/directives/${await directive(n)}/lift`, good: { reason: "withdrawn" }, bad: {}, ok: 200, scoped: true },
+  { method: "GET", route: "/v1/envs/{env}/schedule", access: "viewer", path: async () => "/v1/envs/qa/schedule", badQuery: "status=later", ok: 200, scoped: true },
+  { method: "GET", route: "/v1/schedule/{id}", access: "viewer", path: async (n) => `/v1/schedule/${(await scheduled(n)).id}`, ok: 200, scoped: true },
+  { method: "DELETE", route: "/v1/schedule/{id}", access: "operator", path: async (n) => `/v1/schedule/${(await scheduled(n)).id}`, good: { reason: "withdrawn" }, bad: {}, ok: 200, scoped: true },
+  { method: "GET", route: "/v1/webhooks", access: "admin", path: async () => "/v1/webhooks", badQuery: "limit=0", ok: 200, scoped: false },
+  { method: "POST", route: "/v1/webhooks", access: "admin", path: async () => "/v1/webhooks", good: { url: "https://hooks.example.com/x", events: ["schedule.applied"] }, bad: { url: "ftp://hooks.example.com/x", events: [] }, ok: 201, scoped: false },
+  { method: "GET", route: "/v1/webhooks/{id}", access: "admin", path: async () => `/v1/webhooks/${(await webhook()).id}`, ok: 200, scoped: true },
+  { method: "PATCH", route: "/v1/webhooks/{id}", access: "admin", path: async () => `/v1/webhooks/${(await webhook()).id}`, good: { enabled: false }, bad: {}, ok: 200, scoped: true },
+  { method: "DELETE", route: "/v1/webhooks/{id}", access: "admin", path: async () => `/v1/webhooks/${(await webhook()).id}`, good: { reason: "gone" }, bad: { reason: 5 }, ok: 204, scoped: true },
+  { method: "POST", route: "/v1/webhooks/{id}/rotate-secret", access: "admin", path: async () => `/v1/webhooks/${(await webhook()).id}/rotate-secret`, good: { graceSeconds: 0 }, bad: { graceSeconds: -1 }, ok: 200, scoped: true },
+  { method: "GET", route: "/v1/webhooks/{id}/deliveries", access: "admin", path: async () => `/v1/webhooks/${(await webhook()).id}/deliveries`, badQuery: "status=lost", ok: 200, scoped: true },
+  { method: "GET", route: "/v1/webhooks/{id}/deliveries/{delivery}", access: "admin", path: async (n) => deliveryPath(n), ok: 200, scoped: true },
+  { method: "POST", route: "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", access: "admin", path: async (n) => `${await deliveryPath(n)}/redeliver`, good: { reason: "again" }, bad: { again: true }, ok: 202, scoped: true },
 ];
 
 /** A key strong enough for the route, and one just too weak. */

@@ -18,10 +18,13 @@ export interface ContractTarget {
   readonly rootToken: string;
   /** Runs SQL directly on the database file, behind the service's back (tamper tests). */
   sql?(statement: string, args?: (string | number | null)[]): Promise<void>;
-  /** Stops the server and starts it again on the same database. */
-  restart?(): Promise<void>;
+  /** Stops the server and starts it again on the same database; `whileDown` runs between. */
+  restart?(whileDown?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The first webhook retry's delay on the contract targets (the default is 5 s). */
+export const WEBHOOK_RETRY_BASE_MS = 300;
 
 export async function startContractTarget(): Promise<ContractTarget> {
   // The Worker host under `wrangler dev` (test/support/worker-target.ts); see vitest.config.ts.
@@ -30,7 +33,16 @@ export async function startContractTarget(): Promise<ContractTarget> {
   const databaseUrl = `file:${join(dir, "killswitch.db")}`;
   const rootToken = `root-${base64url(randomBytes(24))}`;
   const start = (): Promise<RunningServer> =>
-    startServer({ databaseUrl, host: "127.0.0.1", port: 0, rootToken, stream: nodeStreamHost({ onError: () => {} }), onError: () => {} });
+    startServer({
+      databaseUrl,
+      host: "127.0.0.1",
+      port: 0,
+      rootToken,
+      stream: nodeStreamHost({ onError: () => {} }),
+      onError: () => {},
+      // Webhook receivers in the tests listen on 127.0.0.1, and retries should not take minutes.
+      webhooks: { allowPrivate: true, retry: { baseMs: WEBHOOK_RETRY_BASE_MS } },
+    });
   let server = await start();
   return {
     get baseUrl() {
@@ -45,8 +57,9 @@ export async function startContractTarget(): Promise<ContractTarget> {
         client.close();
       }
     },
-    async restart() {
+    async restart(whileDown) {
       await server.close();
+      await whileDown?.();
       server = await start();
     },
     async close() {

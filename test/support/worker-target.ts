@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { base64url, randomBytes } from "../../src/core/crypto.js";
-import type { ContractTarget } from "./contract-target.js";
+import { WEBHOOK_RETRY_BASE_MS, type ContractTarget } from "./contract-target.js";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
 import { objectDatabases } from "../worker/object-storage.js";
 
@@ -27,7 +27,15 @@ const TENANT_TABLE = "tenants";
 export async function startWorkerTarget(): Promise<ContractTarget> {
   const persistDir = await mkdtemp(join(tmpdir(), "killswitch-contract-worker-"));
   const rootToken = `root-${base64url(randomBytes(24))}`;
-  const start = () => startWranglerDev({ persistDir, vars: { KILLSWITCH_ROOT_TOKEN: rootToken } });
+  const start = () =>
+    startWranglerDev({
+      persistDir,
+      vars: {
+        KILLSWITCH_ROOT_TOKEN: rootToken,
+        KILLSWITCH_WEBHOOK_ALLOW_PRIVATE: "1",
+        KILLSWITCH_WEBHOOK_RETRY_BASE_MS: String(WEBHOOK_RETRY_BASE_MS),
+      },
+    });
   let dev: WranglerDev;
   try {
     dev = await start();
@@ -37,7 +45,7 @@ export async function startWorkerTarget(): Promise<ContractTarget> {
   }
 
   /** Runs `work` while wrangler is stopped, then starts it again over the same state. */
-  const whileStopped = async (work: () => Promise<void>) => {
+  const whileStopped = async (work: () => Promise<void> = async () => {}) => {
     await dev.stop();
     try {
       await work();
@@ -63,7 +71,7 @@ export async function startWorkerTarget(): Promise<ContractTarget> {
           }
         }
       }),
-    restart: () => whileStopped(async () => {}),
+    restart: (whileDown) => whileStopped(whileDown),
     async close() {
       await dev.stop();
       await rm(persistDir, { recursive: true, force: true });

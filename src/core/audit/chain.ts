@@ -17,7 +17,7 @@ import { invalidField } from "../problem.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
-export type AuditEntity = "tenant" | "environment" | "key" | "flag" | "flag-config" | "segment" | "attribute" | "directive";
+export type AuditEntity = "tenant" | "environment" | "key" | "flag" | "flag-config" | "segment" | "attribute" | "directive" | "schedule" | "webhook";
 
 /** What a mutation says about itself; the chain adds who, when, seq and hashes. */
 export interface AuditDraft {

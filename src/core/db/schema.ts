@@ -6,9 +6,11 @@
  * query filters on it. JSON columns hold the rule model as the API and the wire
  * carry it; timestamps are milliseconds since the epoch.
  */
-import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { FlagKind, JsonValue, Rule, SegmentRule, Serve } from "@killswitch/sdk";
 import type { AttributeCodes, AttributeType } from "../schemas/attribute.js";
+import type { ScheduledAction, ScheduleParams, ScheduleStatus } from "../schemas/schedule.js";
+import type { DeliveryAttempt, DeliveryStatus, WebhookEventType } from "../schemas/webhook.js";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -219,6 +221,139 @@ export const receipts = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
 );
 
+/**
+ * A change of one flag config scheduled for `at`: a kill, restore, block or rule
+ * removal given `at`, or the lift of a kill or block given `until`. The host's
+ * scheduler (src/core/schedule/) applies it once: it claims the row
+ * (`claim_token`, `claimed_until`) and commits the change together with the
+ * row's new status, so several Node processes on one database apply it once.
+ */
+export const scheduledChanges = sqliteTable(
+  "scheduled_changes",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    env: text("env").notNull(),
+    flagKey: text("flag_key").notNull(),
+    action: text("action").$type<ScheduledAction>().notNull(),
+    /** What the action needs: a block's rule, the rule to remove, a lift's origin (see ScheduleParams). */
+    params: text("params", { mode: "json" }).$type<ScheduleParams>().notNull(),
+    /** Due time, milliseconds since the epoch. */
+    at: integer("at").notNull(),
+    /** `at` (asked for later) or `until` (the lift of a change made now). */
+    origin: text("origin").$type<"at" | "until">().notNull(),
+    reason: text("reason").notNull(),
+    directive: text("directive"),
+    /** The key that scheduled it; the audit entry of the applied change names it. */
+    createdByKeyId: text("created_by_key_id"),
+    createdByName: text("created_by_name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    status: text("status").$type<ScheduleStatus>().notNull(),
+    claimToken: text("claim_token"),
+    claimedUntil: integer("claimed_until"),
+    /** When it was applied or skipped (the real time, however late). */
+    doneAt: integer("done_at"),
+    late: integer("late", { mode: "boolean" }),
+    /** The environment version the applied change committed. */
+    version: integer("version"),
+    auditSeq: integer("audit_seq"),
+    /** Why it was skipped, or why it was cancelled. */
+    cause: text("cause"),
+    /** Failed attempts (busy database): the scheduler waits longer after each. */
+    failures: integer("failures").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("scheduled_changes_due").on(t.status, t.at), index("scheduled_changes_env").on(t.tenantId, t.env, t.at)],
+);
+
+/**
+ * A tenant's webhook endpoint (Standard Webhooks). `secret` signs every delivery
+ * and so is kept as is; after a rotation the previous one also signs until
+ * `previous_secret_until`, so a receiver can switch without losing a delivery.
+ */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    url: text("url").notNull(),
+    events: text("events", { mode: "json" }).$type<WebhookEventType[]>().notNull(),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretUntil: integer("previous_secret_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * One event, as every subscribed endpoint receives it: `payload` is the exact
+ * body signed and sent, on every attempt. `id` is the `webhook-id` header.
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    type: text("type").$type<WebhookEventType>().notNull(),
+    payload: text("payload").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * The outbox: one event to one endpoint, until it is delivered or given up.
+ * Written in the same commit as the change it reports, so a change is never
+ * committed without its deliveries. `attempts` keeps the recent attempts.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    eventId: text("event_id").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull(),
+    /** Attempts of the current round (a redelivery starts a new one). */
+    attemptCount: integer("attempt_count").notNull(),
+    attempts: text("attempts", { mode: "json" }).$type<DeliveryAttempt[]>().notNull(),
+    /** When the next attempt is due; null once delivered or given up. */
+    nextAt: integer("next_at"),
+    claimToken: text("claim_token"),
+    claimedUntil: integer("claimed_until"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex("webhook_deliveries_event").on(t.tenantId, t.webhookId, t.eventId),
+    index("webhook_deliveries_due").on(t.status, t.nextAt),
+    index("webhook_deliveries_webhook").on(t.tenantId, t.webhookId, t.createdAt),
+  ],
+);
+
+/**
+ * A committed version whose receipt an endpoint wants to hear about
+ * (`change.complete`, `change.incomplete`): checked at `check_at` until it is
+ * complete or 60 s have passed since the commit.
+ */
+export const receiptWatches = sqliteTable(
+  "receipt_watches",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    version: integer("version").notNull(),
+    committedAt: integer("committed_at").notNull(),
+    checkAt: integer("check_at").notNull(),
+    claimToken: text("claim_token"),
+    claimedUntil: integer("claimed_until"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] }), index("receipt_watches_due").on(t.checkAt)],
+);
+
 /*
  * Node host only: several processes on one database share their SDK connections
  * here so that receipts and instance lists count every node (src/node/cluster/).
@@ -299,6 +434,11 @@ export const schema = {
   auditLog,
   directives,
   receipts,
+  scheduledChanges,
+  webhooks,
+  webhookEvents,
+  webhookDeliveries,
+  receiptWatches,
   streamNodes,
   streamInstances,
   streamReceipts,

@@ -6,14 +6,23 @@ import { z } from "zod";
 import { descriptionSchema, directiveSchema, entityKeySchema, reasonSchema } from "./common.js";
 import { conditionSchema } from "./condition.js";
 import { MAX_CONDITIONS_PER_RULE } from "./rule.js";
+import { atField, untilField } from "./schedule.js";
 
+/** A kill; `until` lifts it then, `at` makes it later. */
 export const killSchema = z.strictObject({
   reason: reasonSchema,
   directive: directiveSchema.optional(),
+  at: atField.optional(),
+  until: untilField.optional(),
 });
 
-export const restoreSchema = killSchema;
-export const ruleRemovalSchema = killSchema;
+/** A restore or a rule removal; `at` makes it later. */
+export const restoreSchema = z.strictObject({
+  reason: reasonSchema,
+  directive: directiveSchema.optional(),
+  at: atField.optional(),
+});
+export const ruleRemovalSchema = restoreSchema;
 
 export const blockSchema = z
   .strictObject({
@@ -23,6 +32,8 @@ export const blockSchema = z
     description: descriptionSchema.optional(),
     segment: z.union([entityKeySchema, z.array(entityKeySchema).min(1).max(50)]).optional(),
     when: z.array(conditionSchema).min(1).max(MAX_CONDITIONS_PER_RULE).optional(),
+    at: atField.optional(),
+    until: untilField.optional(),
   })
   .superRefine((block, ctx) => {
     if ((block.segment === undefined) === (block.when === undefined)) {
@@ -35,4 +46,5 @@ export const blockSchema = z
   });
 
 export type KillInput = z.infer<typeof killSchema>;
+export type RestoreInput = z.infer<typeof restoreSchema>;
 export type BlockInput = z.infer<typeof blockSchema>;

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLES } from "../keys/roles.js";
+import { scheduleSchema } from "./schedule.js";
 import { attributeCodesSchema, attributeTypeSchema } from "./attribute.js";
 import { directiveStatusSchema } from "./directive.js";
 import { jsonValueSchema } from "./common.js";
@@ -93,6 +94,7 @@ export const snapshotSchema = z.object({
 export const versionAnswerSchema = z.object({
   version: z.int().meta({ description: "The environment's new version." }),
   ruleId: z.string().optional(),
+  schedule: scheduleSchema.optional().meta({ description: "Given until: the entry that lifts the change then." }),
 });
 
 export const auditEntrySchema = z.object({

@@ -1,6 +1,7 @@
 import type { Broadcaster } from "../broadcaster.js";
 import type { Executor, StoreDb } from "../db/executor.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
+import { silentTelemetry, type Telemetry } from "../telemetry.js";
 
 export type { Sha256Hex };
 import { newTenantId } from "../keys/token.js";
@@ -8,6 +9,7 @@ import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
 import { VersionCache } from "./version-cache.js";
+import type { UrlPolicy } from "../webhooks/url-policy.js";
 
 /** SHA-256 of a string's UTF-8 bytes, as 64 lowercase hex digits. */
 
@@ -44,6 +46,16 @@ export interface StoreOptions {
    * per request.
    */
   sha256?: Sha256Hex;
+  /** Told about every commit (metrics, the debug log line); must not throw. */
+  telemetry?: Telemetry;
+  /**
+   * Told that background work fell due at `at` (ms since the epoch): a scheduled
+   * change, a webhook delivery or a receipt check was written. The host's
+   * background loop (a timer on Node, the object's alarm on Workers) wakes by then.
+   */
+  onDue?: (at: number) => void;
+  /** Which webhook URLs are accepted; default: no private or loopback addresses. */
+  webhookUrlPolicy?: UrlPolicy;
 }
 
 /** A monotonic clock in milliseconds, and a wait. */
@@ -77,6 +89,9 @@ export interface StoreContext {
   versions: VersionCache;
   /** lastUsedAt, written in batches. */
   touches: KeyTouches;
+  telemetry: Telemetry;
+  onDue: (at: number) => void;
+  webhookUrlPolicy: UrlPolicy;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -97,5 +112,14 @@ export function storeContext(options: StoreOptions): StoreContext {
     keys: new KeyCache(),
     versions: new VersionCache(),
     touches: new KeyTouches({ db: options.db, executor: options.executor, timer, report }),
+    telemetry: options.telemetry ?? silentTelemetry,
+    onDue: (at) => {
+      try {
+        options.onDue?.(at);
+      } catch (error) {
+        report(error);
+      }
+    },
+    webhookUrlPolicy: options.webhookUrlPolicy ?? { allowPrivate: false },
   };
 }

@@ -3,7 +3,7 @@
  * whole config, kill, restore, block a segment or condition list, remove a rule.
  * Each commits one change of that environment.
  */
-import type { FlagConfig, Rule } from "@killswitch/sdk";
+import type { Condition, FlagConfig, Rule } from "@killswitch/sdk";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../actor.js";
 import { randomAlphanumeric } from "../crypto.js";
@@ -18,7 +18,8 @@ import type { FlagConfigInput } from "../schemas/flag-config.js";
 import type { VersionAnswer } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { readDeclarations } from "./attributes.js";
-import { commitMutation, unchanged } from "./mutation.js";
+import { commitMutation, unchanged, type PlanOutcome } from "./mutation.js";
+import { checkedInstant, withLift } from "./schedule.js";
 import { readNamedSegments, requireEnvironment, requireFlag, requireFlagConfig } from "./reads.js";
 import { flagConfigView, wireFlag, type FlagConfigRow, type FlagRow } from "./views.js";
 
@@ -34,7 +35,7 @@ export async function getFlagConfig(ctx: StoreContext, tenantId: string, env: st
 
 type ConfigState = Omit<FlagConfig, "version">;
 
-interface ConfigEdit<R> {
+export interface ConfigEdit<R> {
   action: string;
   next: ConfigState;
   reason?: string | undefined;
@@ -57,67 +58,85 @@ function editConfig<R>(
   env: string,
   key: string,
   options: WriteOptions,
-  edit: (current: FlagConfigRow, flag: FlagRow) => ConfigEdit<R>,
+  edit: ConfigEditor<R>,
 ): Promise<R> {
-  return commitMutation(ctx, tenantId, actor, async ({ now }) => {
-    const environment = await requireEnvironment(ctx.db, tenantId, env);
-    const flag = await requireFlag(ctx.db, tenantId, key);
-    const current = await requireFlagConfig(ctx.db, tenantId, env, key);
-    const change = edit(current, flag);
-    const isUnchanged = change.unchanged !== undefined && canonicalJson(change.next) === canonicalJson(stateOf(current));
-    if (!isUnchanged) {
-      const segments = await readNamedSegments(ctx.db, tenantId, env, change.next.rules);
-      const errors = configReferenceErrors(change.next, flag.variants, new Set(Object.keys(segments)));
-      if (change.attributeErrors) errors.push(...change.attributeErrors(await readDeclarations(ctx.db, tenantId)));
-      if (errors.length > 0) throw invalid(errors);
-      const compileErrors = flagCompileErrors(wireFlag(flag, { ...current, ...change.next, staleAfterMs: change.next.staleAfterMs ?? null }), segments);
-      if (compileErrors.length > 0) throw invalid(compileErrors);
-    }
-    if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
-      throw new ProblemError(
-        "staleVersion",
-        `Flag "${key}" in "${env}" is at version ${current.version}, not ${options.ifMatch}: read it again and retry.`,
-      );
-    }
-    if (isUnchanged) return unchanged(change.unchanged!(flagConfigView(current)));
-    const version = environment.version + 1;
-    const row: FlagConfigRow = {
-      ...current,
-      ...change.next,
-      staleAfterMs: change.next.staleAfterMs ?? null,
-      version,
-      updatedAt: now,
-    };
-    return {
-      statements: [
-        ctx.db
-          .update(flagConfigs)
-          .set({
-            enabled: row.enabled,
-            offVariant: row.offVariant,
-            rules: row.rules,
-            fallthrough: row.fallthrough,
-            failMode: row.failMode,
-            staleAfterMs: row.staleAfterMs,
-            version,
-            updatedAt: now,
-          })
-          .where(and(eq(flagConfigs.tenantId, tenantId), eq(flagConfigs.env, env), eq(flagConfigs.flagKey, key))),
-      ],
-      changes: [{ env, version, entity: "flag", key, payload: wireFlag(flag, row) }],
-      audit: {
-        action: change.action,
-        entity: "flag-config",
-        key,
-        env,
-        before: flagConfigView(current),
-        after: flagConfigView(row),
-        reason: change.reason,
-        directive: change.directive,
-      },
-      result: change.result(version),
-    };
-  });
+  return commitMutation(ctx, tenantId, actor, ({ now }) => planConfigEdit(ctx, tenantId, env, key, options, now, edit));
+}
+
+/** Builds an edit from the config and flag as they are read in the plan. */
+export type ConfigEditor<R> = (current: FlagConfigRow, flag: FlagRow) => ConfigEdit<R>;
+
+/**
+ * The plan of one config edit, from fresh reads, checked as every write is (the
+ * compile gate included): what `editConfig` commits, what a scheduled change
+ * checks when it is scheduled, and what the scheduler commits when it falls due.
+ */
+export async function planConfigEdit<R>(
+  ctx: StoreContext,
+  tenantId: string,
+  env: string,
+  key: string,
+  options: WriteOptions,
+  now: number,
+  edit: ConfigEditor<R>,
+): Promise<PlanOutcome<R>> {
+  const environment = await requireEnvironment(ctx.db, tenantId, env);
+  const flag = await requireFlag(ctx.db, tenantId, key);
+  const current = await requireFlagConfig(ctx.db, tenantId, env, key);
+  const change = edit(current, flag);
+  const isUnchanged = change.unchanged !== undefined && canonicalJson(change.next) === canonicalJson(stateOf(current));
+  if (!isUnchanged) {
+    const segments = await readNamedSegments(ctx.db, tenantId, env, change.next.rules);
+    const errors = configReferenceErrors(change.next, flag.variants, new Set(Object.keys(segments)));
+    if (change.attributeErrors) errors.push(...change.attributeErrors(await readDeclarations(ctx.db, tenantId)));
+    if (errors.length > 0) throw invalid(errors);
+    const compileErrors = flagCompileErrors(wireFlag(flag, { ...current, ...change.next, staleAfterMs: change.next.staleAfterMs ?? null }), segments);
+    if (compileErrors.length > 0) throw invalid(compileErrors);
+  }
+  if (options.ifMatch !== undefined && options.ifMatch !== current.version) {
+    throw new ProblemError(
+      "staleVersion",
+      `Flag "${key}" in "${env}" is at version ${current.version}, not ${options.ifMatch}: read it again and retry.`,
+    );
+  }
+  if (isUnchanged) return unchanged(change.unchanged!(flagConfigView(current)));
+  const version = environment.version + 1;
+  const row: FlagConfigRow = {
+    ...current,
+    ...change.next,
+    staleAfterMs: change.next.staleAfterMs ?? null,
+    version,
+    updatedAt: now,
+  };
+  return {
+    statements: [
+      ctx.db
+        .update(flagConfigs)
+        .set({
+          enabled: row.enabled,
+          offVariant: row.offVariant,
+          rules: row.rules,
+          fallthrough: row.fallthrough,
+          failMode: row.failMode,
+          staleAfterMs: row.staleAfterMs,
+          version,
+          updatedAt: now,
+        })
+        .where(and(eq(flagConfigs.tenantId, tenantId), eq(flagConfigs.env, env), eq(flagConfigs.flagKey, key))),
+    ],
+    changes: [{ env, version, entity: "flag", key, payload: wireFlag(flag, row) }],
+    audit: {
+      action: change.action,
+      entity: "flag-config",
+      key,
+      env,
+      before: flagConfigView(current),
+      after: flagConfigView(row),
+      reason: change.reason,
+      directive: change.directive,
+    },
+    result: change.result(version),
+  };
 }
 
 const stateOf = (row: FlagConfigRow): ConfigState => {
@@ -165,51 +184,39 @@ export function putFlagConfig(
   });
 }
 
-/** The signature kill and restore share; `setEnabled` builds both. */
-type EnabledEdit = (
-  ctx: StoreContext,
-  tenantId: string,
-  actor: Actor,
-  env: string,
-  key: string,
-  input: KillInput,
-  options?: WriteOptions,
-) => Promise<VersionAnswer>;
-
-export const killFlag: EnabledEdit = setEnabled(false);
-
-/** Sets `enabled: true` and nothing else: a block is lifted only by removing its rule. */
-export const restoreFlag: EnabledEdit = setEnabled(true);
+/** The audit fields of an action. */
+interface AuditFields {
+  reason: string;
+  directive?: string | undefined;
+}
 
 /** Kill and restore: flip `enabled` and keep the rest of the config as it is. */
-function setEnabled(enabled: boolean): EnabledEdit {
-  return (ctx, tenantId, actor, env, key, input, options = {}) =>
-    editConfig(ctx, tenantId, actor, env, key, options, (current) => ({
-      action: enabled ? "flag.restore" : "flag.kill",
-      next: { ...stateOf(current), enabled },
-      reason: input.reason,
-      directive: input.directive,
-      result: (version) => ({ version }),
-    }));
+export function enabledEditor(enabled: boolean, input: AuditFields): ConfigEditor<VersionAnswer> {
+  return (current) => ({
+    action: enabled ? "flag.restore" : "flag.kill",
+    next: { ...stateOf(current), enabled },
+    reason: input.reason,
+    directive: input.directive,
+    result: (version) => ({ version }),
+  });
+}
+
+/** The rule a block inserts, without its id. */
+export interface BlockRule {
+  segment?: string | string[] | undefined;
+  when?: Condition[] | undefined;
+  description?: string | undefined;
 }
 
 /** Inserts, as the first rule, a rule serving `offVariant` to a segment or to matching contexts. */
-export function blockFlag(
-  ctx: StoreContext,
-  tenantId: string,
-  actor: Actor,
-  env: string,
-  key: string,
-  input: BlockInput,
-  options: WriteOptions = {},
-): Promise<VersionAnswer> {
-  return editConfig(ctx, tenantId, actor, env, key, options, (current) => {
+export function blockEditor(block: BlockRule, input: AuditFields): ConfigEditor<VersionAnswer> {
+  return (current) => {
     const state = stateOf(current);
-    const segments = input.segment === undefined ? undefined : typeof input.segment === "string" ? [input.segment] : input.segment;
+    const segments = block.segment === undefined ? undefined : typeof block.segment === "string" ? [block.segment] : block.segment;
     const rule: Rule = {
       id: newRuleId(state.rules),
-      description: input.description ?? input.reason,
-      when: segments ? [{ segment: segments }] : (input.when ?? []),
+      description: block.description ?? input.reason,
+      when: segments ? [{ segment: segments }] : (block.when ?? []),
       serve: { variant: state.offVariant },
     };
     if (input.directive !== undefined) rule.directive = input.directive;
@@ -221,16 +228,85 @@ export function blockFlag(
       result: (version) => ({ version, ruleId: rule.id }),
       attributeErrors: (declared) => ruleAttributeErrors(rule, declared, "rules[0]"),
     };
-  }).catch((error: unknown) => {
-    // The edit names the new rule `rules[0]`; the caller wrote `segment` or `when`.
-    if (error instanceof ProblemError && error.errors) {
-      const errors = error.errors.map((e) => ({
-        ...e,
-        path: e.path.replace(/^rules\[0\]\.when\[0\]\.segment/, "segment").replace(/^rules\[0\]\.when/, "when"),
-      }));
-      throw invalid(errors);
-    }
-    throw error;
+  };
+}
+
+/** The edit names a block's new rule `rules[0]`; the caller wrote `segment` or `when`. */
+export function blockErrorPaths(error: unknown): never {
+  if (error instanceof ProblemError && error.errors) {
+    const errors = error.errors.map((e) => ({
+      ...e,
+      path: e.path.replace(/^rules\[0\]\.when\[0\]\.segment/, "segment").replace(/^rules\[0\]\.when/, "when"),
+    }));
+    throw invalid(errors);
+  }
+  throw error;
+}
+
+export function removeRuleEditor(env: string, key: string, ruleId: string, input: AuditFields): ConfigEditor<VersionAnswer> {
+  return (current) => {
+    const state = stateOf(current);
+    if (!state.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${key}" in "${env}".`);
+    return {
+      action: "flag.rule.remove",
+      next: { ...state, rules: state.rules.filter((rule) => rule.id !== ruleId) },
+      reason: input.reason,
+      directive: input.directive,
+      result: (version) => ({ version }),
+    };
+  };
+}
+
+/**
+ * Kill; with `until`, the restore that lifts it is scheduled in the same commit.
+ * With `at`, see schedule.ts.
+ */
+export function killFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: KillInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return commitMutation(ctx, tenantId, actor, async ({ now }) => {
+    const until = input.until === undefined ? undefined : checkedInstant("until", input.until, now);
+    const planned = await planConfigEdit(ctx, tenantId, env, key, options, now, enabledEditor(false, input));
+    return until === undefined ? planned : withLift(ctx, tenantId, actor, planned, now, until, { env, key, action: "restore", input });
+  });
+}
+
+/** Sets `enabled: true` and nothing else: a block is lifted only by removing its rule. */
+export function restoreFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: AuditFields,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return editConfig(ctx, tenantId, actor, env, key, options, enabledEditor(true, input));
+}
+
+/**
+ * Inserts a first rule serving `offVariant` to a segment or to matching contexts;
+ * with `until`, its removal is scheduled in the same commit.
+ */
+export function blockFlag(
+  ctx: StoreContext,
+  tenantId: string,
+  actor: Actor,
+  env: string,
+  key: string,
+  input: BlockInput,
+  options: WriteOptions = {},
+): Promise<VersionAnswer> {
+  return commitMutation(ctx, tenantId, actor, async ({ now }) => {
+    const until = input.until === undefined ? undefined : checkedInstant("until", input.until, now);
+    const planned = await planConfigEdit(ctx, tenantId, env, key, options, now, blockEditor(input, input)).catch(blockErrorPaths);
+    return until === undefined ? planned : withLift(ctx, tenantId, actor, planned, now, until, { env, key, action: "rule.remove", input });
   });
 }
 
@@ -241,18 +317,8 @@ export function removeRule(
   env: string,
   key: string,
   ruleId: string,
-  input: KillInput,
+  input: AuditFields,
   options: WriteOptions = {},
 ): Promise<VersionAnswer> {
-  return editConfig(ctx, tenantId, actor, env, key, options, (current) => {
-    const state = stateOf(current);
-    if (!state.rules.some((rule) => rule.id === ruleId)) throw notFound(`No rule "${ruleId}" on flag "${key}" in "${env}".`);
-    return {
-      action: "flag.rule.remove",
-      next: { ...state, rules: state.rules.filter((rule) => rule.id !== ruleId) },
-      reason: input.reason,
-      directive: input.directive,
-      result: (version) => ({ version }),
-    };
-  });
+  return editConfig(ctx, tenantId, actor, env, key, options, removeRuleEditor(env, key, ruleId, input));
 }

@@ -10,7 +10,7 @@ import type { AuditRef, FlagConfig, Segment } from "@killswitch/sdk";
 import type { AuditHead } from "../audit/chain.js";
 import type { Actor } from "../actor.js";
 import type { CommittedChange, StreamSource } from "../broadcaster.js";
-import type { BlockInput, KillInput } from "../schemas/actions.js";
+import type { BlockInput, KillInput, RestoreInput } from "../schemas/actions.js";
 import type { DeleteInput, EnvCreateInput, FlagDeleteInput, KeyCreateInput, TenantCreateInput } from "../schemas/admin.js";
 import type { FlagConfigInput } from "../schemas/flag-config.js";
 import type { FlagCreateInput, FlagPatchInput } from "../schemas/flag.js";
@@ -43,6 +43,21 @@ import * as flags from "./flags.js";
 import * as segments from "./segments.js";
 import * as snapshots from "./snapshots.js";
 import * as tenants from "./tenants.js";
+import * as schedule from "./schedule.js";
+import * as webhooks from "./webhooks.js";
+import * as outbox from "./outbox.js";
+import * as watches from "./receipt-watches.js";
+import type { ScheduleCancelInput, ScheduleQuery, ScheduleView } from "../schemas/schedule.js";
+import type {
+  DeliveryQuery,
+  DeliveryView,
+  WebhookCreateInput,
+  WebhookActionInput,
+  WebhookPatchInput,
+  WebhookRotateInput,
+  WebhookView,
+} from "../schemas/webhook.js";
+import type { EventData, QueuedEvent } from "../webhooks/event.js";
 
 export type { Sha256Hex, StoreOptions } from "./context.js";
 export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
@@ -52,6 +67,10 @@ export type { PutSegmentResult } from "./segments.js";
 export type { PutAttributeResult } from "./attributes.js";
 export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
 export type { StoreSnapshot } from "./snapshots.js";
+export type { ClaimedSchedule, ScheduleOutcome, ScheduleRequest } from "./schedule.js";
+export type { WebhookWithSecret } from "./webhooks.js";
+export type { AttemptOutcome, ClaimedDelivery } from "./outbox.js";
+export type { ClaimedWatch } from "./receipt-watches.js";
 
 export interface Store extends StreamSource {
   hasTenants(): Promise<boolean>;
@@ -89,9 +108,46 @@ export interface Store extends StreamSource {
   getFlagConfig(tenantId: string, env: string, key: string): Promise<FlagConfig>;
   putFlagConfig(tenantId: string, actor: Actor, env: string, key: string, input: FlagConfigInput, options?: configs.WriteOptions): Promise<FlagConfig>;
   killFlag(tenantId: string, actor: Actor, env: string, key: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
-  restoreFlag(tenantId: string, actor: Actor, env: string, key: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+  restoreFlag(tenantId: string, actor: Actor, env: string, key: string, input: RestoreInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
   blockFlag(tenantId: string, actor: Actor, env: string, key: string, input: BlockInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
-  removeRule(tenantId: string, actor: Actor, env: string, key: string, ruleId: string, input: KillInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+  removeRule(tenantId: string, actor: Actor, env: string, key: string, ruleId: string, input: RestoreInput, options?: configs.WriteOptions): Promise<VersionAnswer>;
+
+  /** Scheduled changes (schedule.ts); the claim, apply and defer calls are the host scheduler's. */
+  schedule: {
+    create(tenantId: string, actor: Actor, env: string, key: string, request: schedule.ScheduleRequest, options?: configs.WriteOptions): Promise<{ schedule: ScheduleView }>;
+    list(tenantId: string, env: string, query: ScheduleQuery): Promise<Page<ScheduleView>>;
+    get(tenantId: string, id: string): Promise<ScheduleView>;
+    cancel(tenantId: string, actor: Actor, id: string, input: ScheduleCancelInput): Promise<ScheduleView>;
+    claimDue(now: number, limit: number, leaseMs: number): Promise<schedule.ClaimedSchedule[]>;
+    apply(tenantId: string, id: string): Promise<schedule.ScheduleOutcome | null>;
+    defer(tenantId: string, id: string, now: number): Promise<void>;
+    nextAt(): Promise<number | null>;
+    counts(now: number): Promise<{ pending: number; due: number }>;
+  };
+
+  /** Webhook endpoints (webhooks.ts), and the outbox the host's dispatcher drains (outbox.ts, receipt-watches.ts). */
+  webhooks: {
+    list(tenantId: string, query: PageQuery): Promise<Page<WebhookView>>;
+    get(tenantId: string, id: string): Promise<WebhookView>;
+    create(tenantId: string, actor: Actor, input: WebhookCreateInput): Promise<webhooks.WebhookWithSecret>;
+    patch(tenantId: string, actor: Actor, id: string, input: WebhookPatchInput): Promise<WebhookView>;
+    delete(tenantId: string, actor: Actor, id: string, input: WebhookActionInput): Promise<void>;
+    rotateSecret(tenantId: string, actor: Actor, id: string, input: WebhookRotateInput): Promise<webhooks.WebhookWithSecret>;
+    deliveries(tenantId: string, webhookId: string, query: DeliveryQuery): Promise<Page<DeliveryView>>;
+    delivery(tenantId: string, webhookId: string, id: string): Promise<DeliveryView>;
+    redeliver(tenantId: string, actor: Actor, webhookId: string, id: string, input?: WebhookActionInput): Promise<DeliveryView>;
+    /** Queues events outside a mutation (not audited). */
+    queue(tenantId: string, events: readonly QueuedEvent[]): Promise<void>;
+    claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[], perEndpoint?: number): Promise<outbox.ClaimedDelivery[]>;
+    releaseDeliveries(claimed: readonly outbox.ClaimedDelivery[]): Promise<void>;
+    recordAttempt(claimed: outbox.ClaimedDelivery, outcome: outbox.AttemptOutcome): Promise<void>;
+    nextDeliveryAt(): Promise<number | null>;
+    claimWatches(now: number, limit: number, leaseMs: number): Promise<watches.ClaimedWatch[]>;
+    finishWatch(watch: watches.ClaimedWatch, event: QueuedEvent | null): Promise<void>;
+    deferWatch(watch: watches.ClaimedWatch, checkAt: number): Promise<void>;
+    nextWatchAt(): Promise<number | null>;
+    changeEventData(tenantId: string, env: string, version: number): Promise<EventData | null>;
+  };
 
   listSegments(tenantId: string, env: string, query: PageQuery): Promise<Page<Segment>>;
   getSegment(tenantId: string, env: string, key: string): Promise<Segment>;
@@ -184,6 +240,40 @@ export function createStore(options: StoreOptions): Store {
     blockFlag: (tenantId, actor, env, key, input, opts) => configs.blockFlag(ctx, tenantId, actor, env, key, input, opts),
     removeRule: (tenantId, actor, env, key, ruleId, input, opts) =>
       configs.removeRule(ctx, tenantId, actor, env, key, ruleId, input, opts),
+
+    schedule: {
+      create: (tenantId, actor, env, key, request, opts) => schedule.createScheduled(ctx, tenantId, actor, env, key, request, opts),
+      list: (tenantId, env, query) => schedule.listScheduled(ctx, tenantId, env, query),
+      get: (tenantId, id) => schedule.getScheduled(ctx, tenantId, id),
+      cancel: (tenantId, actor, id, input) => schedule.cancelScheduled(ctx, tenantId, actor, id, input),
+      claimDue: (now, limit, leaseMs) => schedule.claimDueSchedules(ctx, now, limit, leaseMs),
+      apply: (tenantId, id) => schedule.applyScheduled(ctx, tenantId, id),
+      defer: (tenantId, id, now) => schedule.deferScheduled(ctx, tenantId, id, now),
+      nextAt: () => schedule.nextScheduledAt(ctx),
+      counts: (now) => schedule.scheduleCounts(ctx, now),
+    },
+
+    webhooks: {
+      list: (tenantId, query) => webhooks.listWebhooks(ctx, tenantId, query),
+      get: (tenantId, id) => webhooks.getWebhook(ctx, tenantId, id),
+      create: (tenantId, actor, input) => webhooks.createWebhook(ctx, tenantId, actor, input),
+      patch: (tenantId, actor, id, input) => webhooks.patchWebhook(ctx, tenantId, actor, id, input),
+      delete: (tenantId, actor, id, input) => webhooks.deleteWebhook(ctx, tenantId, actor, id, input),
+      rotateSecret: (tenantId, actor, id, input) => webhooks.rotateWebhookSecret(ctx, tenantId, actor, id, input),
+      deliveries: (tenantId, webhookId, query) => webhooks.listDeliveries(ctx, tenantId, webhookId, query),
+      delivery: (tenantId, webhookId, id) => webhooks.getDelivery(ctx, tenantId, webhookId, id),
+      redeliver: (tenantId, actor, webhookId, id, input) => webhooks.redeliver(ctx, tenantId, actor, webhookId, id, input),
+      queue: (tenantId, events) => outbox.queueEvents(ctx, tenantId, events),
+      claimDeliveries: (now, limit, leaseMs, busy, perEndpoint) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy, perEndpoint),
+      releaseDeliveries: (claimed) => outbox.releaseDeliveries(ctx, claimed),
+      recordAttempt: (claimed, outcome) => outbox.recordAttempt(ctx, claimed, outcome),
+      nextDeliveryAt: () => outbox.nextDeliveryAt(ctx),
+      claimWatches: (now, limit, leaseMs) => watches.claimDueWatches(ctx, now, limit, leaseMs),
+      finishWatch: (watch, event) => watches.finishWatch(ctx, watch, event),
+      deferWatch: (watch, checkAt) => watches.deferWatch(ctx, watch, checkAt),
+      nextWatchAt: () => watches.nextWatchAt(ctx),
+      changeEventData: (tenantId, env, version) => watches.changeEventData(ctx, tenantId, env, version),
+    },
 
     listSegments: (tenantId, env, query) => segments.listSegments(ctx, tenantId, env, query),
     getSegment: (tenantId, env, key) => segments.getSegment(ctx, tenantId, env, key),

@@ -16,7 +16,7 @@
  */
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
-import { sealEntry, type AuditDraft, type AuditHead } from "../audit/chain.js";
+import { sealEntry, type AuditDraft, type AuditHead, type AuditRow } from "../audit/chain.js";
 import type { CommittedChange } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
 import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
@@ -25,6 +25,9 @@ import { ProblemError } from "../problem.js";
 import { and, eq } from "drizzle-orm";
 import type { StoreContext } from "./context.js";
 import { readAuditHead } from "./reads.js";
+import { queueStatements } from "./outbox.js";
+import type { WebhookEventType } from "../schemas/webhook.js";
+import { newEventId, type EventData, type QueuedEvent } from "../webhooks/event.js";
 
 /** A change SDKs of one environment receive: that environment's next version. */
 export interface EnvChange {
@@ -46,6 +49,19 @@ export interface PlannedMutation<R> {
   revokedKeyId?: string;
   /** The prefix of a key this mutation creates: the key cache must look it up afresh. */
   createdKeyPrefix?: string;
+  /**
+   * Webhook events beyond `change.committed` (which every change gets): their
+   * `data` is added to what every event carries (tenant, action, actor,
+   * reason, directive, audit entry).
+   */
+  events?: PlannedEvent[];
+  /** Background work this commit makes due (a scheduled change): the host wakes by then. */
+  dueAt?: number;
+}
+
+export interface PlannedEvent {
+  type: WebhookEventType;
+  data: Partial<EventData>;
 }
 
 /**
@@ -93,11 +109,13 @@ async function planAndCommit<R>(
       if ("unchanged" in planned) return planned.result;
       const auditRow = await sealEntry(tenantId, head, now, actor, planned.audit, ctx.sha256);
       const sealed: AuditHead = { seq: auditRow.seq, hash: auditRow.hash };
+      const outbox = await queueStatements(ctx, tenantId, now, eventsOf(tenantId, planned, auditRow), planned.changes);
       try {
         await ctx.executor.commit([
           ...planned.statements,
           ...planned.changes.flatMap((change) => changeStatements(ctx, tenantId, now, change, sealed)),
           ctx.db.insert(auditLog).values(auditRow),
+          ...outbox,
         ]);
       } catch (error) {
         forget(ctx, tenantId, planned);
@@ -105,6 +123,9 @@ async function planAndCommit<R>(
       }
       remember(ctx, tenantId, planned);
       announce(ctx, tenantId, now, planned, sealed);
+      if (outbox.length > 0) ctx.onDue(now);
+      if (planned.dueAt !== undefined) ctx.onDue(planned.dueAt);
+      reportCommit(ctx, tenantId, now, actor, planned, sealed);
       reportSealed(ctx, actor, sealed);
       return planned.result;
     } catch (error) {
@@ -123,6 +144,41 @@ async function planAndCommit<R>(
       }
     }
   }
+}
+
+/**
+ * The webhook events of a commit: `change.committed` for each environment it
+ * changes, and the plan's own; each carries the sealed audit entry's who, why
+ * and where in the chain.
+ */
+function eventsOf<R>(tenantId: string, planned: PlannedMutation<R>, audit: AuditRow): QueuedEvent[] {
+  const base = {
+    tenant: tenantId,
+    env: audit.env,
+    version: null,
+    flag: null,
+    entity: audit.entity,
+    key: audit.entityKey,
+    action: audit.action,
+    actor: { keyId: audit.actorKeyId, name: audit.actorName, role: audit.actorRole },
+    reason: audit.reason,
+    directive: audit.directive,
+    audit: { seq: audit.seq, hash: audit.hash },
+  };
+  const committed: QueuedEvent[] = planned.changes.map((change) => ({
+    id: newEventId(),
+    type: "change.committed",
+    data: {
+      ...base,
+      env: change.env,
+      version: change.version,
+      flag: change.entity === "flag" ? change.key : null,
+      entity: change.entity,
+      key: change.key,
+    },
+  }));
+  const own: QueuedEvent[] = (planned.events ?? []).map((event) => ({ id: newEventId(), type: event.type, data: { ...base, ...event.data } }));
+  return [...committed, ...own];
 }
 
 /**
@@ -213,6 +269,24 @@ export function toCommittedChange(tenantId: string, committedAt: number, change:
     committed.segments[change.key] = change.payload as Segment;
   }
   return committed;
+}
+
+/** Metrics and the log hear of the commit; a failing telemetry never fails a committed write. */
+function reportCommit<R>(ctx: StoreContext, tenantId: string, at: number, actor: Actor, planned: PlannedMutation<R>, audit: AuditHead): void {
+  try {
+    ctx.telemetry.changeCommitted({
+      tenantId,
+      action: planned.audit.action,
+      entity: planned.audit.entity,
+      key: planned.audit.key,
+      versions: planned.changes.map(({ env, version }) => ({ env, version })),
+      audit,
+      actor: { keyId: actor.keyId, role: actor.role },
+      at,
+    });
+  } catch (error) {
+    ctx.report(error);
+  }
 }
 
 /** The caller learns the chain head its write sealed (the HTTP layer puts it into the answer). */

@@ -1,7 +1,8 @@
 /**
  * A flag's config in one environment, and the directive actions on it. Each
  * handler resolves the path first (404), then reads the body (400), then writes
- * (409 on a stale If-Match).
+ * (409 on a stale If-Match). An action given `at` is scheduled instead (202 and
+ * the schedule entry); a kill or block given `until` lifts itself then.
  */
 import { notFound } from "../../core/problem.js";
 import { blockSchema, killSchema, restoreSchema, ruleRemovalSchema } from "../../core/schemas/actions.js";
@@ -40,6 +41,9 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, killSchema);
+    if (input.at !== undefined) {
+      return c.json(await store.schedule.create(key.tenantId, actorOf(c), env, flag, { action: "kill", input: { ...input, at: input.at } }, options), 202);
+    }
     return c.json(await store.killFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
@@ -50,6 +54,9 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, restoreSchema);
+    if (input.at !== undefined) {
+      return c.json(await store.schedule.create(key.tenantId, actorOf(c), env, flag, { action: "restore", input: { ...input, at: input.at } }, options), 202);
+    }
     return c.json(await store.restoreFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
@@ -60,6 +67,11 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, blockSchema);
+    if (input.at !== undefined) {
+      const block = { segment: input.segment, when: input.when, description: input.description };
+      const request = { action: "block" as const, input: { ...input, at: input.at }, block: JSON.parse(JSON.stringify(block)) };
+      return c.json(await store.schedule.create(key.tenantId, actorOf(c), env, flag, request, options), 202);
+    }
     return c.json(await store.blockFlag(key.tenantId, actorOf(c), env, flag, input, options));
   });
 
@@ -72,6 +84,10 @@ export function flagConfigRoutes(app: App, { store }: AppDeps): void {
     noQuery(c);
     const options = readIfMatch(c);
     const input = await readBody(c, ruleRemovalSchema);
+    if (input.at !== undefined) {
+      const request = { action: "rule.remove" as const, input: { ...input, at: input.at }, ruleId };
+      return c.json(await store.schedule.create(key.tenantId, actorOf(c), env, flag, request, options), 202);
+    }
     return c.json(await store.removeRule(key.tenantId, actorOf(c), env, flag, ruleId, input, options));
   });
 }

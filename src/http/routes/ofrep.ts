@@ -20,8 +20,10 @@ import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
-import type { App, AppDeps } from "../app-env.js";
+import { silentTelemetry } from "../../core/telemetry.js";
+import type { App, AppDeps, AppEnv } from "../app-env.js";
 import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE } from "../credentials.js";
+import { reportFailure } from "../observe-requests.js";
 import { readQuery } from "../request.js";
 
 export const OFREP_PATH = "/ofrep/v1/evaluate/flags";
@@ -137,16 +139,22 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
 export function ofrepRoutes(app: App, deps: AppDeps): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
   const check = sdkKeyChecker(deps, "ofrep");
-  const authenticate = async (c: Context) => {
+  const telemetry = deps.telemetry ?? silentTelemetry;
+  const authenticate = async (c: Context<AppEnv>) => {
     const checked = await check(credentialOf((name) => c.req.header(name), "ofrep"));
-    if (!checked.ok) throw new OfrepError(checked.status, "GENERAL", checked.detail);
+    if (!checked.ok) {
+      // 403s are counted once answered, with every other 403 (observe-requests.ts).
+      if (checked.status === 401) telemetry.authFailed(checked.reason);
+      throw new OfrepError(checked.status, "GENERAL", checked.detail);
+    }
+    // The request's log line names the key (its id, never the secret).
+    c.set("principal", { kind: "key", key: checked.key });
     return checked.key;
   };
-  const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
 
   /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
-  const answerError = (error: unknown, key?: string): Response => {
-    const failure = toOfrepError(error, report);
+  const answerError = (c: Context, error: unknown, key?: string): Response => {
+    const failure = toOfrepError(error, (cause) => reportFailure(c, cause));
     return ofrepErrorResponse(failure.status, failure.errorCode, failure.message, key);
   };
 
@@ -155,12 +163,17 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     try {
       const key = await authenticate(c);
       const ruleset = await cache.get(key.tenantId, key.env);
-      if (ruleset.flag(flagKey) === undefined) throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      if (ruleset.flag(flagKey) === undefined) {
+        telemetry.ofrepEvaluated("ERROR");
+        throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
+      }
       const { context } = await readRequest(c);
-      const { status, json } = ofrepAnswerJson(flagKey, ruleset.resolve(flagKey, ofrepContext(context)), ruleset.flag(flagKey));
+      const result = ruleset.resolve(flagKey, ofrepContext(context));
+      telemetry.ofrepEvaluated(result.reason);
+      const { status, json } = ofrepAnswerJson(flagKey, result, ruleset.flag(flagKey));
       return c.body(json, status, { "content-type": "application/json" });
     } catch (error) {
-      return answerError(error, flagKey);
+      return answerError(c, error, flagKey);
     }
   });
 
@@ -172,13 +185,15 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       // One synchronous pass: the version and every result come from the same ruleset state.
       const evaluated = ofrepContext(context);
       const version = ruleset.version;
-      const body = JSON.stringify(ofrepBulk(ruleset, evaluated));
+      const bulk = ofrepBulk(ruleset, evaluated);
+      for (const flag of bulk.flags) telemetry.ofrepEvaluated("reason" in flag ? flag.reason : "ERROR");
+      const body = JSON.stringify(bulk);
       const etag = await ofrepBulkEtag(version, evaluated, body);
       const headers = { etag, "cache-control": "no-cache" };
       if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
       return c.body(body, 200, { ...headers, "content-type": "application/json" });
     } catch (error) {
-      return answerError(error);
+      return answerError(c, error);
     }
   });
 }

@@ -25,8 +25,10 @@ export interface NodeStreamOptions
 }
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster, rootToken }) => {
-    const tracker = options.tracker ?? new PropagationTracker({ recordUpdates: cluster !== null });
+  return ({ store, cluster, rootToken, telemetry }) => {
+    const tracker =
+      options.tracker ??
+      new PropagationTracker({ recordUpdates: cluster !== null, onApplied: telemetry && ((ms) => telemetry.changeApplied(ms / 1000)) });
     const onError = options.onError ?? ((error: unknown) => console.error("killswitch stream:", error));
     const hub = createStreamHub({
       heartbeatMs: options.heartbeatMs,
@@ -39,6 +41,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       tracker,
       authenticate: sdkKeyAuthenticator(store, rootToken, onError),
       onError,
+      telemetry,
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
     const coverage = cluster
@@ -46,6 +49,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       : "the recent versions committed while this server runs";
     return {
       broadcaster: hub,
+      propagation,
       extend: (app, deps) => {
         // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
         streamRoute(app);
@@ -53,6 +57,10 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
       close: () => hub.close(),
+      gauges: {
+        sdkConnections: () => hub.connectionsByEnv(),
+        changesIncomplete: () => tracker.incompleteVersions(),
+      },
     };
   };
 }

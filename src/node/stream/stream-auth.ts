@@ -36,13 +36,14 @@ const KIND_OF = { 400: "validation", 401: "unauthorized", 403: "forbidden", 404:
  * Refuse an upgrade with the answer the app would give (`errorToResponse`: the same
  * problem JSON and headers), written on the raw socket, then close it.
  */
-export function rejectUpgrade(socket: Duplex, rejection: StreamRejection | ProblemError): void {
+export function rejectUpgrade(socket: Duplex, rejection: StreamRejection | ProblemError, headers: Record<string, string> = {}): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
   const error = rejection instanceof ProblemError ? rejection : new ProblemError(KIND_OF[rejection.status], rejection.detail);
   const response = errorToResponse(error, () => {});
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   socket.on("error", () => socket.destroy()); // a peer that went away must not crash the process
   socket.once("finish", () => socket.destroy());
   void response.text().then((body) => {

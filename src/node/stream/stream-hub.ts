@@ -4,6 +4,7 @@ import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js"
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
+import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
 import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
 import { admitConnection, idleClose, streamLimits, takeResync, type StreamLimits } from "../../core/stream/limits.js";
 import { parseClientBuffer, type Hello } from "./client-messages.js";
@@ -12,9 +13,11 @@ import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
 import { patchOf } from "../../core/stream/merge-changes.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
 import { ProblemError } from "../../core/problem.js";
+import { silentTelemetry, type Telemetry } from "../../core/telemetry.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "../../http/observe-requests.js";
 import { noQuerySchema, parseQuery, queryRecord } from "../../http/request.js";
-import { credentialOf, NO_CREDENTIAL, selectSubprotocol, UNKNOWN_KEY } from "../../http/credentials.js";
-import { isRejection, rejectUpgrade, type StreamAuthenticator, type StreamPrincipal } from "./stream-auth.js";
+import { credentialOf, NO_CREDENTIAL, refusedTokenReason, selectSubprotocol, UNKNOWN_KEY } from "../../http/credentials.js";
+import { isRejection, rejectUpgrade, type StreamAuthenticator, type StreamPrincipal, type StreamRejection } from "./stream-auth.js";
 import { Phase, StreamSocket } from "./stream-socket.js";
 
 export interface StreamHubOptions {
@@ -44,6 +47,11 @@ export interface StreamHubOptions {
   now?: () => number;
   /** Unexpected failures: a store that threw while loading a snapshot, an authenticator that threw. */
   onError?: (error: unknown) => void;
+  /**
+   * Each upgrade request as an HTTP request (101 or its refusal), refused keys,
+   * and each connection's hello and close.
+   */
+  telemetry?: Telemetry;
 }
 
 export interface StreamHubStats {
@@ -53,11 +61,19 @@ export interface StreamHubStats {
   envs: number;
 }
 
+/** What the hub knows of an upgrade request while it is being answered. */
+interface Upgrade {
+  requestId: string;
+  started: number;
+}
+
 /** The Node host's WebSocket hub: protocol 1 on `/v1/stream`, and the core's {@link Broadcaster}. */
 export interface StreamHub extends Broadcaster {
   /** For the HTTP server's `upgrade` event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): StreamHubStats;
+  /** Open connections per environment name, every tenant's summed (the metrics' `env` label). */
+  connectionsByEnv(): Map<string, number>;
   /** Stop accepting, close every socket with 1001, and wait (at most `graceMs`) for them to go. */
   close(graceMs?: number): Promise<void>;
 }
@@ -76,6 +92,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const limit = options.maxBufferedBytes ?? 1 << 20;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
+  const telemetry = options.telemetry ?? silentTelemetry;
   const limits = streamLimits(options.limits);
   const groups = new Map<string, EnvGroup>();
   /** Open sockets per `tenant/keyId`, for the per-key limit. */
@@ -98,14 +115,36 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     WebSocket: StreamSocket,
   });
+  /** Upgrade requests being answered, for the 101's `x-request-id` and the request's record. */
+  const upgrades = new WeakMap<IncomingMessage, Upgrade>();
+  wss.on("headers", (headers, req) => {
+    const upgrade = upgrades.get(req);
+    if (upgrade) headers.push(`${REQUEST_ID_HEADER}: ${upgrade.requestId}`);
+  });
+  // A handshake ws cannot complete (no Sec-WebSocket-Key, a bad version): answered here, as problem JSON, with its record.
+  wss.on("wsClientError", (error, socket, req) => {
+    const upgrade = upgrades.get(req);
+    rejectUpgrade(socket, { status: 400, detail: error.message }, upgrade ? { [REQUEST_ID_HEADER]: upgrade.requestId } : {});
+    if (upgrade) served(upgrade, path, 400);
+  });
 
   // ---------------------------------------------------------------- upgrade
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (pathOf(req.url) !== path) return rejectUpgrade(socket, { status: 404, detail: `no stream at ${pathOf(req.url)}` });
-    if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
+    const upgrade: Upgrade = { requestId: requestIdOf(headerOf(req, REQUEST_ID_HEADER)), started: performance.now() };
+    upgrades.set(req, upgrade);
+    const route = pathOf(req.url) === path ? path : UNMATCHED_ROUTE;
+    const refuse = (rejection: StreamRejection | ProblemError, principal?: StreamPrincipal): void => {
+      rejectUpgrade(socket, rejection, { [REQUEST_ID_HEADER]: upgrade.requestId });
+      served(upgrade, route, rejection.status, principal);
+    };
+    if (route !== path) return refuse({ status: 404, detail: `no stream at ${pathOf(req.url)}` });
+    if (closing) return refuse({ status: 503, detail: "the server is shutting down; reconnect" });
     const key = credentialOf((name) => headerOf(req, name), "stream");
-    if (key === null) return rejectUpgrade(socket, { status: 401, detail: NO_CREDENTIAL.stream });
+    if (key === null) {
+      telemetry.authFailed("missing");
+      return refuse({ status: 401, detail: NO_CREDENTIAL.stream });
+    }
     socket.on("error", ignore); // the peer may leave while the key is looked up
     Promise.resolve()
       .then(() => authenticate(key))
@@ -113,21 +152,41 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         (result) => {
           socket.off("error", ignore);
           if (socket.destroyed) return;
-          if (isRejection(result)) return rejectUpgrade(socket, result);
-          const badQuery = queryFault(req.url);
-          if (badQuery !== null) return rejectUpgrade(socket, badQuery);
-          if (revoked.has(groupKey(result.tenantId, result.keyId))) {
-            return rejectUpgrade(socket, { status: 401, detail: UNKNOWN_KEY });
+          if (isRejection(result)) {
+            telemetry.authFailed(result.status === 403 ? "forbidden" : refusedTokenReason(key));
+            return refuse(result);
           }
-          if (closing) return rejectUpgrade(socket, { status: 503, detail: "the server is shutting down; reconnect" });
-          wss.handleUpgrade(req, socket, head, (ws) => attach(ws, result));
+          const badQuery = queryFault(req.url);
+          if (badQuery !== null) return refuse(badQuery, result);
+          if (revoked.has(groupKey(result.tenantId, result.keyId))) {
+            telemetry.authFailed("unknown");
+            return refuse({ status: 401, detail: UNKNOWN_KEY });
+          }
+          if (closing) return refuse({ status: 503, detail: "the server is shutting down; reconnect" }, result);
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            served(upgrade, route, 101, result);
+            attach(ws, result);
+          });
         },
         (error: unknown) => {
           socket.off("error", ignore);
           onError(error);
-          rejectUpgrade(socket, { status: 503, detail: "keys cannot be checked right now; retry" });
+          refuse({ status: 503, detail: "keys cannot be checked right now; retry" });
         },
       );
+  }
+
+  /** The upgrade request's record, as the app gives every other request. */
+  function served(upgrade: Upgrade, route: string, status: number, principal?: StreamPrincipal): void {
+    telemetry.requestServed({
+      requestId: upgrade.requestId,
+      method: "GET",
+      route,
+      status,
+      durationMs: performance.now() - upgrade.started,
+      tenantId: principal?.tenantId,
+      keyId: principal?.keyId,
+    });
   }
 
   function attach(ws: StreamSocket, principal: StreamPrincipal): void {
@@ -197,6 +256,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function hello(ws: StreamSocket, h: Hello): void {
     ws.phase = Phase.LOADING;
     ws.hello = { instance: h.instance, app: h.app, sdk: h.sdk };
+    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app });
     run(ws, start(ws, h.since));
   }
 
@@ -354,18 +414,23 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function shut(ws: StreamSocket, code: number, reason: string): void {
     if (ws.phase === Phase.DONE) return;
     ws.phase = Phase.DONE;
-    release(ws);
+    release(ws, code);
     ws.close(code, truncate(reason));
   }
 
-  function release(ws: StreamSocket): void {
-    if (ws.instance) tracker.disconnect(ws.instance);
+  /** The socket no longer counts as connected: once, whether the hub or the peer closed it. */
+  function release(ws: StreamSocket, code?: number): void {
+    const instance = ws.instance;
+    if (!instance) return;
+    ws.instance = null;
+    tracker.disconnect(instance);
+    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, code });
   }
 
-  function onClose(this: WebSocket): void {
+  function onClose(this: WebSocket, code: number): void {
     const ws = this as StreamSocket;
     ws.phase = Phase.DONE;
-    release(ws);
+    release(ws, code);
     const owner = groupKey(ws.group.tenantId, ws.keyId);
     const open = (perKey.get(owner) ?? 1) - 1;
     if (open > 0) perKey.set(owner, open);
@@ -393,13 +458,19 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     return closing;
   }
 
+  function connectionsByEnv(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const g of groups.values()) counts.set(g.env, (counts.get(g.env) ?? 0) + g.sockets.size);
+    return counts;
+  }
+
   function stats(): StreamHubStats {
     let connections = 0;
     for (const g of groups.values()) connections += g.sockets.size;
     return { connections, envs: groups.size };
   }
 
-  return { handleUpgrade, publish, keyRevoked, stats, close };
+  return { handleUpgrade, publish, keyRevoked, stats, connectionsByEnv, close };
 }
 
 function groupKey(tenantId: string, env: string): string {
