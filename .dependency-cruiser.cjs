@@ -1,6 +1,7 @@
 /**
  * The dependency rules of docs/architecture.md, checked by `npm run typecheck` (so by
- * `npm test`): hosts (src/node, src/worker) → src/http → src/core → sdk, never back.
+ * `npm test`): hosts (src/node, src/worker) → src/http → src/core → sdk, never back;
+ * the CLI (src/cli) → src/core → sdk, and nothing of the service imports the CLI.
  * test/boundaries.test.ts shows each rule failing on a file that breaks it.
  * @type {import("dependency-cruiser").IConfiguration}
  */
@@ -54,6 +55,20 @@ module.exports = {
       severity: "error",
       from: { path: "^src/worker/" },
       to: { path: "^src/node/" },
+    },
+    {
+      name: "cli-imports-no-host-or-http",
+      comment: "The CLI is a client of the HTTP API: it may share the core's pure helpers and types, never run a host or the app.",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/(node|worker|http)/" },
+    },
+    {
+      name: "service-imports-no-cli",
+      comment: "The service runs without the CLI.",
+      severity: "error",
+      from: { path: "^src/(core|http|node|worker)/" },
+      to: { path: "^src/cli/" },
     },
   ],
   options: {

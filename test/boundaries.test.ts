@@ -80,6 +80,9 @@ it("names the rule each forbidden edge breaks, one file per rule", async () => {
     "src/node/uses-worker.ts": `import { worker } from "../worker/host.js";\nexport { worker };\n`,
     "src/worker/uses-node.ts": `import { node } from "../node/host.js";\nexport { node };\n`,
     "sdk/src/uses-service.ts": `import { ok } from "../../src/core/ok.js";\nexport { ok };\n`,
+    "src/cli/main.ts": "export const cli = 1;\n",
+    "src/cli/uses-http.ts": `import { app } from "../http/app.js";\nexport { app };\n`,
+    "src/http/uses-cli.ts": `import { cli } from "../cli/main.js";\nexport { cli };\n`,
   });
   const { code, violations } = await cruise(tree);
   expect(code).not.toBe(0);
@@ -93,6 +96,8 @@ it("names the rule each forbidden edge breaks, one file per rule", async () => {
       "src/http/uses-host.ts http-imports-no-host",
       "src/node/uses-worker.ts node-host-imports-no-worker-host",
       "src/worker/uses-node.ts worker-host-imports-no-node-host",
+      "src/cli/uses-http.ts cli-imports-no-host-or-http",
+      "src/http/uses-cli.ts service-imports-no-cli",
     ].sort(),
   );
 }, 120_000);

@@ -6,6 +6,8 @@
  *
  *   tsx bench/ofrep/serve-child.ts bare
  *   tsx bench/ofrep/serve-child.ts product <data dir> <root token>
+ *   tsx bench/ofrep/serve-child.ts product <data dir> <root token> metrics <metrics token>
+ *   tsx bench/ofrep/serve-child.ts product <data dir> <root token> metrics+logs <metrics token> <log file>
  */
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
@@ -13,7 +15,7 @@ import { createBareApp } from "./bare-app.js";
 import { READY } from "./child-server.js";
 import { startProduct } from "./product-server.js";
 
-const [target, dataDir, rootToken] = process.argv.slice(2);
+const [target, dataDir, rootToken, reporting, metricsToken, logFile] = process.argv.slice(2);
 
 async function start(): Promise<{ url: string; close: () => Promise<void> }> {
   if (target === "bare") {
@@ -26,8 +28,14 @@ async function start(): Promise<{ url: string; close: () => Promise<void> }> {
       });
     });
   }
-  if (target === "product" && dataDir && rootToken) return startProduct({ dataDir, rootToken });
-  throw new Error("usage: serve-child.ts bare | product <data dir> <root token>");
+  if (target === "product" && dataDir && rootToken) {
+    if (reporting === undefined) return startProduct({ dataDir, rootToken });
+    if (reporting === "metrics" && metricsToken) return startProduct({ dataDir, rootToken, reporting: { kind: "metrics", metricsToken } });
+    if (reporting === "metrics+logs" && metricsToken && logFile) {
+      return startProduct({ dataDir, rootToken, reporting: { kind: "metrics+logs", metricsToken, logFile } });
+    }
+  }
+  throw new Error("usage: serve-child.ts bare | product <data dir> <root token> [metrics <token> | metrics+logs <token> <log file>]");
 }
 
 try {

@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import type { EvaluationContext, EvaluationResult, JsonValue } from "./model.js";
-import { PING, PONG, PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type HttpSnapshot, type SnapshotMessage } from "./protocol.js";
+import { PING, PONG, PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type HttpSnapshot, type ServerMessage } from "./protocol.js";
 import { Ruleset } from "./ruleset.js";
 import { checkEnvelope } from "./wire.js";
 import { need } from "./evaluator/need.js";
@@ -29,22 +29,26 @@ export { SDK_VERSION } from "./client/api.js";
 export type { ChangeEvent, ClientEvents, ClientOptions, KillswitchClient, ReadyStatus } from "./client/api.js";
 
 /**
- * What the cache holds: the applied state as a `snapshot` message — its `v` and `epoch`
- * are the high-water mark —, plus `k`, which tells the snapshots of different keys
- * apart, and `at`, when the state was received.
+ * A frame, a poll's body or a cache line as received: text, or on Node a large frame's
+ * UTF-8 bytes (see Platform `_parse`).
  */
-interface Persisted extends SnapshotMessage {
-  k: string;
-  at: number;
-}
+type Data = string | Uint8Array;
 
-/** A compiled flag or segment, as far as the cache and the change event read it. */
+/** What a frame, a poll's body or a cache line may be, as `open` reads it. */
+type Opened = (ServerMessage | (HttpSnapshot & { t?: undefined })) & { tenant?: string; env?: string; key?: string; n?: number };
+
+/** A compiled flag or segment, as far as the change event reads it. */
 type Compiled = { _raw: { version?: unknown } | null };
 
 // No `| undefined`: clearing an unset timer is a no-op everywhere, and Workers' types take `number | null` only.
 type Timer = ReturnType<typeof setTimeout>;
 
 const error = (message: string, cause?: unknown): Error => new Error(`killswitch: ${message}`, { cause });
+
+const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+const text = (d: Data): string => (typeof d == "string" ? d : utf8(d));
+// base64url (padding optional) → bytes; atob throws on anything else.
+const bytesOf = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 // A cache written this far in the future is stale: another clock may be a little ahead, not more.
 const SKEW_MS = 5_000;
@@ -71,7 +75,7 @@ export const createClient = (
   /** @internal What the runtime's entry adds (the Node entry: `ws`, a file cache). */
   platform: Platform = {},
 ): KillswitchClient => {
-  const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, pollTimeoutMs = 10_000, cache } = options;
+  const { sdkKey, app = "unknown", staleAfterMs = 60_000, reconnectDelayMs = 3_000, pollTimeoutMs = 10_000, cache, publicKey } = options;
   const base = options.url.replace(/\/+$/, "");
   const instance = randomId();
   // Names the key in the cache without storing it (the evaluator's hash: no second one in the bundle).
@@ -116,6 +120,14 @@ export const createClient = (
   let staleTimer: Timer;
   let writing: Promise<void> | undefined;
   let dirty = false;
+  // The keys frames must be signed by: those given, and the newest one a signed frame announced (generation `keyN`).
+  const trusted = publicKey && ([] as string[]).concat(publicKey);
+  let keyN = 0;
+  const imported: Record<string, Promise<CryptoKey>> = {};
+  // What the cache keeps, as received: the key announcements, then the last snapshot and the patches since.
+  const announced: Data[] = [];
+  let lines: Data[] = [];
+  let patchBytes = 0;
 
   const fail = (e: unknown): void => {
     lastError = e;
@@ -173,11 +185,6 @@ export const createClient = (
     }
   };
 
-  // Compiled entries as the members of a JSON object of their raw forms, one per step.
-  function* members(entries: [string, Compiled][], out: string[]) {
-    for (const [k, x] of entries) yield out.push(`${JSON.stringify(k)}:${JSON.stringify(x._raw)}`);
-  }
-
   // The flags that may evaluate differently in `b` than in `a`, one per step: their version
   // changed, or the version of a segment they name did, or they are gone.
   function* diff(a: Ruleset, b: Ruleset, out: string[]) {
@@ -189,21 +196,15 @@ export const createClient = (
     for (const k of a._flags.keys()) yield b._flags.has(k) || out.push(k);
   }
 
-  // Coalesces writes: one in flight, the latest state written after it.
+  // Coalesces writes: one in flight, the latest state written after it. The cache is
+  // lines: `{k, at}`, then each frame as received, so that its signatures verify again.
   const persist = (): void => {
     dirty = true;
     writing ||= (async () => {
       while (dirty) {
         dirty = false;
         try {
-          // The state as it is now: a patch or a snapshot applied meanwhile replaces map entries, it does not change them.
-          const f: string[] = [];
-          const s: string[] = [];
-          const head = JSON.stringify({ k: keyId, at: heardAt, t: "snapshot", v: rules.version, env, epoch });
-          const segs = [...rules._segments] as [string, Compiled][];
-          await run(members([...rules._flags] as [string, Compiled][], f));
-          await run(members(segs, s));
-          await store!.set(storeKey, `${head.slice(0, -1)},"flags":{${f}},"segments":{${s}}}`);
+          await store!.set(storeKey, [JSON.stringify({ k: keyId, at: heardAt }), ...announced, ...lines].map(text).join("\n"));
         } catch (e) {
           fail(e);
         }
@@ -218,13 +219,45 @@ export const createClient = (
   };
 
   // A large text is parsed by the platform where it can do so without blocking (Node: a worker thread).
-  const parse = (text: string): unknown => (text.length > 1e6 && platform._parse ? platform._parse(text) : JSON.parse(text));
+  const parse = (data: Data): unknown => (data.length > 1e6 && platform._parse ? platform._parse(data) : JSON.parse(text(data)));
+
+  // Every frame, poll body and cache line is opened here. With `publicKey`, a signed one is
+  // verified over its exact bytes — the payload after `sig`, which opens the text — and
+  // only those bytes are parsed: what is applied is what was signed. It must name this
+  // key's tenant and the environment held; an unsigned one may only be a heartbeat, which
+  // changes nothing. A signed frame carrying `key` announces the environment's new key.
+  const open = async (data: Data): Promise<ServerMessage> => {
+    let m: Opened;
+    if (trusted) {
+      let b = typeof data == "string" ? new TextEncoder().encode(data) : data;
+      let ok: unknown;
+      // Signed: `{["serverTime":…,]"sig":{…},<payload members>}`. The first `}` closes `sig`.
+      if (b[2] == 115 /* s */) {
+        const k = b.indexOf(125 /* } */);
+        const sig = JSON.parse(`${utf8(b.subarray(0, k + 1))}}`).sig;
+        (b = b.slice(k + 1))[0] = 123; // `,…}` → `{…}`: the payload as signed
+        for (const key of trusted)
+          ok ||= sig[key] && (await crypto.subtle.verify("Ed25519", await (imported[key] ||= crypto.subtle.importKey("raw", bytesOf(key), "Ed25519", false, ["verify"])), bytesOf(sig[key]), b as Uint8Array<ArrayBuffer>));
+      }
+      m = (await parse(ok ? b : data)) as Opened;
+      need(ok ? m.tenant == sdkKey.slice(3, 13) && (!env || m.env == env) : m?.t == "hb" && !m.key, "sig");
+      if (m.key && m.n! > keyN) {
+        keyN = m.n!;
+        trusted.push(m.key);
+        announced.push(data);
+        // Kept with the state (not while the cache itself is read): after the overlap, only the new key verifies.
+        if (store && live) persist();
+      }
+    } else m = (await parse(data)) as Opened;
+    // The HTTP snapshot (`version`, no `t`) as the snapshot message it carries.
+    return (m && !m.t ? { ...m, t: "snapshot", v: m.version } : m) as unknown as ServerMessage;
+  };
 
   // Every snapshot and patch — from the stream, a poll or the cache — is accepted here, and
   // only here: checked whole before anything changes, and refused (thrown) when it is not a
   // protocol-1 message or moves the version back within its epoch. The place for any further
   // check of a frame before it is applied. `service`: it comes from the service (acked, persisted).
-  const accept = async (m: unknown, service?: boolean): Promise<void> => {
+  const accept = async (m: unknown, data: Data, service?: boolean): Promise<void> => {
     checkEnvelope(m);
     const v = m.v;
     const old = rules;
@@ -232,20 +265,28 @@ export const createClient = (
     const was = old.version;
     if (m.t == "hb") {
       // A heartbeat ahead of the client: it missed something.
-      if (v > was) {
+      if (v > was && service) {
         resyncing = false;
         resync();
       }
       return;
     }
-    // A new epoch (a restored or re-created environment) starts the versions over.
-    if (v < was && (m.t == "patch" || m.epoch === epoch)) throw error(`v${v} is older than v${was}`);
+    // A snapshot of a later epoch (a restored or re-created environment; epochs sort by
+    // time) starts the versions over; a patch must be of the epoch held.
+    const e = m.epoch ?? "";
+    const f = epoch ?? "";
+    if (e != f ? m.t == "patch" || e < f : v < was) throw error(`${e}v${v} is older`);
     let changed: string[] = [];
     if (m.t == "patch") {
       // A duplicate is already applied; a gap needs the whole state.
       if (v == was) return;
       if (m.prev != was) return resync();
       changed = old.patch(m, v);
+      // The cache replays the patches since the snapshot; once they outweigh it, a fresh snapshot replaces them.
+      if (store) {
+        lines.push(data);
+        if ((patchBytes += data.length) > 0 && service) resync();
+      }
     } else {
       const next = new Ruleset({ staleAfterMs });
       await run(next._load(m.flags, m.segments, v));
@@ -255,6 +296,9 @@ export const createClient = (
       env = m.env;
       epoch = m.epoch;
       resyncing = false;
+      lines = [data];
+      // The patches' bytes since, less the snapshot's: above zero, they outweigh it.
+      patchBytes = -data.length;
     }
     // Ack before listeners run: the service measures propagation by acks.
     if (service) {
@@ -347,10 +391,10 @@ export const createClient = (
         return heard();
       }
       if (!r.ok) throw error(`GET /v1/snapshot ${r.status}`);
-      const s = (await parse(await r.text())) as HttpSnapshot;
+      const text = await r.text();
       const tag = r.headers.get("etag") ?? undefined;
       serially(async () => {
-        await accept({ ...s, t: "snapshot", v: s.version }, true);
+        await accept(await open(text), text, true);
         // Only once applied: a refused answer must not be confirmed by the next poll's 304.
         etag = tag;
       });
@@ -383,7 +427,7 @@ export const createClient = (
     s.onopen = () => {
       sockOpen = true;
       // `since` only for data received in this process: the service then sends only what was missed.
-      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live ? rules.version : undefined });
+      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live ? rules.version : undefined, epoch });
       // A pong at once tells a resumed client it is current, even when nothing was missed.
       send(PING);
     };
@@ -393,7 +437,7 @@ export const createClient = (
       heard();
       if (data !== PONG)
         serially(
-          async () => accept(await parse(data as string), true),
+          async () => accept(await open(data as Data), data as Data, true),
           (e) => {
             fail(e);
             resync();
@@ -417,7 +461,8 @@ export const createClient = (
       const raw = await store?.get(storeKey);
       // A file path where no platform supplies files (a browser, Workers): say so.
       if (cache && !store) throw error("cache: a path needs Node");
-      const p = (raw && (await parse(raw))) as Persisted | undefined;
+      const [head, ...rest] = raw?.split("\n") ?? [];
+      const p = head && JSON.parse(head);
       // A cache of another key is ignored.
       if (p?.k == keyId) {
         const at = p.at;
@@ -425,7 +470,9 @@ export const createClient = (
         need(Number.isFinite(at), "at");
         // Written in the future (beyond a clock skew): as old as can be, so stale at once.
         heardAt = at > now() + SKEW_MS ? 0 : Math.min(at, now());
-        await accept(p);
+        // Line by line, each verified like a frame: a line refused stops the reading there, so
+        // what is applied is a state the service signed (one an edit cannot make).
+        for (const l of rest) await accept(await open(l), l);
       }
     } catch (e) {
       fail(e);

@@ -64,7 +64,8 @@ const LARGE = 1e6;
  * JSON.parse of a large text without holding the loop for the whole parse (about 0.5 s
  * for 50 MB): a worker thread parses it and answers it in pieces, each parsed and added
  * here in a turn of the loop of its own. The text may come as its UTF-8 bytes (a frame
- * from `ws`): they are moved to the worker, not copied, and decoded there. Where worker
+ * from `ws`): they are copied to the worker (one memcpy), never moved, since the client
+ * may keep them (its cache holds frames as received), and decoded there. Where worker
  * threads are missing, the text is parsed here in one block.
  */
 async function parseLarge(text: string | Uint8Array): Promise<unknown> {
@@ -72,11 +73,9 @@ async function parseLarge(text: string | Uint8Array): Promise<unknown> {
   await nextTurn();
   let worker: Worker;
   try {
-    // Bytes that own their whole buffer (a joined frame) can be moved; a slice of a shared pool is copied.
-    const movable = typeof text != "string" && text.byteOffset === 0 && text.byteLength === text.buffer.byteLength;
-    worker = new Worker(PARSER, { eval: true, workerData: text, transferList: movable ? [text.buffer as ArrayBuffer] : [] });
+    worker = new Worker(PARSER, { eval: true, workerData: text });
   } catch {
-    return JSON.parse(String(text));
+    return JSON.parse(typeof text == "string" ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString());
   }
   worker.unref();
   // The worker's next answer; a text that is not JSON fails there, and its SyntaxError is thrown here.

@@ -23,6 +23,8 @@ export interface HelloMessage {
   instance: string;
   /** The version the client holds: the server sends only what it missed, when it can. */
   since?: number;
+  /** The epoch of the state it holds: the server resumes from `since` only within the same epoch. */
+  epoch?: string;
 }
 
 /** Client → server: the client has applied everything up to version `v`. */
@@ -59,10 +61,14 @@ export interface SnapshotMessage {
    * lets them start over. Absent from services that do not send it yet.
    */
   epoch?: string;
+  /** The tenant, named on signed frames (docs/signing.md); absent from services that do not sign. */
+  tenant?: string;
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
-  /** Milliseconds since the epoch on the server's clock. */
+  /** Milliseconds since the epoch on the server's clock; after the signatures, not signed. */
   serverTime: number;
+  /** Public key (base64url) → Ed25519 signature (base64url) of the payload that follows: first in the frame (after `serverTime`), outside what is signed (docs/signing.md). */
+  sig?: Record<string, string>;
   /** The audit entry of the change that made version `v`; absent for a version no change made, or not known. */
   audit?: AuditRef;
 }
@@ -72,18 +78,38 @@ export interface PatchMessage {
   t: "patch";
   v: number;
   prev: number;
+  /** The environment, its epoch and the tenant, named on signed frames: a patch applies only within the epoch held. */
+  env?: string;
+  epoch?: string;
+  tenant?: string;
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
   removed: { flags: string[]; segments: string[] };
   /** The audit entry of the change that made version `v`; absent when not known. */
   audit?: AuditRef;
+  /** Public key (base64url) → Ed25519 signature (base64url) of the payload that follows: first in the frame (after `serverTime`), outside what is signed (docs/signing.md). */
+  sig?: Record<string, string>;
 }
 
-/** Server → client: heartbeat carrying the current version (Node host, every 10 s). */
+/**
+ * Server → client: heartbeat carrying the current version (Node host, every 10 s).
+ * Unsigned, except during a signing key's rotation: then a signed `hb` of version 0
+ * announces the environment's new key (`key`, generation `n`), signed by the old and
+ * the new key (docs/signing.md).
+ */
 export interface HeartbeatMessage {
   t: "hb";
   v: number;
   serverTime: number;
+  env?: string;
+  epoch?: string;
+  tenant?: string;
+  /** The environment's new signing key (raw, base64url), on a signed announcement. */
+  key?: string;
+  /** That key's generation: a client keeps the highest it has verified. */
+  n?: number;
+  /** Public key (base64url) → Ed25519 signature (base64url) of the payload that follows: first in the frame (after `serverTime`), outside what is signed (docs/signing.md). */
+  sig?: Record<string, string>;
 }
 
 export type ServerMessage = SnapshotMessage | PatchMessage | HeartbeatMessage;
@@ -114,6 +140,9 @@ export interface HttpSnapshot {
   env: string;
   /** As on the `snapshot` message. */
   epoch?: string;
+  tenant?: string;
   flags: Record<string, WireFlag>;
   segments: Record<string, Segment>;
+  /** Public key (base64url) → Ed25519 signature (base64url) of the payload that follows: first in the frame (after `serverTime`), outside what is signed (docs/signing.md). */
+  sig?: Record<string, string>;
 }

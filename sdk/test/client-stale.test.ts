@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { webStorage, type SnapshotStorage } from "../src/client/storage.js";
 import { boolFlag, blockedForForeigners, foreignNationals } from "./support/flags.js";
 import { client, closeClients, errors } from "./support/clients.js";
+import { readCache, withCacheAt } from "./support/cache-text.js";
 import { FakeServer, TEST_KEY, nextEvent, waitFor } from "./support/fake-server.js";
 
 let server: FakeServer;
@@ -74,7 +75,9 @@ describe("last known good", () => {
     server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } });
     await waitFor(() => first.version === 2, "version 2");
     await first.close();
-    expect(JSON.parse(await readFile(path, "utf8"))).toMatchObject({ v: 2, env: "production" });
+    const written = readCache(await readFile(path, "utf8"));
+    expect(written.frames[0]).toMatchObject({ t: "snapshot", v: 1, env: "production" });
+    expect(written.frames.at(-1)).toMatchObject({ t: "patch", v: 2, prev: 1 });
 
     await server.stop();
     const second = client({ url: server.url, sdkKey: TEST_KEY, cache: { path }, reconnectDelayMs: 20 });
@@ -95,7 +98,7 @@ describe("last known good", () => {
     expect(key).not.toContain(TEST_KEY);
     expect(raw).not.toContain(TEST_KEY);
     // The same snapshot, received ten minutes ago.
-    storage.data.set(key, JSON.stringify({ ...JSON.parse(raw), at: Date.now() - 600_000 }));
+    storage.data.set(key, withCacheAt(raw, Date.now() - 600_000));
 
     await server.stop();
     const second = client({ url: server.url, sdkKey: TEST_KEY, cache: storage, reconnectDelayMs: 20 });

@@ -12,6 +12,7 @@ import type { SnapshotStorage } from "../src/client/storage.js";
 import type { WireFlag } from "../src/model.js";
 import { blockedForForeigners, boolFlag, foreignNationals } from "./support/flags.js";
 import { client, closeClients, errors } from "./support/clients.js";
+import { readCache, withCacheAt } from "./support/cache-text.js";
 import { FakeServer, TEST_KEY, type FakeConnection, waitFor } from "./support/fake-server.js";
 
 const killed = (version: number): WireFlag => boolFlag("model.x", { enabled: false, failMode: "closed", version });
@@ -271,7 +272,7 @@ describe("the persisted cache", () => {
     server.epoch = "e1";
     const first = await connected({ cache });
     await first.c.close();
-    expect(JSON.parse([...cache.data.values()][0]!)).toMatchObject({ v: 5, epoch: "e1" });
+    expect(readCache([...cache.data.values()][0]!).frames[0]).toMatchObject({ v: 5, epoch: "e1" });
     // Restored from an older backup without a new epoch: a rollback.
     server.version = 3;
     Object.assign(server, liftedState(3));
@@ -290,7 +291,7 @@ describe("the persisted cache", () => {
     const first = await connected({ cache });
     await first.c.close();
     const [key, raw] = [...cache.data][0]!;
-    cache.data.set(key, JSON.stringify({ ...JSON.parse(raw), at }));
+    cache.data.set(key, withCacheAt(raw, at));
     await server.stop();
     const c = client({ url: server.url, sdkKey: TEST_KEY, cache, reconnectDelayMs: 20 });
     return { c, seen: errors(c) };

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/node.js";
 import { KillswitchProvider } from "../src/openfeature.js";
 import { boolFlag, blockedForForeigners, foreignNationals } from "./support/flags.js";
+import { withCacheAt } from "./support/cache-text.js";
 import { FakeServer, TEST_KEY, waitFor } from "./support/fake-server.js";
 
 let server: FakeServer;
@@ -119,7 +120,7 @@ describe("OpenFeature provider", () => {
     const first = createClient({ url: server.url, sdkKey: TEST_KEY, cache });
     await first.ready();
     await first.close();
-    for (const [k, v] of items) items.set(k, JSON.stringify({ ...JSON.parse(v), at: Date.now() - 60_000 }));
+    for (const [k, v] of items) items.set(k, withCacheAt(v, Date.now() - 60_000));
     await server.stop();
 
     const name = `killswitch-${++domain}`;

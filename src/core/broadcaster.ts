@@ -20,6 +20,14 @@ export interface CommittedChange {
 }
 
 /**
+ * Why an environment's signed frames are void: `key`, its signing keys changed (a
+ * rotation: frames go on signed by both keys, and the new key is announced);
+ * `epoch`, it has a new epoch (its versions may have moved back: every socket gets a
+ * fresh snapshot).
+ */
+export type EnvReset = "key" | "epoch";
+
+/**
  * The seam between the core and a host's socket layer. The core calls it after
  * every commit; the Node host implements it with a `ws` hub, the Worker host
  * with the Durable Object's hibernatable sockets.
@@ -29,6 +37,14 @@ export interface Broadcaster {
   publish(change: CommittedChange): void;
   /** A key was revoked: close its live connections now. */
   keyRevoked(tenantId: string, keyId: string): void;
+  /**
+   * An environment's signing keys or epoch changed: drop every frame signed or
+   * snapshot read for it, and bring its sockets over (see {@link EnvReset}).
+   * `auditSeq`, the change's audit entry, tells one change heard twice (this process's
+   * own, read back from the database by the Node host's commit tail). Optional for
+   * broadcasters that hold no sockets.
+   */
+  resetEnvironment?(tenantId: string, env: string, cause: EnvReset, auditSeq?: number): void;
 }
 
 /** What a stream needs from the store: a full snapshot, or the changes a client missed. */
@@ -39,6 +55,8 @@ export interface StreamSource {
     segments: Record<string, Segment>;
     /** The audit entry of the change that made `version`, when known. */
     audit?: AuditRef;
+    /** The environment's epoch as read with `version`. */
+    epoch?: string;
   }>;
   /**
    * Changes after `since`, oldest first, or `null` when the change log no longer
@@ -51,4 +69,5 @@ export interface StreamSource {
 export const silentBroadcaster: Broadcaster = {
   publish() {},
   keyRevoked() {},
+  resetEnvironment() {},
 };

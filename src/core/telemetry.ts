@@ -51,6 +51,8 @@ export interface ConnectionEvent {
   keyId: string;
   instance?: string | undefined;
   app?: string | undefined;
+  /** The SDK's name and version, from its hello. */
+  sdk?: string | undefined;
   /** On disconnect: the close code, when known. */
   code?: number | undefined;
 }

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AuditHead } from "../core/audit/chain.js";
 import type { Broadcaster } from "../core/broadcaster.js";
+import type { OperatorEvents } from "../core/events/operator-events.js";
 import type { Telemetry } from "../core/telemetry.js";
 import type { AuthenticatedKey, Store } from "../core/store/index.js";
 
@@ -28,6 +29,12 @@ export interface AppDeps {
    * the app hands it to host routes (`extend`) such as the stream endpoint.
    */
   broadcaster: Broadcaster;
+  /**
+   * The operator event source `GET /v1/events` streams (the store reports commits
+   * to it, the host's socket layer and receipt follower the rest). Default: one
+   * made by createApp, which then only carries what the host publishes to it.
+   */
+  events?: OperatorEvents | undefined;
   /** `KILLSWITCH_ROOT_TOKEN`; without it nobody can create tenants over HTTP. */
   rootToken?: string | undefined;
   /** Milliseconds since the epoch; injectable for tests. */

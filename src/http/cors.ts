@@ -16,9 +16,12 @@ import { OFREP_PATH } from "./routes/ofrep.js";
  * The headers those routes read. Listed, not echoed: a wildcard would not cover
  * `Authorization` anyway (the Fetch standard requires it by name).
  */
-export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-None-Match", "X-API-Key"];
-/** Response headers a client reads beyond the safelisted ones: the ETag it sends back, Retry-After on a 503. */
-export const CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"];
+export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "If-None-Match", "X-API-Key", "Killswitch-Sign"];
+/**
+ * Response headers a client reads beyond the safelisted ones: the ETag it sends back,
+ * Retry-After on a 503, and a signed OFREP answer's signature (docs/signing.md).
+ */
+export const CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Killswitch-Signed", "Killswitch-Signature"];
 /** Seconds a browser may reuse a preflight: Chromium's cap (Firefox allows a day). */
 export const CORS_MAX_AGE = 7200;
 

@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { OperatorEvents } from "../core/events/operator-events.js";
 import { ProblemError } from "../core/problem.js";
 import { telemetryOf, type Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
@@ -20,6 +21,7 @@ import { attributeRoutes } from "./routes/attributes.js";
 import { auditRoutes } from "./routes/audit.js";
 import { directiveRoutes } from "./routes/directives.js";
 import { environmentRoutes } from "./routes/environments.js";
+import { eventRoutes } from "./routes/events.js";
 import { evaluateRoutes } from "./routes/evaluate.js";
 import { flagConfigRoutes } from "./routes/flag-configs.js";
 import { flagStateRoutes } from "./routes/flag-states.js";
@@ -29,6 +31,7 @@ import { metaRoutes } from "./routes/meta.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { ofrepRoutes } from "./routes/ofrep.js";
 import { segmentRoutes } from "./routes/segments.js";
+import { signingRoutes } from "./routes/signing.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { scheduleRoutes } from "./routes/schedule.js";
@@ -38,7 +41,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
 
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = { ...given, events: given.events ?? new OperatorEvents() };
   const app = new Hono<AppEnv>();
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
   // Without a host's telemetry, a request's unexpected failure still reaches onError, once.
@@ -76,8 +80,10 @@ export function createApp(deps: AppDeps): App {
   segmentRoutes(app, deps);
   attributeRoutes(app, deps);
   snapshotRoutes(app, deps);
+  signingRoutes(app, deps);
   auditRoutes(app, deps);
   directiveRoutes(app, deps);
+  eventRoutes(app, deps);
   evaluateRoutes(app, deps);
   metricsRoutes(app, deps);
   scheduleRoutes(app, deps);

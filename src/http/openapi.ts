@@ -37,6 +37,7 @@ import {
   attributeSchema,
   auditEntrySchema,
   directiveViewSchema,
+  directiveReportSchema,
   blockViewSchema,
   changeRefSchema,
   flagStateSchema,
@@ -47,6 +48,7 @@ import {
   instanceListSchema,
   auditVerificationSchema,
   environmentSchema,
+  epochAnswerSchema,
   flagConfigSchema,
   flagSchema,
   healthSchema,
@@ -55,6 +57,7 @@ import {
   problemSchema,
   propagationReceiptSchema,
   segmentSchema,
+  signingKeysSchema,
   snapshotSchema,
   tenantCreatedSchema,
   versionAnswerSchema,
@@ -75,6 +78,7 @@ import {
   directiveListQuerySchema,
   directivePatchSchema,
 } from "../core/schemas/directive.js";
+import { epochResetSchema, signingKeyRotateSchema } from "../core/schemas/signing.js";
 import { instancesQuerySchema } from "./routes/propagation.js";
 
 type Registry = ReturnType<typeof z.registry<{ id: string }>>;
@@ -124,6 +128,8 @@ const INPUTS = registry({
   DirectiveDelete: directiveDeleteSchema,
   OfrepRequest: ofrepRequestSchema,
   StreamHello: helloSchema,
+  SigningKeyRotate: signingKeyRotateSchema,
+  EpochReset: epochResetSchema,
 });
 
 /** Answers: described as the server sends them. */
@@ -170,6 +176,7 @@ const OUTPUTS = registry({
   Block: blockViewSchema,
   BlockPage: pageSchema(blockViewSchema),
   DirectivePage: pageSchema(directiveViewSchema),
+  DirectiveReport: directiveReportSchema,
   Schedule: scheduleSchema,
   SchedulePage: pageSchema(scheduleSchema),
   ScheduledAnswer: scheduledAnswerSchema,
@@ -178,6 +185,8 @@ const OUTPUTS = registry({
   WebhookWithSecret: webhookWithSecretSchema,
   Delivery: deliverySchema,
   DeliveryPage: pageSchema(deliverySchema),
+  SigningKeys: signingKeysSchema,
+  EpochAnswer: epochAnswerSchema,
 });
 
 type Access = "none" | "root" | "viewer" | "operator" | "admin" | "sdk" | "viewer, or the environment's sdk key" | "metrics token";
@@ -208,6 +217,10 @@ export interface Operation {
   errorBody?: string;
   /** Longer than the summary: the WebSocket's frames. */
   description?: string;
+  /** Other media types the 200 answer comes in, by Accept. */
+  alternatives?: string[];
+  /** Server-sent events (with `text: "text/event-stream"`): takes Last-Event-ID. */
+  eventStream?: boolean;
   /** The success body is text of this media type (the Prometheus exposition format), not JSON. */
   text?: string;
   /**
@@ -215,6 +228,8 @@ export interface Operation {
    * Both register it, as both register `/readyz` whichever answers it.
    */
   host?: "node" | "worker";
+  /** OFREP: signed on request (the `Killswitch-Sign` header), with two response headers. */
+  signedOnRequest?: boolean;
 }
 
 const STREAM_DESCRIPTION = [
@@ -223,12 +238,41 @@ const STREAM_DESCRIPTION = [
   "`Sec-WebSocket-Protocol: killswitch.v1, <key>` (the server selects `killswitch.v1` only).",
   "Client frames: `hello` (first, see StreamHello), `{t:\"ack\", v}`, `{t:\"resync\"}`, and the bare text `ping`.",
   "Server frames: `snapshot {v, env, flags, segments, serverTime}`, `patch {v, prev, flags, segments, removed}`,",
-  "`hb {v, serverTime}` (Node host), and `pong`.",
+  "`hb {v, serverTime}` (Node host), and `pong`. Snapshots and patches are signed (docs/signing.md): each opens with",
+  "`sig` (public key → Ed25519 signature of the payload that follows; a snapshot's unsigned `serverTime` comes first)",
+  "and names its `env`, `epoch` and `tenant`; during a key rotation's overlap a signed `hb` of version 0 announces the",
+  "new key (`key`, `n`). `hello` may carry `epoch`: `since` then resumes only within it.",
   `A frame that breaks the protocol, or any input rule of the API, closes the socket with 1008; one over ${MAX_CLIENT_FRAME_BYTES / 1024} KiB with 1009;`,
   "a revoked key with 4001; shutdown with 1001.",
 ].join(" ");
 
+const EVENTS_DESCRIPTION = [
+  "Server-sent events (text/event-stream) of the key's tenant, each `event: <type>`, `id: <id>`, `data: <JSON>`:",
+  "`change` {env, version, entity, key, flag, action, actor, reason, directive, committedAt, audit} once per committed environment version;",
+  "`directive` {ref, action, actor, reason, at, audit} when a directive is recorded, edited, lifted or deleted;",
+  "`receipt` {env, version, connected, acked, pending (a count), p99, status, complete, final} about every 250 ms while a change is pending and once when final;",
+  "`instance` {env, event: connect|disconnect, instance, app, sdk, at}.",
+  "A comment line every 15 s keeps the connection open. Send `Last-Event-ID` to resume: buffered events follow it,",
+  "or after a restart the change and directive events after its audit seq (receipt and instance events are not replayed).",
+].join(" ");
+
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4";
+const SNAPSHOT_DESCRIPTION = [
+  "The body opens with `sig`: public key → Ed25519 signature (base64url) of the rest of the body, i.e. of its bytes",
+  "after the first `}` with the comma there replaced by `{` (docs/signing.md); the keys are those of",
+  "`GET /v1/envs/{env}/signing-key`. The ETag names the version, the epoch and the signing keys.",
+].join(" ");
+
+const SIGNED_HEADERS = {
+  "Killswitch-Signed": {
+    description: "Sent when the request carries Killswitch-Sign: what the signature covers besides the body (ofrep/1; tenant, env, epoch, version, path, request = base64url SHA-256 of the request body).",
+    schema: { type: "string" },
+  },
+  "Killswitch-Signature": {
+    description: "Sent when the request carries Killswitch-Sign: `<public key>=<signature>`, comma-separated, each Ed25519 over `<Killswitch-Signed>\\n<body>` (docs/signing.md).",
+    schema: { type: "string" },
+  },
+};
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness", access: "none", ok: { 200: "Health" } },
@@ -262,20 +306,25 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/v1/attributes/{name}", summary: "Get a declared attribute", access: "viewer", ok: { 200: "Attribute" }, errors: [404] },
   { method: "put", path: "/v1/attributes/{name}", summary: "Declare or replace an attribute (409 when a rule's use would no longer fit)", access: "admin", body: "AttributePut", ok: { 200: "Attribute", 201: "Attribute" }, errors: [400, 409] },
   { method: "delete", path: "/v1/attributes/{name}", summary: "Delete a declared attribute no rule or segment uses", access: "admin", body: "Delete", optionalBody: true, ok: { 204: null }, errors: [400, 404, 409] },
-  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404] },
-  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null } },
+  { method: "get", path: "/v1/envs/{env}/snapshot", summary: "An environment's flags and segments at one version, signed (ETag)", access: "viewer, or the environment's sdk key", ok: { 200: "Snapshot", 304: null }, errors: [404], description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/snapshot", summary: "The sdk key's own environment's snapshot, signed (ETag)", access: "sdk", ok: { 200: "Snapshot", 304: null }, description: SNAPSHOT_DESCRIPTION },
+  { method: "get", path: "/v1/envs/{env}/signing-key", summary: "The Ed25519 public keys that sign the environment's snapshots and patches, and its epoch", access: "viewer, or the environment's sdk key", ok: { 200: "SigningKeys" }, errors: [404] },
+  { method: "post", path: "/v1/envs/{env}/signing-key/rotate", summary: "A new signing key; the replaced one signs beside it for the overlap (default a day)", access: "admin", body: "SigningKeyRotate", ok: { 200: "SigningKeys" }, errors: [400, 404] },
+  { method: "post", path: "/v1/envs/{env}/epoch", summary: "A new epoch, after the database was restored from a backup: SDKs take the restored versions, and every connected one gets a fresh snapshot", access: "admin", body: "EpochReset", ok: { 200: "EpochAnswer" }, errors: [400, 404] },
   { method: "get", path: "/v1/audit", summary: "The audit log, newest first; the filters given must all hold", access: "viewer", query: auditListQuerySchema, ok: { 200: "AuditPage" }, errors: [400] },
   { method: "get", path: "/v1/audit/head", summary: "The audit chain's newest entry: a checkpoint to keep outside the service", access: "viewer", ok: { 200: "AuditHead" } },
   { method: "get", path: "/v1/audit/verify", summary: "Recompute the audit hash chain; with a checkpoint (seq and hash), also check the chain still holds it", access: "viewer", query: auditVerifyQuerySchema, ok: { 200: "AuditVerification" }, errors: [400] },
+  { method: "get", path: "/v1/events", summary: "The tenant's operator events as server-sent events (change, directive, receipt, instance); resumable", access: "viewer", ok: { 200: null }, errors: [400], text: "text/event-stream", eventStream: true, description: EVENTS_DESCRIPTION },
   { method: "get", path: "/v1/directives", summary: "Directives by ref: recorded ones, and refs that changes carry without a record (status unrecorded)", access: "viewer", query: directiveListQuerySchema, ok: { 200: "DirectivePage" } },
   { method: "post", path: "/v1/directives", summary: "Record a directive (its ref is what writes carry as directive)", access: "operator", body: "DirectiveCreate", ok: { 201: "Directive" }, errors: [400, 409] },
   { method: "get", path: "/v1/directives/{ref}", summary: "A directive, recorded or not, with its status and the changes that carry it", access: "viewer", ok: { 200: "Directive" }, errors: [404] },
+  { method: "get", path: "/v1/directives/{ref}/report", summary: "A directive's report, rebuilt from the database alone: its changes with their receipts, what still holds, the audit chain's verification. Accept: application/json (default), text/markdown, or text/html (a printable page)", access: "viewer", ok: { 200: "DirectiveReport" }, errors: [404], alternatives: ["text/markdown", "text/html"] },
   { method: "patch", path: "/v1/directives/{ref}", summary: "Change a recorded directive's title, issuer, times or summary", access: "operator", body: "DirectivePatch", ok: { 200: "Directive" }, errors: [400, 404] },
   { method: "delete", path: "/v1/directives/{ref}", summary: "Delete a directive's record (changes keep their ref; it is listed as unrecorded)", access: "admin", body: "DirectiveDelete", ok: { 204: null }, errors: [400, 404] },
   { method: "post", path: "/v1/directives/{ref}/lift", summary: "Mark a directive lifted (its rules stay until removed)", access: "operator", body: "DirectiveLift", ok: { 200: "Directive" }, errors: [400, 404, 409] },
   { method: "post", path: "/v1/envs/{env}/evaluate", summary: "Explain what flags serve to a context, rule by rule", access: "viewer", body: "EvaluateRequest", readOnly: true, ok: { 200: "EvaluateResponse" }, errors: [404] },
-  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure" },
-  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure" },
+  { method: "post", path: "/ofrep/v1/evaluate/flags/{key}", summary: "OFREP: evaluate one flag for a context", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepSuccess" }, errors: [404], errorBody: "OfrepFailure", signedOnRequest: true },
+  { method: "post", path: "/ofrep/v1/evaluate/flags", summary: "OFREP: evaluate every flag for a context (ETag)", access: "sdk", query: ofrepQuerySchema, body: "OfrepRequest", ok: { 200: "OfrepBulkSuccess", 304: null }, errorBody: "OfrepBulkFailure", signedOnRequest: true },
   { method: "get", path: "/v1/stream", summary: "The SDK stream: a WebSocket upgrade (protocol 1)", access: "sdk", ok: { 101: null }, errors: [400, 426, 503], description: STREAM_DESCRIPTION },
   { method: "get", path: "/v1/envs/{env}/changes/{version}", summary: "Propagation receipt: which instances applied a version, and how fast", access: "viewer", ok: { 200: "PropagationReceipt" }, errors: [404] },
   { method: "get", path: "/v1/envs/{env}/schedule", summary: "Scheduled changes of an environment, by due time (pending unless status says otherwise)", access: "viewer", query: scheduleQuerySchema, ok: { 200: "SchedulePage" }, errors: [400, 404] },
@@ -363,16 +412,33 @@ function operation(op: Operation): Record<string, unknown> {
     });
   }
   if (op.ok[304] !== undefined) parameters.push({ name: "If-None-Match", in: "header", schema: { type: "string" } });
+  if (op.eventStream) {
+    parameters.push({ name: "Last-Event-ID", in: "header", schema: { type: "string" }, description: "The id of the last event received: resume after it" });
+  }
+  if (op.signedOnRequest) {
+    parameters.push({
+      name: "Killswitch-Sign",
+      in: "header",
+      schema: { type: "string" },
+      description: "Any value: sign the answer (Killswitch-Signed, Killswitch-Signature); a client that verifies asks for it.",
+    });
+  }
 
   // Every write answers with the audit chain's new head (src/http/audit-checkpoint.ts).
   const write = op.method !== "get" && op.access !== "none" && !op.errorBody && !op.readOnly;
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
     const body = schema && write ? { allOf: [ref(schema), ref("WriteCheckpoint")] } : schema ? ref(schema) : null;
-    const content = body ? { "application/json": { schema: body } } : op.text && status === "200" ? { [op.text]: { schema: { type: "string" } } } : null;
+    const alternatives = status === "200" ? Object.fromEntries((op.alternatives ?? []).map((type) => [type, { schema: { type: "string" } }])) : {};
+    const content = body
+      ? { "application/json": { schema: body }, ...alternatives }
+      : op.text && status === "200"
+        ? { [op.text]: { schema: { type: "string" } } }
+        : null;
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? "OK",
       ...(write ? { headers: CHECKPOINT_HEADERS } : {}),
+      ...(op.signedOnRequest && status === "200" ? { headers: SIGNED_HEADERS } : {}),
       ...(content ? { content } : {}),
     };
   }

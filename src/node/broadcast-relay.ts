@@ -1,4 +1,4 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange } from "../core/broadcaster.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset } from "../core/broadcaster.js";
 
 /**
  * A broadcaster that forwards to a target set later. The store needs a
@@ -14,5 +14,9 @@ export class BroadcastRelay implements Broadcaster {
 
   keyRevoked(tenantId: string, keyId: string): void {
     this.target.keyRevoked(tenantId, keyId);
+  }
+
+  resetEnvironment(tenantId: string, env: string, cause: EnvReset, auditSeq?: number): void {
+    this.target.resetEnvironment?.(tenantId, env, cause, auditSeq);
   }
 }

@@ -10,7 +10,7 @@ import { createLogger, flushLogger } from "./telemetry/logger.js";
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const logger = await createLogger({ level: config.logLevel, format: config.logFormat });
 
   // Installed before anything is printed: whoever reads "listening" may signal at once.
   let server: RunningServer | undefined;

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { BroadcastRelay } from "./broadcast-relay.js";
+import { instanceEventTelemetry, OperatorEvents } from "../core/events/operator-events.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { combineTelemetry, telemetryOf, type Telemetry } from "../core/telemetry.js";
 import { createApp } from "../http/create-app.js";
@@ -17,7 +18,7 @@ import { isSharedDatabase, openDatabase, type Database } from "./database.js";
 import type { StreamHostFactory } from "./stream-host.js";
 import { logTelemetry } from "./telemetry/log-telemetry.js";
 import type { Logger } from "./telemetry/logger.js";
-import { createPrometheusMetrics } from "./telemetry/prometheus-metrics.js";
+import type { PrometheusMetrics } from "./telemetry/prometheus-metrics.js";
 import { Background, backgroundObserver, type BackgroundObserver } from "../core/background.js";
 import type { RetryPolicy } from "../core/webhooks/backoff.js";
 import type { WebhookTransport } from "../core/webhooks/transport.js";
@@ -93,6 +94,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** prom-client is loaded only by a server that serves metrics. */
+async function prometheusMetrics(): Promise<PrometheusMetrics> {
+  const { createPrometheusMetrics } = await import("./telemetry/prometheus-metrics.js");
+  return createPrometheusMetrics();
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger;
   const database = await openDatabase(options.databaseUrl ?? DEFAULTS.databaseUrl, {
@@ -100,16 +107,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const onError =
     options.onError ?? (logger ? (error: unknown) => logger.error({ err: error }, "background failure") : (error: unknown) => console.error("killswitch:", error));
-  const metrics = options.metricsToken ? createPrometheusMetrics() : null;
+  const metrics = options.metricsToken ? await prometheusMetrics() : null;
+  const events = new OperatorEvents({ onError });
   const telemetry = combineTelemetry(
     metrics?.telemetry,
     // Without a logger, a request's unexpected failure still reaches onError, once.
     logger ? logTelemetry(logger) : telemetryOf({ requestServed: (record) => record.error !== undefined && onError(record.error) }),
+    // SDK instances connecting and leaving, as operator events.
+    telemetryOf(instanceEventTelemetry(events)),
   );
   const relay = new BroadcastRelay();
   const policy = { allowPrivate: options.webhooks?.allowPrivate ?? false };
   let loop: BackgroundLoop | undefined;
   const store = createStore({
+    events,
     onDue: (at) => loop?.wake(at),
     webhookUrlPolicy: policy,
     db: database.db,
@@ -126,7 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.cluster !== false && isSharedDatabase(database.url)
       ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
-  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken, telemetry });
+  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken, telemetry, events });
   if (metrics && stream?.gauges) metrics.readStreamGauges(stream.gauges);
   if (cluster) {
     relay.target = cluster.broadcaster;
@@ -160,6 +171,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     rootToken: options.rootToken,
     clock: options.clock,
     onError,
+    events,
     readiness: () => database.health.readiness(),
     telemetry,
     metrics: metrics ? { token: options.metricsToken!, contentType: metrics.contentType, render: metrics.render } : undefined,
@@ -180,6 +192,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Event streams end first: they would hold their connections open to the end of the grace.
+      events.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; then every connection is cut.

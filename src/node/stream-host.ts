@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { Broadcaster } from "../core/broadcaster.js";
+import type { OperatorEvents } from "../core/events/operator-events.js";
 import type { Store } from "../core/store/index.js";
 import type { Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps } from "../http/create-app.js";
@@ -19,6 +20,7 @@ export interface StreamHost {
   propagation?: PropagationSource;
   /** Called once the HTTP server listens. */
   attach?: (server: Server) => void;
+  /** Saves what must survive the process (final receipts), then closes the sockets. */
   close(): Promise<void> | void;
   /** Read at each metrics scrape. */
   gauges?: StreamGauges;
@@ -33,6 +35,13 @@ export interface StreamGauges {
 
 /**
  * Builds the socket layer once the store (its StreamSource) exists, and the
- * cluster when other processes may share the database.
+ * cluster when other processes may share the database; it publishes instance and
+ * receipt events to `events`.
  */
-export type StreamHostFactory = (deps: { store: Store; cluster: Cluster | null; rootToken?: string | undefined; telemetry?: Telemetry }) => StreamHost;
+export type StreamHostFactory = (deps: {
+  store: Store;
+  cluster: Cluster | null;
+  rootToken?: string | undefined;
+  telemetry?: Telemetry;
+  events?: OperatorEvents;
+}) => StreamHost;

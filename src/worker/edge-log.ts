@@ -10,7 +10,7 @@
 import { UNMATCHED_ROUTE } from "../core/metrics-catalog.js";
 import { OPERATIONS } from "../http/openapi.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../http/observe-requests.js";
-import { logLine } from "./json-log.js";
+import { errorField, logLine } from "./json-log.js";
 
 type Handler<E> = (request: Request, env: E) => Promise<Response>;
 
@@ -33,7 +33,21 @@ export function observeEdge<E>(handle: Handler<E>): Handler<E> {
     const headers = new Headers(incoming.headers);
     headers.set(REQUEST_ID_HEADER, requestId);
     const request = new Request(incoming, { headers });
-    const response = await handle(request, env);
+    const line = (status: number) => ({
+      reqId: requestId,
+      method: request.method,
+      route: edgeRoute(request.method, new URL(request.url).pathname),
+      status,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+    let response: Response;
+    try {
+      response = await handle(request, env);
+    } catch (error) {
+      // The runtime answers 500; the failure is logged once, here, with the request's id.
+      logLine("error", "request failed", { ...line(500), err: errorField(error) });
+      throw error;
+    }
     // Answered by an object's app, which logged it.
     if (response.headers.has(REQUEST_ID_HEADER)) return response;
     try {
@@ -41,14 +55,7 @@ export function observeEdge<E>(handle: Handler<E>): Handler<E> {
     } catch {
       // Immutable headers: the answer goes without the id, the log line still has it.
     }
-    const url = new URL(request.url);
-    logLine("info", "request", {
-      reqId: requestId,
-      method: request.method,
-      route: edgeRoute(request.method, url.pathname),
-      status: response.status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-    });
+    logLine(response.status >= 500 ? "error" : "info", "request", line(response.status));
     return response;
   };
 }

@@ -25,13 +25,13 @@
  * behind what its sockets were sent.
  */
 import { PING, PONG } from "@killswitch/sdk/protocol.js";
-import type { Broadcaster, CommittedChange, StreamSource } from "../core/broadcaster.js";
+import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../core/stream/client-frame.js";
 import { admitConnection, idleDeadline, streamLimits, type StreamLimits } from "../core/stream/limits.js";
-import { mergeChanges, patchOf } from "../core/stream/merge-changes.js";
-import { connectedAtCommit, openSession, step, type Loaded, type SessionInput, type SessionState } from "../core/stream/session.js";
-import { snapshotText, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { connectedAtCommit, openSession, readPlan, step, type LoadRequest, type Loaded, type SessionInput, type SessionState } from "../core/stream/session.js";
+import { snapshotFrame, type SnapshotText } from "../core/stream/snapshot-text.js";
+import { unsignedFrames, type StreamFrames } from "../core/stream/stream-frames.js";
 import { selectSubprotocol } from "../http/credentials.js";
 import type { Telemetry } from "../core/telemetry.js";
 import { AlarmClock } from "./alarm-clock.js";
@@ -53,6 +53,11 @@ export interface StreamPrincipal {
 export interface HibernatingHubOptions {
   tenantId: string;
   source: StreamSource;
+  /**
+   * Builds every snapshot and patch frame, once for all sockets: the object passes the
+   * core's `FrameSigner`, so that SDKs can verify them. Default: unsigned frames.
+   */
+  frames?: StreamFrames;
   /**
    * A change was sent to the environment's sockets; `connected` counts those
    * connected at its commit (the core's `connectedAtCommit`).
@@ -85,6 +90,7 @@ export class HibernatingHub implements Broadcaster {
   readonly #options: HibernatingHubOptions;
   readonly #now: () => number;
   readonly #limits: StreamLimits;
+  readonly #frames: StreamFrames;
   /** Open sockets per key id while awake; counted from the key's tag on first use after a wake. */
   readonly #perKey = new Map<string, number>();
   readonly #snapshots = new Map<string, SnapshotText>();
@@ -106,6 +112,7 @@ export class HibernatingHub implements Broadcaster {
     this.#limits = streamLimits(options.limits);
     this.#alarm = options.alarm ?? new AlarmClock(ctx.storage);
     this.#ownsAlarm = options.alarm === undefined;
+    this.#frames = options.frames ?? unsignedFrames;
   }
 
   /**
@@ -192,11 +199,34 @@ export class HibernatingHub implements Broadcaster {
     }
     this.#options.onPublished?.(change, connected);
     // The sends run after the request that committed the change has been answered
-    // (a timer, not a microtask: those would run before the answer leaves). Timers
-    // of one delay fire in order, so patches go out in version order; the pending
-    // timer keeps the object awake until they have.
-    const frame = JSON.stringify(patchOf(change)); // serialized once for every socket
-    setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    // (a timer, not a microtask: those would run before the answer leaves). Frames
+    // resolve in publish order and timers of one delay fire in order, so patches go
+    // out in version order; the pending timer keeps the object awake until they have.
+    void this.#frames.patch(change).then((frame) => {
+      // Serialized and signed once for every socket.
+      setTimeout(() => this.#deliver(change.env, change.version, frame), 0);
+    });
+  }
+
+  /**
+   * The environment's signing keys changed (`key`): cached snapshots are dropped and
+   * each socket gets the new key's announcement. Or its epoch did (`epoch`: a restore,
+   * whose versions may be lower than what sockets hold): every socket is sent the new
+   * snapshot, whatever it was sent before.
+   */
+  resetEnvironment(_tenantId: string, env: string, cause: EnvReset): void {
+    this.#generation++;
+    this.#snapshots.delete(env);
+    for (const ws of this.#ctx.getWebSockets(envTag(env))) {
+      const state = this.#stateOf(ws);
+      if (state !== null) this.#apply(ws, state, { t: "reset", cause });
+    }
+  }
+
+  /** During a signing key's overlap, the new key's announcement. */
+  async #announce(ws: WebSocket, env: string): Promise<void> {
+    const announcement = await this.#frames.announcement(this.#options.tenantId, env).catch(() => null);
+    if (announcement) trySend(ws, snapshotFrame(announcement, this.#now()));
   }
 
   #deliver(env: string, version: number, frame: string): void {
@@ -301,19 +331,17 @@ export class HibernatingHub implements Broadcaster {
           ? { t: "refused", why: "too big", at }
           : { t: "frame", frame: parseClientFrame(data), at };
     // Every frame the machine keeps (hello, ack, resync) it asks to persist, with its `heardAt`.
-    const after = this.#apply(ws, state, input);
-    if (state.phase === "open" && after.phase === "loading") this.#options.telemetry?.sdkConnected(this.#connectionEvent(after, after.instance!, after.app!));
-    await this.#loads.get(ws);
+    const work: Promise<void>[] = [];
+    const after = this.#apply(ws, state, input, work);
+    if (state.phase === "open" && after.phase === "loading") this.#options.telemetry?.sdkConnected(this.#connectionEvent(after, after.instance!, after.app!, after.sdk!));
+    await Promise.all(work); // `message` resolves once its answer is sent
   }
-
-  /** A load in flight per socket, so that `message` resolves once its answer is sent. */
-  readonly #loads = new WeakMap<WebSocket, Promise<void>>();
 
   /** The object's `webSocketClose`: complete the closing handshake. */
   closed(ws: WebSocket, code: number, reason: string): void {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
-    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined), code });
+    if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined, state.sdk ?? undefined), code });
     if (state !== null) {
       this.#live.set(ws, step(state, { t: "gone" }, this.#limits).state);
       const open = this.#perKey.get(state.keyId);
@@ -323,12 +351,15 @@ export class HibernatingHub implements Broadcaster {
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
-  #connectionEvent(state: SessionState, instance: string, app: string | undefined) {
-    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app };
+  #connectionEvent(state: SessionState, instance: string, app: string | undefined, sdk: string | undefined) {
+    return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app, sdk };
   }
 
-  /** Steps the socket's session and carries out the effects; answers the new state. */
-  #apply(ws: WebSocket, state: SessionState, input: SessionInput): SessionState {
+  /**
+   * Steps the socket's session and carries out the effects; answers the new state. The
+   * reads it starts (and the effects those step in turn) are added to `work`.
+   */
+  #apply(ws: WebSocket, state: SessionState, input: SessionInput, work: Promise<void>[] = []): SessionState {
     const { state: next, effects } = step(state, input, this.#limits);
     this.#live.set(ws, next);
     for (const effect of effects) {
@@ -346,10 +377,13 @@ export class HibernatingHub implements Broadcaster {
           shut(ws, effect.code, effect.reason);
           break;
         case "load":
-          this.#loads.set(ws, this.#load(ws, effect.since));
+          work.push(this.#load(ws, effect));
+          break;
+        case "announce":
+          work.push(this.#announce(ws, next.env));
           break;
         case "catchUp":
-          this.#loads.set(ws, this.#catchUp(ws, effect.from));
+          work.push(this.#catchUp(ws, effect.from));
           break;
         case "receipt":
           if (effect.event.kind === "acked") this.#options.onAck?.(next, effect.event.previous, effect.event.at);
@@ -360,12 +394,12 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /** The state a `load` asked for: "current", the missed changes as one patch, or a snapshot. */
-  async #load(ws: WebSocket, since: number | undefined): Promise<void> {
+  async #load(ws: WebSocket, load: LoadRequest): Promise<void> {
     const state = this.#live.get(ws);
     if (state === undefined) return;
     let loaded: Loaded;
     try {
-      loaded = await this.#read(state.env, since);
+      loaded = await this.#read(state.env, load);
     } catch (error) {
       this.#options.onError?.(error);
       const now = this.#live.get(ws);
@@ -373,17 +407,26 @@ export class HibernatingHub implements Broadcaster {
       return;
     }
     const now = this.#live.get(ws);
-    if (now !== undefined) this.#apply(ws, now, { t: "loaded", loaded, at: this.#now() });
+    const work: Promise<void>[] = [];
+    if (now !== undefined) this.#apply(ws, now, { t: "loaded", loaded, at: this.#now() }, work);
+    await Promise.all(work);
   }
 
-  async #read(env: string, since: number | undefined): Promise<Loaded> {
+  async #read(env: string, load: LoadRequest): Promise<Loaded> {
     const current = await this.#snapshotOf(env);
-    if (since === undefined || since > current.version) return { kind: "snapshot", snapshot: current };
-    if (since === current.version) return { kind: "current", version: since };
-    const changes = await this.#options.source.changesSince(this.#options.tenantId, env, since);
-    const patch = changes && mergeChanges(changes);
-    if (patch && patch.prev === since && patch.v === current.version) return { kind: "patch", patch, frame: JSON.stringify(patch) };
-    return { kind: "snapshot", snapshot: current };
+    const plan = readPlan(load, current);
+    if (plan === "current") return { kind: "current", version: current.version };
+    if (plan === "changes") {
+      const patch = await this.#resume(env, load.since!);
+      if (patch && patch.version === current.version) return { kind: "patch", prev: load.since!, version: patch.version, frame: patch.text };
+    }
+    return { kind: "snapshot", snapshot: current, ...(load.replace ? { replace: true } : {}) };
+  }
+
+  /** The changes after `since`, from the change log, as one patch framed by the hub's frames; null when they do not make one. */
+  async #resume(env: string, since: number) {
+    const { tenantId, source } = this.#options;
+    return this.#frames.resume(tenantId, env, since, await source.changesSince(tenantId, env, since));
   }
 
   /**
@@ -396,11 +439,10 @@ export class HibernatingHub implements Broadcaster {
     if (state === undefined || state.phase !== "live") return;
     const current = await this.#snapshotOf(state.env).catch(() => null);
     if (current === null || current.version <= from) return;
-    const changes = await this.#options.source.changesSince(this.#options.tenantId, state.env, from).catch(() => null);
-    const patch = changes && mergeChanges(changes);
+    const patch = await this.#resume(state.env, from).catch(() => null);
     const now = this.#live.get(ws);
-    if (!patch || patch.prev !== from || now === undefined || now.sentVersion !== from) return;
-    this.#apply(ws, now, { t: "loaded", loaded: { kind: "patch", patch, frame: JSON.stringify(patch) }, at: this.#now() });
+    if (!patch || now === undefined || now.sentVersion !== from) return;
+    this.#apply(ws, now, { t: "loaded", loaded: { kind: "patch", prev: from, version: patch.version, frame: patch.text }, at: this.#now() });
   }
 
   /**
@@ -413,7 +455,8 @@ export class HibernatingHub implements Broadcaster {
     const known = this.#snapshots.get(env);
     if (known !== undefined) return known;
     const generation = this.#generation;
-    const text = snapshotText(env, await this.#options.source.snapshot(this.#options.tenantId, env));
+    const { tenantId, source } = this.#options;
+    const text = await this.#frames.snapshot(tenantId, env, await source.snapshot(tenantId, env));
     if (generation === this.#generation) this.#snapshots.set(env, text); // no change published meanwhile
     return text;
   }

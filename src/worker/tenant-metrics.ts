@@ -9,8 +9,8 @@
  * never reset: a scrape sees the same counter grow across hibernation and
  * deploys. Writes are per series, never per request: a one-shot timer writes
  * the series that moved `flushDelayMs` after the first of them, as the receipt
- * book does (receipt-book.ts). An eviction inside that window loses those
- * increments only.
+ * book does (receipt-book.ts), and at every scrape. An eviction inside that
+ * window loses those increments only, never a count a scrape has seen.
  *
  * Gauges (connections by environment, incomplete changes) are read from the
  * hub and the receipt book at each scrape; the scheduled changes gauge is set
@@ -71,8 +71,13 @@ export class TenantMetrics {
     });
   }
 
-  /** Every metric in the exposition format, the gauges read now. */
+  /**
+   * Every metric in the exposition format, the gauges read now. What the scrape
+   * sees is written first, so that no later eviction shows a scraper a counter
+   * lower than one it has seen.
+   */
   render(gauges: ScrapeGauges): string {
+    this.flush();
     const series = this.#load();
     const out: string[] = [];
     for (const [name, spec] of Object.entries(METRICS) as [Name, MetricSpec][]) {

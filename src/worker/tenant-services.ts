@@ -6,8 +6,11 @@
  */
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
+import { instanceEventTelemetry, OperatorEvents } from "../core/events/operator-events.js";
+import { ReceiptFollower, type FollowedChange } from "../core/receipts/receipt-follower.js";
+import { FrameSigner } from "../core/signing/frame-signer.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
-import { combineTelemetry } from "../core/telemetry.js";
+import { combineTelemetry, telemetryOf } from "../core/telemetry.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
 import { durableExecutor } from "./durable-executor.js";
@@ -32,9 +35,12 @@ export interface TenantServices {
   store: Store;
   /** The object is no tenant after all (a refused creation): its metrics write nothing more. */
   discard(): void;
-  /** The object's alarm fired: the hub's deadlines, then the background work; the alarm is set again for the earliest next. */
+  /** The object's alarm fired: the hub's deadlines, the background work, the receipts due; the alarm is set again for the earliest next. */
   alarm(): Promise<void>;
 }
+
+/** The object's synchronous KV key holding the changes whose receipts are still followed. */
+const FOLLOWED_KEY = "receipts/followed";
 
 export interface TenantServicesOptions {
   ctx: DurableObjectState;
@@ -75,7 +81,15 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
   // The hub reads snapshots from the store, and the store publishes to the hub.
   let store: Store | undefined;
   const metrics = new TenantMetrics(ctx.storage.kv);
-  const telemetry = combineTelemetry(metrics.telemetry, workerLogTelemetry(workerLogLevel(env.LOG_LEVEL)));
+  const events = new OperatorEvents({ onError: report });
+  let follower: ReceiptFollower | undefined;
+  const telemetry = combineTelemetry(
+    metrics.telemetry,
+    workerLogTelemetry(workerLogLevel(env.LOG_LEVEL)),
+    telemetryOf(instanceEventTelemetry(events)),
+    // A pending instance that left is no longer waited for: its change may be complete now.
+    telemetryOf({ sdkDisconnected: () => follower?.poke() }),
+  );
   const book = new ReceiptBook(ctx.storage.kv, { keepVersions: KEPT_VERSIONS, onSample: (ms) => telemetry.changeApplied(ms / 1000) });
   const clock = new AlarmClock(ctx.storage);
   const wake = (at: number) => void clock.wakeBy(at).catch(report);
@@ -86,14 +100,24 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
       snapshot: (tenant, environment) => store!.snapshot(tenant, environment),
       changesSince: (tenant, environment, since) => store!.changesSince(tenant, environment, since),
     },
-    onPublished: (change, connected) => book.committed(change.env, change.version, change.committedAt, connected),
-    onAck: (connection, previous, at) => book.acked(connection.env, connection, previous, at),
+    frames: new FrameSigner({ signingState: (tenant, environment) => store!.signingState(tenant, environment) }, { onError: report }),
+    onPublished: (change, connected) => {
+      book.committed(change.env, change.version, change.committedAt, connected);
+      follower!.follow({ tenantId, env: change.env, version: change.version, committedAt: change.committedAt, audit: change.audit });
+      const due = follower!.nextDeadline();
+      if (due !== null) wake(due);
+    },
+    onAck: (connection, previous, at) => {
+      book.acked(connection.env, connection, previous, at);
+      follower!.poke();
+    },
     onError: report,
     limits: { maxConnectionsPerKey: maxStreamsPerKey(env) },
     telemetry,
     alarm: clock,
   });
   const options: StoreOptions = {
+    events,
     db: drizzle(ctx.storage, { schema }),
     executor: durableExecutor(ctx.storage),
     broadcaster: hub,
@@ -105,9 +129,26 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     webhookUrlPolicy: webhooks.policy,
   };
   store = createStore(options);
-  const propagation = workerPropagationSource(hub, book);
+  const live = workerPropagationSource(hub, book);
+  // An object has no shutdown to hook: a receipt is saved once final (checked after acks and disconnects),
+  // and otherwise when the alarm wakes the object ten minutes after the commit; the followed list is in KV.
+  follower = new ReceiptFollower({
+    live,
+    store,
+    events,
+    tickAlways: false,
+    journal: {
+      load: () => ctx.storage.kv.get<FollowedChange[]>(FOLLOWED_KEY) ?? [],
+      store: (followed) => (followed.length === 0 ? void ctx.storage.kv.delete(FOLLOWED_KEY) : ctx.storage.kv.put(FOLLOWED_KEY, followed)),
+    },
+    onError: report,
+  });
+  // What the receipt route answers, and the webhooks' receipt checks read: live while followed, then as saved.
+  const receipts = follower.source();
+  const propagation = { receipt: receipts.receipt, instances: live.instances };
   const app = createApp({
     store,
+    events,
     broadcaster: hub,
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
     defer: (task) => ctx.waitUntil(task),
@@ -145,6 +186,9 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
       await hub.sweep();
       const next = await background.run();
       if (next !== null) await clock.wakeBy(next);
+      await follower!.tick();
+      const due = follower!.nextDeadline();
+      if (due !== null) await clock.wakeBy(due);
     },
   };
 }

@@ -78,7 +78,7 @@ describe.skipIf("missing" in chromium)("CORS in headless Chromium", () => {
       },
       [target.baseUrl, t.sdk] as const,
     );
-    expect(read).toEqual({ status: 200, etag: expect.stringMatching(/^"\d+-production"$/), env: "production", flags: [FLAG], againStatus: 304 });
+    expect(read).toEqual({ status: 200, etag: expect.stringMatching(/^"\d+-production-[0-9a-f]{24}-\d+"$/), env: "production", flags: [FLAG], againStatus: 304 });
   });
 
   it("lets a page read a refusal instead of a network error", async () => {

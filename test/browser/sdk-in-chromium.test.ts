@@ -7,6 +7,7 @@
  * The page's origin differs from the service's. The client is ready from the socket's
  * snapshot: nothing polls here (the cross-origin poll is cors-in-chromium.test.ts's).
  */
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Page, WebSocket as PageWebSocket } from "playwright-core";
@@ -21,6 +22,7 @@ const FLAG = "model.fable-5";
 
 /** What page/index.html puts on `window`. */
 interface Harness {
+  pinned(url: string, sdkKey: string, flag: string, keys: readonly string[]): Promise<{ status: ReadyStatus; version: number; evaluation: EvaluationResult; errors: string[] }[]>;
   start(url: string, sdkKey: string, flag: string): Promise<{ status: ReadyStatus; version: number; env: string | undefined; instance: string; evaluation: EvaluationResult }>;
   evaluate(flag: string, defaultValue: boolean): EvaluationResult;
   close(): Promise<void>;
@@ -113,6 +115,25 @@ describe.skipIf("missing" in chromium)("the SDK in headless Chromium", () => {
       expect(sockets).toHaveLength(1);
       expect(serviceRequests).toEqual([]);
       expect(pageErrors).toEqual([]);
+    },
+    60_000,
+  );
+
+  it(
+    "verifies signed state with the browser's WebCrypto: the environment's key is taken, another key refused",
+    async () => {
+      const { keys } = (await api("GET", "/v1/envs/production/signing-key", { key: t.viewer })).body as { keys: { key: string }[] };
+      const other = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64url");
+      const version = (await api("GET", "/v1/envs/production/snapshot", { key: t.viewer })).body.version as number;
+      const [right, wrong] = await page.evaluate(
+        ([url, sdkKey, flag, publicKeys]) => (window as unknown as { harness: Harness }).harness.pinned(url, sdkKey, flag, publicKeys),
+        [target.baseUrl, t.sdk, FLAG, [keys[0]!.key, other]] as const,
+      );
+      // The kill of the test above, verified and applied.
+      expect(right).toEqual({ status: "ready", version, evaluation: { value: false, variant: "off", reason: "DISABLED" }, errors: [] });
+      expect(wrong!.status).toBe("defaults");
+      expect(wrong!.errors).toContain("invalid sig");
+      expect(wrong!.evaluation).toMatchObject({ value: true, reason: "ERROR" });
     },
     60_000,
   );

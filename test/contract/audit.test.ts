@@ -201,9 +201,13 @@ describe("propagation receipts", () => {
     const t = await createTenant(target, api);
     await api("POST", "/v1/flags", { key: t.operator, json: { key: "model.fable-5", kind: "boolean" } });
     const kill = await api("POST", "/v1/envs/production/flags/model.fable-5/kill", { key: t.operator, json: { reason: "directive" } });
-    const receipt = await api("GET", `/v1/envs/production/changes/${kill.body.version}`, { key: t.viewer });
+    const path = `/v1/envs/production/changes/${kill.body.version}`;
+    const receipt = await api("GET", path, { key: t.viewer });
     expect(receipt.status, JSON.stringify(receipt.body)).toBe(200);
-    expect(receipt.body).toEqual({
+    expect(receipt.body).toMatchObject({ status: "no-instances", complete: false, final: expect.any(Boolean) });
+    // Nothing will change it: it is saved as final at once.
+    await expect.poll(() => api("GET", path, { key: t.viewer }).then((r) => r.body.final), { timeout: 10_000 }).toBe(true);
+    expect((await api("GET", path, { key: t.viewer })).body).toEqual({
       version: kill.body.version,
       committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       connected: 0,
@@ -213,6 +217,9 @@ describe("propagation receipts", () => {
       status: "no-instances",
       complete: false,
       audit: kill.body.audit,
+      final: true,
+      savedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      savedBecause: "no-instances",
     });
   });
 });

@@ -24,6 +24,9 @@ const DIRECTIVE = "EXPORT-2026-001";
 let ruleId: string;
 let keyId: string;
 let version: number;
+let scheduleId: string;
+let webhookId: string;
+let deliveryId: string;
 
 beforeAll(async () => {
   ({ target, api, t } = await startWithTenant());
@@ -32,8 +35,13 @@ beforeAll(async () => {
     rules: [{ when: [{ attribute: "nationality", op: "notIn", values: ["US"] }] }],
     reason: "contract",
   });
+  // A webhook before the block, so that the block leaves a delivery (its attempts fail offline; the row is there).
+  webhookId = (await okBody(api, t.admin, "POST", "/v1/webhooks", { url: "https://hooks.example.com/contract", events: ["change.committed"] })).id;
   const block = await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/block`, { reason: "directive", segment: SEGMENT });
   ({ ruleId, version } = block);
+  deliveryId = (await okBody(api, t.admin, "GET", `/v1/webhooks/${webhookId}/deliveries`)).items[0].id;
+  await okBody(api, t.admin, "PATCH", `/v1/webhooks/${webhookId}`, { enabled: false });
+  scheduleId = (await okBody(api, t.operator, "POST", `/v1/envs/production/flags/${FLAG}/kill`, { reason: "later", at: new Date(Date.now() + 3_600_000).toISOString() })).schedule.id;
   keyId = (await okBody(api, t.admin, "POST", "/v1/keys", { name: "spare", role: "viewer" })).key.id;
   await okBody(api, t.operator, "POST", "/v1/directives", { ref: DIRECTIVE, title: "Contract", receivedAt: "2026-11-01T17:21:00Z" });
 });
@@ -177,7 +185,13 @@ describe("query parameters", () => {
       Object.entries(ops).filter(([, op]) => op["x-killswitch-host"] === undefined).map(([method, op]) => ({
         method: method.toUpperCase(),
         access: op["x-killswitch-access"],
-        path: template.replace(/\{(\w+)\}/g, (_m, name: string) => (name === "key" && template.includes("/segments/") ? SEGMENT : (values[name] ?? FLAG))),
+        path: template.replace(/\{(\w+)\}/g, (_m, name: string) => {
+          if (name === "key" && template.includes("/segments/")) return SEGMENT;
+          if (name === "id" && template.startsWith("/v1/webhooks/")) return webhookId;
+          if (name === "id" && template.startsWith("/v1/schedule/")) return scheduleId;
+          if (name === "delivery") return deliveryId;
+          return values[name] ?? FLAG;
+        }),
       })),
     );
   }

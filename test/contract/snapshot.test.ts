@@ -20,8 +20,11 @@ describe("snapshots", () => {
     const res = await api("GET", "/v1/envs/production/snapshot", { key: t.viewer });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
+      sig: expect.any(Object),
       version: 2,
       env: "production",
+      epoch: expect.stringMatching(/^[0-9a-f]{24}$/),
+      tenant: t.id,
       flags: {
         "model.fable-5": {
           key: "model.fable-5",
@@ -45,6 +48,13 @@ describe("snapshots", () => {
         },
       },
     });
+  });
+
+  it("signs the body with the environment's one key (docs/signing.md; test/contract/signing.test.ts verifies it)", async () => {
+    const res = await api("GET", "/v1/envs/production/snapshot", { key: t.viewer });
+    const keys = (await api("GET", "/v1/envs/production/signing-key", { key: t.viewer })).body.keys;
+    expect(Object.keys(res.body.sig)).toEqual([keys[0].key]);
+    expect(Object.values(res.body.sig)).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{86}$/)]);
   });
 
   it("answers 304 to a matching If-None-Match, and a new ETag after a change", async () => {

@@ -322,3 +322,127 @@ describe("several nodes", () => {
     expect(tracker.drainVersionUpdates().map((u) => [u.env, u.version, u.connected])).toEqual([["production", 1, 1]]);
   });
 });
+
+describe("PropagationTracker edge cases", () => {
+  it("finds each of many versions by its own record", () => {
+    const { tracker } = setup();
+    tracker.connect(T, "production", info("a"));
+    for (let v = 3; v <= 40; v += 3) tracker.commit(T, "production", v, v * 1_000);
+    for (let v = 1; v <= 42; v++) {
+      const receipt = tracker.receipt(T, "production", v);
+      if (v % 3 === 0 && v <= 39) expect(receipt?.committedAt).toBe(new Date(v * 1_000).toISOString());
+      else expect(receipt).toBeNull();
+    }
+  });
+
+  it("measures an ack that arrives before its commit time (a clock that stepped back) as 0 ms", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 5_000);
+    at(4_900);
+    tracker.ack(a, 1);
+    expect(tracker.receipt(T, "production", 1)!.latencyMs).toEqual({ p50: 0, p99: 0, max: 0 });
+  });
+
+  it("shows an instance that applied version 0 as at 0, not as having applied nothing", () => {
+    const { tracker } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.ack(a, 0);
+    expect(tracker.instances(T, "production").items[0]).toMatchObject({ appliedVersion: 0 });
+    tracker.commit(T, "production", 1, 0);
+    expect(tracker.receipt(T, "production", 1)!.pending).toEqual([{ instance: "a", app: "checkout", appliedVersion: 0 }]);
+  });
+
+  it("counts the instance that connected last before the commit, and an ack of the same version twice once", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 1_000);
+    at(1_010);
+    tracker.ack(a, 1);
+    at(1_090);
+    tracker.ack(a, 1);
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ connected: 1, acked: 1, latencyMs: { max: 10 } });
+    expect(tracker.instances(T, "production").items[0]!.lastAckAt).toBe(new Date(1_090).toISOString());
+  });
+
+  it("keeps maxVersions and maxEnvs at least 1", () => {
+    const tracker = new PropagationTracker({ maxVersions: 0, maxEnvs: 0 });
+    tracker.commit(T, "production", 1, 0);
+    tracker.commit(T, "production", 2, 0);
+    expect(tracker.receipt(T, "production", 1)).toBeNull();
+    expect(tracker.receipt(T, "production", 2)).not.toBeNull();
+  });
+
+  it("keeps 256 versions per environment by default", () => {
+    const tracker = new PropagationTracker();
+    for (let v = 1; v <= 257; v++) tracker.commit(T, "production", v, v);
+    expect(tracker.receipt(T, "production", 1)).toBeNull();
+    expect(tracker.receipt(T, "production", 2)).not.toBeNull();
+  });
+});
+
+describe("mergeReceiptParts", () => {
+  it("sorts the latencies of every part before taking quantiles, and takes the earliest commit time", () => {
+    const merged = mergeReceiptParts([
+      { version: 9, committedAt: 1_200, connected: 1, latencies: [40], pending: [] },
+      { version: 9, committedAt: 1_000, connected: 3, latencies: [7, 5, 6], pending: [] },
+    ]);
+    expect(merged).toMatchObject({ committedAt: new Date(1_000).toISOString(), connected: 4, acked: 4, latencyMs: { p50: 6, p99: 40, max: 40 }, status: "complete" });
+  });
+
+  it("rounds latencies to hundredths of a millisecond", () => {
+    const merged = mergeReceiptParts([{ version: 1, committedAt: 0, connected: 1, latencies: [12.345678], pending: [] }]);
+    expect(merged.latencyMs).toEqual({ p50: 12.35, p99: 12.35, max: 12.35 });
+  });
+
+  it("answers null latencies and no-instances for a version nobody received", () => {
+    expect(mergeReceiptParts([{ version: 1, committedAt: 0, connected: 0, latencies: [], pending: [] }])).toMatchObject({
+      acked: 0,
+      latencyMs: { p50: null, p99: null, max: null },
+      status: "no-instances",
+      complete: false,
+    });
+  });
+
+  it("needs at least one part", () => {
+    expect(() => mergeReceiptParts([])).toThrow("at least one part");
+  });
+});
+
+describe("PropagationTracker for metrics", () => {
+  it("counts the kept versions whose receipt is pending, and agrees with the receipts", () => {
+    const { tracker } = setup();
+    const pending = () => [1, 2, 3, 4].filter((v) => tracker.receipt(T, "production", v)?.status === "pending").length;
+    tracker.commit(T, "production", 1, 1_000); // nobody connected: no-instances, never pending
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 2, 2_000);
+    const b = tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 3, 3_000);
+    tracker.commit(T, "staging", 1, 3_000); // another environment, nobody there
+    expect([tracker.incompleteVersions(), pending()]).toEqual([2, 2]);
+    tracker.ack(a, 3);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([1, 1]); // 3 waits for b
+    tracker.ack(b, 3);
+    expect(tracker.incompleteVersions()).toBe(0);
+    const c = tracker.connect(T, "production", info("c"));
+    tracker.commit(T, "production", 4, 4_000);
+    tracker.ack(a, 4);
+    tracker.ack(b, 4);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([1, 1]); // c never acks
+    tracker.disconnect(c);
+    expect([tracker.incompleteVersions(), pending()]).toEqual([0, 0]);
+  });
+
+  it("tells each ack latency as it is recorded, once per version an ack covers", () => {
+    const samples: number[] = [];
+    let clock = 10_000;
+    const tracker = new PropagationTracker({ now: () => clock, onApplied: (ms) => samples.push(ms) });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 10_000);
+    tracker.commit(T, "production", 2, 10_020);
+    clock = 10_050;
+    tracker.ack(a, 2);
+    tracker.ack(a, 2); // nothing new
+    expect(samples.sort((x, y) => x - y)).toEqual([30, 50]);
+  });
+});

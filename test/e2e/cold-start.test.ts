@@ -59,7 +59,10 @@ it(
     expect(await first.client.ready({ timeoutMs: 20_000 })).toBe("ready");
     const version = first.client.version;
     await first.client.close(); // waits for the cache write
-    expect(JSON.parse(readFileSync(cache, "utf8"))).toMatchObject({ v: version });
+    // A header, then each frame as received: here the one signed snapshot.
+    const lines = readFileSync(cache, "utf8").split("\n").map((line) => JSON.parse(line));
+    expect(lines).toEqual([{ k: expect.any(String), at: expect.any(Number) }, expect.objectContaining({ t: "snapshot", v: version, sig: expect.any(Object) })]);
+    const publicKey = (await api("GET", "/v1/envs/production/signing-key", { key: t.viewer })).body.keys[0].key as string;
     // The cache names the key by a hash, never the key itself.
     expect(readFileSync(cache, "utf8")).not.toContain(t.sdk.split("_")[2]!);
 
@@ -78,6 +81,12 @@ it(
     expect(cold.client.isEnabled(FLAG, fr, true)).toBe(false);
     expect(cold.client.evaluate(FLAG, fr, true)).toMatchObject({ value: false, variant: "off", reason: "TARGETING_MATCH" });
     expect(cold.client.evaluate(STRICT, us, true)).toEqual({ value: false, variant: "off", reason: "STALE" });
+    // Pinned to the environment's key, the cache verifies and serves the same.
+    const pinned = trackedClient({ url: down, sdkKey: t.sdk, app: "e2e-cold-pinned", cache, publicKey, reconnectDelayMs: 200 });
+    expect(await pinned.client.ready({ timeoutMs: 1_500 })).toBe("cached");
+    expect(pinned.client.version).toBe(version);
+    expect(pinned.client.isEnabled(FLAG, fr, true)).toBe(false);
+    await pinned.client.close();
 
     // Without a cache, or with the cache file of another key, nothing is known: callers' defaults.
     for (const options of [{ sdkKey: t.sdk }, { sdkKey: otherKey, cache }]) {

@@ -32,9 +32,28 @@ export function watchedClient(world: World, app: string): WatchedClient {
   return { client, state: () => (saved === undefined ? undefined : toState(saved)) };
 }
 
-function toState(saved: string): SdkState {
-  const { v, flags, segments } = JSON.parse(saved) as { v: number; flags: Record<string, WireFlag>; segments: Record<string, Segment> };
-  return { version: v, flags, segments };
+/**
+ * The state a persisted cache holds: its lines after the `{k, at}` header are frames as
+ * received (key announcements, the last snapshot or poll body, the patches since),
+ * replayed here in order.
+ */
+function toState(saved: string): SdkState | undefined {
+  type Frame = { t?: string; v?: number; version?: number; flags: Record<string, WireFlag>; segments: Record<string, Segment>; removed: { flags: string[]; segments: string[] } };
+  let state: SdkState | undefined;
+  for (const line of saved.split("\n").slice(1)) {
+    const m = JSON.parse(line) as Frame;
+    if (m.flags === undefined) continue; // heartbeats and key announcements carry no state
+    if (m.t !== "patch") {
+      state = { version: (m.v ?? m.version)!, flags: { ...m.flags }, segments: { ...m.segments } };
+    } else if (state) {
+      Object.assign(state.flags, m.flags);
+      Object.assign(state.segments, m.segments);
+      for (const key of m.removed.flags) delete state.flags[key];
+      for (const key of m.removed.segments) delete state.segments[key];
+      state.version = m.v!;
+    }
+  }
+  return state;
 }
 
 async function until<T>(what: string, read: () => T | undefined, timeoutMs = 20_000): Promise<T> {

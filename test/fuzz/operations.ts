@@ -34,7 +34,7 @@ export interface Operation {
   template: string;
   pathParams: string[];
   query: { name: string; schema: Schema }[];
-  /** `x-killswitch-access`: none, root, viewer, operator, admin, sdk, or "viewer, or the environment's sdk key". */
+  /** `x-killswitch-access`: none, root, viewer, operator, admin, sdk, "viewer, or the environment's sdk key", or "metrics token" (sent none: the targets set no KILLSWITCH_METRICS_TOKEN). */
   access: string;
   body: Schema | undefined;
   bodyRequired: boolean;

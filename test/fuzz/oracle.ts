@@ -27,7 +27,13 @@ export interface Answer {
 
 export async function send(world: World, request: ConcreteRequest): Promise<Answer> {
   const response = await fetch(`${world.target.baseUrl}${request.url}`, { method: request.method, headers: request.headers, body: request.body });
-  return { status: response.status, contentType: response.headers.get("content-type") ?? "", text: await response.text() };
+  const contentType = response.headers.get("content-type") ?? "";
+  // An event stream never ends: its status and type are the answer.
+  if (contentType.startsWith("text/event-stream")) {
+    await response.body?.cancel();
+    return { status: response.status, contentType, text: "" };
+  }
+  return { status: response.status, contentType, text: await response.text() };
 }
 
 function parse(text: string): any {

@@ -157,6 +157,8 @@ function pathValue(world: World, template: string, name: string, choice: PathCho
       return String(existing ? choice.index % 40 : 1e6 + choice.index);
     case "name":
       return encodeURIComponent(pick(existing ? names.declared : names.otherDeclared));
+    case "ref":
+      return encodeURIComponent(pick(existing ? names.directives : names.otherDirectives));
     default:
       return pick(names.flags);
   }

@@ -29,6 +29,9 @@ export interface World {
     /** Declared in A (built-ins, and `plan`), and `other*`: undeclared, or B's. */
     declared: string[];
     otherDeclared: string[];
+    /** Directive refs A recorded (or its changes carry), and `other*`: B's, or none at all. */
+    directives: string[];
+    otherDirectives: string[];
   };
   /**
    * Grows as the run goes: ids and cursors A's answers handed out (picked by
@@ -89,7 +92,13 @@ export async function buildWorld(target: ContractTarget, api: Api): Promise<Worl
   await ok(api, a.admin, "POST", "/v1/attributes", CORE_ATTRIBUTE);
   for (const flag of CORE_FLAGS) await ok(api, a.admin, "POST", "/v1/flags", flag);
   for (const [key, segment] of Object.entries(CORE_SEGMENTS)) await ok(api, a.admin, "PUT", `/v1/envs/production/segments/${key}`, segment);
-  const block = await ok(api, a.operator, "POST", "/v1/envs/production/flags/model.fable-5/block", { reason: "fuzz world", segment: "foreign-nationals" });
+  await ok(api, a.operator, "POST", "/v1/directives", { ref: "EXPORT-2026-001", title: "fuzz world", receivedAt: "2026-11-27T17:21:00Z" });
+  await ok(api, a.operator, "POST", "/v1/directives", { ref: "LIFTED 2", title: "fuzz world", receivedAt: "2026-11-27T17:21:00Z" });
+  const block = await ok(api, a.operator, "POST", "/v1/envs/production/flags/model.fable-5/block", {
+    reason: "fuzz world",
+    segment: "foreign-nationals",
+    directive: "EXPORT-2026-001",
+  });
   const spare = [];
   for (let i = 0; i < 3; i++) spare.push((await ok(api, a.admin, "POST", "/v1/keys", { name: `spare ${i}`, role: "viewer" })).key.id);
 
@@ -97,6 +106,7 @@ export async function buildWorld(target: ContractTarget, api: Api): Promise<Worl
   await ok(api, b.admin, "POST", "/v1/flags", { key: "b.secret", kind: "boolean" });
   await ok(api, b.admin, "POST", "/v1/attributes", { name: "b.tier", type: "string" });
   await ok(api, b.admin, "PUT", "/v1/envs/production/segments/b-only", { include: ["b-user"], reason: "fuzz world" });
+  await ok(api, b.operator, "POST", "/v1/directives", { ref: "B-ONLY-1", title: "fuzz world", receivedAt: "2026-11-27T17:21:00Z" });
   const bKey = (await ok(api, b.admin, "POST", "/v1/keys", { name: "b spare", role: "viewer" })).key.id;
   const bCursor = (await ok(api, b.viewer, "GET", "/v1/audit?limit=1")).nextCursor;
 
@@ -119,6 +129,8 @@ export async function buildWorld(target: ContractTarget, api: Api): Promise<Worl
       attributes: ["nationality", "region", "employer", "key", "currentTime", "org.country", "signup", "version", "nationalty"],
       declared: ["nationality", "employer", "currentTime", "plan", "plan"],
       otherDeclared: ["b.tier", "nationalty", "missing.attribute"],
+      directives: ["EXPORT-2026-001", "LIFTED 2"],
+      otherDirectives: ["B-ONLY-1", "MISSING-9"],
     },
     issued: { keyIds: spare, rules: [{ env: "production", flag: "model.fable-5", id: block.ruleId }], cursors: {} },
   };

@@ -86,7 +86,7 @@ describe("an actual request on a browser-facing route", () => {
     expect(first.headers.get("access-control-allow-origin")).toBe("*");
     expect(list(first.headers.get("access-control-expose-headers"))).toEqual(expect.arrayContaining(["etag", "retry-after"]));
     const etag = first.headers.get("etag");
-    expect(etag).toMatch(/^"\d+-production"$/);
+    expect(etag).toMatch(/^"\d+-production-[0-9a-f]{24}-\d+"$/);
     expect(await first.json()).toMatchObject({ env: "production", flags: { [FLAG]: expect.any(Object) } });
 
     const again = await request("GET", "/v1/snapshot", { ...bearer(sdk), "if-none-match": etag! });
@@ -99,7 +99,7 @@ describe("an actual request on a browser-facing route", () => {
     const res = await request("GET", "/v1/envs/production/snapshot", bearer(sdk));
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
-    expect(res.headers.get("etag")).toMatch(/^"\d+-production"$/);
+    expect(res.headers.get("etag")).toMatch(/^"\d+-production-[0-9a-f]{24}-\d+"$/);
   });
 
   it("lets a page read a refusal: 401 and 403 keep their problem JSON and carry the CORS headers", async () => {

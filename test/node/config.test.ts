@@ -12,6 +12,8 @@ describe("readConfig", () => {
       metricsToken: undefined,
       logLevel: "info",
       logFormat: "json",
+      webhookAllowPrivate: false,
+      webhookRetryBaseMs: undefined,
     });
   });
 

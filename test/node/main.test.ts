@@ -39,7 +39,8 @@ function run(env: Record<string, string>, viaNpm = false) {
   return { child, listening, exited, output: () => output };
 }
 
-describe("npm start", () => {
+// Each case starts real processes (tsx compiles the server first): allow for a loaded machine.
+describe("npm start", { timeout: 90_000 }, () => {
   it("serves, prints the demo keys once, and stops on SIGTERM with exit code 0", async () => {
     const databaseUrl = `file:${join(dir, "main.db")}`;
     const first = run({ DATABASE_URL: databaseUrl });

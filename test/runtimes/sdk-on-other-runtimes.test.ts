@@ -2,7 +2,8 @@
  * The SDK's universal core (sdk/dist/index.js) on Node 22 and on Deno, through each
  * runtime's global WebSocket: a script imports the built core by file URL, connects to
  * the real Node service (key as the second offered subprotocol), evaluates a flag, and
- * sees an operator's kill arrive as a `change`. The script reports over stdout lines
+ * sees an operator's kill arrive as a `change`, verifying every frame with the
+ * runtime's WebCrypto (the client is given the environment's public key). The script reports over stdout lines
  * (fixture/client.mjs); the runtimes come from this folder's package.json.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -55,7 +56,8 @@ describe.each([
 
     const folder = mkdtempSync(join(dir, `${runtime.name}-`));
     copyFileSync(fileURLToPath(new URL("./fixture/client.mjs", import.meta.url)), join(folder, "client.mjs"));
-    const config = { sdk: pathToFileURL(join(dir, "index.js")).href, url: target.baseUrl, sdkKey: t.sdk, app, flag, timeoutMs: STEP_MS * 3 };
+    const publicKey = (await api("GET", "/v1/envs/production/signing-key", { key: t.viewer })).body.keys[0].key;
+    const config = { sdk: pathToFileURL(join(dir, "index.js")).href, url: target.baseUrl, sdkKey: t.sdk, app, flag, publicKey, timeoutMs: STEP_MS * 3 };
     writeFileSync(join(folder, "config.mjs"), `export default ${JSON.stringify(config)};\n`);
 
     const child = startLineProcess(runtime.bin, [...runtime.args, join(folder, "client.mjs")], folder);

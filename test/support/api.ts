@@ -36,6 +36,11 @@ export function apiFor(target: ContractTarget): Api {
       body = options.raw;
     }
     const response = await fetch(`${target.baseUrl}${path}`, { method, headers, body });
+    if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      // An event stream does not end: its status and headers are the answer (test/support/sse.ts reads one).
+      await response.body?.cancel();
+      return { status: response.status, headers: response.headers, body: null };
+    }
     const text = await response.text();
     const type = response.headers.get("content-type") ?? "";
     const parsed = text === "" ? null : /json/.test(type) ? JSON.parse(text) : text;

@@ -28,6 +28,8 @@ export interface WranglerDevOptions {
   vars?: Record<string, string>;
   /** Reuse a state directory (to restart over the same data); a fresh temp dir otherwise. */
   persistDir?: string;
+  /** wrangler's `--log-level`; default warn. `log` shows the Worker's own console lines. */
+  logLevel?: "warn" | "log" | "info" | "debug";
   /** How long to wait for `/healthz`; workerd starts in about 3 s here, much slower on a loaded CI box. */
   startTimeoutMs?: number;
 }
@@ -55,7 +57,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     "--inspector-port", String(inspectorPort),
     "--persist-to", persistDir,
     "--show-interactive-dev-session=false",
-    "--log-level", "warn",
+    "--log-level", options.logLevel ?? "warn",
     ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
   ];
   const child = spawn(process.execPath, args, {

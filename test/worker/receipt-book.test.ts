@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mergeReceiptParts } from "../../src/core/propagation.js";
 import { ReceiptBook, type ReceiptStorage } from "../../src/worker/receipt-book.js";
 
@@ -138,5 +138,113 @@ describe("ReceiptBook", () => {
     fireTimers();
     expect(new ReceiptBook(setup().kv.storage).part("production", 1, [])).toBeNull(); // a fresh storage knows nothing
     expect(receipt(book, 1)?.latencyMs.max).toBe(20);
+  });
+
+  it("credits an ack only to versions committed after the connection's first state", () => {
+    const { book } = setup();
+    book.committed("production", 3, 1_000, 1); // one instance connected: not this one
+    book.committed("production", 4, 2_000, 1);
+    book.acked("production", { firstVersion: 3, appliedVersion: 4 }, null, 2_500);
+    expect(receipt(book, 3)).toMatchObject({ connected: 1, acked: 0 });
+    expect(receipt(book, 4)).toMatchObject({ acked: 1, latencyMs: { max: 500 }, status: "complete" });
+  });
+
+  it("credits a lagging ack to the versions it covers and nothing newer, then the rest when it catches up", () => {
+    const { book } = setup();
+    for (let v = 1; v <= 4; v++) book.committed("production", v, v * 1_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 2 }, null, 4_100); // applied 2 of 4
+    expect([1, 2, 3, 4].map((v) => receipt(book, v)?.acked)).toEqual([1, 1, 0, 0]);
+    book.acked("production", { firstVersion: 0, appliedVersion: 4 }, 2, 4_300);
+    expect([1, 2, 3, 4].map((v) => receipt(book, v)?.latencyMs.max)).toEqual([3_100, 2_100, 1_300, 300]);
+  });
+
+  it("never counts more acks than instances connected at commit", () => {
+    const { book } = setup();
+    book.committed("production", 5, 1_000, 2);
+    for (const at of [1_010, 1_020, 1_030]) book.acked("production", { firstVersion: 4, appliedVersion: 5 }, 4, at);
+    expect(receipt(book, 5)).toMatchObject({ connected: 2, acked: 2, latencyMs: { p50: 10, max: 20 } });
+  });
+
+  it("reads a stored record with more samples than instances as at most one per instance", () => {
+    const { kv } = setup();
+    kv.storage.put("receipt/production/5", { committedAt: 1_000, connected: 1, latencies: [7, 9] });
+    expect(new ReceiptBook(kv.storage).part("production", 5, [])).toMatchObject({ connected: 1, latencies: Float64Array.from([7]) });
+  });
+
+  it("ignores a connection that has no first state or has acked nothing", () => {
+    const { book, timers } = setup();
+    book.committed("production", 1, 1_000, 1);
+    book.acked("production", { firstVersion: null, appliedVersion: 1 }, null, 1_100);
+    book.acked("production", { firstVersion: 0, appliedVersion: null }, null, 1_100);
+    expect(receipt(book, 1)?.acked).toBe(0);
+    expect(timers).toHaveLength(0);
+  });
+
+  it("schedules the write flushDelayMs after the first unsaved sample, and again after a flush", () => {
+    const kv = memoryStorage();
+    const delays: number[] = [];
+    const timers: Array<() => void> = [];
+    const book = new ReceiptBook(kv.storage, { flushDelayMs: 250, setTimer: (callback, ms) => (delays.push(ms), timers.push(callback)) });
+    book.committed("production", 1, 1_000, 2);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_010);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_020);
+    expect(delays).toEqual([250]);
+    timers.splice(0).forEach((callback) => callback());
+    expect(kv.map.get("receipt/production/1")).toEqual({ committedAt: 1_000, connected: 2, latencies: [10, 20] });
+    book.committed("production", 2, 2_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 2 }, 1, 2_030);
+    expect(delays).toEqual([250, 250]);
+  });
+
+  it("forgets a version that falls out of the window in memory and in its unsaved samples", () => {
+    const { book, kv, fireTimers } = setup({ keepVersions: 2 });
+    book.committed("production", 1, 1_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_010); // unsaved
+    book.committed("production", 2, 2_000, 1);
+    book.committed("production", 3, 3_000, 1); // 1 falls out
+    expect(book.part("production", 1, [])).toBeNull();
+    fireTimers();
+    expect(kv.map.has("receipt/production/1")).toBe(false);
+  });
+
+  it("keeps the newest cachedVersions versions in memory: storage is read once for an older one, never for a version that cannot exist", () => {
+    const kv = memoryStorage();
+    let gets = 0;
+    const storage: ReceiptStorage = { ...kv.storage, get: <T,>(key: string) => (gets++, kv.storage.get<T>(key)) };
+    const book = new ReceiptBook(storage, { cachedVersions: 2, setTimer: () => {} });
+    for (let v = 1; v <= 4; v++) book.committed("production", v, v * 1_000, 1);
+    expect([book.part("production", 3, [])?.committedAt, book.part("production", 4, [])?.committedAt]).toEqual([3_000, 4_000]);
+    expect(gets).toBe(0);
+    expect(book.part("production", 2, [])?.committedAt).toBe(2_000); // read from storage, and the oldest in memory: not kept
+    expect(gets).toBe(1);
+    expect([book.part("production", 3, []), book.part("production", 4, [])].every((p) => p !== null)).toBe(true);
+    expect(gets).toBe(1);
+    for (const version of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2]) expect(book.part("production", version, [])).toBeNull();
+    expect(gets).toBe(1);
+  });
+
+  it("schedules no write for an ack beyond the instances connected at commit", () => {
+    const { book, timers, fireTimers } = setup();
+    book.committed("production", 1, 1_000, 1);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_010);
+    fireTimers();
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_020);
+    expect(timers).toHaveLength(0);
+  });
+
+  it("writes unsaved samples with the runtime's timer by default, flushDelayMs after the first", async () => {
+    vi.useFakeTimers();
+    try {
+      const kv = memoryStorage();
+      const book = new ReceiptBook(kv.storage, { flushDelayMs: 500 });
+      book.committed("production", 1, 1_000, 1);
+      book.acked("production", { firstVersion: 0, appliedVersion: 1 }, null, 1_040);
+      vi.advanceTimersByTime(499);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [] });
+      vi.advanceTimersByTime(1);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [40] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

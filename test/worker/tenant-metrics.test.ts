@@ -97,6 +97,15 @@ describe("TenantMetrics", () => {
     expect(parseScrape(second.metrics.render(NO_GAUGES)).value("killswitch_auth_failures_total", { reason: "missing" })).toBe(3);
   });
 
+  it("writes what a scrape shows before showing it, so an eviction never lowers a counter a scraper has seen", () => {
+    const storage = memoryStorage();
+    const first = setup(storage);
+    first.metrics.telemetry.ofrepEvaluated("SPLIT");
+    expect(parseScrape(first.metrics.render(NO_GAUGES)).value("killswitch_ofrep_evaluations_total", { reason: "SPLIT" })).toBe(1);
+    // Evicted before its timer fired: the next instance still has the count.
+    expect(parseScrape(setup(storage).metrics.render(NO_GAUGES)).value("killswitch_ofrep_evaluations_total", { reason: "SPLIT" })).toBe(1);
+  });
+
   it("writes each series that moved once per flush, not once per event", () => {
     const storage = memoryStorage();
     const { metrics, timers, fireTimers } = setup(storage);

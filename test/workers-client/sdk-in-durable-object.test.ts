@@ -48,9 +48,10 @@ async function until<T>(read: () => Promise<T>, check: (value: T) => boolean, ti
 }
 
 it(
-  "streams into a Durable Object: ready, on, killed to DISABLED, listed as an instance",
+  "streams into a Durable Object, verifying each frame with workerd's WebCrypto: ready, on, killed to DISABLED, listed as an instance",
   async () => {
-    const start = await probeGet(`/start?url=${encodeURIComponent(target.baseUrl)}&key=${encodeURIComponent(t.sdk)}`);
+    const publicKey = (await api("GET", "/v1/envs/production/signing-key", { key: t.viewer })).body.keys[0].key as string;
+    const start = await probeGet(`/start?url=${encodeURIComponent(target.baseUrl)}&key=${encodeURIComponent(t.sdk)}&publicKey=${publicKey}`);
     // No error event: the global WebSocket opened the stream, no fallback to polling.
     expect(start, JSON.stringify(start)).toMatchObject({ state: "ready", errors: [] });
     const instance: string = start.instance;

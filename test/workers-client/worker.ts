@@ -36,7 +36,9 @@ export class ClientObject {
       const sdkKey = url.searchParams.get("key");
       if (!base || !sdkKey) return json({ title: "url and key are required" }, 400);
       this.#client?.close();
-      const client = createClient({ url: base, sdkKey, app: "workers-probe" });
+      // With `publicKey`, every frame is verified with workerd's WebCrypto.
+      const publicKey = url.searchParams.get("publicKey") ?? undefined;
+      const client = createClient({ url: base, sdkKey, app: "workers-probe", publicKey });
       client.on("error", (e) => this.#errors.push(String((e as Error).cause ?? e.message)));
       this.#client = client;
       const state = await client.ready({ timeoutMs: 10_000 });

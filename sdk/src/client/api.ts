@@ -47,6 +47,22 @@ export interface ClientOptions {
   reconnectDelayMs?: number;
   /** How long a snapshot poll (`GET /v1/snapshot`, answer and body) may take before it is given up. Default 10,000 ms. */
   pollTimeoutMs?: number;
+  /**
+   * The environment's Ed25519 public key (`key` of `GET /v1/envs/{env}/signing-key`:
+   * the raw 32 bytes in base64url), or several (a rotation's old and new). Given, the
+   * client verifies every snapshot and patch, from the stream, a poll or the cache,
+   * with WebCrypto before applying it, and refuses (an `error` event and a `resync`,
+   * no ack; what it holds stays in force) anything unsigned, signed by another key, or
+   * naming another tenant or environment. It follows a rotation by itself: a signed
+   * frame announces the new key. Without it the client trusts whatever the service,
+   * or anything between, sends (sdk/README.md, "Signed state").
+   *
+   * @example
+   * ```ts
+   * createClient({ url, sdkKey, publicKey: "mfcYvJ0wG6pJ7dnqlxyfSbtiY3xOxa6nSOh-QuvjCis" });
+   * ```
+   */
+  publicKey?: string | string[];
 }
 
 /**

@@ -5,6 +5,7 @@
  * on the same port. It checks the key like the service: Authorization header, or
  * the subprotocols `["killswitch.v1", key]`.
  */
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -22,6 +23,32 @@ import {
 } from "../../src/protocol.js";
 
 export const TEST_KEY = "ks_tenant0001_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0";
+/** The tenant TEST_KEY names. */
+export const TEST_TENANT = "tenant0001";
+
+/** An Ed25519 key pair as the service keeps one: the public half as `publicKey` takes it. */
+export interface TestSigningKey {
+  /** The raw 32-byte key in base64url. */
+  publicKey: string;
+  privateKey: KeyObject;
+}
+
+export const signingKey = (): TestSigningKey => {
+  const pair = generateKeyPairSync("ed25519");
+  // The raw key is the last 32 bytes of the SPKI DER.
+  const raw = pair.publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+  return { publicKey: raw.toString("base64url"), privateKey: pair.privateKey };
+};
+
+/**
+ * A payload signed as the service signs it: `{["serverTime":…,]"sig":{key:signature…},`
+ * then the payload's members; each signature covers the payload's JSON bytes exactly.
+ */
+export const signedText = (payload: object, keys: readonly TestSigningKey[], serverTime?: number): string => {
+  const json = JSON.stringify(payload);
+  const sig = Object.fromEntries(keys.map((k) => [k.publicKey, sign(null, Buffer.from(json), k.privateKey).toString("base64url")]));
+  return `{${serverTime === undefined ? "" : `"serverTime":${serverTime},`}"sig":${JSON.stringify(sig)},${json.slice(1)}`;
+};
 
 /** One accepted socket and what the client said on it. */
 export interface FakeConnection {
@@ -68,6 +95,12 @@ export class FakeServer {
   ignoreHello = false;
   /** The environment's epoch, sent on snapshots (socket and HTTP) when set. */
   epoch: string | undefined;
+  /**
+   * The keys that sign what it sends (every key, in order), as the service does during
+   * a rotation's overlap; none: it sends unsigned frames. Signed frames name `tenant`.
+   */
+  signers: TestSigningKey[] = [];
+  tenant = TEST_TENANT;
 
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -91,7 +124,8 @@ export class FakeServer {
       this.polls.push({ ifNoneMatch, status });
       if (status === 304) return void res.writeHead(304, { etag }).end();
       const body: HttpSnapshot = { version: this.version, env: this.env, epoch: this.epoch, flags: this.flags, segments: this.segments };
-      res.writeHead(200, { "content-type": "application/json", etag }).end(JSON.stringify(body));
+      const text = this.signers.length ? signedText({ ...body, tenant: this.tenant }, this.signers) : JSON.stringify(body);
+      res.writeHead(200, { "content-type": "application/json", etag }).end(text);
     });
     this.http.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
   }
@@ -131,10 +165,27 @@ export class FakeServer {
     return p;
   }
 
-  /** Sends a message (or a raw text frame) to every socket that said hello. */
+  /** Sends a message (signed by `signers`, if any) or a raw text frame to every socket that said hello. */
   broadcast(m: ServerMessage | string): void {
-    const data = typeof m === "string" ? m : JSON.stringify(m);
+    const data = typeof m === "string" ? m : this.text(m);
     for (const c of this.open) if (c.hello) c.ws.send(data);
+  }
+
+  /**
+   * A message as this server sends it: signed by `signers` when there are any, naming
+   * the environment, epoch and tenant (a snapshot's and a heartbeat's `serverTime` go
+   * first, unsigned), else plain JSON.
+   */
+  text(m: ServerMessage): string {
+    if (!this.signers.length) return JSON.stringify(m);
+    const { serverTime, ...rest } = m as ServerMessage & { serverTime?: number };
+    const payload = { ...rest, env: (rest as { env?: string }).env ?? this.env, epoch: (rest as { epoch?: string }).epoch ?? this.epoch, tenant: this.tenant };
+    return signedText(payload, this.signers, serverTime);
+  }
+
+  /** The signed heartbeat a rotation sends: version 0, the new key and its generation, signed by `signers`. */
+  announce(key: TestSigningKey, n: number): void {
+    this.broadcast({ t: "hb", v: 0, serverTime: Date.now(), key: key.publicKey, n });
   }
 
   snapshot(): SnapshotMessage {
@@ -224,10 +275,10 @@ export class FakeServer {
       c.hello = m;
       if (this.ignoreHello) return;
       const missed = m.since === undefined ? undefined : this.missedSince(m.since);
-      if (missed) for (const p of missed) c.ws.send(JSON.stringify(p));
-      else c.ws.send(JSON.stringify(this.snapshot()));
+      if (missed) for (const p of missed) c.ws.send(this.text(p));
+      else c.ws.send(this.text(this.snapshot()));
     } else if (m.t === "resync") {
-      c.ws.send(JSON.stringify(this.snapshot()));
+      c.ws.send(this.text(this.snapshot()));
     }
   }
 

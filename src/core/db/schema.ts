@@ -18,7 +18,12 @@ export const tenants = sqliteTable("tenants", {
   createdAt: integer("created_at").notNull(),
 });
 
-/** `version` is the environment's one counter: every change SDKs receive bumps it. */
+/**
+ * `version` is the environment's one counter: every change SDKs receive bumps it.
+ * `epoch` names the run of versions SDKs may compare (src/core/signing/epoch.ts): new
+ * with the environment and after a restore (`POST /v1/envs/{env}/epoch`); null only
+ * on a row older than the column that migration 0004 has not filled.
+ */
 export const environments = sqliteTable(
   "environments",
   {
@@ -26,6 +31,7 @@ export const environments = sqliteTable(
     key: text("key").notNull(),
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),
+    epoch: text("epoch"),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
 );
@@ -139,7 +145,11 @@ export const changeLog = sqliteTable(
     auditSeq: integer("audit_seq"),
     auditHash: text("audit_hash"),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.env, t.version] }),
+    // The versions an audit entry made: a directive's changes, and the operator events replayed after a restart.
+    index("change_log_audit_seq").on(t.tenantId, t.auditSeq),
+  ],
 );
 
 /**
@@ -354,6 +364,28 @@ export const receiptWatches = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version] }), index("receipt_watches_due").on(t.checkAt)],
 );
 
+/**
+ * An environment's Ed25519 signing keys (src/core/signing/): what SDKs receive is
+ * signed with the current key (the highest `n`) and, until `retires_at`, with the
+ * previous one too (a rotation's overlap). `public_key` is the raw 32-byte key in
+ * base64url, as `GET /v1/envs/{env}/signing-key` answers it; `private_key` the PKCS #8
+ * form in base64url, never read by any route, and null once the key is retired.
+ */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    env: text("env").notNull(),
+    n: integer("n").notNull(),
+    publicKey: text("public_key").notNull(),
+    privateKey: text("private_key"),
+    createdAt: integer("created_at").notNull(),
+    /** Null for the current key; for the previous one, when it stops signing. */
+    retiresAt: integer("retires_at"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.n] })],
+);
+
 /*
  * Node host only: several processes on one database share their SDK connections
  * here so that receipts and instance lists count every node (src/node/cluster/).
@@ -439,6 +471,7 @@ export const schema = {
   webhookEvents,
   webhookDeliveries,
   receiptWatches,
+  signingKeys,
   streamNodes,
   streamInstances,
   streamReceipts,

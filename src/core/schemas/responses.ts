@@ -85,10 +85,38 @@ export const attributeSchema = z.object({
 });
 
 export const snapshotSchema = z.object({
+  sig: z.record(z.string(), z.string()).meta({
+    description:
+      "Always first. Public key (base64url) → Ed25519 signature (base64url) of the rest of the body: its bytes after the first `}`, with the comma that follows it replaced by `{` (docs/signing.md).",
+  }),
   version: z.int(),
   env: z.string(),
+  epoch: z.string().meta({ description: "The environment's epoch (docs/signing.md): versions only move forward within one." }),
+  tenant: z.string(),
   flags: z.record(z.string(), wireFlagSchema),
   segments: z.record(z.string(), segmentSchema),
+});
+
+/** One public key of an environment, as `GET /v1/envs/{env}/signing-key` answers it. */
+export const signingKeySchema = z.object({
+  key: z.string().meta({ description: "The raw 32-byte Ed25519 public key in base64url: the SDK's `publicKey`, and the key of `sig` in frames." }),
+  n: z.int().meta({ description: "Its generation: 1 for the environment's first key, one more per rotation." }),
+  status: z.enum(["current", "previous"]),
+  createdAt: isoTime,
+  retiresAt: isoTime.optional().meta({ description: "A previous key: when it stops signing (the end of the overlap)." }),
+});
+
+export const signingKeysSchema = z.object({
+  env: z.string(),
+  epoch: z.string(),
+  algorithm: z.literal("Ed25519"),
+  keys: z.array(signingKeySchema).meta({ description: "The keys that sign now: the current one first, and the previous one during an overlap." }),
+});
+
+export const epochAnswerSchema = z.object({
+  env: z.string(),
+  epoch: z.string().meta({ description: "The new epoch." }),
+  version: z.int().meta({ description: "The environment's version, unchanged." }),
 });
 
 export const versionAnswerSchema = z.object({
@@ -154,6 +182,12 @@ export const propagationReceiptSchema = z.object({
   }),
   complete: z.boolean().meta({ description: 'True only for status "complete": an empty fleet is never reported as reached.' }),
   audit: auditRefSchema.optional().meta({ description: "The audit entry of the change that made this version." }),
+  final: z.boolean().optional().meta({
+    description:
+      "true: the receipt as saved once final (complete, nobody connected at commit, 10 minutes after the commit, or at shutdown); it will not change, and it survives restarts. false: counted live, still moving.",
+  }),
+  savedAt: isoTime.optional().meta({ description: "When a final receipt was saved." }),
+  savedBecause: z.enum(["complete", "no-instances", "timeout", "shutdown"]).optional().meta({ description: "Why a final receipt was saved when it was." }),
 });
 
 export const problemSchema = z.object({
@@ -178,6 +212,8 @@ export type FlagConfigView = z.infer<typeof flagConfigSchema>;
 export type WireFlagView = z.infer<typeof wireFlagSchema>;
 export type SegmentView = z.infer<typeof segmentSchema>;
 export type SnapshotView = z.infer<typeof snapshotSchema>;
+export type SigningKeysView = z.infer<typeof signingKeysSchema>;
+export type EpochAnswer = z.infer<typeof epochAnswerSchema>;
 export type AttributeView = z.infer<typeof attributeSchema>;
 export type VersionAnswer = z.infer<typeof versionAnswerSchema>;
 export type AuditEntryView = z.infer<typeof auditEntrySchema>;
@@ -292,3 +328,64 @@ export type SegmentInWords = z.infer<typeof segmentInWordsSchema>;
 export type RuleState = z.infer<typeof ruleStateSchema>;
 export type FlagState = z.infer<typeof flagStateSchema>;
 export type BlockView = z.infer<typeof blockViewSchema>;
+
+/** A change's saved receipt, as the directive report shows it. */
+export const reportReceiptSchema = z.object({
+  connected: z.int(),
+  acked: z.int(),
+  latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() }),
+  timeTo100Ms: z.number().nullable().meta({ description: "Commit to the last ack of an instance connected at commit, when complete." }),
+  status: receiptStatusSchema,
+  complete: z.boolean(),
+  savedAt: isoTime,
+  savedBecause: z.enum(["complete", "no-instances", "timeout", "shutdown"]),
+  stragglers: z
+    .array(z.object({ app: z.string(), instances: z.array(z.string()) }))
+    .meta({ description: "The instances still pending when the receipt was saved, by app." }),
+});
+
+export const directiveReportSchema = z.object({
+  directive: directiveViewSchema,
+  asOf: isoTime.nullable().meta({
+    description: "The time of the tenant's newest audit entry: the report is rebuilt from the database alone, so it changes only when the database does.",
+  }),
+  changes: z.array(
+    z.object({
+      at: isoTime,
+      actor: actorSchema,
+      action: z.string(),
+      entity: z.string(),
+      key: z.string(),
+      flag: z.string().nullable(),
+      env: z.string().nullable(),
+      text: z.string().meta({ description: "The change in plain words." }),
+      reason: z.string().nullable(),
+      audit: auditRefSchema,
+      versions: z.array(
+        z.object({
+          env: z.string(),
+          version: z.int(),
+          receipt: reportReceiptSchema.nullable().meta({ description: "Null until the receipt is final and saved." }),
+        }),
+      ),
+    }),
+  ),
+  currentState: z
+    .array(
+      z.object({
+        flag: z.string(),
+        env: z.string(),
+        kind: z.enum(["kill", "rule"]),
+        ruleId: z.string().nullable(),
+        text: z.string(),
+        holds: z.boolean().meta({ description: "The kill or rule made under the directive is still in place." }),
+      }),
+    )
+    .meta({ description: "Each kill and rule made under the directive, and whether it still holds." }),
+  lifted: z.object({ at: isoTime, reason: z.string(), by: z.string() }).nullable(),
+  audit: z.object({ verification: auditVerificationSchema, head: auditHeadSchema }),
+  truncated: z.boolean().meta({ description: "More changes carry the ref than a report lists (2,000): the oldest are shown." }),
+});
+
+export type ReportReceipt = z.infer<typeof reportReceiptSchema>;
+export type DirectiveReport = z.infer<typeof directiveReportSchema>;

@@ -9,8 +9,8 @@
  * order, and a reader that sees a row has seen every row committed before it.
  * The feed therefore needs no column of its own and no clock.
  */
-import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
-import type { CommittedChange } from "../broadcaster.js";
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import type { CommittedChange, EnvReset } from "../broadcaster.js";
 import { apiKeys, auditLog, changeLog } from "../db/schema.js";
 import type { StoreContext } from "./context.js";
 import { changeOfLogRow } from "./change-log.js";
@@ -30,10 +30,31 @@ export interface KeyEvent {
   prefix: string | null;
 }
 
+/**
+ * An environment's signing keys or epoch changed (`cause`), or it got its first key
+ * (`cause` null: nothing signed for it could be held): caches of its signing state must
+ * read again, and its sockets be told.
+ */
+export interface EnvEvent {
+  tenantId: string;
+  env: string;
+  cause: EnvReset | null;
+  /** The audit entry of the change. */
+  seq: number;
+}
+
+const ENV_EVENTS: Record<string, EnvReset | null> = {
+  "signing-key.create": null,
+  "signing-key.rotate": "key",
+  "environment.epoch": "epoch",
+};
+
 export interface FeedBatch {
   /** Oldest first; per environment, versions ascend. */
   changes: CommittedChange[];
   keys: KeyEvent[];
+  /** Signing keys and epochs that changed, oldest first. */
+  envs: EnvEvent[];
   cursor: FeedCursor;
   /** True when the batch was cut at `limit`: read again at once. */
   more: boolean;
@@ -59,6 +80,7 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
   let more = false;
   const changes: CommittedChange[] = [];
   const keys: KeyEvent[] = [];
+  const envs: EnvEvent[] = [];
 
   if (head.change > from.change) {
     const rows = await ctx.db
@@ -92,6 +114,8 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
       .select({
         rowid: sql<number>`${auditLog}.rowid`,
         tenantId: auditLog.tenantId,
+        seq: auditLog.seq,
+        entity: auditLog.entity,
         action: auditLog.action,
         keyId: auditLog.entityKey,
         prefix: apiKeys.prefix,
@@ -102,12 +126,18 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
         and(
           gt(sql`${auditLog}.rowid`, from.audit),
           lte(sql`${auditLog}.rowid`, head.audit),
-          eq(auditLog.entity, "key"),
+          inArray(auditLog.entity, ["key", "environment"]),
         ),
       )
       .orderBy(asc(sql`${auditLog}.rowid`))
       .limit(limit);
     for (const row of rows) {
+      if (row.entity === "environment") {
+        const cause = ENV_EVENTS[row.action];
+        // An environment's key is the audit entry's key.
+        if (cause !== undefined) envs.push({ tenantId: row.tenantId, env: row.keyId, cause, seq: row.seq });
+        continue;
+      }
       if (row.action !== "key.create" && row.action !== "key.revoke") continue;
       keys.push({
         tenantId: row.tenantId,
@@ -122,5 +152,5 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
     }
   }
 
-  return { changes, keys, cursor: next, more };
+  return { changes, keys, envs, cursor: next, more };
 }

@@ -1,4 +1,5 @@
 import type { Broadcaster } from "../broadcaster.js";
+import type { CommitObserver } from "../events/operator-events.js";
 import type { Executor, StoreDb } from "../db/executor.js";
 import { sha256Hex, type Sha256Hex } from "../crypto.js";
 import { silentTelemetry, type Telemetry } from "../telemetry.js";
@@ -8,6 +9,7 @@ import { newTenantId } from "../keys/token.js";
 import { KeyCache } from "./key-cache.js";
 import { KeyTouches } from "./key-touches.js";
 import { SerialQueue } from "./serial-queue.js";
+import { SigningCache } from "./signing-cache.js";
 import { VersionCache } from "./version-cache.js";
 import type { UrlPolicy } from "../webhooks/url-policy.js";
 
@@ -20,6 +22,11 @@ export interface StoreOptions {
   executor: Executor;
   /** Told about every committed change and revoked key; `silentBroadcaster` when there are no sockets. */
   broadcaster: Broadcaster;
+  /**
+   * Told every commit after it lands (its audit entry and the versions it made),
+   * before the broadcaster: the operator event source (`OperatorEvents`).
+   */
+  events?: CommitObserver;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   /** Receives failures no request can act on: a throwing broadcaster, a lost lastUsedAt write. */
@@ -74,6 +81,7 @@ export interface StoreContext {
   db: StoreDb;
   executor: Executor;
   broadcaster: Broadcaster;
+  events: CommitObserver | undefined;
   clock: () => number;
   report: (error: unknown) => void;
   maxAttempts: number;
@@ -92,6 +100,8 @@ export interface StoreContext {
   telemetry: Telemetry;
   onDue: (at: number) => void;
   webhookUrlPolicy: UrlPolicy;
+  /** Each environment's epoch and imported signing keys, dropped by this store's rotations and epochs. */
+  signing: SigningCache;
 }
 
 export function storeContext(options: StoreOptions): StoreContext {
@@ -101,6 +111,7 @@ export function storeContext(options: StoreOptions): StoreContext {
     db: options.db,
     executor: options.executor,
     broadcaster: options.broadcaster,
+    events: options.events,
     clock: options.clock ?? Date.now,
     report,
     maxAttempts: options.maxAttempts ?? 8,
@@ -121,5 +132,6 @@ export function storeContext(options: StoreOptions): StoreContext {
       }
     },
     webhookUrlPolicy: options.webhookUrlPolicy ?? { allowPrivate: false },
+    signing: new SigningCache(),
   };
 }

@@ -1,10 +1,11 @@
 /**
  * Environments. A new environment starts at version 0 with a default config for
  * every existing flag; no SDK can hold it yet, so no change-log rows are written.
+ * It gets its signing key and a new epoch (src/core/store/signing-keys.ts).
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { Actor } from "../actor.js";
-import { environments, flagConfigs, flags } from "../db/schema.js";
+import { environments, flagConfigs, flags, signingKeys } from "../db/schema.js";
 import { defaultConfig } from "../flag-defaults.js";
 import { decodeCursor, toPage } from "../paging.js";
 import { conflict } from "../problem.js";
@@ -14,6 +15,7 @@ import type { EnvironmentView } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { commitMutation } from "./mutation.js";
 import { requireEnvironment } from "./reads.js";
+import { newEnvironmentSigning } from "./signing-keys.js";
 import { environmentView } from "./views.js";
 
 export async function listEnvironments(ctx: StoreContext, tenantId: string, query: PageQuery): Promise<Page<EnvironmentView>> {
@@ -61,10 +63,12 @@ export async function createEnvironment(
       .where(and(eq(environments.tenantId, tenantId), eq(environments.key, input.key)));
     if (existing) throw conflict(`Environment "${input.key}" already exists.`);
     const allFlags = await ctx.db.select().from(flags).where(eq(flags.tenantId, tenantId));
-    const row = { tenantId, key: input.key, version: 0, createdAt: now };
+    const signing = await newEnvironmentSigning(tenantId, input.key, now);
+    const row = { tenantId, key: input.key, version: 0, createdAt: now, epoch: signing.epoch };
     return {
       statements: [
         ctx.db.insert(environments).values(row),
+        ctx.db.insert(signingKeys).values(signing.key),
         ...allFlags.map((flag) =>
           ctx.db.insert(flagConfigs).values({
             tenantId,
@@ -84,7 +88,7 @@ export async function createEnvironment(
         key: input.key,
         env: input.key,
         before: null,
-        after: { key: input.key },
+        after: { key: input.key, signingKey: signing.key.publicKey, epoch: signing.epoch },
         reason: input.reason,
         directive: input.directive,
       },

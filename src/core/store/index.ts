@@ -26,10 +26,15 @@ import type {
 } from "../schemas/responses.js";
 import type { SegmentInput } from "../schemas/segment.js";
 import type { AttributeCreateInput, AttributePutInput } from "../schemas/attribute.js";
-import type { AttributeView, BlockView, DirectiveView, FlagState } from "../schemas/responses.js";
+import type { AttributeView, BlockView, DirectiveReport, DirectiveView, FlagState } from "../schemas/responses.js";
 import type { DirectiveCreateInput, DirectiveLiftInput, DirectiveListQuery, DirectivePatchInput } from "../schemas/directive.js";
 import * as directives from "./directives.js";
 import * as flagStates from "./flag-states.js";
+import * as directiveReports from "./directive-report.js";
+import * as receipts from "./receipts.js";
+import * as commitRecords from "./commit-records.js";
+import type { ReceiptStore } from "../receipts/receipt-store.js";
+import type { CommitRecord } from "../events/operator-events.js";
 import type { AuditListQuery } from "../schemas/audit.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
@@ -58,6 +63,10 @@ import type {
   WebhookView,
 } from "../schemas/webhook.js";
 import type { EventData, QueuedEvent } from "../webhooks/event.js";
+import * as signing from "./signing-keys.js";
+import type { SigningSource, SigningState } from "../signing/signing-state.js";
+import type { EpochResetInput, SigningKeyRotateInput } from "../schemas/signing.js";
+import type { EpochAnswer, SigningKeysView } from "../schemas/responses.js";
 
 export type { Sha256Hex, StoreOptions } from "./context.js";
 export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
@@ -72,7 +81,7 @@ export type { WebhookWithSecret } from "./webhooks.js";
 export type { AttemptOutcome, ClaimedDelivery } from "./outbox.js";
 export type { ClaimedWatch } from "./receipt-watches.js";
 
-export interface Store extends StreamSource {
+export interface Store extends StreamSource, SigningSource, ReceiptStore {
   hasTenants(): Promise<boolean>;
   createTenant(input: TenantCreateInput, actor?: Actor): Promise<tenants.CreatedTenant>;
 
@@ -98,6 +107,13 @@ export interface Store extends StreamSource {
    */
   envVersion(tenantId: string, env: string): number | Promise<number>;
   createEnvironment(tenantId: string, actor: Actor, input: EnvCreateInput): Promise<EnvironmentView>;
+
+  /** What signs an environment's frames now (its epoch and imported keys), from memory once loaded. */
+  signingState(tenantId: string, env: string): Promise<SigningState>;
+  /** The public keys that sign an environment's frames now, and its epoch. */
+  getSigningKeys(tenantId: string, env: string): Promise<SigningKeysView>;
+  rotateSigningKey(tenantId: string, actor: Actor, env: string, input: SigningKeyRotateInput): Promise<SigningKeysView>;
+  resetEpoch(tenantId: string, actor: Actor, env: string, input: EpochResetInput): Promise<EpochAnswer>;
 
   listFlags(tenantId: string, query: PageQuery): Promise<Page<FlagView>>;
   getFlag(tenantId: string, key: string): Promise<FlagView>;
@@ -140,7 +156,8 @@ export interface Store extends StreamSource {
     queue(tenantId: string, events: readonly QueuedEvent[]): Promise<void>;
     claimDeliveries(now: number, limit: number, leaseMs: number, busy?: readonly string[], perEndpoint?: number): Promise<outbox.ClaimedDelivery[]>;
     releaseDeliveries(claimed: readonly outbox.ClaimedDelivery[]): Promise<void>;
-    recordAttempt(claimed: outbox.ClaimedDelivery, outcome: outbox.AttemptOutcome): Promise<void>;
+    /** Records attempts in one commit (each write is an fsync: a burst of answers is recorded together). */
+    recordAttempts(records: readonly { claimed: outbox.ClaimedDelivery; outcome: outbox.AttemptOutcome }[]): Promise<void>;
     nextDeliveryAt(): Promise<number | null>;
     claimWatches(now: number, limit: number, leaseMs: number): Promise<watches.ClaimedWatch[]>;
     finishWatch(watch: watches.ClaimedWatch, event: QueuedEvent | null): Promise<void>;
@@ -165,6 +182,8 @@ export interface Store extends StreamSource {
   /** What serves offVariant in an environment today (kills and blocking rules), with since when and by whom. */
   listBlocks(tenantId: string, env: string, query: PageQuery): Promise<Page<BlockView>>;
 
+  /** A directive's report, from the database alone (404 as getDirective). */
+  directiveReport(tenantId: string, ref: string): Promise<DirectiveReport>;
   listDirectives(tenantId: string, query: DirectiveListQuery): Promise<Page<DirectiveView>>;
   /** A recorded directive, or an unrecorded ref that changes carry (404 when neither). */
   getDirective(tenantId: string, ref: string): Promise<DirectiveView>;
@@ -184,6 +203,9 @@ export interface Store extends StreamSource {
   changeAudit(tenantId: string, env: string, version: number): Promise<AuditRef | null>;
 
   /** Newest first; the filters of `query` all hold. */
+  /** The commits of changes and directives after an audit seq, oldest first: operator events replayed after a restart. */
+  commitsAfterSeq(tenantId: string, afterSeq: number, limit: number): Promise<CommitRecord[]>;
+
   listAudit(tenantId: string, query: AuditListQuery): Promise<Page<AuditEntryView>>;
   /** The whole chain checked; with a checkpoint kept elsewhere, also whether the chain still holds it. */
   verifyAudit(tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification>;
@@ -206,6 +228,8 @@ export interface Store extends StreamSource {
   invalidateKey(tenantId: string, keyId: string, prefix?: string): void;
   /** An environment moved: to `version` when given, else its next lookup reads the database. */
   invalidateEnvironment(tenantId: string, env: string, version?: number): void;
+  /** An environment's signing keys or epoch changed: its next signature reads them again. */
+  invalidateSigning(tenantId: string, env: string): void;
 }
 
 export function createStore(options: StoreOptions): Store {
@@ -226,6 +250,11 @@ export function createStore(options: StoreOptions): Store {
     getEnvironment: (tenantId, env) => environments.getEnvironment(ctx, tenantId, env),
     envVersion: (tenantId, env) => environments.envVersion(ctx, tenantId, env),
     createEnvironment: (tenantId, actor, input) => environments.createEnvironment(ctx, tenantId, actor, input),
+
+    signingState: (tenantId, env) => signing.signingState(ctx, tenantId, env),
+    getSigningKeys: (tenantId, env) => signing.getSigningKeys(ctx, tenantId, env),
+    rotateSigningKey: (tenantId, actor, env, input) => signing.rotateSigningKey(ctx, tenantId, actor, env, input),
+    resetEpoch: (tenantId, actor, env, input) => signing.resetEpoch(ctx, tenantId, actor, env, input),
 
     listFlags: (tenantId, query) => flags.listFlags(ctx, tenantId, query),
     getFlag: (tenantId, key) => flags.getFlag(ctx, tenantId, key),
@@ -266,7 +295,7 @@ export function createStore(options: StoreOptions): Store {
       queue: (tenantId, events) => outbox.queueEvents(ctx, tenantId, events),
       claimDeliveries: (now, limit, leaseMs, busy, perEndpoint) => outbox.claimDeliveries(ctx, now, limit, leaseMs, busy, perEndpoint),
       releaseDeliveries: (claimed) => outbox.releaseDeliveries(ctx, claimed),
-      recordAttempt: (claimed, outcome) => outbox.recordAttempt(ctx, claimed, outcome),
+      recordAttempts: (records) => outbox.recordAttempts(ctx, records),
       nextDeliveryAt: () => outbox.nextDeliveryAt(ctx),
       claimWatches: (now, limit, leaseMs) => watches.claimDueWatches(ctx, now, limit, leaseMs),
       finishWatch: (watch, event) => watches.finishWatch(ctx, watch, event),
@@ -289,6 +318,7 @@ export function createStore(options: StoreOptions): Store {
     listFlagStates: (tenantId, env, query) => flagStates.listFlagStates(ctx, tenantId, env, query),
     listBlocks: (tenantId, env, query) => flagStates.listBlocks(ctx, tenantId, env, query),
 
+    directiveReport: (tenantId, ref) => directiveReports.directiveReport(ctx, tenantId, ref),
     listDirectives: (tenantId, query) => directives.listDirectives(ctx, tenantId, query),
     getDirective: (tenantId, ref) => directives.getDirective(ctx, tenantId, ref),
     createDirective: (tenantId, actor, input) => directives.createDirective(ctx, tenantId, actor, input),
@@ -299,6 +329,11 @@ export function createStore(options: StoreOptions): Store {
     snapshot: (tenantId, env) => snapshots.snapshot(ctx, tenantId, env),
     changesSince: (tenantId, env, since) => snapshots.changesSince(ctx, tenantId, env, since),
     changeAudit: (tenantId, env, version) => changeLog.changeAudit(ctx, tenantId, env, version),
+
+    saveReceipt: (tenantId, env, receipt) => receipts.saveReceipt(ctx, tenantId, env, receipt),
+    savedReceipt: (tenantId, env, version) => receipts.savedReceipt(ctx, tenantId, env, version),
+    savedReceipts: (tenantId, env, versions) => receipts.savedReceipts(ctx, tenantId, env, versions),
+    commitsAfterSeq: (tenantId, afterSeq, limit) => commitRecords.commitsAfterSeq(ctx, tenantId, afterSeq, limit),
 
     listAudit: (tenantId, query) => audit.listAudit(ctx, tenantId, query),
     verifyAudit: (tenantId, checkpoint) => audit.verifyAudit(ctx, tenantId, checkpoint),
@@ -313,5 +348,6 @@ export function createStore(options: StoreOptions): Store {
     },
     invalidateEnvironment: (tenantId, env, version) =>
       version === undefined ? ctx.versions.invalidate(tenantId, env) : ctx.versions.raise(tenantId, env, version),
+    invalidateSigning: (tenantId, env) => ctx.signing.drop(tenantId, env),
   };
 }

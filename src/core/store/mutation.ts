@@ -17,7 +17,8 @@
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { Actor } from "../actor.js";
 import { sealEntry, type AuditDraft, type AuditHead, type AuditRow } from "../audit/chain.js";
-import type { CommittedChange } from "../broadcaster.js";
+import type { CommitRecord } from "../events/operator-events.js";
+import type { CommittedChange, EnvReset } from "../broadcaster.js";
 import type { Statement } from "../db/executor.js";
 import { isBusyError, isRetryableWriteError } from "../db/retryable.js";
 import { auditLog, changeLog, environments } from "../db/schema.js";
@@ -49,6 +50,11 @@ export interface PlannedMutation<R> {
   revokedKeyId?: string;
   /** The prefix of a key this mutation creates: the key cache must look it up afresh. */
   createdKeyPrefix?: string;
+  /**
+   * An environment whose signing keys or epoch this mutation changes: what was signed
+   * for it is dropped after the commit, and its sockets are told (`resetEnvironment`).
+   */
+  resetEnv?: { env: string; cause: EnvReset };
   /**
    * Webhook events beyond `change.committed` (which every change gets): their
    * `data` is added to what every event carries (tenant, action, actor,
@@ -122,6 +128,7 @@ async function planAndCommit<R>(
         throw error;
       }
       remember(ctx, tenantId, planned);
+      observe(ctx, tenantId, auditRow, planned.changes);
       announce(ctx, tenantId, now, planned, sealed);
       if (outbox.length > 0) ctx.onDue(now);
       if (planned.dueAt !== undefined) ctx.onDue(planned.dueAt);
@@ -226,6 +233,40 @@ function forget<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation
 function forgetKeys<R>(ctx: StoreContext, tenantId: string, planned: PlannedMutation<R>): void {
   if (planned.revokedKeyId !== undefined) ctx.keys.invalidateKey(tenantId, planned.revokedKeyId);
   if (planned.createdKeyPrefix !== undefined) ctx.keys.invalidatePrefix(tenantId, planned.createdKeyPrefix);
+  if (planned.resetEnv !== undefined) {
+    ctx.signing.drop(tenantId, planned.resetEnv.env);
+    // A new epoch follows a restore, whose versions may be lower than the ones this store knew.
+    if (planned.resetEnv.cause === "epoch") ctx.versions.invalidate(tenantId, planned.resetEnv.env);
+  }
+}
+
+/** Tells the commit observer (operator events); a failing observer never fails a committed write. */
+function observe(ctx: StoreContext, tenantId: string, audit: AuditRow, changes: EnvChange[]): void {
+  if (!ctx.events) return;
+  try {
+    ctx.events.committed(commitRecord(tenantId, audit, changes));
+  } catch (error) {
+    ctx.report(error);
+  }
+}
+
+export function commitRecord(tenantId: string, audit: AuditRow, changes: readonly Pick<EnvChange, "env" | "version" | "entity" | "key">[]): CommitRecord {
+  return {
+    tenantId,
+    audit: {
+      seq: audit.seq,
+      hash: audit.hash,
+      at: audit.at,
+      actor: { keyId: audit.actorKeyId, name: audit.actorName, role: audit.actorRole },
+      action: audit.action,
+      entity: audit.entity,
+      key: audit.entityKey,
+      env: audit.env,
+      reason: audit.reason,
+      directive: audit.directive,
+    },
+    changes: changes.map(({ env, version, entity, key }) => ({ env, version, entity, key })),
+  };
 }
 
 /** Tells the broadcaster; a failing broadcaster never fails a committed write. */
@@ -240,6 +281,13 @@ function announce<R>(ctx: StoreContext, tenantId: string, now: number, planned: 
   if (planned.revokedKeyId !== undefined) {
     try {
       ctx.broadcaster.keyRevoked(tenantId, planned.revokedKeyId);
+    } catch (error) {
+      ctx.report(error);
+    }
+  }
+  if (planned.resetEnv !== undefined) {
+    try {
+      ctx.broadcaster.resetEnvironment?.(tenantId, planned.resetEnv.env, planned.resetEnv.cause, audit.seq);
     } catch (error) {
       ctx.report(error);
     }

@@ -209,32 +209,36 @@ export interface AttemptOutcome {
 }
 
 /**
- * Records an attempt and releases the claim; nothing when the claim was lost
- * meanwhile (another process took the delivery over after it lapsed).
+ * Records attempts, in one commit, and releases their claims; an attempt whose
+ * claim was lost meanwhile (another process took the delivery over after it
+ * lapsed) changes nothing.
  */
-export async function recordAttempt(ctx: StoreContext, claimed: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
-  const attempts = [...claimed.attempts, outcome.attempt].slice(-KEPT_ATTEMPTS);
-  await ctx.executor.commit([
-    ctx.db
-      .update(webhookDeliveries)
-      .set({
-        status: outcome.status,
-        attemptCount: claimed.attemptCount + 1,
-        attempts,
-        nextAt: outcome.nextAt,
-        deliveredAt: outcome.status === "delivered" ? outcome.attempt.at : null,
-        claimToken: null,
-        claimedUntil: null,
-      })
-      .where(
-        and(
-          eq(webhookDeliveries.tenantId, claimed.tenantId),
-          eq(webhookDeliveries.id, claimed.id),
-          eq(webhookDeliveries.claimToken, claimed.claimToken),
+export async function recordAttempts(ctx: StoreContext, records: readonly { claimed: ClaimedDelivery; outcome: AttemptOutcome }[]): Promise<void> {
+  if (records.length === 0) return;
+  await ctx.executor.commit(
+    records.map(({ claimed, outcome }) =>
+      ctx.db
+        .update(webhookDeliveries)
+        .set({
+          status: outcome.status,
+          attemptCount: claimed.attemptCount + 1,
+          attempts: [...claimed.attempts, outcome.attempt].slice(-KEPT_ATTEMPTS),
+          nextAt: outcome.nextAt,
+          deliveredAt: outcome.status === "delivered" ? outcome.attempt.at : null,
+          claimToken: null,
+          claimedUntil: null,
+        })
+        .where(
+          and(
+            eq(webhookDeliveries.tenantId, claimed.tenantId),
+            eq(webhookDeliveries.id, claimed.id),
+            eq(webhookDeliveries.claimToken, claimed.claimToken),
+          ),
         ),
-      ),
-  ]);
-  if (outcome.nextAt !== null) ctx.onDue(outcome.nextAt);
+    ),
+  );
+  const next = Math.min(...records.map(({ outcome }) => outcome.nextAt ?? Infinity));
+  if (next !== Infinity) ctx.onDue(next);
 }
 
 /** When the next delivery falls due (its retry time, or its claim's end), or null when none is pending. */

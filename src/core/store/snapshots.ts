@@ -31,7 +31,7 @@ export type StoreSnapshot = HttpSnapshot & { audit?: AuditRef };
  */
 export async function snapshot(ctx: StoreContext, tenantId: string, env: string): Promise<StoreSnapshot> {
   for (let attempt = 1; ; attempt++) {
-    const { version } = await requireEnvironment(ctx.db, tenantId, env);
+    const { version, epoch } = await requireEnvironment(ctx.db, tenantId, env);
     const flagRows = await ctx.db.select().from(flags).where(eq(flags.tenantId, tenantId)).orderBy(asc(flags.key));
     const configs = await readFlagConfigsOfEnv(ctx.db, tenantId, env);
     const segmentRows = await ctx.db
@@ -51,6 +51,7 @@ export async function snapshot(ctx: StoreContext, tenantId: string, env: string)
     const wireSegments: Record<string, Segment> = Object.create(null);
     for (const row of segmentRows) wireSegments[row.key] = segmentView(row);
     const snapshot: StoreSnapshot = { version, env, flags: wireFlags, segments: wireSegments };
+    if (epoch !== null) snapshot.epoch = epoch;
     const audit = await changeAudit(ctx, tenantId, env, version);
     if (audit) snapshot.audit = audit;
     return snapshot;

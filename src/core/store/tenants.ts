@@ -4,13 +4,14 @@
  */
 import { count, eq } from "drizzle-orm";
 import { ROOT_ACTOR, type Actor } from "../actor.js";
-import { apiKeys, environments, tenants } from "../db/schema.js";
+import { apiKeys, environments, signingKeys, tenants } from "../db/schema.js";
 import { issueSecret, newKeyId, TENANT_ID_PATTERN } from "../keys/token.js";
 import { conflict } from "../problem.js";
 import type { TenantCreateInput } from "../schemas/admin.js";
 import type { TenantView } from "../schemas/responses.js";
 import type { StoreContext } from "./context.js";
 import { commitMutation } from "./mutation.js";
+import { newEnvironmentSigning } from "./signing-keys.js";
 import { tenantView } from "./views.js";
 
 export const FIRST_ENVIRONMENT = "production";
@@ -31,10 +32,12 @@ export async function createTenant(ctx: StoreContext, input: TenantCreateInput, 
     const secret = await issueSecret(tenantId);
     const keyId = newKeyId();
     const tenant = { id: tenantId, name: input.name, createdAt: now };
+    const signing = await newEnvironmentSigning(tenantId, FIRST_ENVIRONMENT, now);
     return {
       statements: [
         ctx.db.insert(tenants).values(tenant),
-        ctx.db.insert(environments).values({ tenantId, key: FIRST_ENVIRONMENT, version: 0, createdAt: now }),
+        ctx.db.insert(environments).values({ tenantId, key: FIRST_ENVIRONMENT, version: 0, createdAt: now, epoch: signing.epoch }),
+        ctx.db.insert(signingKeys).values(signing.key),
         ctx.db.insert(apiKeys).values({
           tenantId,
           id: keyId,
@@ -52,7 +55,14 @@ export async function createTenant(ctx: StoreContext, input: TenantCreateInput, 
         entity: "tenant",
         key: tenantId,
         before: null,
-        after: { id: tenantId, name: input.name, environment: FIRST_ENVIRONMENT, adminKey: { id: keyId, role: "admin" } },
+        after: {
+          id: tenantId,
+          name: input.name,
+          environment: FIRST_ENVIRONMENT,
+          adminKey: { id: keyId, role: "admin" },
+          signingKey: signing.key.publicKey,
+          epoch: signing.epoch,
+        },
       },
       result: { tenant: tenantView(tenant), adminKey: secret.token, adminKeyId: keyId },
       createdKeyPrefix: secret.prefix,

@@ -19,6 +19,8 @@ export const helloSchema = z.object({
   app: z.string().max(200),
   instance: z.string().min(1).max(128),
   since: z.number().int().min(0).optional(),
+  /** The epoch of the state the client holds: `since` resumes only within it. */
+  epoch: z.string().max(64).optional(),
 });
 
 export type Hello = z.infer<typeof helloSchema>;

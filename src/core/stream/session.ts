@@ -18,7 +18,7 @@
  * later change) → `closed`. A resync while `live` loads again without leaving
  * `live`: patches keep flowing and the snapshot never rolls the client back.
  */
-import { CLOSE, type HeartbeatMessage, type PatchMessage } from "@killswitch/sdk/protocol.js";
+import { CLOSE, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import type { ClientFrame } from "./client-frame.js";
 import { idleClose, takeResync, type CloseOrder, type ResyncBucket, type StreamLimits } from "./limits.js";
 import { snapshotFrame, type SnapshotText } from "./snapshot-text.js";
@@ -45,11 +45,27 @@ export interface SessionState extends ResyncBucket {
   heardAt: number;
 }
 
-/** What a host reads for a `load` effect: the client is current, a patch from its version, or a snapshot. */
+/**
+ * What a host reads for a `load` effect: the client is current, a patch from its
+ * version (`prev`) to `version`, framed once, or a snapshot. `replace` carries the
+ * load's own flag (an epoch reset) back with its snapshot.
+ */
 export type Loaded =
   | { kind: "current"; version: number }
-  | { kind: "patch"; patch: PatchMessage; frame: string }
-  | { kind: "snapshot"; snapshot: SnapshotText };
+  | { kind: "patch"; prev: number; version: number; frame: string }
+  | { kind: "snapshot"; snapshot: SnapshotText; replace?: boolean };
+
+/**
+ * A state to read. `since` is the client's version from its hello (undefined for a
+ * snapshot); it counts only within `epoch`, the client's epoch (see {@link readPlan}).
+ * `replace`: the environment has a new epoch, whose snapshot is sent whatever version
+ * the client was sent before.
+ */
+export interface LoadRequest {
+  since: number | undefined;
+  epoch?: string;
+  replace?: boolean;
+}
 
 export type SessionInput =
   /** A text frame, parsed (`parseClientFrame`). */
@@ -62,6 +78,8 @@ export type SessionInput =
   /** A change of the session's environment was committed; its frame is shared by every socket. */
   | { t: "published"; version: number }
   | { t: "keyRevoked" }
+  /** The environment's signing keys (`key`) or epoch (`epoch`, a restore) changed. */
+  | { t: "reset"; cause: "key" | "epoch" }
   /** A sweep of the host's clock; `pingedAt` is a runtime's own record of the last `ping`, if it keeps one. */
   | { t: "tick"; at: number; pingedAt?: number }
   /** The peer closed or the socket failed. */
@@ -76,8 +94,10 @@ export type ReceiptEvent =
 export type SessionEffect =
   | { t: "send"; frame: string }
   | { t: "sendShared"; version: number }
-  /** Read the state to send: `since` the client's version from its hello, or a snapshot. */
-  | { t: "load"; since: number | undefined }
+  /** Read the state to send (see {@link readPlan}), then step `loaded` or `loadFailed`. */
+  | ({ t: "load" } & LoadRequest)
+  /** During a signing key's overlap, send the new key's announcement (built once by the host's frames), if there is one. */
+  | { t: "announce" }
   /** Send the changes committed after `from` that the host still holds framed, in order. */
   | { t: "catchUp"; from: number }
   | { t: "close"; code: number; reason: string }
@@ -126,6 +146,21 @@ export function takesChange(state: SessionState, version: number): boolean {
   return state.phase === "live" && state.sentVersion !== null && state.sentVersion < version;
 }
 
+/**
+ * What a host reads for a load, once it knows the environment's current version and
+ * epoch: nothing more ("current"), the changes after `since` (to be merged into one
+ * patch that must reach `current.version`, else a snapshot), or the snapshot. A `since`
+ * of another epoch says nothing about the state (after a restore); an SDK that sends
+ * no epoch predates them and resumes as before.
+ */
+export function readPlan(load: LoadRequest, current: { version: number; epoch?: string }): "current" | "changes" | "snapshot" {
+  const { since } = load;
+  if (since === undefined || load.replace) return "snapshot";
+  if (load.epoch !== undefined && load.epoch !== current.epoch) return "snapshot";
+  if (since === current.version) return "current";
+  return since < current.version ? "changes" : "snapshot";
+}
+
 export function step(state: SessionState, input: SessionInput, limits: StreamLimits): Step {
   if (state.phase === "closed") return { state, effects: [] };
   switch (input.t) {
@@ -144,6 +179,11 @@ export function step(state: SessionState, input: SessionInput, limits: StreamLim
       return { state: { ...state, sentVersion: input.version }, effects: [{ t: "sendShared", version: input.version }] };
     case "keyRevoked":
       return close(state, CLOSE.UNAUTHORIZED, "key revoked");
+    case "reset":
+      // A session whose first state is on its way gets the new key or epoch with it.
+      if (state.sentVersion === null || state.phase === "open") return { state, effects: [] };
+      if (input.cause === "key") return { state, effects: state.phase === "live" ? [{ t: "announce" }] : [] };
+      return { state, effects: [{ t: "load", since: undefined, replace: true }] };
     case "tick": {
       const heardAt = Math.max(state.heardAt, input.pingedAt ?? -Infinity);
       const idle = idleClose({ connectedAt: state.connectedAt, helloed: state.instance !== null, heardAt }, input.at, limits);
@@ -162,7 +202,7 @@ function onFrame(state: SessionState, frame: ClientFrame, at: number, limits: St
       if (state.phase !== "open") return close(state, CLOSE.POLICY, "hello twice");
       return {
         state: { ...state, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
-        effects: [{ t: "persist" }, { t: "load", since: frame.since }],
+        effects: [{ t: "persist" }, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }],
       };
     case "ack": {
       if (state.phase === "open") return close(state, CLOSE.POLICY, "ack before hello");
@@ -204,16 +244,17 @@ function onLoaded(state: SessionState, loaded: Loaded, at: number): Step {
       };
     }
     case "patch": {
-      const { patch } = loaded;
+      const v = loaded.version;
       // Only a patch from what the client holds moves it; anything else is a snapshot's job.
-      if (patch.prev !== sent && state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
-      const next: SessionState = { ...state, phase: "live", sentVersion: patch.v, firstVersion: state.firstVersion ?? patch.v };
-      return { state: next, effects: [{ t: "send", frame: loaded.frame }, { t: "persist" }, ...firstState(state, patch.v, at), { t: "catchUp", from: patch.v }] };
+      if (loaded.prev !== sent && state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
+      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
+      return { state: next, effects: [{ t: "send", frame: loaded.frame }, { t: "persist" }, ...firstState(state, v, at), { t: "catchUp", from: v }] };
     }
     case "snapshot": {
       const v = loaded.snapshot.version;
       // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
-      if (v < sent) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
+      // A new epoch's snapshot is the exception: its versions start again.
+      if (v < sent && !loaded.replace) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
       return {
         state: next,
@@ -223,10 +264,10 @@ function onLoaded(state: SessionState, loaded: Loaded, at: number): Step {
   }
 }
 
-/** The receipt event of a session's first state, when this is it. */
+/** The receipt event of a session's first state, when this is it, and the signing key's announcement after it. */
 function firstState(before: SessionState, version: number, at: number): SessionEffect[] {
   if (before.firstVersion !== null) return [];
-  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }];
+  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }, { t: "announce" }];
 }
 
 function close(state: SessionState, code: number, reason: string): Step {

@@ -12,7 +12,7 @@
  * queued the rows.
  */
 import type { BackgroundObserver } from "../background.js";
-import type { ClaimedDelivery, Store } from "../store/index.js";
+import type { AttemptOutcome, ClaimedDelivery, Store } from "../store/index.js";
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./backoff.js";
 import { retryBusy } from "../db/retry-busy.js";
 import { signedHeaders } from "./signing.js";
@@ -37,6 +37,9 @@ export interface DispatcherOptions {
   onIdleSlot?: () => void;
 }
 
+/** Attempts that end within this long of each other are recorded in one commit. */
+const RECORD_GATHER_MS = 20;
+
 /** A claim outlives the longest attempt, so no other process takes over a send still running. */
 const LEASE_MARGIN_MS = 20_000;
 
@@ -50,8 +53,11 @@ export class WebhookDispatcher {
   readonly #running = new Map<string, number>();
   #count = 0;
   readonly #sends = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
+  /** One per send running: close aborts them (one shared signal would collect a listener per send). */
+  readonly #aborts = new Set<AbortController>();
   #closed = false;
+  readonly #records: { claimed: ClaimedDelivery; outcome: AttemptOutcome; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #flush: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -90,8 +96,28 @@ export class WebhookDispatcher {
   /** Aborts the sends running (their claims lapse; they are sent again later) and starts no more. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#abort.abort();
+    for (const abort of this.#aborts) abort.abort();
     await this.settled();
+  }
+
+  /**
+   * Records an attempt with the others that end within a few milliseconds, in
+   * one commit: every commit is an fsync, which a kill waiting for the write
+   * lock would otherwise wait for ten times over with ten endpoints.
+   */
+  #record(delivery: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#records.push({ claimed: delivery, outcome, resolve, reject });
+      this.#flush ??= setTimeout(() => {
+        this.#flush = undefined;
+        const batch = this.#records.splice(0);
+        // A record lost to a busy database would have the attempt made again once the claim lapses: retried here.
+        retryBusy(() => this.#options.store.webhooks.recordAttempts(batch)).then(
+          () => batch.forEach((r) => r.resolve()),
+          (error: unknown) => batch.forEach((r) => r.reject(error)),
+        );
+      }, RECORD_GATHER_MS);
+    });
   }
 
   #start(delivery: ClaimedDelivery): void {
@@ -119,21 +145,24 @@ export class WebhookDispatcher {
       result = { status: null, latencyMs: 0, error: `refused: ${refusal}` };
     } else {
       const headers = await signedHeaders(delivery.secrets, delivery.eventId, Math.floor(at / 1000), delivery.payload);
-      result = await transport.send({
-        url: delivery.url,
-        headers: { ...headers, "content-type": "application/json", "user-agent": "killswitch-webhooks/1" },
-        body: delivery.payload,
-        timeoutMs: this.#timeoutMs,
-        policy,
-        signal: this.#abort.signal,
-      });
+      const abort = new AbortController();
+      this.#aborts.add(abort);
+      result = await transport
+        .send({
+          url: delivery.url,
+          headers: { ...headers, "content-type": "application/json", "user-agent": "killswitch-webhooks/1" },
+          body: delivery.payload,
+          timeoutMs: this.#timeoutMs,
+          policy,
+          signal: abort.signal,
+        })
+        .finally(() => this.#aborts.delete(abort));
     }
     if (this.#closed) return; // aborted by close: the claim lapses and the attempt is made again
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
     const attemptNumber = delivery.attemptCount + 1;
     const giveUp = !ok && attemptNumber >= this.#retry.maxAttempts;
-    // A record lost to a busy database would have the attempt made again once the claim lapses: retried here.
-    await retryBusy(() => store.webhooks.recordAttempt(delivery, {
+    await this.#record(delivery, {
       attempt: {
         at,
         status: result.status,
@@ -143,7 +172,7 @@ export class WebhookDispatcher {
       },
       status: ok ? "delivered" : giveUp ? "failed" : "pending",
       nextAt: ok || giveUp ? null : clock() + retryDelay(attemptNumber, this.#retry),
-    }));
+    });
     observer?.webhookDelivery?.(ok ? "delivered" : giveUp ? "failed" : "retry", result.latencyMs);
   }
 }

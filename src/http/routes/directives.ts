@@ -4,6 +4,8 @@
  * percent-encoded (it is free text, as writes carry it in `directive`).
  */
 import type { Context } from "hono";
+import { accepts } from "hono/accepts";
+import { reportMarkdown } from "../../core/reports/report-markdown.js";
 import { stringFault } from "../../core/json-input.js";
 import { notFound } from "../../core/problem.js";
 import { directiveSchema } from "../../core/schemas/common.js";
@@ -17,6 +19,9 @@ import {
 import type { App, AppDeps } from "../app-env.js";
 import { actorOf, requireKey } from "../auth.js";
 import { noQuery, readBody, readQuery } from "../request.js";
+import { reportPage } from "./report-page.js";
+
+const REPORT_TYPES = ["application/json", "text/markdown", "text/html"];
 
 /** The ref from the path; one no write could carry cannot exist. */
 export function pathRef(c: Context): string {
@@ -51,6 +56,24 @@ export function directiveRoutes(app: App, { store }: AppDeps): void {
     const directive = await store.getDirective(key.tenantId, pathRef(c));
     noQuery(c);
     return c.json(directive);
+  });
+
+  /** The report: JSON by default, Markdown or a printable page by Accept. */
+  app.get("/v1/directives/:ref/report", async (c) => {
+    const key = requireKey(c, "viewer");
+    const ref = pathRef(c);
+    await store.getDirective(key.tenantId, ref);
+    noQuery(c);
+    const report = await store.directiveReport(key.tenantId, ref);
+    c.header("Vary", "Accept");
+    switch (accepts(c, { header: "Accept", supports: REPORT_TYPES, default: "application/json" })) {
+      case "text/markdown":
+        return c.body(reportMarkdown(report), 200, { "Content-Type": "text/markdown; charset=utf-8" });
+      case "text/html":
+        return c.html(reportPage(report));
+      default:
+        return c.json(report);
+    }
   });
 
   app.patch("/v1/directives/:ref", async (c) => {

@@ -16,13 +16,14 @@ import type { Context } from "hono";
 import { databaseFault, isBusyError } from "../../core/db/retryable.js";
 import { etagMatches, isOfrepRequest, ofrepAnswerJson, ofrepBulk, ofrepBulkEtag, ofrepContext } from "../../core/evaluation/ofrep.js";
 import { rulesetCacheOf } from "../../core/evaluation/shared-cache.js";
+import { FrameSigner } from "../../core/signing/frame-signer.js";
 import { jsonInputFaults } from "../../core/json-input.js";
 import { ProblemError } from "../../core/problem.js";
 import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
 import { silentTelemetry } from "../../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "../app-env.js";
-import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE } from "../credentials.js";
+import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE, type SdkKey } from "../credentials.js";
 import { reportFailure } from "../observe-requests.js";
 import { readQuery } from "../request.js";
 
@@ -79,7 +80,7 @@ async function readBoundedText(c: Context): Promise<string> {
  * input follows (src/core/json-input.ts: depth, U+0000, lone surrogates,
  * `__proto__`). The content type is not checked: OFREP clients all send JSON.
  */
-async function readRequest(c: Context): Promise<OfrepRequest> {
+async function readRequest(c: Context): Promise<{ request: OfrepRequest; text: string }> {
   if (c.req.url.includes("?")) queryRefusal(c);
   const text = await readBoundedText(c);
   let body: unknown;
@@ -97,7 +98,7 @@ async function readRequest(c: Context): Promise<OfrepRequest> {
     throw new OfrepError(400, /^context(\.|\[|$)/.test(path) ? "INVALID_CONTEXT" : "PARSE_ERROR", `${path}: ${message}`);
   }
   if (!isOfrepRequest(body)) throw new OfrepError(400, "INVALID_CONTEXT", "context must be an object of attributes.");
-  return body;
+  return { request: body, text };
 }
 
 /** Only OFREP's own query parameters (ignored); any other is a 400, in OFREP's shape. */
@@ -136,6 +137,11 @@ function toOfrepError(error: unknown, report: (error: unknown) => void): OfrepEr
   return new OfrepError(500, "GENERAL", "An internal error occurred; it has been logged.");
 }
 
+/** A caller that verifies answers asks for a signature with this request header (any value). */
+export const SIGN_REQUEST_HEADER = "killswitch-sign";
+export const SIGNED_HEADER = "killswitch-signed";
+export const SIGNATURE_HEADER = "killswitch-signature";
+
 export function ofrepRoutes(app: App, deps: AppDeps): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
   const check = sdkKeyChecker(deps, "ofrep");
@@ -150,6 +156,19 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     // The request's log line names the key (its id, never the secret).
     c.set("principal", { kind: "key", key: checked.key });
     return checked.key;
+  };
+  const signer = new FrameSigner(deps.store, { onError: deps.onError });
+  const encoder = new TextEncoder();
+
+  /**
+   * A success's headers, signed when the caller asks (`Killswitch-Sign`): an Ed25519
+   * signature per request is the route's largest cost, so only a verifying client pays
+   * it. Over the request's path and body and the answer (docs/signing.md).
+   */
+  const signed = async (c: Context, key: SdkKey, version: number, requestText: string, body: string): Promise<Record<string, string>> => {
+    if (c.req.header(SIGN_REQUEST_HEADER) === undefined) return {};
+    const { signed, signature } = await signer.ofrep(key.tenantId, key.env, version, c.req.path, encoder.encode(requestText), body);
+    return { [SIGNED_HEADER]: signed, [SIGNATURE_HEADER]: signature };
   };
 
   /** Any failure as OFREP's error body; `key` is absent on the bulk route. */
@@ -167,11 +186,13 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
         telemetry.ofrepEvaluated("ERROR");
         throw new OfrepError(404, "FLAG_NOT_FOUND", `Flag "${flagKey}" was not found.`);
       }
-      const { context } = await readRequest(c);
-      const result = ruleset.resolve(flagKey, ofrepContext(context));
+      const { request, text } = await readRequest(c);
+      const version = ruleset.version;
+      const result = ruleset.resolve(flagKey, ofrepContext(request.context));
       telemetry.ofrepEvaluated(result.reason);
       const { status, json } = ofrepAnswerJson(flagKey, result, ruleset.flag(flagKey));
-      return c.body(json, status, { "content-type": "application/json" });
+      const headers = status === 200 ? await signed(c, key, version, text, json) : {};
+      return c.body(json, status, { ...headers, "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error, flagKey);
     }
@@ -181,9 +202,9 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
     try {
       const key = await authenticate(c);
       const ruleset = await cache.get(key.tenantId, key.env);
-      const { context } = await readRequest(c);
+      const { request, text } = await readRequest(c);
       // One synchronous pass: the version and every result come from the same ruleset state.
-      const evaluated = ofrepContext(context);
+      const evaluated = ofrepContext(request.context);
       const version = ruleset.version;
       const bulk = ofrepBulk(ruleset, evaluated);
       for (const flag of bulk.flags) telemetry.ofrepEvaluated("reason" in flag ? flag.reason : "ERROR");
@@ -191,7 +212,7 @@ export function ofrepRoutes(app: App, deps: AppDeps): void {
       const etag = await ofrepBulkEtag(version, evaluated, body);
       const headers = { etag, "cache-control": "no-cache" };
       if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-      return c.body(body, 200, { ...headers, "content-type": "application/json" });
+      return c.body(body, 200, { ...headers, ...(await signed(c, key, version, text, body)), "content-type": "application/json" });
     } catch (error) {
       return answerError(c, error);
     }

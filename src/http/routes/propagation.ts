@@ -35,7 +35,7 @@ export function propagationRoutes(app: App, { store }: AppDeps, source: Propagat
     noQuery(c);
     // The same on every host: read from the change log, where the commit named its audit entry.
     const audit = await store.changeAudit(key.tenantId, env, version);
-    return c.json(audit ? { ...receipt, audit } : receipt);
+    return c.json({ ...receipt, ...(audit ? { audit } : {}), final: receipt.final ?? false });
   });
 
   app.get("/v1/envs/:env/instances", async (c) => {

@@ -7,7 +7,9 @@
  * - publishes each change (to a SequencedBroadcaster, which drops this
  *   process's own and keeps versions in order) so that local sockets get it;
  * - drops cached keys that were created or revoked, and closes the sockets of a
- *   revoked key.
+ *   revoked key;
+ * - drops the signing state of an environment whose keys or epoch changed, and
+ *   tells its sockets (a new key's announcement, or a new epoch's snapshot).
  *
  * An idle poll is one indexed read. A failed poll is reported and retried at
  * the next one; the position only moves past what was handled.
@@ -81,6 +83,11 @@ export class CommitTail {
     for (const key of batch.keys) {
       this.#store.invalidateKey(key.tenantId, key.keyId, key.prefix ?? undefined);
       if (key.action === "revoke") this.#broadcaster.keyRevoked(key.tenantId, key.keyId);
+    }
+    for (const e of batch.envs) {
+      this.#store.invalidateSigning(e.tenantId, e.env);
+      if (e.cause === "epoch") this.#store.invalidateEnvironment(e.tenantId, e.env);
+      if (e.cause !== null) this.#broadcaster.resetEnvironment?.(e.tenantId, e.env, e.cause, e.seq);
     }
   }
 

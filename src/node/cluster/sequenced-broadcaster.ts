@@ -1,4 +1,4 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange, type StreamSource } from "../../core/broadcaster.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset, type StreamSource } from "../../core/broadcaster.js";
 import { PairMap } from "../../core/store/pair-map.js";
 
 export interface SequencedBroadcasterOptions {
@@ -30,6 +30,8 @@ export class SequencedBroadcaster implements Broadcaster {
   target: Broadcaster = silentBroadcaster;
   /** The last version passed on, per (tenant, environment). */
   readonly #last = new PairMap<number>();
+  /** The audit seq of the last signing-key or epoch change passed on, per environment. */
+  readonly #resets = new PairMap<number>();
   /** Environments whose missing versions are being read, with the changes offered meanwhile. */
   readonly #held = new PairMap<CommittedChange[]>();
   readonly #maxEnvs: number;
@@ -52,6 +54,24 @@ export class SequencedBroadcaster implements Broadcaster {
 
   keyRevoked(tenantId: string, keyId: string): void {
     this.target.keyRevoked(tenantId, keyId);
+  }
+
+  /**
+   * Passed on once per change (this process's own arrives again from the commit feed,
+   * with the same audit seq). A new epoch may start the versions over: the
+   * environment's order is learned afresh.
+   */
+  resetEnvironment(tenantId: string, env: string, cause: EnvReset, auditSeq?: number): void {
+    if (auditSeq !== undefined) {
+      if (auditSeq <= (this.#resets.get(tenantId, env) ?? -1)) return;
+      if (!this.#resets.has(tenantId, env) && this.#resets.size >= this.#maxEnvs) {
+        const [oldTenant, oldEnv] = this.#resets.first()!;
+        this.#resets.delete(oldTenant, oldEnv);
+      }
+      this.#resets.set(tenantId, env, auditSeq);
+    }
+    if (cause === "epoch") this.#last.delete(tenantId, env);
+    this.target.resetEnvironment?.(tenantId, env, cause, auditSeq);
   }
 
   /** False while some change waits for missing versions: it has been offered but not passed on. */

@@ -1,7 +1,7 @@
 import type { StreamSource } from "../../core/broadcaster.js";
 import { prepareText, type PreparedFrame } from "./frames.js";
-import { mergeChanges } from "../../core/stream/merge-changes.js";
-import { snapshotText, type SnapshotText } from "../../core/stream/snapshot-text.js";
+import type { SnapshotText } from "../../core/stream/snapshot-text.js";
+import type { StreamFrames } from "../../core/stream/stream-frames.js";
 import type { StreamSocket } from "./stream-socket.js";
 
 /** The last few patch frames of an environment, for sockets that finish loading just behind a publish. */
@@ -25,6 +25,8 @@ export class EnvGroup {
   readonly sockets = new Set<StreamSocket>();
   /** The newest version this node has published or loaded; -1 until one is known. */
   version = -1;
+  /** The epoch of the last snapshot loaded: a `since` of another epoch cannot resume. */
+  epoch: string | undefined;
   /** Bumped on every publish: a load begun before it must not fill the caches. */
   #generation = 0;
   #snapshot: SnapshotText | null = null;
@@ -38,6 +40,22 @@ export class EnvGroup {
     readonly tenantId: string,
     readonly env: string,
   ) {}
+
+  /**
+   * The environment's signing keys or epoch changed: drop every frame signed before
+   * (the recent patches too). A new epoch also forgets the version, which may move back.
+   */
+  reset(epoch: boolean): void {
+    this.#generation++;
+    this.#snapshot = null;
+    this.#snapshotLoad = null;
+    this.#resumes.clear();
+    this.#recent.length = 0;
+    if (epoch) {
+      this.version = -1;
+      this.epoch = undefined;
+    }
+  }
 
   /** A change was published: remember its frame, drop what it made stale. */
   advance(version: number, prev: number, frame: PreparedFrame): void {
@@ -59,15 +77,15 @@ export class EnvGroup {
   }
 
   /** The environment's snapshot, serialized once and shared until the next publish. */
-  snapshotOf(source: StreamSource): Promise<SnapshotText> {
+  snapshotOf(source: StreamSource, frames: StreamFrames): Promise<SnapshotText> {
     if (this.#snapshot && this.#snapshot.version >= this.version) return Promise.resolve(this.#snapshot);
     if (this.#snapshotLoad) return this.#snapshotLoad;
     const generation = this.#generation;
-    const load = source.snapshot(this.tenantId, this.env).then(
-      (s) => {
-        const text = snapshotText(this.env, s);
-        if (s.version > this.version) this.version = s.version;
+    const load = source.snapshot(this.tenantId, this.env).then(async (s) => [s, await frames.snapshot(this.tenantId, this.env, s)] as const).then(
+      ([s, text]) => {
         if (this.#generation === generation) {
+          if (s.version > this.version) this.version = s.version;
+          this.epoch = text.epoch;
           this.#snapshot = text;
           this.#snapshotLoad = null;
         }
@@ -83,14 +101,14 @@ export class EnvGroup {
   }
 
   /** The changes after `since` merged into one patch frame, or null when the change log cannot serve them. */
-  resumeOf(source: StreamSource, since: number): Promise<ResumeFrame | null> {
+  resumeOf(source: StreamSource, frames: StreamFrames, since: number): Promise<ResumeFrame | null> {
     const known = this.#resumes.get(since);
     if (known) return known;
     if (this.#resumes.size >= MAX_RESUMES) this.#resumes.clear();
-    const resume = source.changesSince(this.tenantId, this.env, since).then((changes) => {
-      const patch = changes && mergeChanges(changes);
-      return patch && patch.prev === since ? { version: patch.v, frame: prepareText(JSON.stringify(patch)) } : null;
-    });
+    const resume = source
+      .changesSince(this.tenantId, this.env, since)
+      .then((changes) => frames.resume(this.tenantId, this.env, since, changes))
+      .then((patch) => patch && { version: patch.version, frame: prepareText(patch.text) });
     this.#resumes.set(since, resume);
     // A failed read is not cached; the caller reports it.
     resume.catch(() => this.#resumes.get(since) === resume && this.#resumes.delete(since));

@@ -5,7 +5,10 @@
  *
  *   startServer({ ..., stream: nodeStreamHost() })
  */
+import { relayChange } from "../../core/events/operator-events.js";
 import { PropagationTracker } from "../../core/propagation.js";
+import { ReceiptFollower } from "../../core/receipts/receipt-follower.js";
+import { FrameSigner } from "../../core/signing/frame-signer.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
 import { sdkKeyChecker } from "../../http/credentials.js";
@@ -25,7 +28,7 @@ export interface NodeStreamOptions
 }
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster, rootToken, telemetry }) => {
+  return ({ store, cluster, rootToken, telemetry, events }) => {
     const tracker =
       options.tracker ??
       new PropagationTracker({ recordUpdates: cluster !== null, onApplied: telemetry && ((ms) => telemetry.changeApplied(ms / 1000)) });
@@ -38,6 +41,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       maxBufferedBytes: options.maxBufferedBytes,
       now: options.now,
       source: store,
+      frames: new FrameSigner(store, { onError }),
       tracker,
       authenticate: sdkKeyAuthenticator(store, rootToken, onError),
       onError,
@@ -45,18 +49,35 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
     });
     const propagation = cluster ? cluster.share(tracker) : tracker;
     const coverage = cluster
-      ? "the recent versions committed while a live node of this database ran"
-      : "the recent versions committed while this server runs";
+      ? "the recent versions committed while a live node of this database ran, and the saved ones"
+      : "the recent versions committed while this server runs, and the saved ones";
+    // Follows every change (this process's and, in a cluster, the others') until its receipt is final, and saves it.
+    const follower = new ReceiptFollower({ live: propagation, store, events, onError });
+    // What the receipt route answers, and the webhooks' receipt checks read: live while followed, then as saved.
+    const receipts = follower.source();
+    const answered = { receipt: receipts.receipt, instances: (t: string, env: string, limit?: number) => propagation.instances(t, env, limit) };
     return {
-      broadcaster: hub,
-      propagation,
+      broadcaster: {
+        publish(change) {
+          hub.publish(change); // counts who is connected at commit first
+          follower.follow({ tenantId: change.tenantId, env: change.env, version: change.version, committedAt: change.committedAt, audit: change.audit });
+          if (events) relayChange(events, store.commitsAfterSeq, change, onError);
+        },
+        keyRevoked: (tenantId, keyId) => hub.keyRevoked(tenantId, keyId),
+        resetEnvironment: (tenantId, env, cause, auditSeq) => hub.resetEnvironment?.(tenantId, env, cause, auditSeq),
+      },
+      propagation: answered,
       extend: (app, deps) => {
         // Upgrades go to the hub before the app; a plain GET gets the shared route's 426.
         streamRoute(app);
-        propagationRoutes(app, deps, propagation, coverage);
+        propagationRoutes(app, deps, answered, coverage);
       },
       attach: (server) => server.on("upgrade", hub.handleUpgrade),
-      close: () => hub.close(),
+      async close() {
+        // Before the sockets close: an instance that leaves counts as no longer pending.
+        await follower.saveAll();
+        await hub.close();
+      },
       gauges: {
         sdkConnections: () => hub.connectionsByEnv(),
         changesIncomplete: () => tracker.incompleteVersions(),

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { Broadcaster, CommittedChange, StreamSource } from "../../core/broadcaster.js";
+import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
 import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
@@ -10,8 +10,8 @@ import { admitConnection, idleClose, streamLimits, takeResync, type StreamLimits
 import { parseClientBuffer, type Hello } from "./client-messages.js";
 import { EnvGroup } from "./env-group.js";
 import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
-import { patchOf } from "../../core/stream/merge-changes.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
+import { unsignedFrames, type StreamFrames } from "../../core/stream/stream-frames.js";
 import { ProblemError } from "../../core/problem.js";
 import { silentTelemetry, type Telemetry } from "../../core/telemetry.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../../http/observe-requests.js";
@@ -22,6 +22,11 @@ import { Phase, StreamSocket } from "./stream-socket.js";
 
 export interface StreamHubOptions {
   source: StreamSource;
+  /**
+   * Builds every snapshot and patch frame, once for all sockets: the host passes the
+   * core's `FrameSigner`, so that SDKs can verify them. Default: unsigned frames.
+   */
+  frames?: StreamFrames;
   /** Resolves the sdk key taken from the upgrade request (`credentialOf(…, "stream")`). */
   authenticate: StreamAuthenticator;
   tracker: PropagationTracker;
@@ -88,6 +93,7 @@ const MAX_REASON = 120;
 
 export function createStreamHub(options: StreamHubOptions): StreamHub {
   const { source, authenticate, tracker } = options;
+  const frames = options.frames ?? unsignedFrames;
   const path = options.path ?? "/v1/stream";
   const limit = options.maxBufferedBytes ?? 1 << 20;
   const now = options.now ?? Date.now;
@@ -256,8 +262,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function hello(ws: StreamSocket, h: Hello): void {
     ws.phase = Phase.LOADING;
     ws.hello = { instance: h.instance, app: h.app, sdk: h.sdk };
-    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app });
-    run(ws, start(ws, h.since));
+    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app, sdk: h.sdk });
+    run(ws, start(ws, h.since, h.epoch).then(() => announce(ws)));
   }
 
   /**
@@ -271,12 +277,24 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     ws.hello = null;
   }
 
-  /** First delivery: nothing (already current), the missed changes as one patch, or a snapshot. */
-  async function start(ws: StreamSocket, since: number | undefined): Promise<void> {
+  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
+  async function announce(ws: StreamSocket): Promise<void> {
+    const announcement = await frames.announcement(ws.group.tenantId, ws.group.env);
+    if (announcement && ws.phase === Phase.LIVE) writeFrame(ws, prepareText(snapshotFrame(announcement, now())), limit);
+  }
+
+  /**
+   * First delivery: nothing (already current), the missed changes as one patch, or a
+   * snapshot. `since` counts only within the client's epoch: after a restore, a version
+   * number of the old epoch says nothing about the state (an SDK that sends no epoch
+   * predates them, and resumes as before).
+   */
+  async function start(ws: StreamSocket, since: number | undefined, epoch: string | undefined): Promise<void> {
     const g = ws.group;
     if (since !== undefined) {
-      if (g.version < 0) await g.snapshotOf(source); // learn the current version
+      if (g.version < 0) await g.snapshotOf(source, frames); // learn the current version and epoch
       if (isDone(ws)) return;
+      if (epoch !== undefined && epoch !== g.epoch) return sendSnapshot(ws);
       if (since === g.version) {
         ws.sentVersion = since;
         firstState(ws);
@@ -286,7 +304,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         return;
       }
       if (since < g.version) {
-        const resume = await g.resumeOf(source, since);
+        const resume = await g.resumeOf(source, frames, since);
         if (isDone(ws)) return;
         if (resume) {
           if (!writeFrame(ws, resume.frame, limit)) return;
@@ -301,7 +319,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   async function sendSnapshot(ws: StreamSocket): Promise<void> {
-    const snapshot = await ws.group.snapshotOf(source);
+    const snapshot = await ws.group.snapshotOf(source, frames);
     if (isDone(ws)) return;
     // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
     if (snapshot.version < ws.sentVersion) {
@@ -347,19 +365,44 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     tracker.commit(change.tenantId, change.env, change.version, change.committedAt);
     const g = groups.get(groupKey(change.tenantId, change.env));
     if (!g) return;
-    // Serialized and framed once; the same bytes go to every socket.
-    const frame = prepareText(JSON.stringify(patchOf(change)));
-    g.advance(change.version, change.prev, frame);
-    // The writes run once the current task is done, so the request that committed
-    // the change is answered before the loop over every socket (about 90 ms at
-    // 10,000), not after it. Loops run in publish order; a socket that catches up
-    // meanwhile (catchUp) is past `v` and skipped.
-    setImmediate(deliver, g, change.version, frame);
+    // Serialized, signed and framed once; the same bytes go to every socket. Frames
+    // resolve in publish order (the signer keeps them so, per environment).
+    void frames.patch(change).then((text) => {
+      const frame = prepareText(text);
+      g.advance(change.version, change.prev, frame);
+      // The writes run once the current task is done, so the request that committed
+      // the change is answered before the loop over every socket (about 90 ms at
+      // 10,000), not after it. Loops run in publish order; a socket that catches up
+      // meanwhile (catchUp) is past `v` and skipped.
+      setImmediate(deliver, g, change.version, frame);
+    });
   }
 
   function deliver(g: EnvGroup, v: number, frame: PreparedFrame): void {
     for (const ws of g.sockets) {
       if (ws.phase === Phase.LIVE && ws.sentVersion < v && writeFrame(ws, frame, limit)) ws.sentVersion = v;
+    }
+  }
+
+  /**
+   * The environment's signing keys changed (`key`): what was signed before is dropped,
+   * and each socket gets the new key's announcement. Or its epoch did (`epoch`: a
+   * restore, whose versions may be lower than what sockets hold): every socket is sent
+   * the new snapshot, whatever it was sent before.
+   */
+  function resetEnvironment(tenantId: string, env: string, cause: EnvReset): void {
+    const g = groups.get(groupKey(tenantId, env));
+    if (!g) return;
+    g.reset(cause === "epoch");
+    for (const ws of g.sockets) {
+      if (ws.phase !== Phase.LIVE) continue;
+      if (cause === "key") {
+        run(ws, announce(ws));
+      } else {
+        ws.sentVersion = -1;
+        ws.phase = Phase.LOADING;
+        run(ws, sendSnapshot(ws));
+      }
     }
   }
 
@@ -421,10 +464,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   /** The socket no longer counts as connected: once, whether the hub or the peer closed it. */
   function release(ws: StreamSocket, code?: number): void {
     const instance = ws.instance;
-    if (!instance) return;
+    const info = instance ?? ws.hello; // a socket closed while its first state loads was told connected too
+    if (!info) return;
     ws.instance = null;
-    tracker.disconnect(instance);
-    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, code });
+    ws.hello = null;
+    if (instance) tracker.disconnect(instance);
+    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: info.instance, app: info.app, sdk: info.sdk, code });
   }
 
   function onClose(this: WebSocket, code: number): void {
@@ -470,7 +515,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     return { connections, envs: groups.size };
   }
 
-  return { handleUpgrade, publish, keyRevoked, stats, connectionsByEnv, close };
+  return { handleUpgrade, publish, keyRevoked, resetEnvironment, stats, connectionsByEnv, close };
 }
 
 function groupKey(tenantId: string, env: string): string {

@@ -56,6 +56,7 @@ export function machineTarget(): StreamTarget {
           break;
         case "persist":
         case "receipt":
+        case "announce":
           break; // kept in `state`, which the receipts below read
       }
     }
@@ -64,8 +65,7 @@ export function machineTarget(): StreamTarget {
   const load = async (since: number | undefined): Promise<Loaded> => {
     if (since !== undefined && since === version) return { kind: "current", version };
     if (since !== undefined && since >= 1 && since < version) {
-      const merged = patch(version, since);
-      return { kind: "patch", patch: merged, frame: JSON.stringify(merged) };
+      return { kind: "patch", prev: since, version, frame: JSON.stringify(patch(version, since)) };
     }
     if (held) await new Promise<void>((resolve) => held!.push(resolve));
     return { kind: "snapshot", snapshot: snapshotText(ENV, { version, flags: {}, segments: {} }) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findBreaks, GENESIS_HASH, hashOfRow, sealEntry, type AuditRow } from "../../../src/core/audit/chain.js";
+import { findBreaks, GENESIS_HASH, hashOfRow, sealEntry, type AuditDraft, type AuditRow } from "../../../src/core/audit/chain.js";
 import { ProblemError } from "../../../src/core/problem.js";
 import { canonicalJson } from "../../../src/core/canonical-json.js";
 import { sha256Hex } from "../../../src/core/crypto.js";
@@ -152,5 +152,83 @@ describe("the audit chain", () => {
     });
     expect(row.after).toBe('{"description":"a\\u0000b\\ud800"}');
     expect((await findBreaks([row], null)).breaks).toEqual([]);
+  });
+});
+
+describe("what the chain refuses to seal", () => {
+  const draft: AuditDraft = { action: "flag.restore", entity: "flag-config", key: "f", env: "production", before: null, after: null, reason: "r", directive: "d" };
+  const refusal = async (tenantId: string, who: typeof actor, fields: Partial<AuditDraft>) => {
+    const error = await sealEntry(tenantId, null, 0, who, { ...draft, ...fields }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    return (error as ProblemError).errors?.map((e) => e.path);
+  };
+
+  // Every text column, by the name a caller knows it by.
+  it.each([
+    ["reason", "tenant0001", actor, { reason: "a\u0000" }],
+    ["directive", "tenant0001", actor, { directive: "\u0000" }],
+    ["key", "tenant0001", actor, { key: "\u0000" }],
+    ["env", "tenant0001", actor, { env: "prod\u0000" }],
+    ["action", "tenant0001", actor, { action: "flag.\u0000" }],
+    ["entity", "tenant0001", actor, { entity: "flag\u0000" as AuditDraft["entity"] }],
+    ["actor.name", "tenant0001", { ...actor, name: "ops\ud800" }, {}],
+    ["actor.keyId", "tenant0001", { ...actor, keyId: "\udfff" }, {}],
+    ["actor.role", "tenant0001", { ...actor, role: "\u0000" as "operator" }, {}],
+    ["tenantId", "tenant\u0000", actor, {}],
+  ])("refuses a %s that would not be stored as sent", async (path, tenantId, who, fields) => {
+    expect(await refusal(tenantId, who, fields)).toEqual([path]);
+  });
+
+  it.each([
+    ["a high surrogate at the end", "end\ud83d"],
+    ["a low surrogate at the start", "\ude00start"],
+    ["a low surrogate after another low one", "\ud83d\ude00\ude00"],
+    ["two high surrogates", "\ud83d\ud83d\ude00"],
+  ])("refuses %s", async (_name, reason) => {
+    expect(await refusal("tenant0001", actor, { reason })).toEqual(["reason"]);
+  });
+
+  it("seals text with surrogate pairs and nulls where a column may be null", async () => {
+    const row = await sealEntry("tenant0001", null, 0, { keyId: null, name: "root", role: "root" } as never, {
+      ...draft,
+      env: undefined,
+      reason: "blocked 😀 by 𝔘𝔖",
+      directive: undefined,
+    });
+    expect(row).toMatchObject({ reason: "blocked 😀 by 𝔘𝔖", env: null, directive: null, actorKeyId: null, before: null, after: null });
+    expect((await findBreaks([row], null)).breaks).toEqual([]);
+  });
+
+  it("stores an absent before or after as null, and hashes it as null", async () => {
+    const row = await sealEntry("tenant0001", null, 0, actor, { ...draft, before: undefined, after: { enabled: false } });
+    expect(row.before).toBeNull();
+    expect(row.after).toBe('{"enabled":false}');
+    expect(row.hash).toBe(
+      await sha256Hex(
+        GENESIS_HASH +
+          canonicalJson({
+            tenantId: "tenant0001",
+            seq: 1,
+            at: 0,
+            actor,
+            action: "flag.restore",
+            entity: "flag-config",
+            key: "f",
+            env: "production",
+            before: null,
+            after: { enabled: false },
+            reason: "r",
+            directive: "d",
+          }),
+      ),
+    );
+  });
+
+  it("continues the chain from the head it is given", async () => {
+    const row = await sealEntry("tenant0001", { seq: 41, hash: "a".repeat(64) }, 0, actor, draft);
+    expect(row).toMatchObject({ seq: 42, prevHash: "a".repeat(64) });
+    expect((await findBreaks([row], { seq: 41, hash: "a".repeat(64) })).breaks).toEqual([]);
+    expect((await findBreaks([row], { seq: 40, hash: "a".repeat(64) })).breaks).toEqual([42]);
+    expect((await findBreaks([row], null)).breaks).toEqual([42]);
   });
 });

@@ -48,7 +48,7 @@ describe("the commit feed", () => {
   it("starts at 0/0 on an empty database and has nothing to read", async () => {
     const { follower } = await twoStores();
     expect(await follower.feedHead()).toEqual({ change: 0, audit: 0 });
-    expect(await follower.commitsAfter({ change: 0, audit: 0 })).toEqual({ changes: [], keys: [], cursor: { change: 0, audit: 0 }, more: false });
+    expect(await follower.commitsAfter({ change: 0, audit: 0 })).toEqual({ changes: [], keys: [], envs: [], cursor: { change: 0, audit: 0 }, more: false });
   });
 
   it("gives a follower another store's commits in commit order, across tenants and environments, as that store published them", async () => {
@@ -119,6 +119,24 @@ describe("the commit feed", () => {
     expect(batch.changes).toHaveLength(1);
   });
 
+  it("lists signing-key rotations and new epochs, and not an environment's creation", async () => {
+    const { follower, writer } = await twoStores();
+    const tenant = (await writer.createTenant({ name: "acme" })).tenant.id;
+    const start = await follower.feedHead();
+    await writer.createEnvironment(tenant, SYSTEM_ACTOR, { key: "staging" });
+    await writer.rotateSigningKey(tenant, SYSTEM_ACTOR, "staging", { reason: "yearly" });
+    await writer.resetEpoch(tenant, SYSTEM_ACTOR, "production", { reason: "restored" });
+    const batch = await follower.commitsAfter(start);
+    expect(batch.envs).toEqual([
+      { tenantId: tenant, env: "staging", cause: "key", seq: 3 },
+      { tenantId: tenant, env: "production", cause: "epoch", seq: 4 },
+    ]);
+    // The follower signs with the new key once told.
+    follower.invalidateSigning(tenant, "staging");
+    const keys = await writer.getSigningKeys(tenant, "staging");
+    expect((await follower.signingState(tenant, "staging")).signers.map((k) => k.publicKey)).toEqual(keys.keys.map((k) => k.key));
+  });
+
   it("restarts at the head when the cursor is beyond it (the file was replaced)", async () => {
     const { follower, writer, published } = await twoStores();
     const tenant = (await writer.createTenant({ name: "acme" })).tenant.id;
@@ -127,7 +145,7 @@ describe("the commit feed", () => {
     const beyond = { change: head.change + 1000, audit: head.audit + 1000 };
 
     const restarted = await follower.commitsAfter(beyond);
-    expect(restarted).toEqual({ changes: [], keys: [], cursor: head, more: false });
+    expect(restarted).toEqual({ changes: [], keys: [], envs: [], cursor: head, more: false });
     published.length = 0;
     await writer.createFlag(tenant, SYSTEM_ACTOR, { key: "b", kind: "boolean" });
     const next = await follower.commitsAfter(restarted.cursor);

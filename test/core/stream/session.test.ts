@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
 import { streamLimits } from "../../../src/core/stream/limits.js";
-import { connectedAtCommit, openSession, step, takesChange, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
+import { connectedAtCommit, openSession, readPlan, step, takesChange, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
 import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
 
 const limits = streamLimits();
@@ -15,7 +15,11 @@ const hello = (since?: number): SessionInput => ({
   frame: parseClientFrame(JSON.stringify({ t: "hello", protocol: 1, sdk: "s/1", app: "a", instance: "i1", ...(since === undefined ? {} : { since }) })),
   at: 10,
 });
-const snapshot = (version: number): SessionInput => ({ t: "loaded", loaded: { kind: "snapshot", snapshot: snapshotText("production", { version, flags: {}, segments: {} }) }, at: 20 });
+const snapshot = (version: number, replace?: boolean): SessionInput => ({
+  t: "loaded",
+  loaded: { kind: "snapshot", snapshot: snapshotText("production", { version, flags: {}, segments: {} }), ...(replace ? { replace } : {}) },
+  at: 20,
+});
 
 /** Runs inputs from a fresh session; answers the last state and every effect. */
 function run(...inputs: SessionInput[]): { state: SessionState; effects: ReturnType<typeof step>["effects"] } {
@@ -111,5 +115,36 @@ describe("the session state machine", () => {
   it("keeps its state a plain value that survives JSON, as an attachment does", () => {
     const live = run(hello(), snapshot(4)).state;
     expect(JSON.parse(JSON.stringify(live))).toEqual(live);
+  });
+  it("resumes only within the client's epoch, and reads a snapshot for a hello ahead of the server or a new epoch", () => {
+    expect(readPlan({ since: 3 }, { version: 3, epoch: "e1" })).toBe("current");
+    expect(readPlan({ since: 3, epoch: "e1" }, { version: 5, epoch: "e1" })).toBe("changes");
+    expect(readPlan({ since: 3, epoch: "e0" }, { version: 3, epoch: "e1" })).toBe("snapshot");
+    expect(readPlan({ since: 7 }, { version: 5 })).toBe("snapshot");
+    expect(readPlan({ since: undefined }, { version: 5 })).toBe("snapshot");
+    expect(readPlan({ since: 5, replace: true }, { version: 5 })).toBe("snapshot");
+    const withEpoch = step(openSession("production", "k1", 0, limits), { t: "frame", frame: parseClientFrame(JSON.stringify({ t: "hello", protocol: 1, sdk: "s/1", app: "a", instance: "i1", since: 2, epoch: "e1" })), at: 1 }, limits);
+    expect(withEpoch.effects).toContainEqual({ t: "load", since: 2, epoch: "e1" });
+  });
+
+  it("announces the signing key after the first state, and again on a key reset while live", () => {
+    const first = run(hello(), snapshot(1)).effects.map((e) => e.t);
+    expect(first.indexOf("announce")).toBeGreaterThan(first.indexOf("send"));
+    expect(run(hello(), snapshot(1), { t: "reset", cause: "key" }).effects.at(-1)).toEqual({ t: "announce" });
+    // Still loading its first state: the announcement comes with it.
+    expect(run(hello(), { t: "reset", cause: "key" }).effects).not.toContainEqual({ t: "announce" });
+  });
+
+  it("sends a new epoch's snapshot even below the version it sent, and only then", () => {
+    const reset = run(hello(), snapshot(8), { t: "reset", cause: "epoch" });
+    expect(reset.effects.at(-1)).toEqual({ t: "load", since: undefined, replace: true });
+    const replaced = step(reset.state, snapshot(2, true), limits);
+    expect(replaced.state.sentVersion).toBe(2);
+    expect(replaced.effects[0]).toMatchObject({ t: "send" });
+    // A lagging read of the old epoch is never sent.
+    const lagging = step(reset.state, snapshot(2), limits);
+    expect(lagging.state.sentVersion).toBe(8);
+    expect(lagging.effects.filter((e) => e.t === "send")).toEqual([]);
+    expect(run(hello(), { t: "reset", cause: "epoch" }).effects).not.toContainEqual(expect.objectContaining({ t: "load", replace: true }));
   });
 });

@@ -9,13 +9,16 @@ const SCRIPT = fileURLToPath(new URL("./clients-process.ts", import.meta.url));
 export interface ClientsProcess {
   /** How many clients answered `ready()` with "ready". */
   ready: number;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the whole process, as a hung application would be. */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void;
   /** Closes the clients and waits for the process to exit. */
   stop(): Promise<void>;
 }
 
-export function startClientsProcess(url: string, sdkKey: string, count: number, timeoutMs = 60_000): Promise<ClientsProcess> {
+/** `app`: the name its clients give the service (default "e2e-clients-process"). */
+export function startClientsProcess(url: string, sdkKey: string, count: number, timeoutMs = 60_000, app?: string): Promise<ClientsProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", SCRIPT], {
-    env: { ...process.env, KILLSWITCH_URL: url, KILLSWITCH_SDK_KEY: sdkKey, CLIENTS: String(count) },
+    env: { ...process.env, KILLSWITCH_URL: url, KILLSWITCH_SDK_KEY: sdkKey, CLIENTS: String(count), ...(app ? { CLIENTS_APP: app } : {}) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -33,7 +36,11 @@ export function startClientsProcess(url: string, sdkKey: string, count: number, 
       clearTimeout(timer);
       resolve({
         ready: (JSON.parse(line) as { ready: number }).ready,
+        signal(signal) {
+          child.kill(signal);
+        },
         async stop() {
+          child.kill("SIGCONT"); // a frozen process cannot handle SIGTERM
           child.kill("SIGTERM");
           await exited;
         },

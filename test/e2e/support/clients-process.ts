@@ -4,7 +4,7 @@
  * other way round: as with applications on other machines.
  *
  * Run by `startClientsProcess` (clients-process-handle.ts) with KILLSWITCH_URL,
- * KILLSWITCH_SDK_KEY and CLIENTS in the environment. Prints one JSON line once
+ * KILLSWITCH_SDK_KEY, CLIENTS and optionally CLIENTS_APP in the environment. Prints one JSON line once
  * every client's `ready()` has resolved, then runs until SIGTERM or until its
  * stdin closes (the test process is gone).
  */
@@ -13,8 +13,9 @@ import { createClient } from "@killswitch/sdk/node.js";
 const url = process.env.KILLSWITCH_URL!;
 const sdkKey = process.env.KILLSWITCH_SDK_KEY!;
 const count = Number(process.env.CLIENTS);
+const app = process.env.CLIENTS_APP ?? "e2e-clients-process";
 
-const clients = Array.from({ length: count }, () => createClient({ url, sdkKey, app: "e2e-clients-process" }));
+const clients = Array.from({ length: count }, () => createClient({ url, sdkKey, app }));
 const states = await Promise.all(clients.map((c) => c.ready({ timeoutMs: 30_000 })));
 console.log(JSON.stringify({ ready: states.filter((s) => s === "ready").length }));
 

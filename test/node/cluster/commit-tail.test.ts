@@ -30,6 +30,7 @@ async function setup() {
   const relay: Broadcaster = {
     publish: (change) => cluster.broadcaster.publish(change),
     keyRevoked: (tenantId, keyId) => cluster.broadcaster.keyRevoked(tenantId, keyId),
+    resetEnvironment: (tenantId, env, cause, seq) => cluster.broadcaster.resetEnvironment(tenantId, env, cause, seq),
   };
   a = await openTempStore({ broadcaster: relay });
   b = await openTempStore({ dir: a.dir });
@@ -43,6 +44,7 @@ async function setup() {
   cluster.broadcaster.target = {
     publish: (c) => heard.push(`${c.env}@${c.version}`),
     keyRevoked: (_tenantId, keyId) => heard.push(`revoked ${keyId}`),
+    resetEnvironment: (_tenantId, env, cause) => heard.push(`reset ${env} ${cause}`),
   };
   return { tenantId, heard };
 }
@@ -64,6 +66,24 @@ describe("following another process", () => {
     expect(heard).toEqual(["production@2"]);
     await cluster.poll(); // nothing new
     expect(heard).toEqual(["production@2"]);
+  });
+
+  it("drops the signing state of another process's rotation or new epoch and tells the sockets, once for its own", async () => {
+    const { tenantId, heard } = await setup();
+    const before = await a.store.signingState(tenantId, ENV);
+    const rotated = await b.store.rotateSigningKey(tenantId, SYSTEM_ACTOR, ENV, { reason: "yearly" });
+    await cluster.poll();
+    expect(heard).toEqual([`reset ${ENV} key`]);
+    expect((await a.store.signingState(tenantId, ENV)).signers.map((k) => k.publicKey)).toEqual(rotated.keys.map((k) => k.key));
+    const epoch = await b.store.resetEpoch(tenantId, SYSTEM_ACTOR, ENV, { reason: "restored" });
+    await cluster.poll();
+    expect((await a.store.signingState(tenantId, ENV)).epoch).toBe(epoch.epoch);
+    expect(heard).toEqual([`reset ${ENV} key`, `reset ${ENV} epoch`]);
+    // This process's own rotation: told once, though the tail reads it back.
+    await a.store.rotateSigningKey(tenantId, SYSTEM_ACTOR, ENV, { reason: "again" });
+    await cluster.poll();
+    expect(heard).toEqual([`reset ${ENV} key`, `reset ${ENV} epoch`, `reset ${ENV} key`]);
+    expect(before.epoch).not.toBe(epoch.epoch);
   });
 
   it("keeps versions in order when its own commit overtakes the other's", async () => {

@@ -12,7 +12,8 @@
  * limits, `POST /clock?offset=` moves the hub's clock by `offset` ms from
  * the real one, `POST /sweep` runs what the object's alarm runs (the alarm
  * itself does nothing here), `GET /alarm` answers the alarm's time, and `GET /messages` counts the frames that
- * reached the object, `GET /constructions` how many times the object was
+ * reached the object, `GET /constructions` how many times this object (not another
+ * one of the isolate, woken by its own alarm) was
  * constructed (a wake from hibernation is one more) and when it last was.
  * `GET /v1/stream?key=` picks the key id (default k1).
  *
@@ -33,8 +34,8 @@ import { HibernatingHub } from "../../../src/worker/hibernating-hub.ts";
 
 const ENV = "production";
 /** Objects constructed by this isolate, and when the last one was: a wake from hibernation constructs the object again. */
-let constructions = 0;
-let constructedAt = 0;
+/** Object id → how many times it was constructed and when it last was. */
+const constructed = new Map();
 
 export class HubObject extends DurableObject {
   version = 1;
@@ -51,8 +52,8 @@ export class HubObject extends DurableObject {
 
   constructor(ctx, env) {
     super(ctx, env);
-    constructions++;
-    constructedAt = Date.now();
+    const id = ctx.id.toString();
+    constructed.set(id, { constructions: (constructed.get(id)?.constructions ?? 0) + 1, constructedAt: Date.now() });
     HibernatingHub.enableAutoPong(ctx);
     this.hub = this.#newHub();
   }
@@ -112,7 +113,7 @@ export class HubObject extends DurableObject {
       case "GET /alarm":
         return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.offset + Date.now() });
       case "GET /constructions":
-        return Response.json({ constructions, constructedAt });
+        return Response.json(constructed.get(this.ctx.id.toString()));
       case "POST /hold":
         this.held = [];
         return Response.json({ ok: true });

@@ -1,0 +1,1 @@
+CREATE INDEX `change_log_audit_seq` ON `change_log` (`tenant_id`,`audit_seq`);

@@ -1,0 +1,124 @@
+// @ts-check
+/**
+ * Mutation testing (StrykerJS) of the code that decides who is blocked and what is
+ * proven. How to run it and read the report: docs/testing.md, "Mutation testing".
+ *
+ * Each module lists the files it mutates and the test files that may kill its
+ * mutants, so that a run of one module executes only those tests. A run picks its
+ * modules from `MUTATION_MODULES` (comma-separated names), else from the files a
+ * `--mutate` argument names, else all of them; it keeps its results, for the next
+ * incremental run, in a file of its own under reports/.
+ */
+import { readFileSync } from "node:fs";
+
+/**
+ * Lines `from`…`to` of `file` as a Stryker mutation range: from the line that starts with
+ * `from` to the line before the one that starts with `to`. A marker that is missing
+ * fails the run, so that a range cannot drift silently when the file changes.
+ */
+function section(file, from, to) {
+  const lines = readFileSync(new URL(file, import.meta.url), "utf8").split("\n");
+  const find = (marker) => {
+    const i = lines.findIndex((line) => line.startsWith(marker));
+    if (i < 0) throw new Error(`stryker.config.mjs: no line of ${file} starts with ${JSON.stringify(marker)}`);
+    return i + 1;
+  };
+  return `${file}:${find(from)}-${find(to) - 1}`;
+}
+
+const CLIENT = "sdk/src/client.ts";
+
+/** @type {Record<string, { mutate: string[]; tests: string[] }>} */
+export const MODULES = {
+  evaluator: {
+    mutate: ["sdk/src/evaluator/**/*.ts"],
+    // Not properties.test.ts: its statistical checks run 100,000 keys per mutant, and what they
+    // could kill the fixed vectors kill.
+    tests: ["sdk/test/evaluator/**/*.test.ts", "sdk/test/ruleset.test.ts", "sdk/test/conformance.test.ts"],
+  },
+  // The client's version and staleness handling: the validator of every frame, what is
+  // accepted and in what order, staleness and the ping that keeps it fresh, the cache's age.
+  client: {
+    mutate: [
+      "sdk/src/wire.ts",
+      section(CLIENT, "  const checkStale =", "  // Runs `steps` to their end"),
+      section(CLIENT, "  const resync =", "  // Frames, polls and the cache are applied"),
+      section(CLIENT, "  const startPing =", "  // Detach first"),
+      section(CLIENT, "  const loaded =", "  connect();"),
+      section(CLIENT, "  // The hot path: no clock read", "  // One function serves the four typed getters"),
+    ],
+    tests: [
+      "sdk/test/wire.test.ts",
+      "sdk/test/client-clock.test.ts",
+      "sdk/test/client-stale.test.ts",
+      "sdk/test/client.test.ts",
+      "sdk/test/hostile-server.test.ts",
+      "sdk/test/hostile-timing.test.ts",
+    ],
+  },
+  store: {
+    mutate: ["src/core/store/reads.ts", "src/core/store/mutation.ts", "src/core/store/snapshots.ts"],
+    tests: ["test/core/store/**/*.test.ts", "test/contract/tenant-isolation.test.ts", "test/contract/snapshot.test.ts", "test/contract/write-path.test.ts"],
+  },
+  audit: {
+    mutate: ["src/core/audit/**/*.ts"],
+    tests: ["test/core/audit/**/*.test.ts", "test/core/store/audit-log.test.ts"],
+  },
+  receipts: {
+    mutate: ["src/core/propagation.ts", "src/worker/receipt-book.ts"],
+    tests: ["test/core/propagation.test.ts", "test/worker/receipt-book.test.ts"],
+  },
+  // auth.ts and the credential checks it delegates to (shared with the Worker's edge).
+  auth: {
+    mutate: ["src/http/auth.ts", "src/http/credentials.ts"],
+    tests: ["test/http/**/*.test.ts", "test/contract/route-matrix.test.ts", "test/contract/tenants-and-keys.test.ts", "test/contract/http-conventions.test.ts"],
+  },
+};
+
+/** The modules a `--mutate` argument touches: those with a file under one of its paths. */
+function modulesOfMutateArgument() {
+  const i = process.argv.findIndex((a) => a === "--mutate" || a === "-m");
+  if (i < 0) return null;
+  const given = process.argv[i + 1].split(",").map((p) => p.replace(/[*{].*$/, "").replace(/:[\d:-]+$/, ""));
+  const names = Object.keys(MODULES).filter((name) =>
+    MODULES[name].mutate.some((m) => given.some((g) => m.startsWith(g) || g.startsWith(m.replace(/[*{].*$/, "").replace(/:[\d:-]+$/, "")))),
+  );
+  if (names.length === 0) throw new Error(`stryker.config.mjs: no module mutates ${process.argv[i + 1]}; add it to MODULES`);
+  return names;
+}
+
+const names = process.env.MUTATION_MODULES?.split(",").filter(Boolean) ?? modulesOfMutateArgument() ?? Object.keys(MODULES);
+for (const name of names) if (!MODULES[name]) throw new Error(`stryker.config.mjs: unknown module "${name}" (${Object.keys(MODULES).join(", ")})`);
+const chosen = names.map((name) => MODULES[name]);
+const tag = names.length === Object.keys(MODULES).length ? "all" : names.join("+");
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutation.config.ts", related: false },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.mutation.json",
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: chosen.flatMap((m) => m.mutate),
+  testFiles: [...new Set(chosen.flatMap((m) => m.tests))],
+  coverageAnalysis: "perTest",
+  // A static mutant (a module-level constant) reloads every test file of the run for itself:
+  // half a run's time for a few percent of its mutants. They are reported as ignored.
+  ignoreStatic: true,
+  // Two cores, shared: one test runner and the checker.
+  concurrency: 1,
+  incremental: true,
+  incrementalFile: `reports/mutation/${tag}.incremental.json`,
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: `reports/mutation/${tag}.html` },
+  jsonReporter: { fileName: `reports/mutation/${tag}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  thresholds: { high: 90, low: 80, break: null },
+  ignorePatterns: ["reports", "bench/results", "data", ".wrangler", "dist", "test/runtimes/node_modules"],
+  // One folder per module: runs of two modules may go on side by side.
+  tempDirName: `.stryker-tmp/${tag}`,
+  cleanTempDir: true,
+  // Real sockets and database files: a mutant that hangs a test is given room before it counts as a timeout.
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+};
