@@ -114,7 +114,9 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${tag}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
-  ignorePatterns: ["reports", "bench/results", "data", ".wrangler", "dist", "test/runtimes/node_modules"],
+  // .stryker-tmp: another module's run going on side by side keeps its sandbox there.
+  // Anchored to the root: a bare "reports" would also leave src/core/reports out of the sandbox.
+  ignorePatterns: ["/reports", "/.stryker-tmp", "/bench/results", "/data", ".wrangler", "/dist", "test/runtimes/node_modules"],
   // One folder per module: runs of two modules may go on side by side.
   tempDirName: `.stryker-tmp/${tag}`,
   cleanTempDir: true,

@@ -128,8 +128,9 @@ function settle(ctx: CliContext, followed: Followed, version: number, flags: Wai
   const { term } = ctx;
   const { receipt, elapsedMs } = followed;
   if (followed.outcome === "complete" && receipt) {
-    const p99 = receipt.latencyMs.p99 === null ? "" : `, p99 ${Math.round(receipt.latencyMs.p99)} ms`;
-    term.line(term.style("green", `Applied by ${receipt.acked}/${receipt.connected} instances in ${formatDuration(elapsedMs)}${p99}.`));
+    // The receipt's p99 counts from the commit; the wait counts from the write's answer.
+    const p99 = receipt.latencyMs.p99 === null ? "" : `, p99 ${Math.round(receipt.latencyMs.p99)} ms after the commit`;
+    term.line(term.style("green", `Applied by ${receipt.acked}/${receipt.connected} instances${p99} (waited ${formatDuration(elapsedMs)}).`));
     return;
   }
   if (followed.outcome === "no-instances") {

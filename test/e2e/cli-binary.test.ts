@@ -110,7 +110,7 @@ describe("--wait", () => {
     const frames = run.stdout.split(/\r|\x1b\[1G/).filter((f) => f.includes("applied |"));
     const last = frames.at(-1)!.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "");
     expect(last).toMatch(/^v\d+ production [█░]{30} 50\/50 applied \| p99 \d+ ms \| [\d.]+ (ms|s)\s*$/);
-    expect(run.stdout).toMatch(/Applied by 50\/50 instances in/);
+    expect(run.stdout).toMatch(/Applied by 50\/50 instances, p99 \d+ ms after the commit \(waited /);
     // A terminal gets colour; NO_COLOR takes it away.
     expect(run.stdout).toContain("\x1b[32mApplied by 50/50");
     const plain = await runCliOnTerminal(["restore", FLAG, "--reason", "Scope clarified", "--yes", "--wait"], {

@@ -142,6 +142,14 @@ describe("the audit chain", () => {
     expect((error as ProblemError).errors).toEqual([expect.objectContaining({ path })]);
   });
 
+  it("says what is wrong with a refused text, and with which code, so that a caller can fix it", async () => {
+    const draft = { action: "flag.restore", entity: "flag-config" as const, key: "f", before: null, after: null, reason: "a\u0000b" };
+    const error = await sealEntry("tenant0001", null, 0, actor, draft).catch((e: unknown) => e);
+    expect((error as ProblemError).errors).toEqual([
+      { path: "reason", message: "contains U+0000 or an unpaired UTF-16 surrogate, which cannot be stored as sent", code: "invalid_string" },
+    ]);
+  });
+
   it("stores NUL and lone surrogates inside before/after escaped, and hashes them as stored", async () => {
     const row = await sealEntry("tenant0001", null, 0, actor, {
       action: "flag.update",

@@ -11,6 +11,8 @@ export interface ClientsProcess {
   ready: number;
   /** Freezes (SIGSTOP) or thaws (SIGCONT) the whole process, as a hung application would be. */
   signal(signal: "SIGSTOP" | "SIGCONT"): void;
+  /** Every reconnect delay (ms) the clients chose so far, in the order they chose them. */
+  reconnectDelays(): Promise<number[]>;
   /** Closes the clients and waits for the process to exit. */
   stop(): Promise<void>;
 }
@@ -38,6 +40,19 @@ export function startClientsProcess(url: string, sdkKey: string, count: number, 
         ready: (JSON.parse(line) as { ready: number }).ready,
         signal(signal) {
           child.kill(signal);
+        },
+        reconnectDelays() {
+          const from = output.length;
+          child.stdin.write("delays\n");
+          return new Promise((resolve) => {
+            const answered = (): void => {
+              const line = /^\{"delays":.*\}$/m.exec(output.slice(from))?.[0];
+              if (!line) return;
+              child.stdout.off("data", answered);
+              resolve((JSON.parse(line) as { delays: number[] }).delays);
+            };
+            child.stdout.on("data", answered);
+          });
         },
         async stop() {
           child.kill("SIGCONT"); // a frozen process cannot handle SIGTERM

@@ -6,9 +6,20 @@
  * Run by `startClientsProcess` (clients-process-handle.ts) with KILLSWITCH_URL,
  * KILLSWITCH_SDK_KEY, CLIENTS and optionally CLIENTS_APP in the environment. Prints one JSON line once
  * every client's `ready()` has resolved, then runs until SIGTERM or until its
- * stdin closes (the test process is gone).
+ * stdin closes (the test process is gone). A line `delays` on stdin answers with
+ * one JSON line, `{"delays":[…]}`: every reconnect delay its clients chose so far.
  */
 import { createClient } from "@killswitch/sdk/node.js";
+
+// The reconnect delays the clients choose, as they hand them to the timer that reconnects
+// (the client's `connect`): what the backoff decided, whatever the machine's load then does
+// to when the timers fire and the server sees the attempts.
+const delays: number[] = [];
+const setTimer = globalThis.setTimeout;
+globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+  if (callback.name === "connect") delays.push(ms ?? 0);
+  return setTimer(callback, ms, ...args);
+}) as typeof setTimeout;
 
 const url = process.env.KILLSWITCH_URL!;
 const sdkKey = process.env.KILLSWITCH_SDK_KEY!;
@@ -25,4 +36,11 @@ const stop = async (): Promise<void> => {
 };
 process.once("SIGTERM", () => void stop());
 process.stdin.once("end", () => void stop());
+let input = "";
+process.stdin.on("data", (chunk) => {
+  input += chunk;
+  for (let i; (i = input.indexOf("\n")) >= 0; input = input.slice(i + 1)) {
+    if (input.slice(0, i) === "delays") console.log(JSON.stringify({ delays }));
+  }
+});
 process.stdin.resume();

@@ -10,7 +10,7 @@
  *
  * For the stream's limits: `POST /limits` (JSON) swaps in a hub with those
  * limits, `POST /clock?offset=` moves the hub's clock by `offset` ms from
- * the real one, `POST /sweep` runs what the object's alarm runs (the alarm
+ * the real one, `POST /clock?at=` stops it at `at` (ms since the epoch), `POST /sweep` runs what the object's alarm runs (the alarm
  * itself does nothing here), `GET /alarm` answers the alarm's time, and `GET /messages` counts the frames that
  * reached the object, `GET /constructions` how many times this object (not another
  * one of the isolate, woken by its own alarm) was
@@ -42,6 +42,8 @@ export class HubObject extends DurableObject {
   acks = 0;
   messages = 0;
   offset = 0;
+  /** The hub's time while stopped (`POST /clock?at=`); null while it follows the real one. */
+  at = null;
   limits = {};
   /** Every published change, for changesSince. */
   log = [];
@@ -56,6 +58,10 @@ export class HubObject extends DurableObject {
     constructed.set(id, { constructions: (constructed.get(id)?.constructions ?? 0) + 1, constructedAt: Date.now() });
     HibernatingHub.enableAutoPong(ctx);
     this.hub = this.#newHub();
+  }
+
+  #now() {
+    return this.at ?? Date.now() + this.offset;
   }
 
   #newHub() {
@@ -75,7 +81,7 @@ export class HubObject extends DurableObject {
       onPublished: (change, connected) => this.connected.set(change.version, connected),
       onAck: () => this.acks++,
       limits: this.limits,
-      now: () => Date.now() + this.offset,
+      now: () => this.#now(),
     });
   }
 
@@ -105,13 +111,14 @@ export class HubObject extends DurableObject {
         this.hub = this.#newHub();
         return Response.json({ ok: true });
       case "POST /clock":
-        this.offset = Number(url.searchParams.get("offset"));
+        this.at = url.searchParams.has("at") ? Number(url.searchParams.get("at")) : null;
+        this.offset = Number(url.searchParams.get("offset") ?? 0);
         return Response.json({ ok: true });
       case "POST /sweep":
         await this.hub.sweep();
         return Response.json({ ok: true });
       case "GET /alarm":
-        return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.offset + Date.now() });
+        return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.#now() });
       case "GET /constructions":
         return Response.json(constructed.get(this.ctx.id.toString()));
       case "POST /hold":
