@@ -65,7 +65,7 @@ export interface HibernatingHubOptions {
   onPublished?: (change: CommittedChange, connected: number) => void;
   /** An ack was recorded: `connection` is the updated attachment, `previous` its applied version before. */
   onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
-  /** A snapshot or change-log read that failed; the socket is closed with 1011. */
+  /** A snapshot or change-log read that failed; the session closes the socket (`loadFailed`). */
   onError?: (error: unknown) => void;
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
@@ -365,6 +365,7 @@ export class HibernatingHub implements Broadcaster {
     for (const effect of effects) {
       switch (effect.t) {
         case "send":
+        case "sendFrame":
           trySend(ws, effect.frame);
           break;
         case "sendShared":

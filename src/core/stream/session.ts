@@ -18,7 +18,7 @@
  * later change) → `closed`. A resync while `live` loads again without leaving
  * `live`: patches keep flowing and the snapshot never rolls the client back.
  */
-import { CLOSE, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
+import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import type { ClientFrame } from "./client-frame.js";
 import { idleClose, takeResync, type CloseOrder, type ResyncBucket, type StreamLimits } from "./limits.js";
 import { snapshotFrame, type SnapshotText } from "./snapshot-text.js";
@@ -50,9 +50,9 @@ export interface SessionState extends ResyncBucket {
  * version (`prev`) to `version`, framed once, or a snapshot. `replace` carries the
  * load's own flag (an epoch reset) back with its snapshot.
  */
-export type Loaded =
+export type Loaded<F = string> =
   | { kind: "current"; version: number }
-  | { kind: "patch"; prev: number; version: number; frame: string }
+  | { kind: "patch"; prev: number; version: number; frame: F }
   | { kind: "snapshot"; snapshot: SnapshotText; replace?: boolean };
 
 /**
@@ -67,17 +67,22 @@ export interface LoadRequest {
   replace?: boolean;
 }
 
-export type SessionInput =
+/** `F`: a patch frame as the host holds it, built once for every socket (text, or Node's prepared bytes). */
+export type SessionInput<F = string> =
   /** A text frame, parsed (`parseClientFrame`). */
   | { t: "frame"; frame: ClientFrame; at: number }
+  /** The bare `ping` frame, where the runtime does not answer it on its own. */
+  | { t: "ping"; at: number }
   /** A binary frame, or one over the size limit. */
   | { t: "refused"; why: "binary" | "too big"; at: number }
   /** The state a `load` effect asked for; `at` is the server time sent with it. */
-  | { t: "loaded"; loaded: Loaded; at: number }
+  | { t: "loaded"; loaded: Loaded<F>; at: number }
   | { t: "loadFailed" }
   /** A change of the session's environment was committed; its frame is shared by every socket. */
   | { t: "published"; version: number }
   | { t: "keyRevoked" }
+  /** The host is shutting down. */
+  | { t: "shutdown" }
   /** The environment's signing keys (`key`) or epoch (`epoch`, a restore) changed. */
   | { t: "reset"; cause: "key" | "epoch" }
   /** A sweep of the host's clock; `pingedAt` is a runtime's own record of the last `ping`, if it keeps one. */
@@ -91,8 +96,10 @@ export type ReceiptEvent =
   | { kind: "acked"; instance: string; version: number; previous: number | null; at: number }
   | { kind: "disconnected"; instance: string };
 
-export type SessionEffect =
+export type SessionEffect<F = string> =
   | { t: "send"; frame: string }
+  /** Send a loaded patch's frame, as the host built it. */
+  | { t: "sendFrame"; frame: F }
   | { t: "sendShared"; version: number }
   /** Read the state to send (see {@link readPlan}), then step `loaded` or `loadFailed`. */
   | ({ t: "load" } & LoadRequest)
@@ -104,9 +111,9 @@ export type SessionEffect =
   | { t: "persist" }
   | { t: "receipt"; event: ReceiptEvent };
 
-export interface Step {
+export interface Step<F = string> {
   state: SessionState;
-  effects: SessionEffect[];
+  effects: SessionEffect<F>[];
 }
 
 /** RFC 6455 §7.4.1: the server met a condition that kept it from serving the request. */
@@ -141,6 +148,17 @@ export function connectedAtCommit(state: SessionState, version: number): boolean
   return state.phase !== "closed" && state.firstVersion !== null && state.firstVersion < version;
 }
 
+/** Whether a host's periodic heartbeat goes to this session: it has its state. */
+export function takesHeartbeat(state: SessionState): boolean {
+  return state.phase === "live";
+}
+
+/** The heartbeat frame: the environment's `version` ("you are current" when it is the client's). */
+export function heartbeatText(version: number, at: number): string {
+  const hb: HeartbeatMessage = { t: "hb", v: version, serverTime: at };
+  return JSON.stringify(hb);
+}
+
 /** Whether a committed change goes to this session now: it is live and behind it. */
 export function takesChange(state: SessionState, version: number): boolean {
   return state.phase === "live" && state.sentVersion !== null && state.sentVersion < version;
@@ -161,11 +179,13 @@ export function readPlan(load: LoadRequest, current: { version: number; epoch?: 
   return since < current.version ? "changes" : "snapshot";
 }
 
-export function step(state: SessionState, input: SessionInput, limits: StreamLimits): Step {
+export function step<F = string>(state: SessionState, input: SessionInput<F>, limits: StreamLimits): Step<F> {
   if (state.phase === "closed") return { state, effects: [] };
   switch (input.t) {
     case "frame":
       return onFrame({ ...state, heardAt: input.at }, input.frame, input.at, limits);
+    case "ping":
+      return { state: { ...state, heardAt: input.at }, effects: [{ t: "send", frame: PONG }] };
     case "refused":
       return input.why === "binary"
         ? close({ ...state, heardAt: input.at }, CLOSE.POLICY, "binary frames are not part of protocol 1")
@@ -179,6 +199,8 @@ export function step(state: SessionState, input: SessionInput, limits: StreamLim
       return { state: { ...state, sentVersion: input.version }, effects: [{ t: "sendShared", version: input.version }] };
     case "keyRevoked":
       return close(state, CLOSE.UNAUTHORIZED, "key revoked");
+    case "shutdown":
+      return close(state, CLOSE.GOING_AWAY, "server shutting down");
     case "reset":
       // A session whose first state is on its way gets the new key or epoch with it.
       if (state.sentVersion === null || state.phase === "open") return { state, effects: [] };
@@ -194,7 +216,7 @@ export function step(state: SessionState, input: SessionInput, limits: StreamLim
   }
 }
 
-function onFrame(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): Step {
+function onFrame<F>(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): Step<F> {
   switch (frame.t) {
     case "invalid":
       return close(state, CLOSE.POLICY, frame.reason);
@@ -224,20 +246,19 @@ function onFrame(state: SessionState, frame: ClientFrame, at: number, limits: St
   }
 }
 
-function onLoaded(state: SessionState, loaded: Loaded, at: number): Step {
+function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F> {
   const sent = state.sentVersion ?? -1;
   switch (loaded.kind) {
     case "current": {
       if (state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: state.sentVersion }] };
       const v = loaded.version;
-      const hb: HeartbeatMessage = { t: "hb", v, serverTime: at }; // "you are current"
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: v, appliedVersion: v, lastAckAt: at };
       return {
         state: next,
         effects: [
-          { t: "send", frame: JSON.stringify(hb) },
+          { t: "send", frame: heartbeatText(v, at) }, // "you are current"
           { t: "persist" },
-          ...firstState(state, v, at),
+          ...firstState<F>(state, v, at),
           { t: "receipt", event: { kind: "acked", instance: state.instance!, version: v, previous: null, at } },
           { t: "catchUp", from: v },
         ],
@@ -248,7 +269,7 @@ function onLoaded(state: SessionState, loaded: Loaded, at: number): Step {
       // Only a patch from what the client holds moves it; anything else is a snapshot's job.
       if (loaded.prev !== sent && state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
-      return { state: next, effects: [{ t: "send", frame: loaded.frame }, { t: "persist" }, ...firstState(state, v, at), { t: "catchUp", from: v }] };
+      return { state: next, effects: [{ t: "sendFrame", frame: loaded.frame }, { t: "persist" }, ...firstState<F>(state, v, at), { t: "catchUp", from: v }] };
     }
     case "snapshot": {
       const v = loaded.snapshot.version;
@@ -258,20 +279,20 @@ function onLoaded(state: SessionState, loaded: Loaded, at: number): Step {
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
       return {
         state: next,
-        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, { t: "persist" }, ...firstState(state, v, at), { t: "catchUp", from: v }],
+        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, { t: "persist" }, ...firstState<F>(state, v, at), { t: "catchUp", from: v }],
       };
     }
   }
 }
 
 /** The receipt event of a session's first state, when this is it, and the signing key's announcement after it. */
-function firstState(before: SessionState, version: number, at: number): SessionEffect[] {
+function firstState<F>(before: SessionState, version: number, at: number): SessionEffect<F>[] {
   if (before.firstVersion !== null) return [];
   return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }, { t: "announce" }];
 }
 
-function close(state: SessionState, code: number, reason: string): Step {
-  const effects: SessionEffect[] = [{ t: "close", code, reason }];
+function close<F>(state: SessionState, code: number, reason: string): Step<F> {
+  const effects: SessionEffect<F>[] = [{ t: "close", code, reason }];
   if (state.instance !== null) effects.push({ t: "receipt", event: { kind: "disconnected", instance: state.instance } });
   return { state: { ...state, phase: "closed" }, effects };
 }

@@ -40,6 +40,7 @@ export function machineTarget(): StreamTarget {
     for (const effect of effects) {
       switch (effect.t) {
         case "send":
+        case "sendFrame":
           deliver(s, effect.frame);
           break;
         case "sendShared":
