@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { AuditHead } from "../core/audit/chain.js";
 import type { Broadcaster } from "../core/broadcaster.js";
 import type { OperatorEvents } from "../core/events/operator-events.js";
@@ -67,6 +67,13 @@ export interface AppDeps {
    * Worker host, one Durable Object per tenant). Without it the route answers 404.
    */
   tenantMetrics?: Omit<MetricsExport, "token">;
+  /**
+   * The client's address as the host knows it (the socket's peer on Node, the
+   * edge's `CF-Connecting-IP` on Workers): the console's sign-in limiter counts by it.
+   */
+  clientAddress?: (c: Context) => string | undefined;
+  /** Serves the console's static files at `/console/assets/*`; absent where the host serves them in front of the app. */
+  consoleAssets?: MiddlewareHandler;
   /** Adds host-specific routes (the WebSocket stream) after the shared middleware, before the 404 handler. */
   extend?: (app: App, deps: AppDeps) => void;
 }

@@ -13,6 +13,7 @@ import { ProblemError } from "../core/problem.js";
 import { telemetryOf, type Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { auditCheckpoint } from "./audit-checkpoint.js";
+import { consoleApp } from "./console/index.js";
 import { authentication } from "./auth.js";
 import { sdkCors } from "./cors.js";
 import { observeRequests, reportFailure } from "./observe-requests.js";
@@ -68,6 +69,17 @@ export function createApp(given: AppDeps): App {
     }),
   );
   metaRoutes(app, deps);
+  // The operator console: HTML pages that call the routes below in process (src/http/console/).
+  app.route(
+    "/",
+    consoleApp({
+      store: deps.store,
+      dispatch: (request, env) => app.fetch(request, env),
+      clientAddress: deps.clientAddress,
+      assets: deps.consoleAssets,
+      onError: deps.onError,
+    }),
+  );
   app.use("/v1/*", authentication(deps));
   app.use("/v1/*", auditCheckpoint());
 

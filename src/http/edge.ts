@@ -8,6 +8,8 @@
  * - keyless routes (`/healthz`, `/readyz`, `/openapi.json`): answered here;
  * - OFREP: 401 without a key, 403 for the root token, 401 for a key naming no
  *   tenant, in OFREP's error shape; the context limit is left to the app;
+ * - the operator console (`/console`): 413 over the body limit, then the host
+ *   routes it by its session cookie;
  * - everything else: 413 over the body limit, 404 outside `/v1`, then
  *   `admitV1`: 401, the root token's 403 outside `POST /v1/tenants`, and 401
  *   for a key naming no tenant.
@@ -35,7 +37,8 @@ export interface EdgeOptions {
 export type EdgeRoute =
   | { kind: "answer"; response: Response }
   | { kind: "createTenant"; body: ArrayBuffer | null }
-  | { kind: "forward"; tenantId: string; body: ArrayBuffer | null };
+  | { kind: "forward"; tenantId: string; body: ArrayBuffer | null }
+  | { kind: "console"; body: ArrayBuffer | null };
 
 const KEYLESS = new Set(["/healthz", "/readyz", "/openapi.json"]);
 /** The two OFREP routes; anything else under /ofrep/ is a 404 on both hosts. */
@@ -65,6 +68,7 @@ export async function routeAtEdge(request: Request, options: EdgeOptions): Promi
   const withBody = request.method !== "GET" && request.method !== "HEAD";
   const body = withBody ? await options.readBody(MAX_BODY_BYTES + 1) : null;
   if (body !== null && body.byteLength > MAX_BODY_BYTES) return answer(problem("payloadTooLarge", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`));
+  if (isConsolePath(url.pathname)) return { kind: "console", body };
   if (!url.pathname.startsWith("/v1/")) return answer(problem("notFound", `No route ${request.method} ${url.pathname}.`));
 
   const admitted = admitV1(header, request.method, url.pathname, options.rootToken);
@@ -79,6 +83,11 @@ export async function routeAtEdge(request: Request, options: EdgeOptions): Promi
 async function tenantOf(token: string, options: EdgeOptions): Promise<string | null> {
   const tenantId = parseToken(token)?.tenantId ?? null;
   return tenantId !== null && (await options.knownTenant(tenantId)) ? tenantId : null;
+}
+
+/** The operator console's pages, forms and files (src/http/console/). */
+export function isConsolePath(pathname: string): boolean {
+  return pathname === "/console" || pathname.startsWith("/console/");
 }
 
 const answer = (response: Response): EdgeRoute => ({ kind: "answer", response });

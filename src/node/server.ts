@@ -12,6 +12,7 @@ import { createStore, type Store } from "../core/store/index.js";
 import { combineTelemetry, telemetryOf, type Telemetry } from "../core/telemetry.js";
 import { createApp } from "../http/create-app.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
+import { consoleAssets, nodeClientAddress } from "./console-assets.js";
 import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluster.js";
 import { DEFAULTS } from "./config.js";
 import { isSharedDatabase, openDatabase, type Database } from "./database.js";
@@ -175,6 +176,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     readiness: () => database.health.readiness(),
     telemetry,
     metrics: metrics ? { token: options.metricsToken!, contentType: metrics.contentType, render: metrics.render } : undefined,
+    clientAddress: nodeClientAddress,
+    consoleAssets: consoleAssets(),
     extend: stream?.extend,
   });
 

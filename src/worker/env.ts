@@ -6,6 +6,8 @@ export interface Env {
   TENANT: DurableObjectNamespace<TenantObject>;
   /** The ids of the tenants that exist (tenant-registry.ts). */
   TENANTS: KVNamespace;
+  /** The console's static files (src/http/console/assets/, wrangler.toml `[assets]`). */
+  ASSETS: Fetcher;
   /** Secret that may only create tenants. Unset: no tenant can be created. */
   KILLSWITCH_ROOT_TOKEN?: string;
   /** Open streams one sdk key may hold in its tenant's object; default 20,000 (src/core/stream/limits.ts). */

@@ -28,5 +28,6 @@ export function forwardedRequest(
   headers.set(TENANT_HEADER, tenantId);
   if (options.create) headers.set(CREATE_HEADER, "1");
   else headers.delete(CREATE_HEADER);
-  return new Request(request.url, { method: request.method, headers, body });
+  // "manual": the object's redirects (the console's) go back to the browser, never followed here.
+  return new Request(request.url, { method: request.method, headers, body, redirect: "manual" });
 }

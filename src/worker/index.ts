@@ -9,6 +9,7 @@
 import { withSdkCors } from "../http/cors.js";
 import { routeAtEdge } from "../http/edge.js";
 import { readBodyPrefix } from "./bounded-body.js";
+import { routeConsole } from "./console-edge.js";
 import { createTenant } from "./create-tenant.js";
 import { observeEdge } from "./edge-log.js";
 import type { Env } from "./env.js";
@@ -36,5 +37,7 @@ async function route(request: Request, env: Env): Promise<Response> {
       return createTenant(request, routed.body, env);
     case "forward":
       return env.TENANT.getByName(routed.tenantId).fetch(forwardedRequest(request, routed.tenantId, routed.body));
+    case "console":
+      return routeConsole(request, env, routed.body);
   }
 }

@@ -16,5 +16,6 @@ import m0004 from "../../migrations/0004_signing_keys.sql";
 import m0005 from "../../migrations/0005_directives.sql";
 import m0006 from "../../migrations/0006_schedule_webhooks.sql";
 import m0007 from "../../migrations/0007_change_log_audit_seq.sql";
+import m0008 from "../../migrations/0008_console_sessions.sql";
 
-export default { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007 } };
+export default { journal, migrations: { m0000, m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008 } };

@@ -154,6 +154,8 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     defer: (task) => ctx.waitUntil(task),
     onError: report,
     telemetry,
+    // Set by Cloudflare's edge on every request; the Worker passes it on.
+    clientAddress: (c) => c.req.header("cf-connecting-ip"),
     tenantMetrics: {
       contentType: PROMETHEUS_CONTENT_TYPE,
       render: async () =>

@@ -454,6 +454,25 @@ export const streamReceipts = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version, t.nodeId] })],
 );
 
+/**
+ * A signed-in operator console's session (src/http/console/): the browser holds
+ * only `<tenant id>.<session secret>`; the row holds sha256(secret), the key it
+ * acts as (never the key's secret) and the token its forms must carry. A session
+ * whose key is revoked, or idle for 12 h, is over.
+ */
+export const consoleSessions = sqliteTable(
+  "console_sessions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    idHash: text("id_hash").notNull(),
+    keyId: text("key_id").notNull(),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.idHash] }), index("console_sessions_key").on(t.tenantId, t.keyId)],
+);
+
 export const schema = {
   tenants,
   environments,
@@ -475,5 +494,6 @@ export const schema = {
   streamNodes,
   streamInstances,
   streamReceipts,
+  consoleSessions,
 };
 export type Schema = typeof schema;

@@ -30,6 +30,11 @@ const OPERATOR_WORDS: Record<AttributeCondition["op"], string> = {
   missing: "is missing",
 };
 
+/** `not in` for `notIn`: how an operator reads in a sentence. */
+export function operatorInWords(op: AttributeCondition["op"]): string {
+  return OPERATOR_WORDS[op];
+}
+
 const PLAIN = /^[A-Za-z0-9_.:@+/-]+$/;
 
 function valueInWords(value: ConditionValue): string {

@@ -14,6 +14,7 @@ import { invalidField, notFound } from "../problem.js";
 import type { DeleteInput, KeyCreateInput } from "../schemas/admin.js";
 import type { PageQuery, Page } from "../schemas/paging.js";
 import type { ApiKeyView } from "../schemas/responses.js";
+import { deleteSessionsOfKey } from "./console-sessions.js";
 import type { StoreContext } from "./context.js";
 import type { AuthenticatedKey, KeyCandidate } from "./key-cache.js";
 import { commitMutation } from "./mutation.js";
@@ -153,6 +154,8 @@ export async function revokeKey(ctx: StoreContext, tenantId: string, actor: Acto
           .update(apiKeys)
           .set({ revokedAt: now })
           .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId))),
+        // Its console sessions end with it (reading a session also checks the key).
+        deleteSessionsOfKey(ctx, tenantId, keyId),
       ],
       changes: [],
       audit: {

@@ -38,6 +38,7 @@ import type { CommitRecord } from "../events/operator-events.js";
 import type { AuditListQuery } from "../schemas/audit.js";
 import * as attributes from "./attributes.js";
 import * as keys from "./api-keys.js";
+import * as sessions from "./console-sessions.js";
 import * as audit from "./audit-log.js";
 import * as changeLog from "./change-log.js";
 import * as feed from "./commit-feed.js";
@@ -70,6 +71,7 @@ import type { EpochAnswer, SigningKeysView } from "../schemas/responses.js";
 
 export type { Sha256Hex, StoreOptions } from "./context.js";
 export type { AuthenticatedKey, CreatedKey } from "./api-keys.js";
+export type { ConsoleSession } from "./console-sessions.js";
 export type { CreatedTenant } from "./tenants.js";
 export type { WriteOptions } from "./flag-configs.js";
 export type { PutSegmentResult } from "./segments.js";
@@ -93,6 +95,11 @@ export interface Store extends StreamSource, SigningSource, ReceiptStore {
   touchKey(tenantId: string, keyId: string, at: number): Promise<void>;
   /** Writes the key uses still waiting, once, and batches no more (shutdown). */
   flushKeyUses(): Promise<void>;
+  /** A console session for a key that has just authenticated (src/http/console/). */
+  createSession(key: keys.AuthenticatedKey): Promise<sessions.ConsoleSession>;
+  /** The live session of a cookie's value, or null (unknown, signed out, idle 12 h, key revoked). */
+  findSession(id: string): Promise<sessions.ConsoleSession | null>;
+  deleteSession(id: string): Promise<void>;
   listKeys(tenantId: string, query: PageQuery): Promise<Page<ApiKeyView>>;
   getKey(tenantId: string, keyId: string): Promise<ApiKeyView>;
   createKey(tenantId: string, actor: Actor, input: KeyCreateInput): Promise<keys.CreatedKey>;
@@ -241,6 +248,9 @@ export function createStore(options: StoreOptions): Store {
     authenticate: (token) => keys.authenticate(ctx, token),
     touchKey: (tenantId, keyId, at) => keys.touchKey(ctx, tenantId, keyId, at),
     flushKeyUses: () => ctx.touches.flush(),
+    createSession: (key) => sessions.createSession(ctx, key),
+    findSession: (id) => sessions.findSession(ctx, id),
+    deleteSession: (id) => sessions.deleteSession(ctx, id),
     listKeys: (tenantId, query) => keys.listKeys(ctx, tenantId, query),
     getKey: (tenantId, keyId) => keys.getKey(ctx, tenantId, keyId),
     createKey: (tenantId, actor, input) => keys.createKey(ctx, tenantId, actor, input),
