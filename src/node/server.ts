@@ -6,7 +6,7 @@ import { hash } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { BroadcastRelay } from "../core/broadcast-relay.js";
+import { BroadcastRelay } from "./broadcast-relay.js";
 import { instanceEventTelemetry, OperatorEvents } from "../core/events/operator-events.js";
 import { createStore, type Store } from "../core/store/index.js";
 import { combineTelemetry, telemetryOf, type Telemetry } from "../core/telemetry.js";

@@ -1,85 +1,48 @@
 /**
  * SDK sockets of one tenant, held by its Durable Object with the WebSocket
- * Hibernation API: the object may be evicted from memory while its sockets
- * stay open, so everything a connection needs survives in its attachment.
- * `ping` is answered by the runtime's auto-response without waking the
- * object; the object sends no periodic `hb`.
+ * Hibernation API: an adapter of the core's session state machine
+ * (src/core/stream/session.ts), which makes every protocol decision. The
+ * machine's state is the socket's attachment, so the object may be evicted
+ * from memory while its sockets stay open. What is the Worker's own:
+ * - tags (by environment and by key id), so a broadcast is
+ *   `getWebSockets(envTag)` and a revocation `getWebSockets(keyTag)`;
+ * - `ping` answered by the runtime's auto-response without waking the object
+ *   (the machine's silence check takes the runtime's timestamp); no periodic
+ *   `hb`; the deadlines checked by the object's alarm, set for the earliest;
+ * - one snapshot text per environment and version while awake;
+ * - catch-up after a load from the change log (no frames are kept in memory).
  * https://developers.cloudflare.com/durable-objects/best-practices/websockets/
  *
- * Delivery follows the Node hub (src/node/stream/stream-hub.ts): a hello
- * gets nothing but an `hb` when it is current, the missed changes as one
- * patch when the change log holds them, else a snapshot; a socket receives a
- * broadcast patch only once it has its first state and only if it is behind.
- *
- * While awake, the hub reads each connection's state from memory (rebuilt
- * from the attachment on first use after a wake) and writes the attachment
- * when a hello, a snapshot or an ack changes it, not on every broadcast,
- * where reading and rewriting each socket's attachment cost a few
- * microseconds per socket and flip. A patch's `sentVersion` reaches the
- * attachment with the socket's next ack or, for a socket that has not
- * acked, one second later. That one-shot timer (like the others here, the
- * sends after a commit and the alarm, never periodic) keeps the
- * object from hibernating meanwhile (as the receipt book's does), so a woken
- * object never reads a state behind what its sockets were sent: an ack of
- * any patch they got stays valid across hibernation.
- *
- * Limits (src/core/stream/limits.ts, the same as on Node): `resync` within
- * an allowance, `hello` within 10 s, something heard at least every 30 s,
- * and at most so many open streams per key. A `ping` never reaches the
- * object, so what was heard last is the later of the attachment's `heardAt`
- * (written with every frame) and the runtime's auto-response timestamp; the
- * deadlines are checked by the object's alarm, set for the earliest one, so
- * a pinging socket costs one wake per silence period at most, not one per
- * ping.
+ * While awake, the hub reads each session's state from memory (rebuilt from
+ * the attachment on first use after a wake) and writes the attachment when
+ * the machine asks (`persist`: hello, a state sent, an ack, a resync), not on
+ * every broadcast, where reading and rewriting each socket's attachment cost a
+ * few microseconds per socket and flip. A patch's `sentVersion` reaches the
+ * attachment with the socket's next ack or, for a socket that has not acked,
+ * one second later. That one-shot timer (like the others here, the sends after
+ * a commit and the alarm, never periodic) keeps the object from hibernating
+ * meanwhile (as the receipt book's does), so a woken object never reads a state
+ * behind what its sockets were sent.
  */
-import { CLOSE, PING, PONG, SUBPROTOCOL } from "@killswitch/sdk/protocol.js";
-import { AlarmClock } from "./alarm-clock.js";
-import type { HeartbeatMessage, ServerMessage } from "@killswitch/sdk/protocol.js";
+import { PING, PONG } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../core/broadcaster.js";
 import type { PendingInstance } from "../core/propagation.js";
-import { selectSubprotocol } from "../http/credentials.js";
-import type { Telemetry } from "../core/telemetry.js";
+import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../core/stream/client-frame.js";
+import { admitConnection, idleDeadline, streamLimits, type StreamLimits } from "../core/stream/limits.js";
+import { connectedAtCommit, openSession, readPlan, step, type LoadRequest, type Loaded, type SessionInput, type SessionState } from "../core/stream/session.js";
 import { snapshotFrame, type SnapshotText } from "../core/stream/snapshot-text.js";
 import { unsignedFrames, type StreamFrames } from "../core/stream/stream-frames.js";
-import { MAX_CLIENT_FRAME_BYTES, parseClientFrame, type Hello } from "../core/stream/client-frame.js";
-import {
-  admitConnection,
-  idleClose,
-  idleDeadline,
-  streamLimits,
-  takeResync,
-  type ResyncBucket,
-  type StreamLimits,
-} from "../core/stream/limits.js";
+import { selectSubprotocol } from "../http/credentials.js";
+import type { Telemetry } from "../core/telemetry.js";
+import { AlarmClock } from "./alarm-clock.js";
 
 /**
- * What the object remembers of one connection across hibernation. Serialized
- * with `serializeAttachment`, capped by the platform at 2,048 bytes: the
- * hello's strings are bounded in src/core/stream/client-frame.ts (under ~1.2 KB here, even
- * with two-byte strings).
+ * What the object remembers of one connection across hibernation: the
+ * session's state. Serialized with `serializeAttachment`, capped by the
+ * platform at 2,048 bytes: the hello's strings are bounded in
+ * src/core/stream/client-frame.ts (under ~1.2 KB here, even with two-byte strings).
  */
-export interface ConnectionAttachment extends ResyncBucket {
-  env: string;
-  keyId: string;
-  /** From the client's hello; null until then. */
-  instance: string | null;
-  app: string | null;
-  sdk: string | null;
-  /** The version whose state the client was last sent; null until its first snapshot, patch or hb. */
-  sentVersion: number | null;
-  /**
-   * The version of the first state the client was sent after its hello: it was
-   * connected when every later version was committed (receipts count it there).
-   */
-  firstVersion: number | null;
-  /** The highest version the client acknowledged. */
-  appliedVersion: number | null;
-  connectedAt: number;
-  lastAckAt: number | null;
-  /** The last frame received; a `ping` answered by the runtime is not in it (see the file's comment). */
-  heardAt: number;
-}
-
+export type ConnectionAttachment = SessionState;
 
 /** Who opens the stream: the sdk key's environment and id, as the app authenticated them. */
 export interface StreamPrincipal {
@@ -97,12 +60,12 @@ export interface HibernatingHubOptions {
   frames?: StreamFrames;
   /**
    * A change was sent to the environment's sockets; `connected` counts those
-   * that had their first state before it (the receipt's "connected at commit").
+   * connected at its commit (the core's `connectedAtCommit`).
    */
   onPublished?: (change: CommittedChange, connected: number) => void;
   /** An ack was recorded: `connection` is the updated attachment, `previous` its applied version before. */
   onAck?: (connection: Readonly<ConnectionAttachment>, previous: number | null, at: number) => void;
-  /** A snapshot or change-log read that failed; the socket is closed with 1011. */
+  /** A snapshot or change-log read that failed; the session closes the socket (`loadFailed`). */
   onError?: (error: unknown) => void;
   /** Deadlines, the `resync` allowance and streams per key; defaults for what is left out. */
   limits?: Partial<StreamLimits>;
@@ -113,14 +76,8 @@ export interface HibernatingHubOptions {
   telemetry?: Telemetry;
 }
 
-/**
- * How long after a broadcast the hub writes `sentVersion` to the attachments
- * of sockets that have not acked it (an ack writes it first): long enough for
- * the acks of a flip, short enough to delay hibernation by no more than the
- * receipt book's own flush.
- */
+/** How long after a broadcast the hub writes `sentVersion` to the attachments of sockets that have not acked it. */
 const SENT_FLUSH_DELAY_MS = 1_000;
-
 /** The platform's cap on a tag's length; environment keys are at most 128 characters. */
 const MAX_TAG_LENGTH = 256;
 /** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
@@ -142,11 +99,8 @@ export class HibernatingHub implements Broadcaster {
   readonly #alarm: AlarmClock;
   /** The hub's own alarm (no shared clock): a sweep marks it fired. */
   readonly #ownsAlarm: boolean;
-  /**
-   * Each socket's state while the object is awake; the runtime hands the same
-   * WebSocket object to getWebSockets and webSocketMessage for its whole life.
-   */
-  readonly #live = new WeakMap<WebSocket, ConnectionAttachment>();
+  /** Each socket's state while the object is awake (the runtime hands the same WebSocket object for its whole life). */
+  readonly #live = new WeakMap<WebSocket, SessionState>();
   /** Sockets sent a patch whose attachment still holds an older `sentVersion`. */
   readonly #unsaved = new Set<WebSocket>();
   #flushScheduled = false;
@@ -164,8 +118,8 @@ export class HibernatingHub implements Broadcaster {
   /**
    * Sets `ping` → `pong` as the runtime's auto-response. Call it in the
    * object's constructor: it is not persisted, and the object is rebuilt on
-   * every wake. The hub itself never answers `ping` (it would close the
-   * socket as "not JSON"), so a `pong` proves the auto-response is in place.
+   * every wake. The hub itself never answers `ping` (the machine would close
+   * the socket as "not JSON"), so a `pong` proves the auto-response is in place.
    */
   static enableAutoPong(ctx: DurableObjectState): void {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -193,22 +147,7 @@ export class HibernatingHub implements Broadcaster {
     this.#ctx.acceptWebSocket(server, tags);
     this.#perKey.set(principal.keyId, open + 1);
     const now = this.#now();
-    const attachment: ConnectionAttachment = {
-      env: principal.env,
-      keyId: principal.keyId,
-      instance: null,
-      app: null,
-      sdk: null,
-      sentVersion: null,
-      firstVersion: null,
-      appliedVersion: null,
-      connectedAt: now,
-      lastAckAt: null,
-      heardAt: now,
-      resyncTokens: this.#limits.resyncBurst,
-      resyncAt: now,
-    };
-    this.#save(server, attachment);
+    this.#save(server, openSession(principal.env, principal.keyId, now, this.#limits));
     await this.#alarmBy(now + this.#limits.helloTimeoutMs + ALARM_SLACK_MS);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
@@ -225,9 +164,8 @@ export class HibernatingHub implements Broadcaster {
   }
 
   /**
-   * The object's `alarm` (after `AlarmClock.fired`): closes the sockets past
-   * their hello or silence deadline and asks for the alarm by the next
-   * deadline, if any socket is left.
+   * The object's `alarm` (after `AlarmClock.fired`): a tick of every session (closing those past their
+   * hello or silence deadline) and the alarm set for the next deadline.
    */
   async sweep(): Promise<void> {
     if (this.#ownsAlarm) this.#alarm.fired();
@@ -236,15 +174,17 @@ export class HibernatingHub implements Broadcaster {
     for (const ws of this.#ctx.getWebSockets()) {
       const state = this.#stateOf(ws);
       if (state === null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
-      const pinged = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? -Infinity;
-      const activity = { connectedAt: state.connectedAt, helloed: state.instance !== null, heardAt: Math.max(state.heardAt, pinged) };
-      const idle = idleClose(activity, now, this.#limits);
-      if (idle) shut(ws, idle.code, idle.reason);
-      else next = Math.min(next, idleDeadline(activity, this.#limits));
+      const pingedAt = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime();
+      const after = this.#apply(ws, state, { t: "tick", at: now, ...(pingedAt === undefined ? {} : { pingedAt }) });
+      if (after.phase !== "closed") {
+        const heardAt = Math.max(after.heardAt, pingedAt ?? -Infinity);
+        next = Math.min(next, idleDeadline({ connectedAt: after.connectedAt, helloed: after.instance !== null, heardAt }, this.#limits));
+      }
     }
     if (next !== Infinity) await this.#alarmBy(Math.max(next, now) + ALARM_SLACK_MS);
   }
 
+  /** Makes sure the alarm fires at `at` or before. */
   #alarmBy(at: number): Promise<void> {
     return this.#alarm.wakeBy(at);
   }
@@ -255,7 +195,7 @@ export class HibernatingHub implements Broadcaster {
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
       const state = this.#stateOf(ws);
-      if (state?.firstVersion != null && state.firstVersion < change.version) connected++;
+      if (state !== null && connectedAtCommit(state, change.version)) connected++;
     }
     this.#options.onPublished?.(change, connected);
     // The sends run after the request that committed the change has been answered
@@ -279,27 +219,25 @@ export class HibernatingHub implements Broadcaster {
     this.#snapshots.delete(env);
     for (const ws of this.#ctx.getWebSockets(envTag(env))) {
       const state = this.#stateOf(ws);
-      if (state?.sentVersion == null) continue; // its first state is on its way
-      if (cause === "key") void this.#run(ws, this.#announce(ws, env));
-      else void this.#run(ws, this.#sendSnapshot(ws, { ...state, sentVersion: null }));
+      if (state !== null) this.#apply(ws, state, { t: "reset", cause });
     }
   }
 
-  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
+  /** During a signing key's overlap, the new key's announcement. */
   async #announce(ws: WebSocket, env: string): Promise<void> {
-    const announcement = await this.#frames.announcement(this.#options.tenantId, env);
+    const announcement = await this.#frames.announcement(this.#options.tenantId, env).catch(() => null);
     if (announcement) trySend(ws, snapshotFrame(announcement, this.#now()));
   }
 
   #deliver(env: string, version: number, frame: string): void {
     for (const ws of this.#ctx.getWebSockets(envTag(env))) {
       const state = this.#stateOf(ws);
-      // Not loaded yet (its first state will include this change), or already past it.
-      if (state?.sentVersion == null || state.sentVersion >= version) continue;
-      if (trySend(ws, frame)) {
-        state.sentVersion = version;
-        this.#unsaved.add(ws);
-      }
+      if (state === null) continue;
+      const next = step(state, { t: "published", version }, this.#limits);
+      // The machine answers one `sendShared` or nothing; the state is written later (see the file's comment).
+      if (next.effects.length === 0 || !trySend(ws, frame)) continue;
+      this.#live.set(ws, next.state);
+      this.#unsaved.add(ws);
     }
     if (this.#unsaved.size > 0) this.#scheduleFlush();
   }
@@ -319,7 +257,10 @@ export class HibernatingHub implements Broadcaster {
   }
 
   keyRevoked(_tenantId: string, keyId: string): void {
-    for (const ws of this.#ctx.getWebSockets(keyTag(keyId))) shut(ws, CLOSE.UNAUTHORIZED, "key revoked");
+    for (const ws of this.#ctx.getWebSockets(keyTag(keyId))) {
+      const state = this.#stateOf(ws);
+      if (state !== null) this.#apply(ws, state, { t: "keyRevoked" });
+    }
   }
 
   /** Every open connection of an environment that has had its first state, in order of connection. */
@@ -327,7 +268,7 @@ export class HibernatingHub implements Broadcaster {
     const out: ConnectionAttachment[] = [];
     for (const ws of this.#ctx.getWebSockets(envTag(env))) {
       const state = this.#stateOf(ws);
-      if (state?.firstVersion != null) out.push(state);
+      if (state !== null && state.phase !== "closed" && state.firstVersion !== null) out.push(state);
     }
     return out;
   }
@@ -354,7 +295,7 @@ export class HibernatingHub implements Broadcaster {
     const lowest = new Map<string, number>();
     for (const ws of this.#ctx.getWebSockets()) {
       const state = this.#stateOf(ws);
-      if (state?.firstVersion == null || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      if (state?.firstVersion == null || state.phase === "closed" || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
       const bound = Math.max(state.firstVersion, state.appliedVersion ?? -1);
       lowest.set(state.env, Math.min(lowest.get(state.env) ?? Infinity, bound));
     }
@@ -370,7 +311,7 @@ export class HibernatingHub implements Broadcaster {
   pending(env: string, version: number): PendingInstance[] {
     const out: PendingInstance[] = [];
     for (const c of this.connections(env)) {
-      if (c.firstVersion! < version && (c.appliedVersion ?? -1) < version) {
+      if (connectedAtCommit(c, version) && (c.appliedVersion ?? -1) < version) {
         out.push({ instance: c.instance!, app: c.app!, appliedVersion: c.appliedVersion });
       }
     }
@@ -379,39 +320,21 @@ export class HibernatingHub implements Broadcaster {
 
   /** The object's `webSocketMessage`. */
   async message(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const attachment = this.#stateOf(ws);
-    if (attachment === null) return; // not a stream socket
+    const state = this.#stateOf(ws);
+    if (state === null) return; // not a stream socket
     if (ws.readyState !== WebSocket.READY_STATE_OPEN) return; // closed by the hub: what it still sent is not read
     const at = this.#now();
-    attachment.heardAt = at; // written with the frame's own save below
-    if (typeof data !== "string") return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
-    if (data.length > MAX_CLIENT_FRAME_BYTES) return shut(ws, CLOSE.TOO_BIG, "frame too large");
-    const frame = parseClientFrame(data);
-    switch (frame.t) {
-      case "invalid":
-        return shut(ws, CLOSE.POLICY, frame.reason);
-      case "hello":
-        if (attachment.instance !== null) return shut(ws, CLOSE.POLICY, "hello twice");
-        this.#options.telemetry?.sdkConnected(this.#connectionEvent(attachment, frame.instance, frame.app, frame.sdk));
-        return this.#run(ws, this.#hello(ws, attachment, frame).then(() => this.#announce(ws, attachment.env)));
-      case "ack": {
-        if (attachment.sentVersion === null) return shut(ws, CLOSE.POLICY, "ack before hello");
-        if (frame.v > attachment.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
-        const previous = attachment.appliedVersion;
-        attachment.appliedVersion = Math.max(previous ?? -1, frame.v);
-        attachment.lastAckAt = at;
-        this.#save(ws, attachment); // with the sentVersion of the patches it was sent
-        this.#options.onAck?.(attachment, previous, at);
-        return;
-      }
-      case "resync": {
-        if (attachment.instance === null) return shut(ws, CLOSE.POLICY, "resync before hello");
-        const refused = takeResync(attachment, at, this.#limits);
-        if (refused) return shut(ws, refused.code, refused.reason);
-        this.#save(ws, attachment);
-        return this.#run(ws, this.#sendSnapshot(ws, attachment));
-      }
-    }
+    const input: SessionInput =
+      typeof data !== "string"
+        ? { t: "refused", why: "binary", at }
+        : data.length > MAX_CLIENT_FRAME_BYTES
+          ? { t: "refused", why: "too big", at }
+          : { t: "frame", frame: parseClientFrame(data), at };
+    // Every frame the machine keeps (hello, ack, resync) it asks to persist, with its `heardAt`.
+    const work: Promise<void>[] = [];
+    const after = this.#apply(ws, state, input, work);
+    if (state.phase === "open" && after.phase === "loading") this.#options.telemetry?.sdkConnected(this.#connectionEvent(after, after.instance!, after.app!, after.sdk!));
+    await Promise.all(work); // `message` resolves once its answer is sent
   }
 
   /** The object's `webSocketClose`: complete the closing handshake. */
@@ -419,46 +342,108 @@ export class HibernatingHub implements Broadcaster {
     this.#unsaved.delete(ws);
     const state = this.#stateOf(ws);
     if (state?.instance != null) this.#options.telemetry?.sdkDisconnected({ ...this.#connectionEvent(state, state.instance, state.app ?? undefined, state.sdk ?? undefined), code });
-    const open = state === null ? undefined : this.#perKey.get(state.keyId);
-    if (open !== undefined) this.#perKey.set(state!.keyId, Math.max(0, open - 1));
+    if (state !== null) {
+      this.#live.set(ws, step(state, { t: "gone" }, this.#limits).state);
+      const open = this.#perKey.get(state.keyId);
+      if (open !== undefined) this.#perKey.set(state.keyId, Math.max(0, open - 1));
+    }
     // 1005 and 1006 describe a close without a code and cannot be sent.
     shut(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
-  #connectionEvent(state: ConnectionAttachment, instance: string, app: string | undefined, sdk: string | undefined) {
+  #connectionEvent(state: SessionState, instance: string, app: string | undefined, sdk: string | undefined) {
     return { tenantId: this.#options.tenantId, env: state.env, keyId: state.keyId, instance, app, sdk };
   }
 
-  /** First delivery: an `hb` when current, the missed changes as one patch, or a snapshot. */
-  async #hello(ws: WebSocket, attachment: ConnectionAttachment, hello: Hello): Promise<void> {
-    const helloed = { ...attachment, instance: hello.instance, app: hello.app, sdk: hello.sdk };
-    const { tenantId, source } = this.#options;
-    const since = hello.since;
-    if (since === undefined) return this.#sendSnapshot(ws, helloed);
-    const current = await this.#snapshotOf(helloed.env);
-    // `since` counts only within the client's epoch (an SDK that sends none predates epochs).
-    if (hello.epoch !== undefined && hello.epoch !== current.epoch) return this.#sendState(ws, helloed, current);
-    if (since === current.version) {
-      const at = this.#now();
-      const next = { ...helloed, sentVersion: since, firstVersion: since, appliedVersion: since, lastAckAt: at };
-      this.#save(ws, next);
-      this.#options.onAck?.(next, null, at);
-      const hb: HeartbeatMessage = { t: "hb", v: since, serverTime: at }; // "you are current"
-      return void send(ws, hb);
-    }
-    if (since < current.version) {
-      const changes = await source.changesSince(tenantId, helloed.env, since);
-      const patch = await this.#frames.resume(tenantId, helloed.env, since, changes);
-      if (patch && patch.version === current.version) {
-        if (trySend(ws, patch.text)) this.#save(ws, { ...helloed, sentVersion: patch.version, firstVersion: patch.version });
-        return;
+  /**
+   * Steps the socket's session and carries out the effects; answers the new state. The
+   * reads it starts (and the effects those step in turn) are added to `work`.
+   */
+  #apply(ws: WebSocket, state: SessionState, input: SessionInput, work: Promise<void>[] = []): SessionState {
+    const { state: next, effects } = step(state, input, this.#limits);
+    this.#live.set(ws, next);
+    for (const effect of effects) {
+      switch (effect.t) {
+        case "send":
+        case "sendFrame":
+          trySend(ws, effect.frame);
+          break;
+        case "sendShared":
+          break; // only from `published`, which #deliver steps itself
+        case "persist":
+          this.#save(ws, next);
+          break;
+        case "close":
+          this.#unsaved.delete(ws);
+          shut(ws, effect.code, effect.reason);
+          break;
+        case "load":
+          work.push(this.#load(ws, effect));
+          break;
+        case "announce":
+          work.push(this.#announce(ws, next.env));
+          break;
+        case "catchUp":
+          work.push(this.#catchUp(ws, effect.from));
+          break;
+        case "receipt":
+          if (effect.event.kind === "acked") this.#options.onAck?.(next, effect.event.previous, effect.event.at);
+          break; // "connected" is counted at each publish from the state (connectedAtCommit)
       }
     }
-    this.#sendState(ws, helloed, current);
+    return next;
   }
 
-  async #sendSnapshot(ws: WebSocket, attachment: ConnectionAttachment): Promise<void> {
-    this.#sendState(ws, attachment, await this.#snapshotOf(attachment.env));
+  /** The state a `load` asked for: "current", the missed changes as one patch, or a snapshot. */
+  async #load(ws: WebSocket, load: LoadRequest): Promise<void> {
+    const state = this.#live.get(ws);
+    if (state === undefined) return;
+    let loaded: Loaded;
+    try {
+      loaded = await this.#read(state.env, load);
+    } catch (error) {
+      this.#options.onError?.(error);
+      const now = this.#live.get(ws);
+      if (now !== undefined) this.#apply(ws, now, { t: "loadFailed" });
+      return;
+    }
+    const now = this.#live.get(ws);
+    const work: Promise<void>[] = [];
+    if (now !== undefined) this.#apply(ws, now, { t: "loaded", loaded, at: this.#now() }, work);
+    await Promise.all(work);
+  }
+
+  async #read(env: string, load: LoadRequest): Promise<Loaded> {
+    const current = await this.#snapshotOf(env);
+    const plan = readPlan(load, current);
+    if (plan === "current") return { kind: "current", version: current.version };
+    if (plan === "changes") {
+      const patch = await this.#resume(env, load.since!);
+      if (patch && patch.version === current.version) return { kind: "patch", prev: load.since!, version: patch.version, frame: patch.text };
+    }
+    return { kind: "snapshot", snapshot: current, ...(load.replace ? { replace: true } : {}) };
+  }
+
+  /** The changes after `since`, from the change log, as one patch framed by the hub's frames; null when they do not make one. */
+  async #resume(env: string, since: number) {
+    const { tenantId, source } = this.#options;
+    return this.#frames.resume(tenantId, env, since, await source.changesSince(tenantId, env, since));
+  }
+
+  /**
+   * Changes published while the socket was loading passed it by: send what the
+   * change log holds after `from`, as one patch; a gap it cannot fill is the
+   * client's to resync (the next patch's `prev` will not match).
+   */
+  async #catchUp(ws: WebSocket, from: number): Promise<void> {
+    const state = this.#live.get(ws);
+    if (state === undefined || state.phase !== "live") return;
+    const current = await this.#snapshotOf(state.env).catch(() => null);
+    if (current === null || current.version <= from) return;
+    const patch = await this.#resume(state.env, from).catch(() => null);
+    const now = this.#live.get(ws);
+    if (!patch || now === undefined || now.sentVersion !== from) return;
+    this.#apply(ws, now, { t: "loaded", loaded: { kind: "patch", prev: from, version: patch.version, frame: patch.text }, at: this.#now() });
   }
 
   /**
@@ -477,26 +462,22 @@ export class HibernatingHub implements Broadcaster {
     return text;
   }
 
-  #sendState(ws: WebSocket, attachment: ConnectionAttachment, state: SnapshotText): void {
-    // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
-    if (state.version < (attachment.sentVersion ?? -1)) return;
-    if (trySend(ws, snapshotFrame(state, this.#now()))) {
-      this.#save(ws, { ...attachment, sentVersion: state.version, firstVersion: attachment.firstVersion ?? state.version });
-    }
-  }
-
   /** The socket's state: from memory, or from its attachment on first use after a wake; null for a foreign socket. */
-  #stateOf(ws: WebSocket): ConnectionAttachment | null {
+  #stateOf(ws: WebSocket): SessionState | null {
     const known = this.#live.get(ws);
     if (known !== undefined) return known;
-    const attachment = (ws.deserializeAttachment() as ConnectionAttachment | null) ?? null;
+    const attachment = (ws.deserializeAttachment() as SessionState | null) ?? null;
     if (attachment !== null) this.#live.set(ws, attachment);
     return attachment;
   }
 
   /** Makes `state` the socket's state in memory and in its attachment. */
-  #save(ws: WebSocket, state: ConnectionAttachment): void {
-    ws.serializeAttachment(state);
+  #save(ws: WebSocket, state: SessionState): void {
+    try {
+      ws.serializeAttachment(state);
+    } catch {
+      // Closed meanwhile: its attachment died with it.
+    }
     this.#live.set(ws, state);
     this.#unsaved.delete(ws);
   }
@@ -506,22 +487,11 @@ export class HibernatingHub implements Broadcaster {
     this.#flushScheduled = true;
     setTimeout(() => this.#flush(), SENT_FLUSH_DELAY_MS);
   }
-
-  #run(ws: WebSocket, work: Promise<void>): Promise<void> {
-    return work.catch((error: unknown) => {
-      this.#options.onError?.(error);
-      shut(ws, 1011, "the server could not load this environment; reconnect");
-    });
-  }
 }
 
 const ENV_TAG = "env:";
 const envTag = (env: string) => `${ENV_TAG}${env}`;
 const keyTag = (keyId: string) => `key:${keyId}`;
-
-function send(ws: WebSocket, message: ServerMessage): boolean {
-  return trySend(ws, JSON.stringify(message));
-}
 
 /** A socket that closed under us must not stop the others. */
 function trySend(ws: WebSocket, frame: string): boolean {

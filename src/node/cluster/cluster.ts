@@ -16,7 +16,7 @@ import type { Client } from "@libsql/client";
 import type { DatabaseHealth } from "../database-health.js";
 import { openWriter } from "../libsql-client.js";
 import type { PropagationTracker } from "../../core/propagation.js";
-import { SequencedBroadcaster } from "../../core/sequenced-broadcaster.js";
+import { SequencedBroadcaster } from "./sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
 import { clusterPropagation } from "./cluster-propagation.js";

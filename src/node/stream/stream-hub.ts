@@ -1,13 +1,24 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
+import { PING, PONG } from "@killswitch/sdk/protocol.js";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../../core/broadcaster.js";
 import type { PropagationTracker } from "../../core/propagation.js";
 import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
-import { MAX_CLIENT_FRAME_BYTES } from "../../core/stream/client-frame.js";
-import { admitConnection, idleClose, streamLimits, takeResync, type StreamLimits } from "../../core/stream/limits.js";
-import { parseClientBuffer, type Hello } from "./client-messages.js";
+import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../../core/stream/client-frame.js";
+import { admitConnection, streamLimits, type StreamLimits } from "../../core/stream/limits.js";
+import {
+  heartbeatText,
+  openSession,
+  readPlan,
+  step,
+  takesChange,
+  takesHeartbeat,
+  type LoadRequest,
+  type Loaded,
+  type ReceiptEvent,
+  type SessionInput,
+} from "../../core/stream/session.js";
 import { EnvGroup } from "./env-group.js";
 import { prepareText, writeFrame, type PreparedFrame } from "./frames.js";
 import { snapshotFrame } from "../../core/stream/snapshot-text.js";
@@ -18,7 +29,7 @@ import { REQUEST_ID_HEADER, requestIdOf } from "../../http/observe-requests.js";
 import { noQuerySchema, parseQuery, queryRecord } from "../../http/request.js";
 import { credentialOf, NO_CREDENTIAL, refusedTokenReason, selectSubprotocol, UNKNOWN_KEY } from "../../http/credentials.js";
 import { isRejection, rejectUpgrade, type StreamAuthenticator, type StreamPrincipal, type StreamRejection } from "./stream-auth.js";
-import { Phase, StreamSocket } from "./stream-socket.js";
+import { StreamSocket } from "./stream-socket.js";
 
 export interface StreamHubOptions {
   source: StreamSource;
@@ -42,7 +53,7 @@ export interface StreamHubOptions {
    * deadline: a socket is closed at most this long after its deadline. Default 1 s.
    */
   sweepIntervalMs?: number;
-  /** Largest client frame in bytes; a larger one closes the socket with 1009. Default 16 KiB. */
+  /** Largest client frame in bytes; ws closes the socket on a larger one (with `CLOSE.TOO_BIG`). Default 16 KiB. */
   maxPayload?: number;
   /** Bytes a socket may have waiting to be written; past it the socket is terminated. Default 1 MiB. */
   maxBufferedBytes?: number;
@@ -79,7 +90,7 @@ export interface StreamHub extends Broadcaster {
   stats(): StreamHubStats;
   /** Open connections per environment name, every tenant's summed (the metrics' `env` label). */
   connectionsByEnv(): Map<string, number>;
-  /** Stop accepting, close every socket with 1001, and wait (at most `graceMs`) for them to go. */
+  /** Stop accepting, close every session (`shutdown`), and wait (at most `graceMs`) for them to go. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -201,7 +212,6 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const refused = admitConnection(open, limits);
     if (refused) {
       // Upgraded only to say why: the close code reaches every client, a browser's included.
-      ws.phase = Phase.DONE;
       ws.on("error", ignore);
       ws.close(refused.code, refused.reason);
       return;
@@ -213,135 +223,144 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     ws.group = group;
     ws.keyId = principal.keyId;
     ws.slot = nextSlot = (nextSlot + 1) % SLICES;
-    ws.connectedAt = ws.heardAt = ws.resyncAt = now();
-    ws.resyncTokens = limits.resyncBurst;
+    ws.session = openSession(principal.env, principal.keyId, now(), limits);
     group.sockets.add(ws);
     // Shared listeners (`this` is the socket): no closure per connection.
     ws.on("message", onMessage);
-    ws.on("error", ignore); // ws closes the socket itself (1009 for an oversized frame, 1007 for bad UTF-8)
+    ws.on("error", ignore); // ws closes the socket itself on an oversized frame or bad UTF-8
     ws.on("close", onClose);
   }
 
-  // ---------------------------------------------------------------- client frames
+  // ---------------------------------------------------------------- the session machine's adapter
 
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const ws = this as StreamSocket; // built by ws from StreamSocket (see attach)
-    if (ws.phase === Phase.DONE) return;
-    ws.heardAt = now();
-    if (isBinary) return shut(ws, CLOSE.POLICY, "binary frames are not part of protocol 1");
-    const frame = parseClientBuffer(data as Buffer); // binaryType is "nodebuffer": always one Buffer
-    switch (frame.t) {
-      case "ping":
-        writeFrame(ws, PONG_FRAME, limit);
-        return;
-      case "invalid":
-        return shut(ws, CLOSE.POLICY, frame.reason);
-      case "hello":
-        if (ws.phase >= Phase.LOADING) return shut(ws, CLOSE.POLICY, "hello twice");
-        return hello(ws, frame);
-      case "ack":
-        if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "ack before hello");
-        if (frame.v > ws.sentVersion) return shut(ws, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
-        tracker.ack(ws.instance!, frame.v);
-        return;
-      case "resync":
-        return resync(ws);
+    if (ws.session.phase === "closed") return;
+    const at = now();
+    if (isBinary) return apply(ws, { t: "refused", why: "binary", at });
+    const buffer = data as Buffer; // binaryType is "nodebuffer": always one Buffer
+    if (buffer.length === PING.length && buffer.toString("latin1") === PING) return apply(ws, { t: "ping", at });
+    const before = ws.session.phase;
+    apply(ws, { t: "frame", frame: parseClientFrame(buffer.toString("utf8")), at });
+    const s = ws.session;
+    if (before === "open" && s.phase === "loading") {
+      telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: s.instance!, app: s.app!, sdk: s.sdk! });
     }
-  }
-
-  /** The current snapshot, within the socket's allowance. */
-  function resync(ws: StreamSocket): void {
-    if (ws.phase < Phase.LOADING) return shut(ws, CLOSE.POLICY, "resync before hello");
-    const refused = takeResync(ws, ws.heardAt, limits);
-    if (refused) return shut(ws, refused.code, refused.reason);
-    if (ws.phase === Phase.LOADING) return; // a snapshot or patch is already on its way
-    ws.phase = Phase.LOADING;
-    run(ws, sendSnapshot(ws));
-  }
-
-  function hello(ws: StreamSocket, h: Hello): void {
-    ws.phase = Phase.LOADING;
-    ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: h.instance, app: h.app, sdk: h.sdk });
-    telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: h.instance, app: h.app, sdk: h.sdk });
-    run(ws, start(ws, h.since, h.epoch).then(() => announce(ws)));
-  }
-
-  /** During a signing key's overlap, the new key's announcement, after a socket's first state. */
-  async function announce(ws: StreamSocket): Promise<void> {
-    const announcement = await frames.announcement(ws.group.tenantId, ws.group.env);
-    if (announcement && ws.phase === Phase.LIVE) writeFrame(ws, prepareText(snapshotFrame(announcement, now())), limit);
   }
 
   /**
-   * First delivery: nothing (already current), the missed changes as one patch, or a
-   * snapshot. `since` counts only within the client's epoch: after a restore, a version
-   * number of the old epoch says nothing about the state (an SDK that sends no epoch
-   * predates them, and resumes as before).
+   * Steps the socket's session and carries out its effects. `code` is the peer's close
+   * code, for the telemetry of a session that ends by `gone`.
    */
-  async function start(ws: StreamSocket, since: number | undefined, epoch: string | undefined): Promise<void> {
-    const g = ws.group;
-    if (since !== undefined) {
-      if (g.version < 0) await g.snapshotOf(source, frames); // learn the current version and epoch
-      if (isDone(ws)) return;
-      if (epoch !== undefined && epoch !== g.epoch) return sendSnapshot(ws);
-      if (since === g.version) {
-        ws.sentVersion = since;
-        tracker.ack(ws.instance!, since);
-        ws.phase = Phase.LIVE;
-        writeFrame(ws, heartbeatFrame(g), limit); // "you are current"
+  function apply(ws: StreamSocket, input: SessionInput<PreparedFrame>, code?: number): void {
+    const { state, effects } = step(ws.session, input, limits);
+    ws.session = state;
+    for (const effect of effects) {
+      switch (effect.t) {
+        case "send":
+          writeFrame(ws, effect.frame === PONG ? PONG_FRAME : prepareText(effect.frame), limit);
+          break;
+        case "sendFrame":
+          writeFrame(ws, effect.frame, limit);
+          break;
+        case "sendShared":
+          break; // only from `published`, which `sendPatch` steps itself
+        case "persist":
+          break; // the state lives on the socket
+        case "load":
+          run(ws, load(ws, effect));
+          break;
+        case "catchUp":
+          // A socket that resumed from a patch and is too far behind the recent frames loads a snapshot.
+          catchUp(ws, input.t === "loaded" && input.loaded.kind === "patch");
+          break;
+        case "announce":
+          run(ws, announce(ws));
+          break;
+        case "close":
+          code = effect.code;
+          ws.close(effect.code, truncate(effect.reason));
+          break;
+        case "receipt":
+          receipt(ws, effect.event, code);
+          break;
+      }
+    }
+  }
+
+  function receipt(ws: StreamSocket, event: ReceiptEvent, code: number | undefined): void {
+    switch (event.kind) {
+      case "connected":
+        ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: event.instance, app: event.app, sdk: event.sdk });
+        return;
+      case "acked":
+        if (ws.instance) tracker.ack(ws.instance, event.version);
+        return;
+      case "disconnected": {
+        // Once, whether the hub or the peer closed it; told to telemetry even while its first state loaded.
+        const s = ws.session;
+        if (ws.instance) tracker.disconnect(ws.instance);
+        ws.instance = null;
+        telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: event.instance, app: s.app!, sdk: s.sdk!, code });
         return;
       }
-      if (since < g.version) {
-        const resume = await g.resumeOf(source, frames, since);
-        if (isDone(ws)) return;
-        if (resume) {
-          if (!writeFrame(ws, resume.frame, limit)) return;
-          ws.sentVersion = resume.version;
-          ws.phase = Phase.LIVE;
-          return catchUp(ws, true);
-        }
-      }
     }
-    await sendSnapshot(ws);
   }
 
-  async function sendSnapshot(ws: StreamSocket): Promise<void> {
-    const snapshot = await ws.group.snapshotOf(source, frames);
+  /** During a signing key's overlap, the new key's announcement. */
+  async function announce(ws: StreamSocket): Promise<void> {
+    const announcement = await frames.announcement(ws.group.tenantId, ws.group.env);
+    if (announcement && takesHeartbeat(ws.session)) writeFrame(ws, prepareText(snapshotFrame(announcement, now())), limit);
+  }
+
+  /** The state a `load` asked for, read once for every socket of the environment that asks for the same. */
+  async function load(ws: StreamSocket, request: LoadRequest): Promise<void> {
+    const g = ws.group;
+    if (request.since !== undefined && g.version < 0) await g.snapshotOf(source, frames); // learn the current version and epoch
     if (isDone(ws)) return;
-    // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
-    if (snapshot.version < ws.sentVersion) {
-      ws.phase = Phase.LIVE;
-      return catchUp(ws, false);
+    const plan = readPlan(request, { version: g.version, epoch: g.epoch });
+    let loaded: Loaded<PreparedFrame> | null = null;
+    if (plan === "current") loaded = { kind: "current", version: g.version };
+    else if (plan === "changes") {
+      const resume = await g.resumeOf(source, frames, request.since!);
+      if (resume) loaded = { kind: "patch", prev: request.since!, version: resume.version, frame: resume.frame };
     }
-    if (!writeFrame(ws, prepareText(snapshotFrame(snapshot, now())), limit)) return;
-    ws.sentVersion = snapshot.version;
-    ws.phase = Phase.LIVE;
-    catchUp(ws, false);
+    if (loaded === null) {
+      const snapshot = await g.snapshotOf(source, frames);
+      loaded = { kind: "snapshot", snapshot, ...(request.replace ? { replace: true } : {}) };
+    }
+    if (!isDone(ws)) apply(ws, { t: "loaded", loaded, at: now() });
   }
 
-  /** Bring a socket that just finished loading up to the group's version. */
+  /** Bring a socket that just finished loading up to the group's version, from the recent frames. */
   function catchUp(ws: StreamSocket, mayReload: boolean): void {
     const g = ws.group;
-    while (ws.phase === Phase.LIVE && ws.sentVersion < g.version) {
-      const next = g.patchAfter(ws.sentVersion);
+    while (takesChange(ws.session, g.version)) {
+      const next = g.patchAfter(ws.session.sentVersion!);
       if (!next) {
         // Too far behind the recent frames. After a fresh snapshot this cannot
         // recur; if it does, the next heartbeat makes the client resync.
-        if (mayReload) {
-          ws.phase = Phase.LOADING;
-          run(ws, sendSnapshot(ws));
-        }
+        if (mayReload) run(ws, load(ws, { since: undefined }));
         return;
       }
-      if (!writeFrame(ws, next.frame, limit)) return;
-      ws.sentVersion = next.version;
+      if (!sendPatch(ws, next.version, next.frame)) return;
     }
+  }
+
+  /** A published patch, to one socket when the session takes it; false when it was not written. */
+  function sendPatch(ws: StreamSocket, version: number, frame: PreparedFrame): boolean {
+    if (!takesChange(ws.session, version)) return false;
+    const { state, effects } = step<PreparedFrame>(ws.session, { t: "published", version }, limits);
+    // The machine answers one `sendShared`; the frame was built once for every socket.
+    if (effects.length === 0 || !writeFrame(ws, frame, limit)) return false;
+    ws.session = state;
+    return true;
   }
 
   function run(ws: StreamSocket, work: Promise<void>): void {
     work.catch((error: unknown) => {
       onError(error);
-      shut(ws, 1011, "the server could not load this environment; reconnect");
+      apply(ws, { t: "loadFailed" });
     });
   }
 
@@ -365,9 +384,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   }
 
   function deliver(g: EnvGroup, v: number, frame: PreparedFrame): void {
-    for (const ws of g.sockets) {
-      if (ws.phase === Phase.LIVE && ws.sentVersion < v && writeFrame(ws, frame, limit)) ws.sentVersion = v;
-    }
+    for (const ws of g.sockets) sendPatch(ws, v, frame);
   }
 
   /**
@@ -380,16 +397,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const g = groups.get(groupKey(tenantId, env));
     if (!g) return;
     g.reset(cause === "epoch");
-    for (const ws of g.sockets) {
-      if (ws.phase !== Phase.LIVE) continue;
-      if (cause === "key") {
-        run(ws, announce(ws));
-      } else {
-        ws.sentVersion = -1;
-        ws.phase = Phase.LOADING;
-        run(ws, sendSnapshot(ws));
-      }
-    }
+    for (const ws of g.sockets) apply(ws, { t: "reset", cause });
   }
 
   function keyRevoked(tenantId: string, keyId: string): void {
@@ -397,7 +405,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     revoked.add(groupKey(tenantId, keyId));
     for (const g of groups.values()) {
       if (g.tenantId !== tenantId) continue;
-      for (const ws of g.sockets) if (ws.keyId === keyId) shut(ws, CLOSE.UNAUTHORIZED, "key revoked");
+      for (const ws of g.sockets) if (ws.keyId === keyId) apply(ws, { t: "keyRevoked" });
     }
   }
 
@@ -413,8 +421,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       if (g.version < 0) continue;
       let frame: PreparedFrame | null = null;
       for (const ws of g.sockets) {
-        if (ws.slot !== slot || ws.phase !== Phase.LIVE) continue;
-        frame ??= heartbeatFrame(g);
+        if (ws.slot !== slot || !takesHeartbeat(ws.session)) continue;
+        frame ??= prepareText(heartbeatText(g.version, now()));
         writeFrame(ws, frame, limit);
       }
     }
@@ -423,43 +431,16 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const sweeper = setInterval(() => {
     const at = now();
     for (const g of groups.values()) {
-      for (const ws of g.sockets) {
-        if (ws.phase === Phase.DONE) continue; // closing; ws ends it after its close timeout
-        const idle = idleClose(ws, at, limits);
-        if (idle) shut(ws, idle.code, idle.reason);
-      }
+      for (const ws of g.sockets) apply(ws, { t: "tick", at });
     }
   }, options.sweepIntervalMs ?? 1_000);
   sweeper.unref();
 
-  function heartbeatFrame(g: EnvGroup): PreparedFrame {
-    const hb: HeartbeatMessage = { t: "hb", v: g.version, serverTime: now() };
-    return prepareText(JSON.stringify(hb));
-  }
-
   // ---------------------------------------------------------------- closing
-
-  /** Stop sending to a socket at once, then close it with `code`. */
-  function shut(ws: StreamSocket, code: number, reason: string): void {
-    if (ws.phase === Phase.DONE) return;
-    ws.phase = Phase.DONE;
-    release(ws, code);
-    ws.close(code, truncate(reason));
-  }
-
-  /** The socket no longer counts as connected: once, whether the hub or the peer closed it. */
-  function release(ws: StreamSocket, code?: number): void {
-    const instance = ws.instance;
-    if (!instance) return;
-    ws.instance = null;
-    tracker.disconnect(instance);
-    telemetry.sdkDisconnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: instance.instance, app: instance.app, sdk: instance.sdk, code });
-  }
 
   function onClose(this: WebSocket, code: number): void {
     const ws = this as StreamSocket;
-    ws.phase = Phase.DONE;
-    release(ws, code);
+    apply(ws, { t: "gone" }, code);
     const owner = groupKey(ws.group.tenantId, ws.keyId);
     const open = (perKey.get(owner) ?? 1) - 1;
     if (open > 0) perKey.set(owner, open);
@@ -475,9 +456,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       clearInterval(sweeper);
       const sockets = [...groups.values()].flatMap((g) => [...g.sockets]);
       const gone = sockets.map((ws) => new Promise((resolve) => ws.once("close", resolve)));
-      for (const ws of sockets) {
-        if (ws.phase !== Phase.DONE) shut(ws, CLOSE.GOING_AWAY, "server shutting down");
-      }
+      for (const ws of sockets) apply(ws, { t: "shutdown" });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
@@ -549,7 +528,7 @@ function everySlice(periodMs: number, visit: (slot: number) => void): NodeJS.Tim
 
 /** Not inlined: TypeScript would keep a narrowing of `phase` across an await. */
 function isDone(ws: StreamSocket): boolean {
-  return ws.phase === Phase.DONE;
+  return ws.session.phase === "closed";
 }
 
 function ignore(): void {}

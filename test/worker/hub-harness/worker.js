@@ -12,9 +12,16 @@
  * limits, `POST /clock?offset=` moves the hub's clock by `offset` ms from
  * the real one, `POST /clock?at=` stops it at `at` (ms since the epoch), `POST /sweep` runs what the object's alarm runs (the alarm
  * itself does nothing here), `GET /alarm` answers the alarm's time, and `GET /messages` counts the frames that
- * reached the object, `GET /constructions` how many times the object was
+ * reached the object, `GET /constructions` how many times this object (not another
+ * one of the isolate, woken by its own alarm) was
  * constructed (a wake from hibernation is one more) and when it last was.
  * `GET /v1/stream?key=` picks the key id (default k1).
+ *
+ * For the conformance cases (test/conformance): the source keeps every change
+ * (`changesSince` replays them), `POST /hold` makes snapshot reads wait until
+ * `POST /release` (they then read the state as of the release), `POST /revoke`
+ * revokes key k1, and `GET /receipt?v=` answers how many sockets the hub counted
+ * as connected when `v` was published and how many of those are pending.
  * `?object=` on any request picks another object (default "one"), so that
  * tests do not share limits, clock or alarm.
  *
@@ -27,8 +34,8 @@ import { HibernatingHub } from "../../../src/worker/hibernating-hub.ts";
 
 const ENV = "production";
 /** Objects constructed by this isolate, and when the last one was: a wake from hibernation constructs the object again. */
-let constructions = 0;
-let constructedAt = 0;
+/** Object id → how many times it was constructed and when it last was. */
+const constructed = new Map();
 
 export class HubObject extends DurableObject {
   version = 1;
@@ -38,11 +45,17 @@ export class HubObject extends DurableObject {
   /** The hub's time while stopped (`POST /clock?at=`); null while it follows the real one. */
   at = null;
   limits = {};
+  /** Every published change, for changesSince. */
+  log = [];
+  /** Snapshot reads waiting for `POST /release`; null when not held. */
+  held = null;
+  /** version → sockets counted as connected when it was published. */
+  connected = new Map();
 
   constructor(ctx, env) {
     super(ctx, env);
-    constructions++;
-    constructedAt = Date.now();
+    const id = ctx.id.toString();
+    constructed.set(id, { constructions: (constructed.get(id)?.constructions ?? 0) + 1, constructedAt: Date.now() });
     HibernatingHub.enableAutoPong(ctx);
     this.hub = this.#newHub();
   }
@@ -55,9 +68,17 @@ export class HubObject extends DurableObject {
     return new HibernatingHub(this.ctx, {
       tenantId: "t",
       source: {
-        snapshot: async () => ({ version: this.version, flags: {}, segments: {} }),
-        changesSince: async () => null,
+        snapshot: async () => {
+          if (this.held) await new Promise((resolve) => this.held.push(resolve));
+          return { version: this.version, flags: {}, segments: {} };
+        },
+        changesSince: async (_tenant, _env, since) => {
+          if (since >= this.version) return [];
+          const changes = this.log.filter((c) => c.version > since);
+          return changes.length > 0 && changes[0].prev === since ? changes : null;
+        },
       },
+      onPublished: (change, connected) => this.connected.set(change.version, connected),
       onAck: () => this.acks++,
       limits: this.limits,
       now: () => this.#now(),
@@ -72,6 +93,7 @@ export class HubObject extends DurableObject {
       case "POST /publish": {
         const prev = this.version++;
         const change = { tenantId: "t", env: ENV, version: this.version, prev, committedAt: Date.now(), flags: {}, segments: {}, removed: { flags: [], segments: [] } };
+        this.log.push(change);
         this.hub.publish(change);
         return Response.json({ version: this.version });
       }
@@ -98,7 +120,24 @@ export class HubObject extends DurableObject {
       case "GET /alarm":
         return Response.json({ alarm: await this.ctx.storage.getAlarm(), now: this.#now() });
       case "GET /constructions":
-        return Response.json({ constructions, constructedAt });
+        return Response.json(constructed.get(this.ctx.id.toString()));
+      case "POST /hold":
+        this.held = [];
+        return Response.json({ ok: true });
+      case "POST /release": {
+        const waiting = this.held ?? [];
+        this.held = null;
+        for (const release of waiting) release();
+        return Response.json({ ok: true });
+      }
+      case "POST /revoke":
+        this.hub.keyRevoked("t", "k1");
+        return Response.json({ ok: true });
+      case "GET /receipt": {
+        const v = Number(url.searchParams.get("v"));
+        if (!this.connected.has(v)) return Response.json(null);
+        return Response.json({ connected: this.connected.get(v), pending: this.hub.pending(ENV, v).length });
+      }
       case "GET /messages":
         return Response.json({ messages: this.messages });
     }

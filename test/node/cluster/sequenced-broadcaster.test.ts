@@ -6,10 +6,10 @@
  * fill is in flight).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { SYSTEM_ACTOR } from "../../src/core/actor.js";
-import type { Broadcaster, CommittedChange, StreamSource } from "../../src/core/broadcaster.js";
-import { SequencedBroadcaster } from "../../src/core/sequenced-broadcaster.js";
-import { openTempStore, type TempStore } from "../support/temp-db.js";
+import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
+import type { Broadcaster, CommittedChange, StreamSource } from "../../../src/core/broadcaster.js";
+import { SequencedBroadcaster } from "../../../src/node/cluster/sequenced-broadcaster.js";
+import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 const TENANT = "t000000001";
 

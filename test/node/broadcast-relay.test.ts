@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BroadcastRelay } from "../../src/core/broadcast-relay.js";
+import { BroadcastRelay } from "../../src/node/broadcast-relay.js";
 import type { Broadcaster, CommittedChange } from "../../src/core/broadcaster.js";
 
 const change: CommittedChange = {

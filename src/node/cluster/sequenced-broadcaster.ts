@@ -1,5 +1,5 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset, type StreamSource } from "./broadcaster.js";
-import { PairMap } from "./store/pair-map.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset, type StreamSource } from "../../core/broadcaster.js";
+import { PairMap } from "../../core/store/pair-map.js";
 
 export interface SequencedBroadcasterOptions {
   /** Environments whose last version is remembered (the oldest is forgotten first). Default 100,000. */

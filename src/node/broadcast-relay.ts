@@ -1,4 +1,4 @@
-import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset } from "./broadcaster.js";
+import { silentBroadcaster, type Broadcaster, type CommittedChange, type EnvReset } from "../core/broadcaster.js";
 
 /**
  * A broadcaster that forwards to a target set later. The store needs a

@@ -1,0 +1,150 @@
+/**
+ * The session state machine's transitions one by one, on a plain clock. The
+ * conformance cases (test/conformance/) run whole conversations on it and on
+ * both hosts; these pin the transitions those cannot reach or time.
+ */
+import { describe, expect, it } from "vitest";
+import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
+import { streamLimits } from "../../../src/core/stream/limits.js";
+import { connectedAtCommit, openSession, readPlan, step, takesChange, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
+import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
+
+const limits = streamLimits();
+const hello = (since?: number): SessionInput => ({
+  t: "frame",
+  frame: parseClientFrame(JSON.stringify({ t: "hello", protocol: 1, sdk: "s/1", app: "a", instance: "i1", ...(since === undefined ? {} : { since }) })),
+  at: 10,
+});
+const snapshot = (version: number, replace?: boolean): SessionInput => ({
+  t: "loaded",
+  loaded: { kind: "snapshot", snapshot: snapshotText("production", { version, flags: {}, segments: {} }), ...(replace ? { replace } : {}) },
+  at: 20,
+});
+
+/** Runs inputs from a fresh session; answers the last state and every effect. */
+function run(...inputs: SessionInput[]): { state: SessionState; effects: ReturnType<typeof step>["effects"] } {
+  let state = openSession("production", "k1", 0, limits);
+  const effects: ReturnType<typeof step>["effects"] = [];
+  for (const input of inputs) {
+    const next = step(state, input, limits);
+    state = next.state;
+    effects.push(...next.effects);
+  }
+  return { state, effects };
+}
+
+describe("the session state machine", () => {
+  it("asks for a load on hello, and is live with its first state sent", () => {
+    const loading = run(hello());
+    expect(loading.state.phase).toBe("loading");
+    expect(loading.effects).toEqual([{ t: "persist" }, { t: "load", since: undefined }]);
+
+    const live = run(hello(), snapshot(4));
+    expect(live.state).toMatchObject({ phase: "live", sentVersion: 4, firstVersion: 4, instance: "i1" });
+    expect(live.effects).toContainEqual({ t: "receipt", event: { kind: "connected", instance: "i1", app: "a", sdk: "s/1", at: 20, version: 4 } });
+    expect(live.effects.at(-1)).toEqual({ t: "catchUp", from: 4 });
+  });
+
+  it("counts as connected at commit only once it was sent a state, for the commits after it", () => {
+    const loading = run(hello()).state;
+    expect(connectedAtCommit(loading, 5)).toBe(false);
+    const live = run(hello(), snapshot(4)).state;
+    expect(connectedAtCommit(live, 4)).toBe(false);
+    expect(connectedAtCommit(live, 5)).toBe(true);
+    expect(connectedAtCommit(step(live, { t: "gone" }, limits).state, 5)).toBe(false);
+  });
+
+  it("takes a published change only when live and behind it, as the shared frame", () => {
+    expect(run(hello(), { t: "published", version: 5 }).effects.filter((e) => e.t === "sendShared")).toEqual([]);
+    const live = run(hello(), snapshot(4));
+    expect(takesChange(live.state, 4)).toBe(false);
+    const next = step(live.state, { t: "published", version: 5 }, limits);
+    expect(next.effects).toEqual([{ t: "sendShared", version: 5 }]);
+    expect(next.state.sentVersion).toBe(5);
+  });
+
+  it("never sends a snapshot older than what the socket was sent: it catches up instead", () => {
+    const live = run(hello(), snapshot(4), { t: "published", version: 5 }, { t: "frame", frame: { t: "resync" }, at: 30 });
+    const lagging = step(live.state, snapshot(4), limits);
+    expect(lagging.effects).toEqual([{ t: "catchUp", from: 5 }]);
+    expect(lagging.state.sentVersion).toBe(5);
+  });
+
+  it("answers 'you are current' with an hb and records it as applied", () => {
+    const current = run(hello(3), { t: "loaded", loaded: { kind: "current", version: 3 }, at: 20 });
+    expect(current.state).toMatchObject({ phase: "live", sentVersion: 3, firstVersion: 3, appliedVersion: 3, lastAckAt: 20 });
+    expect(current.effects).toContainEqual({ t: "send", frame: JSON.stringify({ t: "hb", v: 3, serverTime: 20 }) });
+    expect(current.effects).toContainEqual({ t: "receipt", event: { kind: "acked", instance: "i1", version: 3, previous: null, at: 20 } });
+  });
+
+  it("takes a resync while loading as already answered, and spends its allowance", () => {
+    const again = run(hello(), { t: "frame", frame: { t: "resync" }, at: 11 });
+    expect(again.effects.filter((e) => e.t === "load")).toHaveLength(1);
+    expect(again.state.resyncTokens).toBe(limits.resyncBurst - 1);
+  });
+
+  it("closes past the allowance of resyncs with 1008", () => {
+    const inputs: SessionInput[] = [hello(), snapshot(1)];
+    for (let i = 0; i <= limits.resyncBurst; i++) inputs.push({ t: "frame", frame: { t: "resync" }, at: 30 });
+    const flooded = run(...inputs);
+    expect(flooded.state.phase).toBe("closed");
+    expect(flooded.effects).toContainEqual({ t: "close", code: 1008, reason: expect.stringContaining("too many resync") });
+  });
+
+  it("closes a socket without hello past the deadline, and a silent one, on a tick", () => {
+    expect(run({ t: "tick", at: limits.helloTimeoutMs }).effects[0]).toEqual({ t: "close", code: 1008, reason: `no hello within ${limits.helloTimeoutMs / 1000} s` });
+    const silent = run(hello(), snapshot(1), { t: "tick", at: 10 + limits.silenceLimitMs });
+    expect(silent.effects).toContainEqual({ t: "close", code: 1008, reason: expect.stringContaining("nothing heard") });
+    // A runtime's own record of a ping counts as heard.
+    const pinged = run(hello(), snapshot(1), { t: "tick", at: 10 + limits.silenceLimitMs, pingedAt: limits.silenceLimitMs });
+    expect(pinged.state.phase).toBe("live");
+  });
+
+  it("closes with 1009 for a frame over the limit, 1011 for a failed load, and ends the receipt record when it closes", () => {
+    expect(run({ t: "refused", why: "too big", at: 1 }).effects).toEqual([{ t: "close", code: 1009, reason: "frame too large" }]);
+    expect(run(hello(), { t: "loadFailed" }).effects).toContainEqual({ t: "close", code: 1011, reason: "the server could not load this environment; reconnect" });
+    expect(run(hello(), snapshot(1), { t: "gone" }).effects.at(-1)).toEqual({ t: "receipt", event: { kind: "disconnected", instance: "i1" } });
+  });
+
+  it("ignores every input once closed", () => {
+    const closed = run({ t: "keyRevoked" });
+    expect(closed.effects).toEqual([{ t: "close", code: 4001, reason: "key revoked" }]);
+    expect(step(closed.state, hello(), limits)).toEqual({ state: closed.state, effects: [] });
+  });
+
+  it("keeps its state a plain value that survives JSON, as an attachment does", () => {
+    const live = run(hello(), snapshot(4)).state;
+    expect(JSON.parse(JSON.stringify(live))).toEqual(live);
+  });
+  it("resumes only within the client's epoch, and reads a snapshot for a hello ahead of the server or a new epoch", () => {
+    expect(readPlan({ since: 3 }, { version: 3, epoch: "e1" })).toBe("current");
+    expect(readPlan({ since: 3, epoch: "e1" }, { version: 5, epoch: "e1" })).toBe("changes");
+    expect(readPlan({ since: 3, epoch: "e0" }, { version: 3, epoch: "e1" })).toBe("snapshot");
+    expect(readPlan({ since: 7 }, { version: 5 })).toBe("snapshot");
+    expect(readPlan({ since: undefined }, { version: 5 })).toBe("snapshot");
+    expect(readPlan({ since: 5, replace: true }, { version: 5 })).toBe("snapshot");
+    const withEpoch = step(openSession("production", "k1", 0, limits), { t: "frame", frame: parseClientFrame(JSON.stringify({ t: "hello", protocol: 1, sdk: "s/1", app: "a", instance: "i1", since: 2, epoch: "e1" })), at: 1 }, limits);
+    expect(withEpoch.effects).toContainEqual({ t: "load", since: 2, epoch: "e1" });
+  });
+
+  it("announces the signing key after the first state, and again on a key reset while live", () => {
+    const first = run(hello(), snapshot(1)).effects.map((e) => e.t);
+    expect(first.indexOf("announce")).toBeGreaterThan(first.indexOf("send"));
+    expect(run(hello(), snapshot(1), { t: "reset", cause: "key" }).effects.at(-1)).toEqual({ t: "announce" });
+    // Still loading its first state: the announcement comes with it.
+    expect(run(hello(), { t: "reset", cause: "key" }).effects).not.toContainEqual({ t: "announce" });
+  });
+
+  it("sends a new epoch's snapshot even below the version it sent, and only then", () => {
+    const reset = run(hello(), snapshot(8), { t: "reset", cause: "epoch" });
+    expect(reset.effects.at(-1)).toEqual({ t: "load", since: undefined, replace: true });
+    const replaced = step(reset.state, snapshot(2, true), limits);
+    expect(replaced.state.sentVersion).toBe(2);
+    expect(replaced.effects[0]).toMatchObject({ t: "send" });
+    // A lagging read of the old epoch is never sent.
+    const lagging = step(reset.state, snapshot(2), limits);
+    expect(lagging.state.sentVersion).toBe(8);
+    expect(lagging.effects.filter((e) => e.t === "send")).toEqual([]);
+    expect(run(hello(), { t: "reset", cause: "epoch" }).effects).not.toContainEqual(expect.objectContaining({ t: "load", replace: true }));
+  });
+});
