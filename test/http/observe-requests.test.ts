@@ -41,7 +41,7 @@ describe("request records", () => {
     // The request's duration on the clock it is timed by: 12.5 ms from its first reading on.
     let readings = 0;
     const clock = vi.spyOn(performance, "now").mockImplementation(() => (readings++ === 0 ? 1_000 : 1_012.5));
-    const res = await app.request("/v1/flags/model.a", { headers: bearer(adminKey) }).finally(() => clock.mockRestore());
+    const res = await Promise.resolve(app.request("/v1/flags/model.a", { headers: bearer(adminKey) })).finally(() => clock.mockRestore());
     expect(res.status).toBe(200);
     const id = res.headers.get("x-request-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
