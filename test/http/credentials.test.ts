@@ -55,6 +55,18 @@ describe("admitV1", () => {
     expect(admitV1(root, "GET", "/v1/stream", ROOT)).toMatchObject({ kind: "refused", status: 403 });
   });
 
+  it("reads the key a browser offers beside the subprotocol on the stream's upgrade only", () => {
+    const offered = headers({ "sec-websocket-protocol": `killswitch.v1, ${KEY}` });
+    expect(admitV1(offered, "GET", "/v1/stream", ROOT)).toEqual({ kind: "key", token: KEY });
+    expect(admitV1(offered, "GET", "/v1/flags", ROOT)).toEqual({ kind: "refused", status: 401, detail: "Send Authorization: Bearer <key>." });
+  });
+
+  it("refuses the root token on any other route, whatever the method", () => {
+    const root = headers({ authorization: `Bearer ${ROOT}` });
+    expect(admitV1(root, "POST", "/v1/flags", ROOT)).toEqual({ kind: "refused", status: 403, detail: "The root token may only create tenants (POST /v1/tenants)." });
+    expect(admitV1(root, "DELETE", "/v1/tenants", ROOT)).toMatchObject({ kind: "refused", status: 403 });
+  });
+
   it("hands any other token on to be looked up; without a root token configured nothing is root", () => {
     expect(admitV1(headers({ authorization: `Bearer ${KEY}` }), "GET", "/v1/flags", ROOT)).toEqual({ kind: "key", token: KEY });
     expect(admitV1(headers({ authorization: `Bearer ${ROOT}` }), "POST", "/v1/tenants", undefined)).toEqual({ kind: "key", token: ROOT });
@@ -87,5 +99,17 @@ describe("sdkKeyChecker", () => {
     expect(await check("nope")).toMatchObject({ ok: false, status: 401, detail: "The key is malformed, unknown or revoked." });
     expect(await check(ROOT)).toMatchObject({ ok: false, status: 403, detail: expect.stringContaining("root token") });
     expect(await check("admin")).toMatchObject({ ok: false, status: 403, detail: "OFREP takes an sdk key; this key is admin." });
+  });
+
+  it("tells each route's refusals in that route's words: OFREP's, or the stream's", async () => {
+    expect(await sdkKeyChecker({ store, rootToken: ROOT }, "ofrep")(ROOT)).toEqual({
+      ok: false,
+      status: 403,
+      detail: "The root token may only create tenants; OFREP takes an sdk key.",
+      reason: "forbidden",
+    });
+    const stream = sdkKeyChecker({ store, rootToken: ROOT }, "stream");
+    expect(await stream(ROOT)).toEqual({ ok: false, status: 403, detail: "The root token may only create tenants (POST /v1/tenants).", reason: "forbidden" });
+    expect(await stream("admin")).toEqual({ ok: false, status: 403, detail: "A stream needs an sdk key; this key is admin.", reason: "forbidden" });
   });
 });
