@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admitV1, credentialOf, isRootToken, sdkKeyChecker, selectSubprotocol, type KeyedRoute } from "../../src/http/credentials.js";
+import { admitV1, credentialOf, isRootToken, keyToucher, sdkKeyChecker, selectSubprotocol, type KeyedRoute } from "../../src/http/credentials.js";
 import type { AuthenticatedKey } from "../../src/core/store/index.js";
 
 const KEY = `ks_abcdefghij_${"A".repeat(43)}`;
@@ -111,5 +111,33 @@ describe("sdkKeyChecker", () => {
     const stream = sdkKeyChecker({ store, rootToken: ROOT }, "stream");
     expect(await stream(ROOT)).toEqual({ ok: false, status: 403, detail: "The root token may only create tenants (POST /v1/tenants).", reason: "forbidden" });
     expect(await stream("admin")).toEqual({ ok: false, status: 403, detail: "A stream needs an sdk key; this key is admin.", reason: "forbidden" });
+  });
+});
+
+describe("keyToucher", () => {
+  const key = (keyId: string): AuthenticatedKey => ({ tenantId: "abcdefghij", keyId, name: keyId, role: "admin", env: null });
+  const toucher = () => {
+    const touched: string[] = [];
+    const touch = keyToucher({
+      store: { authenticate: async () => null, touchKey: async (_tenant, keyId) => void touched.push(keyId) },
+      clock: () => 1_000_000,
+    });
+    return { touch, touched };
+  };
+
+  it("records each key's use once a minute, however the uses of several keys interleave", () => {
+    const { touch, touched } = toucher();
+    for (const id of ["a", "b", "a", "b", "a"]) touch(key(id));
+    expect(touched).toEqual(["a", "b"]);
+  });
+
+  it("remembers at most 10,000 keys: past them it starts over, and a key is recorded again", () => {
+    const { touch, touched } = toucher();
+    for (let i = 0; i < 10_000; i++) touch(key(`k${i}`));
+    touch(key("k0"));
+    expect(touched).toHaveLength(10_000); // k0 still remembered
+    touch(key("k10000")); // the 10,001st key: the memory starts over with it
+    touch(key("k0"));
+    expect(touched.slice(10_000)).toEqual(["k10000", "k0"]);
   });
 });
