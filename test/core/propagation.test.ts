@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeReceiptParts, PropagationTracker } from "../../src/core/propagation.js";
+import { mergeReceiptParts, PropagationTracker, receiptStatus } from "../../src/core/propagation.js";
 
 const T = "tenant0001";
 const info = (instance: string, app = "checkout") => ({ instance, app, sdk: "@killswitch/sdk@0.1.0" });
@@ -125,6 +125,41 @@ describe("PropagationTracker receipts", () => {
     expect(tracker.receipt(T, "production", 2)).toMatchObject({ connected: 1, acked: 0, pending: [], complete: true });
   });
 
+  it("credits each version once per instance: a later ack does not count again for a version already acked", () => {
+    const { tracker, at } = setup();
+    const a = tracker.connect(T, "production", info("a"));
+    const b = tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 1, 1_000);
+    tracker.commit(T, "production", 2, 1_010);
+    at(1_020);
+    tracker.ack(a, 1);
+    at(1_030);
+    tracker.ack(a, 2);
+    // b has applied neither: version 1 holds one ack of two, not a second one of a's.
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ connected: 2, acked: 1, pending: [{ instance: "b" }], status: "pending" });
+    expect(tracker.latencies(T, "production", 1)).toEqual([20]);
+    expect(tracker.latencies(T, "production", 2)).toEqual([20]);
+    tracker.ack(b, 2);
+    expect(tracker.latencies(T, "production", 1)).toEqual([20, 30]);
+    expect(tracker.receipt(T, "production", 1)).toMatchObject({ acked: 2, complete: true });
+  });
+
+  it("keeps the first record of a version committed again (a replay), and ignores a commit older than the newest", () => {
+    const { tracker } = setup();
+    tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 2, 1_000);
+    tracker.connect(T, "production", info("b"));
+    tracker.commit(T, "production", 2, 5_000); // replayed after a restart of the feed
+    expect(tracker.receipt(T, "production", 2)).toMatchObject({ committedAt: new Date(1_000).toISOString(), connected: 1 });
+    expect(tracker.incompleteVersions()).toBe(1); // one version kept, not two records of it
+    tracker.commit(T, "production", 1, 6_000); // out of order
+    expect(tracker.receipt(T, "production", 1)).toBeNull();
+    expect(tracker.incompleteVersions()).toBe(1);
+    tracker.commit(T, "production", 3, 7_000);
+    expect(tracker.receipt(T, "production", 3)).toMatchObject({ committedAt: new Date(7_000).toISOString(), connected: 2 });
+    expect(tracker.incompleteVersions()).toBe(2);
+  });
+
   it("credits one ack of a later version to every version it covers, once", () => {
     const { tracker, at } = setup();
     const a = tracker.connect(T, "production", info("a"));
@@ -133,7 +168,9 @@ describe("PropagationTracker receipts", () => {
     tracker.commit(T, "production", 12, 1_020);
     at(1_050);
     tracker.ack(a, 12);
-    tracker.ack(a, 11); // stale ack: changes nothing
+    tracker.ack(a, 11); // stale ack: changes nothing, and the instance stays at 12
+    expect(tracker.instances(T, "production").items[0]!.appliedVersion).toBe(12);
+    expect(tracker.receipt(T, "production", 12)).toMatchObject({ pending: [], complete: true });
     tracker.ack(a, 12); // repeated ack: no second sample
     expect(tracker.receipt(T, "production", 10)).toMatchObject({ acked: 1, complete: true, latencyMs: { max: 50 } });
     expect(tracker.receipt(T, "production", 11)).toMatchObject({ acked: 1, latencyMs: { max: 40 } });
@@ -275,6 +312,8 @@ describe("several nodes", () => {
     expect(tracker.drainUpdates()).toEqual([]);
     tracker.disconnect(a);
     expect(tracker.drainUpdates()).toEqual([expect.objectContaining({ live: false })]);
+    tracker.disconnect(a); // a socket closed twice (an error, then its close) is one change
+    expect(tracker.drainUpdates()).toEqual([]);
     expect(new PropagationTracker().drainUpdates()).toEqual([]);
   });
 
@@ -402,6 +441,13 @@ describe("mergeReceiptParts", () => {
       status: "no-instances",
       complete: false,
     });
+  });
+
+  it("decides a status from the counts alone: complete only with someone connected and nobody pending", () => {
+    expect(receiptStatus(2, 0)).toBe("complete");
+    expect(receiptStatus(2, 1)).toBe("pending");
+    expect(receiptStatus(0, 0)).toBe("no-instances");
+    expect(receiptStatus(2, 0, true)).toBe("pending");
   });
 
   it("needs at least one part", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admitV1, credentialOf, isRootToken, sdkKeyChecker, selectSubprotocol, type KeyedRoute } from "../../src/http/credentials.js";
+import { admitV1, credentialOf, isRootToken, keyToucher, sdkKeyChecker, selectSubprotocol, type KeyedRoute } from "../../src/http/credentials.js";
 import type { AuthenticatedKey } from "../../src/core/store/index.js";
 
 const KEY = `ks_abcdefghij_${"A".repeat(43)}`;
@@ -55,6 +55,18 @@ describe("admitV1", () => {
     expect(admitV1(root, "GET", "/v1/stream", ROOT)).toMatchObject({ kind: "refused", status: 403 });
   });
 
+  it("reads the key a browser offers beside the subprotocol on the stream's upgrade only", () => {
+    const offered = headers({ "sec-websocket-protocol": `killswitch.v1, ${KEY}` });
+    expect(admitV1(offered, "GET", "/v1/stream", ROOT)).toEqual({ kind: "key", token: KEY });
+    expect(admitV1(offered, "GET", "/v1/flags", ROOT)).toEqual({ kind: "refused", status: 401, detail: "Send Authorization: Bearer <key>." });
+  });
+
+  it("refuses the root token on any other route, whatever the method", () => {
+    const root = headers({ authorization: `Bearer ${ROOT}` });
+    expect(admitV1(root, "POST", "/v1/flags", ROOT)).toEqual({ kind: "refused", status: 403, detail: "The root token may only create tenants (POST /v1/tenants)." });
+    expect(admitV1(root, "DELETE", "/v1/tenants", ROOT)).toMatchObject({ kind: "refused", status: 403 });
+  });
+
   it("hands any other token on to be looked up; without a root token configured nothing is root", () => {
     expect(admitV1(headers({ authorization: `Bearer ${KEY}` }), "GET", "/v1/flags", ROOT)).toEqual({ kind: "key", token: KEY });
     expect(admitV1(headers({ authorization: `Bearer ${ROOT}` }), "POST", "/v1/tenants", undefined)).toEqual({ kind: "key", token: ROOT });
@@ -87,5 +99,45 @@ describe("sdkKeyChecker", () => {
     expect(await check("nope")).toMatchObject({ ok: false, status: 401, detail: "The key is malformed, unknown or revoked." });
     expect(await check(ROOT)).toMatchObject({ ok: false, status: 403, detail: expect.stringContaining("root token") });
     expect(await check("admin")).toMatchObject({ ok: false, status: 403, detail: "OFREP takes an sdk key; this key is admin." });
+  });
+
+  it("tells each route's refusals in that route's words: OFREP's, or the stream's", async () => {
+    expect(await sdkKeyChecker({ store, rootToken: ROOT }, "ofrep")(ROOT)).toEqual({
+      ok: false,
+      status: 403,
+      detail: "The root token may only create tenants; OFREP takes an sdk key.",
+      reason: "forbidden",
+    });
+    const stream = sdkKeyChecker({ store, rootToken: ROOT }, "stream");
+    expect(await stream(ROOT)).toEqual({ ok: false, status: 403, detail: "The root token may only create tenants (POST /v1/tenants).", reason: "forbidden" });
+    expect(await stream("admin")).toEqual({ ok: false, status: 403, detail: "A stream needs an sdk key; this key is admin.", reason: "forbidden" });
+  });
+});
+
+describe("keyToucher", () => {
+  const key = (keyId: string): AuthenticatedKey => ({ tenantId: "abcdefghij", keyId, name: keyId, role: "admin", env: null });
+  const toucher = () => {
+    const touched: string[] = [];
+    const touch = keyToucher({
+      store: { authenticate: async () => null, touchKey: async (_tenant, keyId) => void touched.push(keyId) },
+      clock: () => 1_000_000,
+    });
+    return { touch, touched };
+  };
+
+  it("records each key's use once a minute, however the uses of several keys interleave", () => {
+    const { touch, touched } = toucher();
+    for (const id of ["a", "b", "a", "b", "a"]) touch(key(id));
+    expect(touched).toEqual(["a", "b"]);
+  });
+
+  it("remembers at most 10,000 keys: past them it starts over, and a key is recorded again", () => {
+    const { touch, touched } = toucher();
+    for (let i = 0; i < 10_000; i++) touch(key(`k${i}`));
+    touch(key("k0"));
+    expect(touched).toHaveLength(10_000); // k0 still remembered
+    touch(key("k10000")); // the 10,001st key: the memory starts over with it
+    touch(key("k0"));
+    expect(touched.slice(10_000)).toEqual(["k10000", "k0"]);
   });
 });

@@ -158,6 +158,15 @@ describe("ReceiptBook", () => {
     expect([1, 2, 3, 4].map((v) => receipt(book, v)?.latencyMs.max)).toEqual([3_100, 2_100, 1_300, 300]);
   });
 
+  it("tells each sample as it is recorded, an ack before its commit time (a clock that stepped back) as 0 ms", () => {
+    const samples: number[] = [];
+    const book = new ReceiptBook(memoryStorage().storage, { onSample: (ms) => void samples.push(ms), setTimer: () => {} });
+    book.committed("production", 1, 10_000, 2);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, 0, 10_025);
+    book.acked("production", { firstVersion: 0, appliedVersion: 1 }, 0, 9_990);
+    expect(samples).toEqual([25, 0]);
+  });
+
   it("never counts more acks than instances connected at commit", () => {
     const { book } = setup();
     book.committed("production", 5, 1_000, 2);
