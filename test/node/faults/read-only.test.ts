@@ -5,8 +5,8 @@
  * Retry-After, the log says so once (not a stack trace per mirror tick), and
  * once the permissions are back the next write lands, without a restart.
  */
-import { chmodSync, chownSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, chownSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiFor, okBody } from "../../support/api.js";
 import { tempDir } from "../../support/temp-db.js";
@@ -29,7 +29,15 @@ describe("a read-only database file", () => {
   it("answers writes 503 with Retry-After, logs it once, and recovers without a restart", { timeout: 120_000 }, async () => {
     dir = tempDir();
     const user = process.getuid?.() === 0 ? NOBODY : undefined;
-    if (user) chownSync(dir, user.uid, user.gid);
+    if (user) {
+      chownSync(dir, user.uid, user.gid);
+      // The unprivileged server must reach the checkout's node_modules: a checkout in a
+      // 0700 folder (mktemp -d) would hide tsx from it. Grant search (o+x) only, no reads.
+      for (let d = process.cwd(); d !== dirname(d); d = dirname(d)) {
+        const mode = statSync(d).mode;
+        if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
+      }
+    }
     const file = join(dir, "killswitch.db");
     const options = { databaseUrl: `file:${file}`, rootToken: ROOT_TOKEN, user };
 
