@@ -26,7 +26,7 @@ export * from "./index.js";
 const PARSER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const isObject = (x) => x !== null && typeof x == "object" && !Array.isArray(x);
-const o = JSON.parse(typeof workerData == "string" ? workerData : Buffer.from(workerData.buffer, workerData.byteOffset, workerData.byteLength).toString());
+const o = JSON.parse(Buffer.from(workerData.buffer, workerData.byteOffset, workerData.byteLength).toString());
 const head = [];
 const pieces = [];
 for (const [k, x] of Object.entries(isObject(o) ? o : {})) {
@@ -57,14 +57,42 @@ const define = (o: Record<string, unknown>, k: string, v: unknown): void => {
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** A text cut in pieces of about 1 MB, never inside a surrogate pair (a half would be written as U+FFFD). */
-function slices(text: string): string[] {
+/** A text cut in pieces of `size` characters (about 1 MB), never inside a surrogate pair (a half would be written as U+FFFD). */
+function slices(text: string, size = 2 ** 20): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; ) {
-    let j = Math.min(i + 2 ** 20, text.length);
+    let j = Math.min(i + size, text.length);
     if (j < text.length && (text.charCodeAt(j - 1) & 0xfc00) === 0xd800) j--;
     out.push(text.slice(i, j));
     i = j;
+  }
+  return out;
+}
+
+/** Bytes copied (or characters encoded) per turn of the loop: about 5 ms of work each. */
+const SLICE = 2 ** 23;
+
+/**
+ * The UTF-8 bytes of a text, or a copy of bytes, in a SharedArrayBuffer that a worker
+ * reads without a copy of its own, written a slice per turn of the loop. Handing the
+ * worker the bytes themselves (`workerData`) would serialize them, 50 MB in one block of
+ * about 100 ms on the loop: the longest stall of a large snapshot.
+ */
+async function shared(text: string | Uint8Array): Promise<Uint8Array> {
+  const out = new Uint8Array(new SharedArrayBuffer(typeof text == "string" ? Buffer.byteLength(text) : text.length));
+  if (typeof text == "string") {
+    const encoder = new TextEncoder();
+    let at = 0;
+    for (const piece of slices(text, SLICE / 4)) {
+      await nextTurn();
+      at += encoder.encodeInto(piece, out.subarray(at)).written;
+    }
+  } else {
+    for (let i = 0; i < text.length; i += SLICE) {
+      // The socket has just joined the frame in this turn: the copy starts in the next.
+      await nextTurn();
+      out.set(text.subarray(i, i + SLICE), i);
+    }
   }
   return out;
 }
@@ -75,17 +103,15 @@ const LARGE = 1e6;
 /**
  * JSON.parse of a large text without holding the loop for the whole parse (about 0.5 s
  * for 50 MB): a worker thread parses it and answers it in pieces, each parsed and added
- * here in a turn of the loop of its own. The text may come as its UTF-8 bytes (a frame
- * from `ws`): they are copied to the worker (one memcpy), never moved, since the client
- * may keep them (its cache holds frames as received), and decoded there. Where worker
- * threads are missing, the text is parsed here in one block.
+ * here in a turn of the loop of its own. The worker reads the text's UTF-8 bytes from
+ * shared memory, filled here a slice per turn (`shared`). The bytes of a frame are copied,
+ * never moved, since the client may keep them (its cache holds frames as received). Where
+ * worker threads are missing, the text is parsed here in one block.
  */
 async function parseLarge(text: string | Uint8Array): Promise<unknown> {
-  // The socket has just joined the frame in this turn: the worker starts in the next.
-  await nextTurn();
   let worker: Worker;
   try {
-    worker = new Worker(PARSER, { eval: true, workerData: text });
+    worker = new Worker(PARSER, { eval: true, workerData: await shared(text) });
   } catch {
     return JSON.parse(typeof text == "string" ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString());
   }
