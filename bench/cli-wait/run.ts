@@ -5,9 +5,10 @@
 //   npx tsx bench/cli-wait/run.ts [--clients 1000] [--processes 4] [--rounds 10] [--minutes 15]
 //
 // What runs: the real Node host (`src/node/main.ts`) in a child process on a fresh libsql file; the
-// tenant of ../lib/bench-tenant.mjs; N clients spread over --processes child processes
-// (sdk-clients.ts); then --rounds times: `killswitch block model.fable-5 --where 'nationality notIn
-// US' --wait --json` (timed), and `killswitch unblock` of the rule it made, also with --wait (timed).
+// tenant of ../lib/bench-tenant.mjs; N clients spread over --processes child processes (the
+// end-to-end tests' test/e2e/support/clients-process.ts); then --rounds times: `killswitch block
+// model.fable-5 --where 'nationality notIn US' --wait --json` (timed), and `killswitch unblock` of
+// the rule it made, also with --wait (timed).
 // `killswitch --version` is timed as often, for the start-up alone (Node + tsx + the CLI's modules).
 // Loopback only; a deadline kills everything it started.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -63,9 +64,9 @@ const keys = tenant.keys as { operator: string; viewer: string; sdk: string };
 const perProcess = Array.from({ length: PROCESSES }, (_, i) => Math.floor(CLIENTS / PROCESSES) + (i < CLIENTS % PROCESSES ? 1 : 0));
 const fleets = perProcess.map((n) =>
   track(
-    spawn(process.execPath, ["--import", "tsx", join(root, "bench/cli-wait/sdk-clients.ts")], {
+    spawn(process.execPath, ["--import", "tsx", join(root, "test/e2e/support/clients-process.ts")], {
       cwd: root,
-      env: { ...process.env, KILLSWITCH_URL: url, KILLSWITCH_SDK_KEY: keys.sdk, CLIENTS: String(n) },
+      env: { ...process.env, KILLSWITCH_URL: url, KILLSWITCH_SDK_KEY: keys.sdk, CLIENTS: String(n), CLIENTS_APP: "bench-app", CLIENTS_APPS: "10", CLIENTS_READY_MS: "60000" },
       stdio: ["pipe", "pipe", "pipe"],
     }),
   ),

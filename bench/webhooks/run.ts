@@ -3,11 +3,11 @@
  *
  *   npx tsx bench/webhooks/run.ts [--writes 300] [--rounds 5]
  *
- * Starts the Node host and a receiver process (bench/webhooks/receiver.ts), each
- * in its own process, and three tenants on one server: one without webhooks,
- * one with 10 endpoints that answer at once, one with 10 endpoints that hold
- * every delivery for 30 s (the dispatcher gives up on each after 10 s and
- * retries). One client per tenant, waiting for each answer, alternates kill
+ * Starts the Node host (../lib/node-server.ts) and a receiver process
+ * (receiver.ts), each in its own process, and three tenants on one server: one
+ * without webhooks, one with 10 endpoints that answer at once, one with 10
+ * endpoints that hold every delivery for 30 s (the dispatcher gives up on each
+ * after 10 s and retries). One client per tenant, waiting for each answer, alternates kill
  * and restore on its flag; the tenants take turns, `--writes` writes each per
  * round, for `--rounds` rounds, so that all three meet the same machine noise.
  * Prints p50/p99 per tenant and the ratios to the tenant without webhooks.
@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { apiCall, forkNodeServer } from "../lib/node-server.js";
 
 const { values } = parseArgs({ options: { writes: { type: "string", default: "300" }, rounds: { type: "string", default: "5" } } });
 const WRITES = Number(values.writes);
@@ -41,19 +42,10 @@ function start<T>(file: string, args: string[]): Promise<{ child: ChildProcess; 
 }
 
 const rootToken = "bench-root-token";
-const { first: server } = await start<{ url: string }>("./server.ts", [`file:${join(dir, "bench.db")}`, rootToken]);
+const server = await forkNodeServer(`file:${join(dir, "bench.db")}`, rootToken, { webhooksToLoopback: true });
+children.push(server.child);
 const { child: receiver, first: receiverPort } = await start<{ port: number }>("./receiver.ts", []);
-
-async function call(method: string, path: string, key: string, body: unknown): Promise<any> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const call = apiCall(server.url);
 
 interface Subject {
   name: string;
@@ -63,7 +55,7 @@ interface Subject {
 }
 
 async function subject(name: string, receiverPath: string | null): Promise<Subject> {
-  const { adminKey } = await call("POST", "/v1/tenants", rootToken, { name });
+  const { adminKey } = await call<{ adminKey: string }>("POST", "/v1/tenants", rootToken, { name });
   await call("POST", "/v1/flags", adminKey, { key: "model.bench", kind: "boolean" });
   if (receiverPath !== null) {
     for (let i = 0; i < ENDPOINTS; i++) {

@@ -12,13 +12,12 @@
  * First it measures the disk's floor: a bare libsql commit of one row, on the same
  * file system with the same pragmas. Every write pays one such commit (fsync).
  */
-import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createClient } from "@libsql/client";
+import { apiCall, forkNodeServer } from "../lib/node-server.js";
 
 const { values } = parseArgs({
   options: {
@@ -53,30 +52,11 @@ const floor = await commitFloor(Math.min(REQUESTS, 1000));
 const floorRow = `| floor: bare libsql one-row commit | ${floor.length} | ${quantile(floor, 0.5).toFixed(2)} | ${quantile(floor, 0.99).toFixed(2)} | ${floor.at(-1)!.toFixed(2)} | ${Math.round(1000 / (floor.reduce((a, b) => a + b, 0) / floor.length))} |`;
 console.error(floorRow);
 const rootToken = "bench-root-token";
-const child = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [`file:${join(dir, "bench.db")}`, rootToken], {
-  execArgv: ["--import", "tsx"],
-  stdio: ["ignore", "inherit", "inherit", "ipc"],
-});
-// A crash of this process must not leave the server running.
-process.on("exit", () => child.kill());
-const baseUrl = await new Promise<string>((resolve, reject) => {
-  child.once("message", (m) => resolve((m as { url: string }).url));
-  child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-});
-
-async function call(method: string, path: string, key: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const server = await forkNodeServer(`file:${join(dir, "bench.db")}`, rootToken);
+const call = apiCall(server.url);
 
 async function tenant(name: string): Promise<string> {
-  return ((await call("POST", "/v1/tenants", rootToken, { name })) as { adminKey: string }).adminKey;
+  return (await call<{ adminKey: string }>("POST", "/v1/tenants", rootToken, { name })).adminKey;
 }
 
 interface Client {
@@ -147,6 +127,5 @@ console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const row of rows) console.log(row);
 console.log(floorRow);
 
-child.send("stop");
-await new Promise((resolve) => child.once("exit", resolve));
+await server.stop();
 rmSync(dir, { recursive: true, force: true });

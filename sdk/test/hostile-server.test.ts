@@ -7,78 +7,35 @@
  * `true`. Timing (backoff, poll timeout, error chains) is in hostile-timing.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { KillswitchClient } from "../src/client.js";
 import type { SnapshotStorage } from "../src/client/storage.js";
-import type { WireFlag } from "../src/model.js";
-import { blockedForForeigners, boolFlag, foreignNationals } from "./support/flags.js";
+import { blockedForForeigners, foreignNationals } from "./support/flags.js";
 import { client, closeClients, errors } from "./support/clients.js";
 import { readCache, withCacheAt } from "./support/cache-text.js";
-import { FakeServer, TEST_KEY, type FakeConnection, waitFor } from "./support/fake-server.js";
-
-const killed = (version: number): WireFlag => boolFlag("model.x", { enabled: false, failMode: "closed", version });
-const lifted = (version: number): WireFlag => boolFlag("model.x", { enabled: true, version });
-const us = { key: "u1", nationality: "US" };
-const fr = { key: "u2", nationality: "FR" };
-// What a rolled-back or forged state serves: no kill, no segment block.
-const liftedState = (v: number) => ({
-  flags: { "model.x": lifted(v), "model.fable-5": { ...blockedForForeigners(v), rules: [] } },
-  segments: {},
-});
+import { FakeServer, TEST_KEY, waitFor } from "./support/fake-server.js";
+import {
+  connectedClient,
+  expectBlock,
+  killed,
+  lifted,
+  liftedState,
+  refusal,
+  refusedFrame,
+  resyncs,
+  startBlockServer,
+  stillApplies,
+  us,
+} from "./support/defended-block.js";
 
 let server: FakeServer;
 
 beforeEach(async () => {
-  server = await FakeServer.start({ flags: [killed(5), blockedForForeigners(5)], segments: [foreignNationals(5)] });
-  server.version = 5;
+  server = await startBlockServer();
 });
 
 afterEach(async () => {
   await closeClients();
   await server.close();
 });
-
-const expectBlock = (c: KillswitchClient): void => {
-  expect(c.evaluate("model.x", us, true)).toMatchObject({ value: false, reason: "DISABLED" });
-  expect(c.evaluate("model.fable-5", fr, true)).toMatchObject({ value: false, reason: "TARGETING_MATCH", ruleId: "r1" });
-  expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true });
-};
-
-const resyncs = (conn: FakeConnection): number => conn.received.filter((m) => typeof m === "object" && m.t === "resync").length;
-
-/** A client that holds version 5 (the block), on its first connection. */
-const connected = async (options: { cache?: SnapshotStorage } = {}) => {
-  const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20, ...options });
-  expect(await c.ready()).toBe("ready");
-  expect(c.version).toBe(5);
-  const conn = server.connections.at(-1)!;
-  await waitFor(() => server.acks(conn).includes(5), "ack 5");
-  return { c, conn, seen: errors(c) };
-};
-
-/** Waits until the client has refused a frame: an error event and a resync on `conn`. */
-const refusal = async (conn: FakeConnection, seen: Error[]): Promise<void> => {
-  await waitFor(() => seen.length > 0 && resyncs(conn) > 0, "an error and a resync");
-};
-
-/** Sends `frame` to a client holding version 5: it is refused, nothing changes, the block stays. */
-const refusedWhole = async (frame: string) => {
-  const { c, conn, seen } = await connected();
-  server.broadcast(frame);
-  await refusal(conn, seen);
-  expect(c.version).toBe(5);
-  // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
-  expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
-  expectBlock(c);
-  return { c, conn, seen };
-};
-
-/** The stream still works after a refusal: a real change (a new kill) is applied and acked. */
-const stillApplies = async (c: KillswitchClient, conn: FakeConnection): Promise<void> => {
-  server.change({ flags: { "model.y": killed(0) } });
-  await waitFor(() => server.acks(conn).includes(6), "ack 6");
-  expect(c.version).toBe(6);
-  expect(c.evaluate("model.y", us, true).reason).toBe("DISABLED");
-};
 
 const snapshotFrame = (fields: Record<string, unknown>) =>
   JSON.stringify({ t: "snapshot", v: 6, env: "production", ...liftedState(6), serverTime: Date.now(), ...fields });
@@ -87,7 +44,7 @@ const patchFrame = (fields: Record<string, unknown>) =>
 
 describe("versions only move forward", () => {
   it("refuses a snapshot older than its state (v5, then v3): an error and a resync, no ack, the block stays", async () => {
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     server.broadcast(snapshotFrame({ v: 3, ...liftedState(3) }));
     await refusal(conn, seen);
     expect(seen[0]!.message).toMatch(/older/);
@@ -95,7 +52,7 @@ describe("versions only move forward", () => {
     // The resync is answered with the service's snapshot of version 5, acked again: nothing else is.
     expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
     expectBlock(c);
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it.each<[string, unknown]>([
@@ -106,8 +63,8 @@ describe("versions only move forward", () => {
     ["missing", undefined],
     ["null", null],
   ])("refuses a snapshot whose version is %s, and applies the next real patch", async (_, v) => {
-    const { c, conn } = await refusedWhole(snapshotFrame({ v }));
-    await stillApplies(c, conn);
+    const { c, conn } = await refusedFrame(server, snapshotFrame({ v }));
+    await stillApplies(server, c, conn);
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -118,13 +75,13 @@ describe("versions only move forward", () => {
     ["a version that does not exceed prev", { v: 5, prev: 5 }],
     ["a version lower than the client's", { v: 4, prev: 3 }],
   ])("refuses a patch with %s", async (_, fields) => {
-    const { c, conn } = await refusedWhole(patchFrame(fields));
-    await stillApplies(c, conn);
+    const { c, conn } = await refusedFrame(server, patchFrame(fields));
+    await stillApplies(server, c, conn);
   });
 
   it("acks versions as numbers only", async () => {
-    const { c, conn } = await connected();
-    await stillApplies(c, conn);
+    const { c, conn } = await connectedClient(server);
+    await stillApplies(server, c, conn);
     for (const m of conn.received) if (typeof m === "object" && m.t === "ack") expect(typeof m.v).toBe("number");
   });
 });
@@ -132,7 +89,7 @@ describe("versions only move forward", () => {
 describe("epochs", () => {
   it("a new epoch starts versions over; within it, an older snapshot is refused again", async () => {
     server.epoch = "e1";
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     // The environment restored from a backup: a new epoch, at version 3, the block still in it.
     server.epoch = "e2";
     server.version = 3;
@@ -147,7 +104,7 @@ describe("epochs", () => {
   });
 
   it("takes a missing epoch as the same as the previous missing one", async () => {
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     server.broadcast(snapshotFrame({ v: 4, ...liftedState(4) }));
     await refusal(conn, seen);
     expect(c.version).toBe(5);
@@ -167,7 +124,7 @@ describe("a patch is applied whole or not at all", () => {
     ["removed segments that are a number", { segments: hostileSegment, removed: { flags: [], segments: 5 } }],
     ["a removed list holding a non-string", { flags: {}, removed: { flags: [{}], segments: [] } }],
   ])("refuses a patch with %s, changes nothing, and keeps applying what follows", async (_, fields) => {
-    const { c, conn } = await refusedWhole(patchFrame(fields));
+    const { c, conn } = await refusedFrame(server, patchFrame(fields));
     // The flag that names the segment is recompiled by the next patch: against the real segment.
     server.change({ flags: { "model.fable-5": blockedForForeigners() } });
     await waitFor(() => server.acks(conn).includes(6), "ack 6");
@@ -189,12 +146,12 @@ describe("garbage frames", () => {
     ["a snapshot whose epoch is a number", snapshotFrame({ epoch: 7 })],
     ["a heartbeat with a string version", JSON.stringify({ t: "hb", v: "9", serverTime: 1 })],
   ])("refuses %s: an error and a resync, and the block stays", async (_, frame) => {
-    const { c, conn } = await refusedWhole(frame);
-    await stillApplies(c, conn);
+    const { c, conn } = await refusedFrame(server, frame);
+    await stillApplies(server, c, conn);
   });
 
   it("ignores fields it does not know, such as an audit reference", async () => {
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     server.broadcast(
       JSON.stringify({ ...server.snapshot(), v: 6, epoch: undefined, audit: { seq: 9, hash: "ab" }, future: [1] }),
     );
@@ -212,7 +169,7 @@ describe("each close code", () => {
   it.each([1000, 1001, 1008, 1009, 1011, 4000, 4999, "a drop"])(
     "after a close (%s), an older snapshot on the next stream is refused and the block stays",
     async (code) => {
-      const { c, seen } = await connected();
+      const { c, seen } = await connectedClient(server);
       // The service comes back restored from an older backup, in the same epoch.
       server.version = 3;
       Object.assign(server, liftedState(3));
@@ -229,7 +186,7 @@ describe("each close code", () => {
   );
 
   it("after 4001 (key revoked) it stops reconnecting and keeps the block from memory", async () => {
-    const { c, seen } = await connected();
+    const { c, seen } = await connectedClient(server);
     server.closeAll(4001);
     await waitFor(() => seen.some((e) => /refused/.test(e.message)), "the refusal");
     expect(server.connections).toHaveLength(1);
@@ -269,7 +226,7 @@ describe("no answer to hello", () => {
   it("keeps a cached block in force when the stream opens but hello is never answered", async () => {
     const data = new Map<string, string>();
     const cache: SnapshotStorage = { get: (k) => data.get(k), set: (k, v) => void data.set(k, v) };
-    const first = await connected({ cache });
+    const first = await connectedClient(server, { cache });
     await first.c.close();
     server.ignoreHello = true;
     Object.assign(server, liftedState(6));
@@ -297,7 +254,7 @@ describe("the persisted cache", () => {
   it("keeps the high-water mark: after a restart, an older snapshot from the service is refused", async () => {
     const cache = memory();
     server.epoch = "e1";
-    const first = await connected({ cache });
+    const first = await connectedClient(server, { cache });
     await first.c.close();
     expect(readCache([...cache.data.values()][0]!).frames[0]).toMatchObject({ v: 5, epoch: "e1" });
     // Restored from an older backup without a new epoch: a rollback.
@@ -315,7 +272,7 @@ describe("the persisted cache", () => {
   /** A client started while the service is down, from the cache the first client wrote, its `at` replaced. */
   const coldStartWithAt = async (at: unknown) => {
     const cache = memory();
-    const first = await connected({ cache });
+    const first = await connectedClient(server, { cache });
     await first.c.close();
     const [key, raw] = [...cache.data][0]!;
     cache.data.set(key, withCacheAt(raw, at));

@@ -8,30 +8,19 @@
  * caller whose default is `true`.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { KillswitchClient } from "../src/client.js";
+import type { ClientOptions } from "../src/client.js";
 import type { SnapshotStorage } from "../src/client/storage.js";
-import type { WireFlag } from "../src/model.js";
 import { blockedForForeigners, boolFlag, foreignNationals } from "./support/flags.js";
 import { client, closeClients, errors } from "./support/clients.js";
 import { readCache } from "./support/cache-text.js";
-import { FakeServer, TEST_KEY, signedText, signingKey, type FakeConnection, type TestSigningKey, waitFor } from "./support/fake-server.js";
-
-const killed = (version: number): WireFlag => boolFlag("model.x", { enabled: false, failMode: "closed", version });
-const lifted = (version: number): WireFlag => boolFlag("model.x", { enabled: true, version });
-const us = { key: "u1", nationality: "US" };
-const fr = { key: "u2", nationality: "FR" };
-// What a rolled-back or forged state serves: no kill, no segment block.
-const liftedState = (v: number) => ({
-  flags: { "model.x": lifted(v), "model.fable-5": { ...blockedForForeigners(v), rules: [] } },
-  segments: {},
-});
+import { FakeServer, TEST_KEY, signedText, signingKey, type TestSigningKey, waitFor } from "./support/fake-server.js";
+import { connectedClient, expectBlock, killed, lifted, liftedState, refusedFrame, resyncs, startBlockServer, stillApplies, us } from "./support/defended-block.js";
 
 let server: FakeServer;
 let key: TestSigningKey;
 
 beforeEach(async () => {
-  server = await FakeServer.start({ flags: [killed(5), blockedForForeigners(5)], segments: [foreignNationals(5)] });
-  server.version = 5;
+  server = await startBlockServer();
   server.epoch = "000000000001aaaaaaaaaaaa";
   key = signingKey();
   server.signers = [key];
@@ -47,42 +36,11 @@ const memory = () => {
   return { data, get: (k: string) => data.get(k), set: (k: string, v: string) => void data.set(k, v) } satisfies SnapshotStorage & { data: Map<string, string> };
 };
 
-const expectBlock = (c: KillswitchClient): void => {
-  expect(c.evaluate("model.x", us, true)).toMatchObject({ value: false, reason: "DISABLED" });
-  expect(c.evaluate("model.fable-5", fr, true)).toMatchObject({ value: false, reason: "TARGETING_MATCH", ruleId: "r1" });
-  expect(c.evaluate("model.fable-5", us, false)).toMatchObject({ value: true });
-};
-
-const resyncs = (conn: FakeConnection): number => conn.received.filter((m) => typeof m === "object" && m.t === "resync").length;
-
 /** A client pinned to `key` that holds version 5 (the block), on its first connection. */
-const connected = async (options: { cache?: SnapshotStorage; publicKey?: string | string[] } = {}) => {
-  const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20, publicKey: key.publicKey, ...options });
-  expect(await c.ready()).toBe("ready");
-  expect(c.version).toBe(5);
-  const conn = server.connections.at(-1)!;
-  await waitFor(() => server.acks(conn).includes(5), "ack 5");
-  return { c, conn, seen: errors(c) };
-};
+const connected = (options: Partial<ClientOptions> = {}) => connectedClient(server, { publicKey: key.publicKey, ...options });
 
 /** Sends `frame` to a pinned client holding version 5: refused (an error, a resync, no other ack), the block stays. */
-const refused = async (frame: string) => {
-  const { c, conn, seen } = await connected();
-  server.broadcast(frame);
-  await waitFor(() => seen.length > 0 && resyncs(conn) > 0, "an error and a resync");
-  expect(c.version).toBe(5);
-  expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
-  expectBlock(c);
-  return { c, conn, seen };
-};
-
-/** The stream still works after a refusal: a real signed change is applied and acked. */
-const stillApplies = async (c: KillswitchClient, conn: FakeConnection): Promise<void> => {
-  server.change({ flags: { "model.y": killed(0) } });
-  await waitFor(() => server.acks(conn).includes(6), "ack 6");
-  expect(c.version).toBe(6);
-  expect(c.evaluate("model.y", us, true).reason).toBe("DISABLED");
-};
+const refused = (frame: string) => refusedFrame(server, frame, { publicKey: key.publicKey });
 
 const liftPatch = (fields: Record<string, unknown> = {}) => ({
   t: "patch" as const,
@@ -100,7 +58,7 @@ const liftPatch = (fields: Record<string, unknown> = {}) => ({
 describe("a pinned client", () => {
   it("applies and acks what its key signed, and verifies every frame", async () => {
     const { c, conn, seen } = await connected();
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
     expect(seen).toEqual([]);
   });
 
@@ -111,7 +69,7 @@ describe("a pinned client", () => {
     expect(tampered.length).toBe(frame.length);
     const { c, conn, seen } = await refused(tampered);
     expect(seen[0]!.message).toBe("invalid sig");
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("refuses a signed patch whose signature has one bit flipped", async () => {
@@ -120,7 +78,7 @@ describe("a pinned client", () => {
     expect(sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
     const flipped = sig.slice(0, 10) + (sig[10] === "A" ? "B" : "A") + sig.slice(11);
     const { c, conn } = await refused(frame.replace(sig, flipped));
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("refuses a replayed older snapshot that its own key signed", async () => {
@@ -128,13 +86,13 @@ describe("a pinned client", () => {
     const old = server.text({ t: "snapshot", v: 3, env: "production", epoch: server.epoch, ...liftedState(3), serverTime: Date.now() });
     const { c, conn, seen } = await refused(old);
     expect(seen[0]!.message).toMatch(/older/);
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("refuses a frame signed with another environment's key", async () => {
     const staging = signingKey();
     const { c, conn } = await refused(signedText(liftPatch(), [staging]));
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("refuses a frame its key signed for another environment, or for another tenant", async () => {
@@ -157,7 +115,7 @@ describe("a pinned client", () => {
     ["an unsigned heartbeat announcing a key", () => JSON.stringify({ t: "hb", v: 0, serverTime: 1, key: signingKey().publicKey, n: 9 })],
   ])("refuses %s", async (_, frame) => {
     const { c, conn } = await refused(frame());
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("takes an unsigned heartbeat, which changes nothing, and resyncs when it is ahead", async () => {
@@ -215,7 +173,7 @@ describe("a pinned client", () => {
     expect(await c.ready()).toBe("ready");
     expectBlock(c);
     const conn = server.connections.at(-1)!;
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 });
 
@@ -285,7 +243,7 @@ describe("rotation", () => {
     const next = signingKey();
     server.signers = [next];
     const { c, conn } = await connected({ publicKey: [key.publicKey, next.publicKey] });
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 });
 

@@ -10,12 +10,13 @@
  * one sends each attempt, and an attempt whose process died is taken over once
  * its claim has lapsed.
  */
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, notInArray, sql } from "drizzle-orm";
 import { randomAlphanumeric } from "../crypto.js";
 import type { Statement } from "../db/executor.js";
 import { receiptWatches, webhookDeliveries, webhookEvents, webhooks } from "../db/schema.js";
 import type { DeliveryAttempt, WebhookEventType } from "../schemas/webhook.js";
 import { eventBody, type QueuedEvent } from "../webhooks/event.js";
+import { claimDue, type DueRows } from "./claim-due.js";
 import type { StoreContext } from "./context.js";
 
 /** The first look at a change's receipt, for `change.complete`: most fleets ack within a second. */
@@ -125,15 +126,11 @@ export interface ClaimedDelivery {
   claimToken: string;
 }
 
-/** Due: pending, its time come, unclaimed or its claim lapsed, and its endpoint enabled. */
-const dueCondition = (now: number) => sql`
-  d.status = 'pending' and d.next_at <= ${now} and (d.claimed_until is null or d.claimed_until <= ${now})
-  and exists (select 1 from webhooks w where w.tenant_id = d.tenant_id and w.id = d.webhook_id and w.enabled = 1)`;
-
 /**
- * Claims up to `limit` due deliveries, oldest first, at most `perEndpoint` of
- * one endpoint, for `leaseMs`, skipping endpoints in `busy` (those this
- * process already sends its share to).
+ * Claims up to `limit` due deliveries (pending, their time come, their
+ * endpoint enabled), oldest first, at most `perEndpoint` of one endpoint, for
+ * `leaseMs`, skipping endpoints in `busy` (those this process already sends its
+ * share to).
  */
 export async function claimDeliveries(
   ctx: StoreContext,
@@ -143,17 +140,18 @@ export async function claimDeliveries(
   busy: readonly string[] = [],
   perEndpoint = limit,
 ): Promise<ClaimedDelivery[]> {
-  const token = randomAlphanumeric(20);
-  const skip = busy.length === 0 ? sql`` : sql` and d.webhook_id not in (${sql.join(busy.map((id) => sql`${id}`), sql`, `)})`;
-  await ctx.executor.commit([
-    ctx.db
-      .update(webhookDeliveries)
-      .set({ claimToken: token, claimedUntil: now + leaseMs })
-      .where(
-        sql`rowid in (select r from (select d.rowid as r, d.next_at as n, row_number() over (partition by d.tenant_id, d.webhook_id order by d.next_at) as k
-          from webhook_deliveries d where ${dueCondition(now)}${skip}) where k <= ${perEndpoint} order by n limit ${limit})`,
-      ),
-  ]);
+  const due: DueRows<typeof webhookDeliveries> = {
+    table: webhookDeliveries,
+    due: (d) =>
+      and(
+        sql`${d.status} = 'pending' and ${d.nextAt} <= ${now}`,
+        sql`exists (select 1 from webhooks w where w.tenant_id = ${d.tenantId} and w.id = ${d.webhookId} and w.enabled = 1)`,
+        busy.length === 0 ? undefined : notInArray(d.webhookId, [...busy]),
+      )!,
+    order: (d) => d.nextAt,
+    perGroup: { by: (d) => [d.tenantId, d.webhookId], max: perEndpoint },
+  };
+  const token = await claimDue(ctx, due, now, limit, leaseMs);
   const rows = await ctx.db
     .select({
       tenantId: webhookDeliveries.tenantId,

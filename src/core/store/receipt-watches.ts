@@ -5,10 +5,10 @@
  * the due ones, reads the receipt, and either queues the event and ends the
  * watch, or looks again later.
  */
-import { and, asc, eq, sql } from "drizzle-orm";
-import { randomAlphanumeric } from "../crypto.js";
+import { and, asc, eq, lte, sql } from "drizzle-orm";
 import { auditLog, changeLog, receiptWatches } from "../db/schema.js";
 import type { EventData, QueuedEvent } from "../webhooks/event.js";
+import { claimDue } from "./claim-due.js";
 import type { StoreContext } from "./context.js";
 import { queueStatements } from "./outbox.js";
 
@@ -28,17 +28,9 @@ const whereWatch = (watch: ClaimedWatch) =>
     eq(receiptWatches.claimToken, watch.claimToken),
   );
 
+/** Claims up to `limit` due watches, earliest first, for `leaseMs`. */
 export async function claimDueWatches(ctx: StoreContext, now: number, limit: number, leaseMs: number): Promise<ClaimedWatch[]> {
-  const token = randomAlphanumeric(20);
-  await ctx.executor.commit([
-    ctx.db
-      .update(receiptWatches)
-      .set({ claimToken: token, claimedUntil: now + leaseMs })
-      .where(
-        sql`rowid in (select r.rowid from receipt_watches r where r.check_at <= ${now}
-          and (r.claimed_until is null or r.claimed_until <= ${now}) order by r.check_at limit ${limit})`,
-      ),
-  ]);
+  const token = await claimDue(ctx, { table: receiptWatches, due: (w) => lte(w.checkAt, now), order: (w) => w.checkAt }, now, limit, leaseMs);
   const rows = await ctx.db
     .select({ tenantId: receiptWatches.tenantId, env: receiptWatches.env, version: receiptWatches.version, committedAt: receiptWatches.committedAt })
     .from(receiptWatches)

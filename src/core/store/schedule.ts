@@ -35,6 +35,7 @@ import {
   type ScheduleView,
 } from "../schemas/schedule.js";
 import type { VersionAnswer } from "../schemas/responses.js";
+import { claimDue } from "./claim-due.js";
 import type { StoreContext } from "./context.js";
 import {
   blockEditor,
@@ -328,16 +329,13 @@ export interface ClaimedSchedule {
 
 /** Claims up to `limit` due entries of every tenant, earliest first, for `leaseMs`. */
 export async function claimDueSchedules(ctx: StoreContext, now: number, limit: number, leaseMs: number): Promise<ClaimedSchedule[]> {
-  const token = randomAlphanumeric(20);
-  await ctx.executor.commit([
-    ctx.db
-      .update(scheduledChanges)
-      .set({ claimToken: token, claimedUntil: now + leaseMs })
-      .where(
-        sql`rowid in (select s.rowid from scheduled_changes s where s.status = 'pending' and s.at <= ${now}
-          and (s.claimed_until is null or s.claimed_until <= ${now}) order by s.at limit ${limit})`,
-      ),
-  ]);
+  const token = await claimDue(
+    ctx,
+    { table: scheduledChanges, due: (s) => sql`${s.status} = 'pending' and ${s.at} <= ${now}`, order: (s) => s.at },
+    now,
+    limit,
+    leaseMs,
+  );
   return ctx.db
     .select({ tenantId: scheduledChanges.tenantId, id: scheduledChanges.id })
     .from(scheduledChanges)

@@ -3,11 +3,15 @@
  * process (a restart, a busy moment) does not delay the clients' timers, and the
  * other way round: as with applications on other machines.
  *
- * Run by `startClientsProcess` (clients-process-handle.ts) with KILLSWITCH_URL,
- * KILLSWITCH_SDK_KEY, CLIENTS and optionally CLIENTS_APP in the environment. Prints one JSON line once
- * every client's `ready()` has resolved, then runs until SIGTERM or until its
- * stdin closes (the test process is gone). A line `delays` on stdin answers with
- * one JSON line, `{"delays":[…]}`: every reconnect delay its clients chose so far.
+ * Run by `startClientsProcess` (clients-process-handle.ts), and by the CLI bench
+ * (bench/cli-wait/run.ts), with KILLSWITCH_URL, KILLSWITCH_SDK_KEY and CLIENTS in
+ * the environment, and optionally CLIENTS_APP (the app the clients name, default
+ * "e2e-clients-process"), CLIENTS_APPS (spread them over that many apps,
+ * `<app>-0` …) and CLIENTS_READY_MS (how long each waits to be ready, default
+ * 30 s). Prints one JSON line once every client's `ready()` has resolved, then
+ * runs until SIGTERM or until its stdin closes (the process that started it is
+ * gone). A line `delays` on stdin answers with one JSON line, `{"delays":[…]}`:
+ * every reconnect delay its clients chose so far.
  */
 import { createClient } from "@killswitch/sdk/node.js";
 
@@ -25,9 +29,11 @@ const url = process.env.KILLSWITCH_URL!;
 const sdkKey = process.env.KILLSWITCH_SDK_KEY!;
 const count = Number(process.env.CLIENTS);
 const app = process.env.CLIENTS_APP ?? "e2e-clients-process";
+const apps = process.env.CLIENTS_APPS === undefined ? undefined : Number(process.env.CLIENTS_APPS);
+const readyMs = Number(process.env.CLIENTS_READY_MS ?? 30_000);
 
-const clients = Array.from({ length: count }, () => createClient({ url, sdkKey, app }));
-const states = await Promise.all(clients.map((c) => c.ready({ timeoutMs: 30_000 })));
+const clients = Array.from({ length: count }, (_, i) => createClient({ url, sdkKey, app: apps === undefined ? app : `${app}-${i % apps}` }));
+const states = await Promise.all(clients.map((c) => c.ready({ timeoutMs: readyMs })));
 console.log(JSON.stringify({ ready: states.filter((s) => s === "ready").length }));
 
 const stop = async (): Promise<void> => {
