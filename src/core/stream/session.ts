@@ -215,7 +215,7 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
   if (state.phase === "closed") return { state, effects: NONE };
   switch (input.t) {
     case "frame":
-      return onFrame({ ...state, heardAt: input.at }, input.frame, input.at, limits);
+      return onFrame(state, input.frame, input.at, limits);
     case "ping":
       return { state: { ...state, heardAt: input.at }, effects: ANSWER_PING };
     case "refused":
@@ -248,28 +248,29 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
   }
 }
 
+/** Every state answered here has the frame heard (`heardAt: at`), in the one copy each frame makes. */
 function onFrame<F>(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): Step<F> {
   switch (frame.t) {
     case "invalid":
-      return close(state, CLOSE.POLICY, frame.reason);
+      return close({ ...state, heardAt: at }, CLOSE.POLICY, frame.reason);
     case "hello":
-      if (state.phase !== "open") return close(state, CLOSE.POLICY, "hello twice");
+      if (state.phase !== "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "hello twice");
       return {
-        state: { ...state, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
+        state: { ...state, heardAt: at, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
         effects: [PERSIST, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }],
       };
     case "ack": {
-      if (state.phase === "open") return close(state, CLOSE.POLICY, "ack before hello");
-      if (frame.v > (state.sentVersion ?? -1)) return close(state, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
+      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "ack before hello");
+      if (frame.v > (state.sentVersion ?? -1)) return close({ ...state, heardAt: at }, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
       const previous = state.appliedVersion;
-      const next = { ...state, appliedVersion: Math.max(previous ?? -1, frame.v), lastAckAt: at };
+      const next = { ...state, heardAt: at, appliedVersion: Math.max(previous ?? -1, frame.v), lastAckAt: at };
       return { state: next, effects: [PERSIST, { t: "receipt", event: { kind: "acked", instance: state.instance!, version: frame.v, previous, at } }] };
     }
     case "resync": {
-      if (state.phase === "open") return close(state, CLOSE.POLICY, "resync before hello");
+      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "resync before hello");
       const bucket: ResyncBucket = { resyncTokens: state.resyncTokens, resyncAt: state.resyncAt };
       const refused: CloseOrder | null = takeResync(bucket, at, limits);
-      const next = { ...state, ...bucket };
+      const next = { ...state, heardAt: at, ...bucket };
       if (refused) return close(next, refused.code, refused.reason);
       // A state is already on its way: it is as current as the one asked for.
       if (state.phase === "loading") return { state: next, effects: PERSIST_ONLY };

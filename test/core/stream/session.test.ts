@@ -112,6 +112,15 @@ describe("the session state machine", () => {
     expect(step(closed.state, hello(), limits)).toEqual({ state: closed.state, effects: [] });
   });
 
+  it("takes every frame as heard, whatever it answers", () => {
+    const frame = (text: string, at: number): SessionInput => ({ t: "frame", frame: parseClientFrame(text), at });
+    expect(run(hello()).state.heardAt).toBe(10);
+    expect(run(hello(), snapshot(4), frame('{"t":"ack","v":4}', 31)).state).toMatchObject({ heardAt: 31, lastAckAt: 31, appliedVersion: 4 });
+    expect(run(hello(), snapshot(4), frame('{"t":"resync"}', 32)).state.heardAt).toBe(32);
+    expect(run(hello(), snapshot(4), frame('{"t":"ack","v":9}', 33)).state).toMatchObject({ phase: "closed", heardAt: 33 });
+    expect(run(frame("nonsense", 34)).state).toMatchObject({ phase: "closed", heardAt: 34 });
+  });
+
   it("never changes the state it is given, so a host may copy each answer onto one object per socket", () => {
     const live = Object.freeze(run(hello(), snapshot(4)).state);
     const inputs: SessionInput[] = [
