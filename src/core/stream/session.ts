@@ -113,11 +113,20 @@ export type SessionEffect<F = string> =
 
 export interface Step<F = string> {
   state: SessionState;
-  effects: SessionEffect<F>[];
+  /** Read-only: a step with nothing to do, or only a common effect, answers a shared list. */
+  effects: readonly SessionEffect<F>[];
 }
 
 /** RFC 6455 §7.4.1: the server met a condition that kept it from serving the request. */
 export const CLOSE_INTERNAL = 1011;
+
+// The effects every socket meets on its hot paths (a tick, a ping, an ack, a change
+// not taken), built once: a step there allocates no effect and no list for them.
+const NONE: readonly never[] = Object.freeze([]);
+const PERSIST = Object.freeze({ t: "persist" } as const);
+const ANNOUNCE = Object.freeze({ t: "announce" } as const);
+const ANSWER_PING: readonly SessionEffect<never>[] = Object.freeze([Object.freeze({ t: "send", frame: PONG } as const)]);
+const PERSIST_ONLY: readonly SessionEffect<never>[] = Object.freeze([PERSIST]);
 
 /** A session just upgraded, before its hello. */
 export function openSession(env: string, keyId: string, at: number, limits: StreamLimits): SessionState {
@@ -137,6 +146,29 @@ export function openSession(env: string, keyId: string, at: number, limits: Stre
     resyncTokens: limits.resyncBurst,
     resyncAt: at,
   };
+}
+
+/**
+ * Copies every field of `source` onto `target`. For a host that keeps one state object
+ * per socket for the socket's life (Node): the state a step answers is then short-lived,
+ * and dies young, instead of replacing a long-lived object at every ping, ack and patch
+ * (each replaced one would outlive the young generation and leave old-space garbage).
+ */
+export function assignSession(target: SessionState, source: SessionState): void {
+  target.phase = source.phase;
+  target.env = source.env;
+  target.keyId = source.keyId;
+  target.instance = source.instance;
+  target.app = source.app;
+  target.sdk = source.sdk;
+  target.sentVersion = source.sentVersion;
+  target.firstVersion = source.firstVersion;
+  target.appliedVersion = source.appliedVersion;
+  target.connectedAt = source.connectedAt;
+  target.lastAckAt = source.lastAckAt;
+  target.heardAt = source.heardAt;
+  target.resyncTokens = source.resyncTokens;
+  target.resyncAt = source.resyncAt;
 }
 
 /**
@@ -180,12 +212,12 @@ export function readPlan(load: LoadRequest, current: { version: number; epoch?: 
 }
 
 export function step<F = string>(state: SessionState, input: SessionInput<F>, limits: StreamLimits): Step<F> {
-  if (state.phase === "closed") return { state, effects: [] };
+  if (state.phase === "closed") return { state, effects: NONE };
   switch (input.t) {
     case "frame":
-      return onFrame({ ...state, heardAt: input.at }, input.frame, input.at, limits);
+      return onFrame(state, input.frame, input.at, limits);
     case "ping":
-      return { state: { ...state, heardAt: input.at }, effects: [{ t: "send", frame: PONG }] };
+      return { state: { ...state, heardAt: input.at }, effects: ANSWER_PING };
     case "refused":
       return input.why === "binary"
         ? close({ ...state, heardAt: input.at }, CLOSE.POLICY, "binary frames are not part of protocol 1")
@@ -195,7 +227,7 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
     case "loadFailed":
       return close(state, CLOSE_INTERNAL, "the server could not load this environment; reconnect");
     case "published":
-      if (!takesChange(state, input.version)) return { state, effects: [] };
+      if (!takesChange(state, input.version)) return { state, effects: NONE };
       return { state: { ...state, sentVersion: input.version }, effects: [{ t: "sendShared", version: input.version }] };
     case "keyRevoked":
       return close(state, CLOSE.UNAUTHORIZED, "key revoked");
@@ -203,45 +235,46 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
       return close(state, CLOSE.GOING_AWAY, "server shutting down");
     case "reset":
       // A session whose first state is on its way gets the new key or epoch with it.
-      if (state.sentVersion === null || state.phase === "open") return { state, effects: [] };
-      if (input.cause === "key") return { state, effects: state.phase === "live" ? [{ t: "announce" }] : [] };
+      if (state.sentVersion === null || state.phase === "open") return { state, effects: NONE };
+      if (input.cause === "key") return { state, effects: state.phase === "live" ? [ANNOUNCE] : NONE };
       return { state, effects: [{ t: "load", since: undefined, replace: true }] };
     case "tick": {
       const heardAt = Math.max(state.heardAt, input.pingedAt ?? -Infinity);
       const idle = idleClose({ connectedAt: state.connectedAt, helloed: state.instance !== null, heardAt }, input.at, limits);
-      return idle ? close(state, idle.code, idle.reason) : { state, effects: [] };
+      return idle ? close(state, idle.code, idle.reason) : { state, effects: NONE };
     }
     case "gone":
-      return { state: { ...state, phase: "closed" }, effects: state.instance === null ? [] : [{ t: "receipt", event: { kind: "disconnected", instance: state.instance } }] };
+      return { state: { ...state, phase: "closed" }, effects: state.instance === null ? NONE : [{ t: "receipt", event: { kind: "disconnected", instance: state.instance } }] };
   }
 }
 
+/** Every state answered here has the frame heard (`heardAt: at`), in the one copy each frame makes. */
 function onFrame<F>(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): Step<F> {
   switch (frame.t) {
     case "invalid":
-      return close(state, CLOSE.POLICY, frame.reason);
+      return close({ ...state, heardAt: at }, CLOSE.POLICY, frame.reason);
     case "hello":
-      if (state.phase !== "open") return close(state, CLOSE.POLICY, "hello twice");
+      if (state.phase !== "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "hello twice");
       return {
-        state: { ...state, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
-        effects: [{ t: "persist" }, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }],
+        state: { ...state, heardAt: at, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
+        effects: [PERSIST, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }],
       };
     case "ack": {
-      if (state.phase === "open") return close(state, CLOSE.POLICY, "ack before hello");
-      if (frame.v > (state.sentVersion ?? -1)) return close(state, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
+      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "ack before hello");
+      if (frame.v > (state.sentVersion ?? -1)) return close({ ...state, heardAt: at }, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
       const previous = state.appliedVersion;
-      const next = { ...state, appliedVersion: Math.max(previous ?? -1, frame.v), lastAckAt: at };
-      return { state: next, effects: [{ t: "persist" }, { t: "receipt", event: { kind: "acked", instance: state.instance!, version: frame.v, previous, at } }] };
+      const next = { ...state, heardAt: at, appliedVersion: Math.max(previous ?? -1, frame.v), lastAckAt: at };
+      return { state: next, effects: [PERSIST, { t: "receipt", event: { kind: "acked", instance: state.instance!, version: frame.v, previous, at } }] };
     }
     case "resync": {
-      if (state.phase === "open") return close(state, CLOSE.POLICY, "resync before hello");
+      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "resync before hello");
       const bucket: ResyncBucket = { resyncTokens: state.resyncTokens, resyncAt: state.resyncAt };
       const refused: CloseOrder | null = takeResync(bucket, at, limits);
-      const next = { ...state, ...bucket };
+      const next = { ...state, heardAt: at, ...bucket };
       if (refused) return close(next, refused.code, refused.reason);
       // A state is already on its way: it is as current as the one asked for.
-      if (state.phase === "loading") return { state: next, effects: [{ t: "persist" }] };
-      return { state: next, effects: [{ t: "persist" }, { t: "load", since: undefined }] };
+      if (state.phase === "loading") return { state: next, effects: PERSIST_ONLY };
+      return { state: next, effects: [PERSIST, { t: "load", since: undefined }] };
     }
   }
 }
@@ -257,7 +290,7 @@ function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F
         state: next,
         effects: [
           { t: "send", frame: heartbeatText(v, at) }, // "you are current"
-          { t: "persist" },
+          PERSIST,
           ...firstState<F>(state, v, at),
           { t: "receipt", event: { kind: "acked", instance: state.instance!, version: v, previous: null, at } },
           { t: "catchUp", from: v },
@@ -269,7 +302,7 @@ function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F
       // Only a patch from what the client holds moves it; anything else is a snapshot's job.
       if (loaded.prev !== sent && state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
-      return { state: next, effects: [{ t: "sendFrame", frame: loaded.frame }, { t: "persist" }, ...firstState<F>(state, v, at), { t: "catchUp", from: v }] };
+      return { state: next, effects: [{ t: "sendFrame", frame: loaded.frame }, PERSIST, ...firstState<F>(state, v, at), { t: "catchUp", from: v }] };
     }
     case "snapshot": {
       const v = loaded.snapshot.version;
@@ -279,7 +312,7 @@ function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F
       const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
       return {
         state: next,
-        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, { t: "persist" }, ...firstState<F>(state, v, at), { t: "catchUp", from: v }],
+        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, PERSIST, ...firstState<F>(state, v, at), { t: "catchUp", from: v }],
       };
     }
   }
@@ -288,7 +321,7 @@ function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F
 /** The receipt event of a session's first state, when this is it, and the signing key's announcement after it. */
 function firstState<F>(before: SessionState, version: number, at: number): SessionEffect<F>[] {
   if (before.firstVersion !== null) return [];
-  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }, { t: "announce" }];
+  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }, ANNOUNCE];
 }
 
 function close<F>(state: SessionState, code: number, reason: string): Step<F> {

@@ -8,6 +8,7 @@ import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../../core/stream/client-frame.js";
 import { admitConnection, streamLimits, type StreamLimits } from "../../core/stream/limits.js";
 import {
+  assignSession,
   heartbeatText,
   openSession,
   readPlan,
@@ -254,7 +255,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
    */
   function apply(ws: StreamSocket, input: SessionInput<PreparedFrame>, code?: number): void {
     const { state, effects } = step(ws.session, input, limits);
-    ws.session = state;
+    if (state !== ws.session) assignSession(ws.session, state); // one state object for the socket's life (see assignSession)
     for (const effect of effects) {
       switch (effect.t) {
         case "send":
@@ -353,7 +354,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const { state, effects } = step<PreparedFrame>(ws.session, { t: "published", version }, limits);
     // The machine answers one `sendShared`; the frame was built once for every socket.
     if (effects.length === 0 || !writeFrame(ws, frame, limit)) return false;
-    ws.session = state;
+    assignSession(ws.session, state);
     return true;
   }
 
@@ -429,9 +430,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   });
 
   const sweeper = setInterval(() => {
-    const at = now();
+    const tick = { t: "tick", at: now() } as const; // read by each step, kept by none
     for (const g of groups.values()) {
-      for (const ws of g.sockets) apply(ws, { t: "tick", at });
+      for (const ws of g.sockets) apply(ws, tick);
     }
   }, options.sweepIntervalMs ?? 1_000);
   sweeper.unref();

@@ -10,7 +10,9 @@ import type { EnvGroup } from "./env-group.js";
  * idle connection costs one object more than bare ws, not a wrapper, a closure
  * per event and a map entry (the target is ≤ 10 KiB RSS per idle connection).
  * Where the connection is in protocol 1 is `session`, the core's session state
- * (src/core/stream/session.ts), which decides everything the socket is sent.
+ * (src/core/stream/session.ts), which decides everything the socket is sent: one
+ * object for the socket's life, onto which the hub copies each step's answer
+ * (`assignSession`).
  */
 export class StreamSocket extends WebSocket {
   group!: EnvGroup;

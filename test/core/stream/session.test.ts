@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
 import { streamLimits } from "../../../src/core/stream/limits.js";
-import { connectedAtCommit, openSession, readPlan, step, takesChange, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
+import { assignSession, connectedAtCommit, openSession, readPlan, step, takesChange, type SessionEffect, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
 import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
 
 const limits = streamLimits();
@@ -22,9 +22,9 @@ const snapshot = (version: number, replace?: boolean): SessionInput => ({
 });
 
 /** Runs inputs from a fresh session; answers the last state and every effect. */
-function run(...inputs: SessionInput[]): { state: SessionState; effects: ReturnType<typeof step>["effects"] } {
+function run(...inputs: SessionInput[]): { state: SessionState; effects: SessionEffect[] } {
   let state = openSession("production", "k1", 0, limits);
-  const effects: ReturnType<typeof step>["effects"] = [];
+  const effects: SessionEffect[] = [];
   for (const input of inputs) {
     const next = step(state, input, limits);
     state = next.state;
@@ -110,6 +110,35 @@ describe("the session state machine", () => {
     const closed = run({ t: "keyRevoked" });
     expect(closed.effects).toEqual([{ t: "close", code: 4001, reason: "key revoked" }]);
     expect(step(closed.state, hello(), limits)).toEqual({ state: closed.state, effects: [] });
+  });
+
+  it("takes every frame as heard, whatever it answers", () => {
+    const frame = (text: string, at: number): SessionInput => ({ t: "frame", frame: parseClientFrame(text), at });
+    expect(run(hello()).state.heardAt).toBe(10);
+    expect(run(hello(), snapshot(4), frame('{"t":"ack","v":4}', 31)).state).toMatchObject({ heardAt: 31, lastAckAt: 31, appliedVersion: 4 });
+    expect(run(hello(), snapshot(4), frame('{"t":"resync"}', 32)).state.heardAt).toBe(32);
+    expect(run(hello(), snapshot(4), frame('{"t":"ack","v":9}', 33)).state).toMatchObject({ phase: "closed", heardAt: 33 });
+    expect(run(frame("nonsense", 34)).state).toMatchObject({ phase: "closed", heardAt: 34 });
+  });
+
+  it("never changes the state it is given, so a host may copy each answer onto one object per socket", () => {
+    const live = Object.freeze(run(hello(), snapshot(4)).state);
+    const inputs: SessionInput[] = [
+      { t: "ping", at: 30 },
+      { t: "frame", frame: parseClientFrame('{"t":"ack","v":4}'), at: 31 },
+      { t: "frame", frame: parseClientFrame('{"t":"resync"}'), at: 32 },
+      { t: "published", version: 5 },
+      { t: "tick", at: 33 },
+      { t: "gone" },
+    ];
+    for (const input of inputs) expect(() => step(live, input, limits)).not.toThrow();
+
+    // assignSession copies every field a session has (each set to a value of its own here).
+    const source = { ...live } as unknown as Record<string, unknown>;
+    for (const key of Object.keys(openSession("production", "k1", 0, limits))) source[key] = `${key}!`;
+    const target = openSession("production", "k1", 0, limits);
+    assignSession(target, source as unknown as SessionState);
+    expect(target).toEqual(source);
   });
 
   it("keeps its state a plain value that survives JSON, as an attachment does", () => {
