@@ -79,6 +79,29 @@ describe("explain", () => {
     const e = explainFlag(load({ ...fable, offVariant: "nope" }), "model.fable-5", {})!;
     expect(e.result).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR" });
     expect(e.rules).toEqual([]);
+    expect(e.enabled).toBe(false);
+    expect(e.fallthrough).toBe(false);
+  });
+
+  it("quotes a string the context holds", () => {
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: "FR" })!;
+    expect(e.rules[1]!.failedCondition!.detail).toBe('region is "FR", so in ["CU","IR"] does not hold');
+  });
+
+  it("shows a value JSON has no text for as JavaScript prints it", () => {
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: Symbol("here") })!;
+    expect(e.rules[1]!.failedCondition!.detail).toBe('region is Symbol(here), so in ["CU","IR"] does not hold');
+  });
+
+  it("falls back to a plain sentence when it cannot describe the condition", () => {
+    const f = { ...fable, rules: [{ id: "t", when: [{ attribute: "currentTime", op: "before" as const, values: ["2026-01-01T00:00:00Z"] }], serve: { variant: "off" as const } }] };
+    const rules = new Ruleset({ now: () => NaN });
+    rules.load({ [f.key]: f }, { foreign }, 1);
+    expect(explainFlag(rules, "model.fable-5", {})!.rules[0]!.failedCondition).toEqual({
+      index: 0,
+      condition: f.rules[0]!.when[0],
+      detail: "the condition does not hold",
+    });
   });
 
   it("returns undefined for an unknown flag", () => {
