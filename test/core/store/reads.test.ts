@@ -1,0 +1,45 @@
+/**
+ * The reads every store area shares (src/core/store/reads.ts), on a real libsql
+ * file: what a 404 names, and the segments rules name read in batches.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
+import { openTempStore, type TempStore } from "../../support/temp-db.js";
+
+let t: TempStore;
+afterEach(() => t.close());
+
+async function tenant() {
+  t = await openTempStore();
+  const { tenant } = await t.store.createTenant({ name: "acme" });
+  await t.store.createFlag(tenant.id, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+  return { store: t.store, tenantId: tenant.id };
+}
+
+describe("a read of something missing", () => {
+  it("answers 404 naming the environment or flag it did not find", async () => {
+    const { store, tenantId } = await tenant();
+    await expect(store.getEnvironment(tenantId, "nowhere")).rejects.toMatchObject({ kind: "notFound", message: 'No environment "nowhere".' });
+    await expect(store.getFlag(tenantId, "ghost")).rejects.toMatchObject({ kind: "notFound", message: 'No flag "ghost".' });
+    await expect(store.getFlagConfig(tenantId, "production", "ghost")).rejects.toMatchObject({ kind: "notFound", message: 'No flag "ghost".' });
+  });
+});
+
+describe("the segments that rules name", () => {
+  it("are all found when a flag names more than a statement binds at once (batches of 90)", async () => {
+    const { store, tenantId } = await tenant();
+    const keys = Array.from({ length: 95 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    for (const key of keys) await store.putSegment(tenantId, SYSTEM_ACTOR, "production", key, { reason: "set-up", include: [`u-${key}`], exclude: [], rules: [] });
+    const rules = [{ id: "r1", when: [{ segment: keys }], serve: { variant: "off" as const } }];
+    // The write checks that every named segment exists: one missed by the batching would refuse it.
+    const written = await store.putFlagConfig(tenantId, SYSTEM_ACTOR, "production", "f", {
+      enabled: true,
+      offVariant: "off",
+      rules,
+      fallthrough: { variant: "on" },
+      failMode: "open",
+      reason: "block every segment",
+    });
+    expect(written.rules[0]!.when).toEqual([{ segment: keys }]);
+  });
+});
