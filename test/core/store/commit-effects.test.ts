@@ -102,6 +102,13 @@ describe("a commit tells", () => {
     await store.restoreFlag(tenantId, OPERATOR, "production", "f", { reason: "a webhook listens" });
     expect(heard.due).toEqual([NOW]);
   });
+
+  it("the host's background loop when a scheduled change falls due", async () => {
+    const { store, tenantId, heard } = await recordedStore();
+    const at = NOW + 3_600_000;
+    await store.schedule.create(tenantId, OPERATOR, "production", "f", { action: "kill", input: { at: new Date(at).toISOString(), reason: "maintenance" } });
+    expect(heard.due).toEqual([at]);
+  });
 });
 
 describe("the webhook events of a commit", () => {
