@@ -140,6 +140,40 @@ describe("the webhook events of a commit", () => {
   });
 });
 
+describe("the webhook events a plan adds", () => {
+  it("carry what every event carries, and the plan's own data", async () => {
+    const { store, tenantId, db } = await recordedStore();
+    await store.webhooks.create(tenantId, SYSTEM_ACTOR, { url: "https://hooks.example.com/killswitch", events: ["directive.created"] });
+    const sealed: AuditHead[] = [];
+    const directive = await store.createDirective(tenantId, { ...OPERATOR, onSealed: (head) => sealed.push(head) }, {
+      ref: "INC-11",
+      title: "Suspend fable-5 for foreign nationals",
+      receivedAt: "2026-12-07T10:00:00Z",
+      reason: "recorded on receipt",
+    });
+    const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.tenantId, tenantId));
+    expect(rows.map((row) => [row.type, JSON.parse(row.payload).data])).toEqual([
+      [
+        "directive.created",
+        {
+          tenant: tenantId,
+          env: null,
+          version: null,
+          flag: null,
+          entity: "directive",
+          key: "INC-11",
+          action: "directive.create",
+          actor: { keyId: "k_operator", name: "on-call", role: "operator" },
+          reason: "recorded on receipt",
+          directive: "INC-11",
+          audit: sealed[0],
+          directiveRecord: JSON.parse(JSON.stringify(directive)),
+        },
+      ],
+    ]);
+  });
+});
+
 describe("a side channel that throws", () => {
   it("is reported and never fails the write that landed: telemetry, observer, revoked keys, resets and the caller", async () => {
     const throwing = (what: string) => () => {
