@@ -148,7 +148,7 @@ describe("the webhook events a plan adds", () => {
     const directive = await store.createDirective(tenantId, { ...OPERATOR, onSealed: (head) => sealed.push(head) }, {
       ref: "INC-11",
       title: "Suspend fable-5 for foreign nationals",
-      receivedAt: "2026-12-07T10:00:00Z",
+      receivedAt: Date.parse("2026-12-07T10:00:00Z"),
       reason: "recorded on receipt",
     });
     const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.tenantId, tenantId));
