@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
+import { segments } from "../../../src/core/db/schema.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 let t: TempStore;
@@ -29,7 +30,10 @@ describe("the segments that rules name", () => {
   it("are all found when a flag names more than a statement binds at once (batches of 90)", async () => {
     const { store, tenantId } = await tenant();
     const keys = Array.from({ length: 95 }, (_, i) => `s${String(i).padStart(2, "0")}`);
-    for (const key of keys) await store.putSegment(tenantId, SYSTEM_ACTOR, "production", key, { reason: "set-up", include: [`u-${key}`], exclude: [], rules: [] });
+    // Written in one statement behind the store's back: the subject is the read, not 95 commits.
+    await t.writeDb
+      .insert(segments)
+      .values(keys.map((key) => ({ tenantId, env: "production", key, include: [`u-${key}`], exclude: [], rules: [], version: 0, updatedAt: 0 })));
     const rules = [{ id: "r1", when: [{ segment: keys }], serve: { variant: "off" as const } }];
     // The write checks that every named segment exists: one missed by the batching would refuse it.
     const written = await store.putFlagConfig(tenantId, SYSTEM_ACTOR, "production", "f", {
