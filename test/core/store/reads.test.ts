@@ -4,7 +4,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
-import { segments } from "../../../src/core/db/schema.js";
+import type { Client, InStatement } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { schema, segments } from "../../../src/core/db/schema.js";
+import { readNamedSegments } from "../../../src/core/store/reads.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 let t: TempStore;
@@ -45,5 +48,28 @@ describe("the segments that rules name", () => {
       reason: "block every segment",
     });
     expect(written.rules[0]!.when).toEqual([{ segment: keys }]);
+  });
+
+  it("are read in statements that bind at most 100 parameters, as a Durable Object requires", async () => {
+    const { tenantId } = await tenant();
+    const keys = Array.from({ length: 120 }, (_, i) => `s${String(i).padStart(3, "0")}`);
+    await t.writeDb
+      .insert(segments)
+      .values(keys.map((key) => ({ tenantId, env: "production", key, include: [], exclude: [], rules: [], version: 0, updatedAt: 0 })));
+    const bound: number[] = [];
+    const client = t.database.client;
+    const counting = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop !== "execute") return Reflect.get(target, prop, receiver);
+        return (stmt: InStatement) => {
+          if (typeof stmt !== "string") bound.push(Array.isArray(stmt.args) ? stmt.args.length : Object.keys(stmt.args ?? {}).length);
+          return target.execute(stmt);
+        };
+      },
+    }) as Client;
+    const found = await readNamedSegments(drizzle(counting, { schema }), tenantId, "production", [{ when: [{ segment: keys }] }]);
+    expect(Object.keys(found)).toEqual(keys);
+    expect(bound).toHaveLength(2);
+    expect(Math.max(...bound)).toBeLessThanOrEqual(100);
   });
 });
