@@ -55,6 +55,19 @@ describe("explain", () => {
     expect(explainFlag(load(), "model.fable-5", { key: "vip", nationality: "US" })!.rules[0]!.segments).toEqual({ foreign: "included" });
   });
 
+  it("names every segment of a condition that fails, with each membership", () => {
+    const staff: Segment = { key: "staff", include: ["staff-1"], exclude: [], rules: [], version: 1 };
+    const f = { ...fable, rules: [{ id: "s", when: [{ segment: ["foreign", "staff"] }], serve: { variant: "off" as const } }] };
+    const rules = new Ruleset({ now: () => 0 });
+    rules.load({ [f.key]: f }, { foreign, staff }, 1);
+    expect(explainFlag(rules, "model.fable-5", { key: "u", nationality: "US" })!.rules[0]).toEqual({
+      id: "s",
+      matched: false,
+      segments: { foreign: "none", staff: "none" },
+      failedCondition: { index: 0, condition: { segment: ["foreign", "staff"] }, detail: "not a member of foreign, staff" },
+    });
+  });
+
   it("describes a negated segment condition that fails", () => {
     const f = { ...fable, rules: [{ id: "n", when: [{ segment: ["foreign"], negate: true }], serve: { variant: "off" as const } }] };
     expect(explainFlag(load(f), "model.fable-5", { key: "u" })!.rules[0]!.failedCondition!.detail).toBe("member of foreign, and the condition is negated");
