@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { compilePath, readPath } from "../../src/evaluator/context-path.js";
+import { asContext, compilePath, readPath } from "../../src/evaluator/context-path.js";
 
 const read = (ctx: Record<string, unknown>, attribute: string) => readPath(ctx, attribute, compilePath(attribute)!);
+
+describe("asContext", () => {
+  it("reads an object as it is", () => {
+    const ctx = { key: "u" };
+    expect(asContext(ctx)).toBe(ctx);
+  });
+
+  it.each([null, undefined, "abc", 5, true])("reads %j as an empty context: no attribute of a string or number", (c) => {
+    const ctx = asContext(c);
+    expect(ctx).toEqual({});
+    expect(readPath(ctx, "length", compilePath("length")!)).toBeUndefined();
+  });
+});
 
 describe("compilePath", () => {
   it("reads a plain name directly (no segments)", () => {

@@ -55,6 +55,19 @@ describe("explain", () => {
     expect(explainFlag(load(), "model.fable-5", { key: "vip", nationality: "US" })!.rules[0]!.segments).toEqual({ foreign: "included" });
   });
 
+  it("names every segment of a condition that fails, with each membership", () => {
+    const staff: Segment = { key: "staff", include: ["staff-1"], exclude: [], rules: [], version: 1 };
+    const f = { ...fable, rules: [{ id: "s", when: [{ segment: ["foreign", "staff"] }], serve: { variant: "off" as const } }] };
+    const rules = new Ruleset({ now: () => 0 });
+    rules.load({ [f.key]: f }, { foreign, staff }, 1);
+    expect(explainFlag(rules, "model.fable-5", { key: "u", nationality: "US" })!.rules[0]).toEqual({
+      id: "s",
+      matched: false,
+      segments: { foreign: "none", staff: "none" },
+      failedCondition: { index: 0, condition: { segment: ["foreign", "staff"] }, detail: "not a member of foreign, staff" },
+    });
+  });
+
   it("describes a negated segment condition that fails", () => {
     const f = { ...fable, rules: [{ id: "n", when: [{ segment: ["foreign"], negate: true }], serve: { variant: "off" as const } }] };
     expect(explainFlag(load(f), "model.fable-5", { key: "u" })!.rules[0]!.failedCondition!.detail).toBe("member of foreign, and the condition is negated");
@@ -79,6 +92,29 @@ describe("explain", () => {
     const e = explainFlag(load({ ...fable, offVariant: "nope" }), "model.fable-5", {})!;
     expect(e.result).toMatchObject({ reason: "ERROR", errorCode: "PARSE_ERROR" });
     expect(e.rules).toEqual([]);
+    expect(e.enabled).toBe(false);
+    expect(e.fallthrough).toBe(false);
+  });
+
+  it("quotes a string the context holds", () => {
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: "FR" })!;
+    expect(e.rules[1]!.failedCondition!.detail).toBe('region is "FR", so in ["CU","IR"] does not hold');
+  });
+
+  it("shows a value JSON has no text for as JavaScript prints it", () => {
+    const e = explainFlag(load(), "model.fable-5", { key: "u", nationality: "US", region: Symbol("here") })!;
+    expect(e.rules[1]!.failedCondition!.detail).toBe('region is Symbol(here), so in ["CU","IR"] does not hold');
+  });
+
+  it("falls back to a plain sentence when it cannot describe the condition", () => {
+    const f = { ...fable, rules: [{ id: "t", when: [{ attribute: "currentTime", op: "before" as const, values: ["2026-01-01T00:00:00Z"] }], serve: { variant: "off" as const } }] };
+    const rules = new Ruleset({ now: () => NaN });
+    rules.load({ [f.key]: f }, { foreign }, 1);
+    expect(explainFlag(rules, "model.fable-5", {})!.rules[0]!.failedCondition).toEqual({
+      index: 0,
+      condition: f.rules[0]!.when[0],
+      detail: "the condition does not hold",
+    });
   });
 
   it("returns undefined for an unknown flag", () => {

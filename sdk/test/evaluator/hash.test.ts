@@ -40,6 +40,17 @@ describe("murmur3", () => {
     expect(murmur3(input)).toBe(expected);
   });
 
+  it("encodes the code points at each boundary of UTF-8's lengths with the right number of bytes", () => {
+    for (const s of ["\u007f", "\u0080", "\u07ff", "\u0800", "\uffff", "\u{10000}", "\u{10ffff}"]) {
+      expect(murmur3(s), `U+${s.codePointAt(0)!.toString(16)}`).toBe(reference(new TextEncoder().encode(s)));
+    }
+  });
+
+  it("reads U+FFFF, the last code point of one code unit, as one: the next character is hashed too", () => {
+    for (const s of ["\uffffx", "a\uffff\uffffb", "\uffff\ud83d\ude00"]) expect(murmur3(s)).toBe(reference(new TextEncoder().encode(s)));
+    expect(murmur3("\uffffx")).not.toBe(murmur3("\uffffy"));
+  });
+
   it("encodes a lone surrogate as U+FFFD, like TextEncoder", () => {
     expect(murmur3("\ud800")).toBe(murmur3("\ufffd"));
     expect(murmur3("a\udc00b")).toBe(murmur3("a\ufffdb"));

@@ -14,6 +14,8 @@ describe("parseInstant", () => {
     ["2026-06-01t00:00:00z", "2026-06-01T00:00:00.000Z"],
     ["2026-06-01", "2026-06-01T00:00:00.000Z"],
     ["2024-02-29", "2024-02-29T00:00:00.000Z"],
+    ["2026-06-01T23:59:00+23:59", "2026-06-01T00:00:00.000Z"],
+    ["2026-06-01T00:00:00-00:59", "2026-06-01T00:59:00.000Z"],
   ])("reads %s as %s", (input, iso) => {
     expect(parseInstant(input)).toBe(Date.parse(iso));
   });
@@ -23,6 +25,13 @@ describe("parseInstant", () => {
     expect(new Date(parseInstant("0000-02-29T12:00:00Z")).toISOString()).toBe("0000-02-29T12:00:00.000Z");
     expect(parseInstant("0100-02-29")).toBeNaN();
     expect(parseInstant("9999-12-31T23:59:59.999Z")).toBe(Date.parse("9999-12-31T23:59:59.999Z"));
+  });
+
+  it("reads strings up to 63 characters and refuses longer ones", () => {
+    const at = (length: number) => `2026-06-01T12:34:56.${"7".repeat(length - 21)}Z`;
+    expect(at(63)).toHaveLength(63);
+    expect(parseInstant(at(63))).toBe(Date.parse("2026-06-01T12:34:56.777Z"));
+    expect(parseInstant(at(64))).toBeNaN();
   });
 
   it.each([
@@ -36,6 +45,7 @@ describe("parseInstant", () => {
     "2026-06-01T00:60:00Z",
     "2026-06-01T00:00:60Z",
     "2026-06-01T00:00:00+24:00",
+    "2026-06-01T00:00:00+00:60",
     "2026-06-01T00:00:00+0200",
     "20260601",
     "June 1, 2026",

@@ -44,6 +44,13 @@ describe("compareSemver", () => {
     expect(cmp("12345678901234567890.0.0", "12345678901234567889.0.0")).toBe(1);
   });
 
+  it("treats an identifier as numeric only when it is all digits", () => {
+    // Numeric identifiers rank below alphanumeric ones, whatever their characters' order.
+    expect(cmp("1.0.0-1-", "1.0.0-10")).toBe(1);
+    expect(cmp("1.0.0--1", "1.0.0-10")).toBe(1);
+    expect(cmp("1.0.0-10", "1.0.0-1-")).toBe(-1);
+  });
+
   it("ignores build metadata", () => {
     expect(cmp("1.0.0+a", "1.0.0+b")).toBe(0);
   });
