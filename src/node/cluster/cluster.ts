@@ -80,7 +80,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
     // a change of this process's own that overtakes one read from the feed waits for it.
     startVersion: (tenantId, env) => versionAt(deps.db, tenantId, env, joinedAt),
   });
-  const tail = new CommitTail({ store: deps.store, broadcaster, intervalMs: options.tailIntervalMs, onError: deps.onError });
+  const tail = new CommitTail({ db: deps.db, store: deps.store, broadcaster, intervalMs: options.tailIntervalMs, onError: deps.onError });
   await tail.start();
   joinedAt = tail.changeCursor;
   let mirror: InstanceMirror | undefined;
