@@ -5,7 +5,8 @@
  */
 import { and, asc, count, desc, eq, gt, gte, lt, lte, ne, notExists, sql, type SQL } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
+import { changeLog, type Schema } from "../../core/db/schema.js";
+import { streamInstances, streamNodes, streamReceipts } from "./cluster-schema.js";
 import {
   instanceView,
   pendingView,
