@@ -25,7 +25,7 @@ import m0008 from "../../migrations/0008_console_sessions.sql";
  * already applied it (the migrator only runs what is newer than its last
  * record), and a new object never creates those tables.
  */
-export const NODE_ONLY_MIGRATIONS: readonly string[] = ["0001_cluster"];
+export const NODE_ONLY_MIGRATIONS: readonly string[] = ["0001_cluster", "0009_cluster_first_version"];
 
 export default {
   journal: { ...journal, entries: journal.entries.filter((entry) => !NODE_ONLY_MIGRATIONS.includes(entry.tag)) },

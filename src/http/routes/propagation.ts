@@ -6,7 +6,7 @@
  * with its own source: the Node tracker, or the Worker's hub and receipt book.
  */
 import { z } from "zod";
-import type { InstanceList, PropagationReceipt } from "../../core/propagation.js";
+import type { InstanceList, PropagationReceipt } from "../../core/receipts/receipt.js";
 import { notFound } from "../../core/problem.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";

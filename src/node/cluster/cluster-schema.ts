@@ -26,7 +26,11 @@ export const streamNodes = sqliteTable("stream_nodes", {
   joinedThrough: integer("joined_through").notNull(),
 });
 
-/** One SDK connection of a node; `seq` is the node's connection number in its environment. */
+/**
+ * One SDK connection of a node; `seq` is the node's connection number.
+ * `first_version`: the version it is counted from (`connectedAtCommit`,
+ * src/core/receipts/receipt-tracker.ts): it was connected at every later commit.
+ */
 export const streamInstances = sqliteTable(
   "stream_instances",
   {
@@ -38,6 +42,8 @@ export const streamInstances = sqliteTable(
     app: text("app").notNull(),
     sdk: text("sdk").notNull(),
     connectedAt: integer("connected_at").notNull(),
+    /** -1 in rows written before the column existed: connected at every commit. */
+    firstVersion: integer("first_version").notNull().default(-1),
     /** -1 before the first ack. */
     appliedVersion: integer("applied_version").notNull(),
     /** 0 before the first ack. */
@@ -50,9 +56,9 @@ export const streamInstances = sqliteTable(
 );
 
 /**
- * One node's share of one version's receipt: who was connected there at commit
- * time (connections numbered up to `seq_mark`) and the ack latencies so far, as
- * float32 milliseconds.
+ * One node's share of one version's receipt: how many of its instances were
+ * connected at commit time (its rows in `stream_instances` with a lower
+ * `first_version`) and the ack latencies so far, as float32 milliseconds.
  */
 export const streamReceipts = sqliteTable(
   "stream_receipts",
@@ -62,7 +68,6 @@ export const streamReceipts = sqliteTable(
     version: integer("version").notNull(),
     nodeId: text("node_id").notNull(),
     committedAt: integer("committed_at").notNull(),
-    seqMark: integer("seq_mark").notNull(),
     connected: integer("connected").notNull(),
     latencies: blob("latencies", { mode: "buffer" }).notNull(),
   },

@@ -10,12 +10,10 @@ import { streamInstances, streamNodes, streamReceipts } from "./cluster-schema.j
 import {
   instanceView,
   pendingView,
-  type InstanceUpdate,
   type InstanceView,
   type PendingInstance,
   type ReceiptPart,
-  type VersionUpdate,
-} from "../../core/propagation.js";
+} from "../../core/receipts/receipt.js";
 
 export type ClusterDb = LibSQLDatabase<Schema>;
 
@@ -119,7 +117,6 @@ export async function readReceiptParts(
     .select({
       nodeId: streamReceipts.nodeId,
       committedAt: streamReceipts.committedAt,
-      seqMark: streamReceipts.seqMark,
       connected: streamReceipts.connected,
       latencies: streamReceipts.latencies,
     })
@@ -145,7 +142,8 @@ export async function readReceiptParts(
             eq(streamInstances.nodeId, share.nodeId),
             eq(streamInstances.tenantId, tenantId),
             eq(streamInstances.env, env),
-            lte(streamInstances.seq, share.seqMark),
+            // connectedAtCommit (src/core/receipts/receipt-tracker.ts), as the node counted them
+            lt(streamInstances.firstVersion, version),
             lt(streamInstances.appliedVersion, version),
           ),
         )

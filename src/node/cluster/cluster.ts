@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "@libsql/client";
 import type { DatabaseHealth } from "../database-health.js";
 import { openWriter } from "../libsql-client.js";
-import type { PropagationTracker } from "../../core/propagation.js";
+import type { PropagationTracker } from "../stream/propagation-tracker.js";
 import { SequencedBroadcaster } from "./sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
