@@ -21,7 +21,7 @@
  * attachment with the socket's next ack or, for a socket that has not acked,
  * one second later. That one-shot timer (like the others here, the sends after
  * a commit and the alarm, never periodic) keeps the object from hibernating
- * meanwhile (as the receipt book's does), so a woken object never reads a state
+ * meanwhile (as the receipts' ledger's does), so a woken object never reads a state
  * behind what its sockets were sent.
  */
 import { PING, PONG } from "@killswitch/sdk/protocol.js";

@@ -60,11 +60,8 @@ export class MemoryLedger implements ReceiptLedger {
     return (kept && findVersion(kept.versions, version)?.record) ?? null;
   }
 
-  sampled(tenantId: string, env: string, version: number, _record: ReceiptRecord): void {
-    const kept = this.#envs.get(envKey(tenantId, env));
-    const entry = kept && findVersion(kept.versions, version);
-    if (kept && entry) this.kept(kept, entry);
-  }
+  /** Nothing to do: the record is the one kept (a subclass that mirrors it overrides this). */
+  sampled(_tenantId: string, _env: string, _version: number, _record: ReceiptRecord): void {}
 
   /** The newest kept version of an environment, or null. */
   newest(tenantId: string, env: string): number | null {
@@ -77,7 +74,14 @@ export class MemoryLedger implements ReceiptLedger {
     return this.#envs.values();
   }
 
-  /** A version was committed or gained samples (a subclass that mirrors them listens here). */
+  /** The kept environment and entry of a version, for a subclass. */
+  protected entry(tenantId: string, env: string, version: number): [KeptEnv, KeptVersion] | null {
+    const kept = this.#envs.get(envKey(tenantId, env));
+    const entry = kept && findVersion(kept.versions, version);
+    return kept && entry ? [kept, entry] : null;
+  }
+
+  /** A version was committed (a subclass that mirrors them listens here). */
   protected kept(_env: KeptEnv, _entry: KeptVersion): void {}
 
   /** A version fell out of the window. */

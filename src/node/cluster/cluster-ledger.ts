@@ -31,6 +31,11 @@ export class ClusterLedger extends MemoryLedger {
     this.#changed.set(entry, env);
   }
 
+  override sampled(tenantId: string, env: string, version: number): void {
+    const found = this.entry(tenantId, env, version);
+    if (found) this.#changed.set(found[1], found[0]);
+  }
+
   protected override dropped(_env: KeptEnv, entry: KeptVersion): void {
     this.#changed.delete(entry);
   }
