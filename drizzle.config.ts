@@ -4,6 +4,7 @@ import { defineConfig } from "drizzle-kit";
 // also runs on Durable Object SQLite. `npm run db:generate` after a schema change.
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/core/db/schema.ts",
+  // The Node host's cluster tables live beside it (Node only; see src/worker/migrations.ts).
+  schema: ["./src/core/db/schema.ts", "./src/node/cluster/cluster-schema.ts"],
   out: "./migrations",
 });

@@ -76,8 +76,19 @@ export const MODULES = {
     tests: ["test/core/audit/**/*.test.ts", "test/core/store/audit-log.test.ts"],
   },
   receipts: {
-    mutate: ["src/core/propagation.ts", "src/worker/receipt-book.ts"],
-    tests: ["test/core/propagation.test.ts", "test/worker/receipt-book.test.ts"],
+    mutate: [
+      "src/core/receipts/receipt-tracker.ts",
+      "src/core/receipts/receipt.ts",
+      "src/core/receipts/memory-ledger.ts",
+      "src/worker/durable-receipt-ledger.ts",
+      "src/node/stream/propagation-tracker.ts",
+    ],
+    tests: [
+      "test/core/receipts/receipt-tracker.test.ts",
+      "test/core/receipts/memory-ledger.test.ts",
+      "test/worker/durable-receipt-ledger.test.ts",
+      "test/node/stream/propagation-tracker.test.ts",
+    ],
   },
   // auth.ts and the credential checks it delegates to (shared with the Worker's edge).
   auth: {

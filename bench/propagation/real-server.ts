@@ -25,7 +25,7 @@ import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 import type { Broadcaster, CommittedChange } from "../../src/core/broadcaster.js";
 import type { Statement } from "../../src/core/db/executor.js";
-import { PropagationTracker } from "../../src/core/propagation.js";
+import { PropagationTracker } from "../../src/node/stream/propagation-tracker.js";
 import { startServer } from "../../src/node/server.js";
 import { nodeStreamHost, type StreamHub } from "../../src/node/stream/index.js";
 import { setupTenant } from "../lib/bench-tenant.mjs";

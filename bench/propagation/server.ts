@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Segment, WireFlag } from "@killswitch/sdk";
 import type { CommittedChange, StreamSource } from "../../src/core/broadcaster.js";
-import { PropagationTracker } from "../../src/core/propagation.js";
+import { PropagationTracker } from "../../src/node/stream/propagation-tracker.js";
 import { createStreamHub } from "../../src/node/stream/index.js";
 import { json, memory } from "./measurement.js";
 

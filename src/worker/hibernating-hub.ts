@@ -21,12 +21,11 @@
  * attachment with the socket's next ack or, for a socket that has not acked,
  * one second later. That one-shot timer (like the others here, the sends after
  * a commit and the alarm, never periodic) keeps the object from hibernating
- * meanwhile (as the receipt book's does), so a woken object never reads a state
+ * meanwhile (as the receipts' ledger's does), so a woken object never reads a state
  * behind what its sockets were sent.
  */
 import { PING, PONG } from "@killswitch/sdk/protocol.js";
 import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../core/broadcaster.js";
-import type { PendingInstance } from "../core/propagation.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../core/stream/client-frame.js";
 import { admitConnection, idleDeadline, streamLimits, type StreamLimits } from "../core/stream/limits.js";
 import { connectedAtCommit, openSession, readPlan, step, type LoadRequest, type Loaded, type SessionInput, type SessionState } from "../core/stream/session.js";
@@ -284,38 +283,17 @@ export class HibernatingHub implements Broadcaster {
     return counts;
   }
 
-  /**
-   * Versions among the last `keep` of each environment that an open connection,
-   * connected at their commit, has not acked: version v is pending for a
-   * connection when v > max(firstVersion, appliedVersion), so the pending
-   * versions of an environment are those above the smallest such bound, up to
-   * its current version.
-   */
-  async incompleteVersions(currentVersion: (env: string) => number | Promise<number>, keep: number): Promise<number> {
-    const lowest = new Map<string, number>();
+  /** Every open connection that has had its first state, by environment: what the receipts count. */
+  receiptConnections(): Map<string, Readonly<ConnectionAttachment>[]> {
+    const byEnv = new Map<string, ConnectionAttachment[]>();
     for (const ws of this.#ctx.getWebSockets()) {
       const state = this.#stateOf(ws);
       if (state?.firstVersion == null || state.phase === "closed" || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
-      const bound = Math.max(state.firstVersion, state.appliedVersion ?? -1);
-      lowest.set(state.env, Math.min(lowest.get(state.env) ?? Infinity, bound));
+      const list = byEnv.get(state.env);
+      if (list === undefined) byEnv.set(state.env, [state]);
+      else list.push(state);
     }
-    let count = 0;
-    for (const [env, bound] of lowest) {
-      const current = await currentVersion(env);
-      count += Math.max(0, current - Math.max(bound, current - keep));
-    }
-    return count;
-  }
-
-  /** Open connections that were connected when `version` was committed and have not acked it. */
-  pending(env: string, version: number): PendingInstance[] {
-    const out: PendingInstance[] = [];
-    for (const c of this.connections(env)) {
-      if (connectedAtCommit(c, version) && (c.appliedVersion ?? -1) < version) {
-        out.push({ instance: c.instance!, app: c.app!, appliedVersion: c.appliedVersion });
-      }
-    }
-    return out;
+    return byEnv;
   }
 
   /** The object's `webSocketMessage`. */

@@ -9,11 +9,11 @@
  * never reset: a scrape sees the same counter grow across hibernation and
  * deploys. Writes are per series, never per request: a one-shot timer writes
  * the series that moved `flushDelayMs` after the first of them, as the receipt
- * book does (receipt-book.ts), and at every scrape. An eviction inside that
+ * ledger does (durable-receipt-ledger.ts), and at every scrape. An eviction inside that
  * window loses those increments only, never a count a scrape has seen.
  *
  * Gauges (connections by environment, incomplete changes) are read from the
- * hub and the receipt book at each scrape; the scheduled changes gauge is set
+ * hub and the receipts' tracker at each scrape; the scheduled changes gauge is set
  * through the telemetry, and kept like a counter.
  */
 import { METRICS, ZERO_SERIES, capEnvLabels, type MetricSpec } from "../core/metrics-catalog.js";

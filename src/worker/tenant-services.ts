@@ -8,6 +8,7 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { schema } from "../core/db/schema.js";
 import { instanceEventTelemetry, OperatorEvents } from "../core/events/operator-events.js";
 import { ReceiptFollower, type FollowedChange } from "../core/receipts/receipt-follower.js";
+import { incompleteCount, lowestBound, ReceiptTracker } from "../core/receipts/receipt-tracker.js";
 import { FrameSigner } from "../core/signing/frame-signer.js";
 import { createStore, type Store, type StoreOptions } from "../core/store/index.js";
 import { combineTelemetry, telemetryOf } from "../core/telemetry.js";
@@ -19,7 +20,7 @@ import { HibernatingHub } from "./hibernating-hub.js";
 import { errorField, logLine, workerLogLevel, workerLogTelemetry } from "./json-log.js";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus-text.js";
 import { workerPropagationSource } from "./propagation-source.js";
-import { ReceiptBook } from "./receipt-book.js";
+import { DurableReceiptLedger } from "./durable-receipt-ledger.js";
 import { TenantMetrics } from "./tenant-metrics.js";
 import { workerRoutes } from "./worker-routes.js";
 import { Background, backgroundObserver } from "../core/background.js";
@@ -48,7 +49,7 @@ export interface TenantServicesOptions {
   tenantId: string;
 }
 
-/** Versions a receipt is kept for, per environment (the receipt book's and the Node tracker's default). */
+/** Versions a receipt is kept for, per environment (as on Node). */
 const KEPT_VERSIONS = 256;
 
 const report = (error: unknown) => logLine("error", "background failure", { err: errorField(error) });
@@ -90,7 +91,9 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     // A pending instance that left is no longer waited for: its change may be complete now.
     telemetryOf({ sdkDisconnected: () => follower?.poke() }),
   );
-  const book = new ReceiptBook(ctx.storage.kv, { keepVersions: KEPT_VERSIONS, onSample: (ms) => telemetry.changeApplied(ms / 1000) });
+  const tracker = new ReceiptTracker(new DurableReceiptLedger(ctx.storage.kv, { keepVersions: KEPT_VERSIONS }), {
+    onApplied: (ms) => telemetry.changeApplied(ms / 1000),
+  });
   const clock = new AlarmClock(ctx.storage);
   const wake = (at: number) => void clock.wakeBy(at).catch(report);
   const webhooks = webhookSettings(env);
@@ -102,13 +105,13 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     },
     frames: new FrameSigner({ signingState: (tenant, environment) => store!.signingState(tenant, environment) }, { onError: report }),
     onPublished: (change, connected) => {
-      book.committed(change.env, change.version, change.committedAt, connected);
+      tracker.commit(tenantId, change.env, change.version, change.committedAt, connected);
       follower!.follow({ tenantId, env: change.env, version: change.version, committedAt: change.committedAt, audit: change.audit });
       const due = follower!.nextDeadline();
       if (due !== null) wake(due);
     },
     onAck: (connection, previous, at) => {
-      book.acked(connection.env, connection, previous, at);
+      tracker.ack(tenantId, connection.env, connection, previous, at);
       follower!.poke();
     },
     onError: report,
@@ -129,7 +132,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
     webhookUrlPolicy: webhooks.policy,
   };
   store = createStore(options);
-  const live = workerPropagationSource(hub, book);
+  const live = workerPropagationSource(hub, tracker);
   // An object has no shutdown to hook: a receipt is saved once final (checked after acks and disconnects),
   // and otherwise when the alarm wakes the object ten minutes after the commit; the followed list is in KV.
   follower = new ReceiptFollower({
@@ -161,7 +164,7 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
       render: async () =>
         metrics.render({
           sdkConnections: hub.connectionsByEnv(),
-          changesIncomplete: await hub.incompleteVersions((name) => Promise.resolve(store!.envVersion(tenantId, name)).catch(() => 0), KEPT_VERSIONS),
+          changesIncomplete: await incompleteVersions(hub, (name) => Promise.resolve(store!.envVersion(tenantId, name)).catch(() => 0)),
         }),
     },
     extend: workerRoutes((request, opener) => hub.accept(request, opener), propagation),
@@ -193,4 +196,14 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
       if (due !== null) await clock.wakeBy(due);
     },
   };
+}
+
+/** Versions among the last `KEPT_VERSIONS` of each environment that an open connection, connected at their commit, has not acked. */
+async function incompleteVersions(hub: HibernatingHub, currentVersion: (env: string) => Promise<number>): Promise<number> {
+  let count = 0;
+  for (const [env, connections] of hub.receiptConnections()) {
+    const current = await currentVersion(env);
+    count += incompleteCount(lowestBound(connections), current, current - KEPT_VERSIONS + 1);
+  }
+  return count;
 }

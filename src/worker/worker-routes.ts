@@ -1,7 +1,7 @@
 /**
  * The routes a tenant's object adds to the shared app through `extend`: the
  * stream upgrade, accepted by its hibernating hub, and the propagation receipts
- * read from the hub and the receipt book. Free of Workers types, so that the
+ * read from the hub and the receipts' tracker. Free of Workers types, so that the
  * route table test can register them on Node.
  */
 import type { App, AppDeps } from "../http/create-app.js";

@@ -1,8 +1,8 @@
 /**
  * Propagation receipts and the instance list, the same test on both hosts:
- * the Node host in-process (its `ws` hub and the core's PropagationTracker)
+ * the Node host in-process (its `ws` hub and its tracker)
  * and the Worker host under `wrangler dev` (hibernatable sockets and the
- * object's ReceiptBook). Real SDK sockets, real acks, one answer shape.
+ * object's ledger in its storage; both the core's one receipt model). Real SDK sockets, real acks, one answer shape.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -6,7 +6,7 @@
  * query filters on it. JSON columns hold the rule model as the API and the wire
  * carry it; timestamps are milliseconds since the epoch.
  */
-import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { FlagKind, JsonValue, Rule, SegmentRule, Serve } from "@killswitch/sdk";
 import type { AttributeCodes, AttributeType } from "../schemas/attribute.js";
 import type { ScheduledAction, ScheduleParams, ScheduleStatus } from "../schemas/schedule.js";
@@ -386,74 +386,6 @@ export const signingKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.env, t.n] })],
 );
 
-/*
- * Node host only: several processes on one database share their SDK connections
- * here so that receipts and instance lists count every node (src/node/cluster/).
- * The Durable Object keeps its own in its storage and leaves these empty.
- */
-
-/** One running Node process; silent for 30 s, it counts as gone with its rows. */
-export const streamNodes = sqliteTable("stream_nodes", {
-  id: text("id").primaryKey(),
-  startedAt: integer("started_at").notNull(),
-  heartbeatAt: integer("heartbeat_at").notNull(),
-  /**
-   * The node's rows below hold its share of every version up to this change-log
-   * rowid; -1 while it writes none (alone). A receipt is complete only when
-   * every live node has reported the version.
-   */
-  reportedThrough: integer("reported_through").notNull(),
-  /**
-   * The change-log rowid at which the node joined: it holds a share of every
-   * version between this and `reported_through`, unless its window of recent
-   * versions has dropped it.
-   */
-  joinedThrough: integer("joined_through").notNull(),
-});
-
-/** One SDK connection of a node; `seq` is the node's connection number in its environment. */
-export const streamInstances = sqliteTable(
-  "stream_instances",
-  {
-    nodeId: text("node_id").notNull(),
-    tenantId: text("tenant_id").notNull(),
-    env: text("env").notNull(),
-    seq: integer("seq").notNull(),
-    instance: text("instance").notNull(),
-    app: text("app").notNull(),
-    sdk: text("sdk").notNull(),
-    connectedAt: integer("connected_at").notNull(),
-    /** -1 before the first ack. */
-    appliedVersion: integer("applied_version").notNull(),
-    /** 0 before the first ack. */
-    lastAckAt: integer("last_ack_at").notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.nodeId, t.tenantId, t.env, t.seq] }),
-    index("stream_instances_env").on(t.tenantId, t.env, t.connectedAt),
-  ],
-);
-
-/**
- * One node's share of one version's receipt: who was connected there at commit
- * time (connections numbered up to `seq_mark`) and the ack latencies so far, as
- * float32 milliseconds.
- */
-export const streamReceipts = sqliteTable(
-  "stream_receipts",
-  {
-    tenantId: text("tenant_id").notNull(),
-    env: text("env").notNull(),
-    version: integer("version").notNull(),
-    nodeId: text("node_id").notNull(),
-    committedAt: integer("committed_at").notNull(),
-    seqMark: integer("seq_mark").notNull(),
-    connected: integer("connected").notNull(),
-    latencies: blob("latencies", { mode: "buffer" }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.env, t.version, t.nodeId] })],
-);
-
 /**
  * A signed-in operator console's session (src/http/console/): the browser holds
  * only `<tenant id>.<session secret>`; the row holds sha256(secret), the key it
@@ -491,9 +423,6 @@ export const schema = {
   webhookDeliveries,
   receiptWatches,
   signingKeys,
-  streamNodes,
-  streamInstances,
-  streamReceipts,
   consoleSessions,
 };
 export type Schema = typeof schema;

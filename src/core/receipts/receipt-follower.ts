@@ -11,7 +11,7 @@
  *   shutdown.
  *
  * Runtime-agnostic: the host gives it the live receipts (its tracker, or its
- * hub and receipt book), a timer, and, where the process may vanish between
+ * hub and the receipts' tracker), a timer, and, where the process may vanish between
  * ticks (a Durable Object that hibernates or is evicted), a journal that keeps
  * the list of followed changes; such a host also wakes it at
  * {@link ReceiptFollower.nextDeadline}.

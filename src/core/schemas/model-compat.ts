@@ -18,7 +18,7 @@ import type { HttpSnapshot } from "@killswitch/sdk";
 import type { z } from "zod";
 import type { attributeConditionSchema, conditionSchema, segmentConditionSchema } from "./condition.js";
 import type { ruleSchema } from "./rule.js";
-import type { InstanceList, PropagationReceipt } from "../propagation.js";
+import type { InstanceList, PropagationReceipt } from "../receipts/receipt.js";
 import type {
   flagConfigSchema,
   instanceListSchema,

@@ -41,7 +41,6 @@ import * as keys from "./api-keys.js";
 import * as sessions from "./console-sessions.js";
 import * as audit from "./audit-log.js";
 import * as changeLog from "./change-log.js";
-import * as feed from "./commit-feed.js";
 import { storeContext, type StoreOptions } from "./context.js";
 import * as environments from "./environments.js";
 import * as configs from "./flag-configs.js";
@@ -76,7 +75,6 @@ export type { CreatedTenant } from "./tenants.js";
 export type { WriteOptions } from "./flag-configs.js";
 export type { PutSegmentResult } from "./segments.js";
 export type { PutAttributeResult } from "./attributes.js";
-export type { FeedBatch, FeedCursor, KeyEvent } from "./commit-feed.js";
 export type { StoreSnapshot } from "./snapshots.js";
 export type { ClaimedSchedule, ScheduleOutcome, ScheduleRequest } from "./schedule.js";
 export type { WebhookWithSecret } from "./webhooks.js";
@@ -218,11 +216,6 @@ export interface Store extends StreamSource, SigningSource, ReceiptStore {
   verifyAudit(tenantId: string, checkpoint?: AuditHead): Promise<AuditVerification>;
   auditHead(tenantId: string): Promise<AuditHeadView>;
 
-  /** The end of the commit feed (every process's commits, in commit order): a follower starts here. */
-  feedHead(): Promise<feed.FeedCursor>;
-  /** The commits after a feed position, at most `limit` of each kind. */
-  commitsAfter(cursor: feed.FeedCursor, limit?: number): Promise<feed.FeedBatch>;
-
   /**
    * Entry points for changes this store did not commit itself (another process on
    * the same database, followed through the commit feed): the store keeps keys and
@@ -349,8 +342,6 @@ export function createStore(options: StoreOptions): Store {
     verifyAudit: (tenantId, checkpoint) => audit.verifyAudit(ctx, tenantId, checkpoint),
     auditHead: (tenantId) => audit.auditHead(ctx, tenantId),
 
-    feedHead: () => feed.feedHead(ctx),
-    commitsAfter: (cursor, limit) => feed.commitsAfter(ctx, cursor, limit),
 
     invalidateKey: (tenantId, keyId, prefix) => {
       ctx.keys.invalidateKey(tenantId, keyId);

@@ -18,6 +18,7 @@
  * later change) → `closed`. A resync while `live` loads again without leaving
  * `live`: patches keep flowing and the snapshot never rolls the client back.
  */
+import { connectedAtCommit as receiptConnectedAtCommit } from "../receipts/receipt-tracker.js";
 import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import type { ClientFrame } from "./client-frame.js";
 import { idleClose, takeResync, type CloseOrder, type ResyncBucket, type StreamLimits } from "./limits.js";
@@ -171,13 +172,9 @@ export function assignSession(target: SessionState, source: SessionState): void 
   target.resyncAt = source.resyncAt;
 }
 
-/**
- * The one definition of "connected at commit" for the receipts: the session had
- * been sent a state (a snapshot, a patch or "you are current") after its hello,
- * before `version` was committed. A session still loading its first state is not.
- */
+/** "Connected at commit" for an open session: the receipts' one definition (src/core/receipts/receipt-tracker.ts). */
 export function connectedAtCommit(state: SessionState, version: number): boolean {
-  return state.phase !== "closed" && state.firstVersion !== null && state.firstVersion < version;
+  return state.phase !== "closed" && receiptConnectedAtCommit(state, version);
 }
 
 /** Whether a host's periodic heartbeat goes to this session: it has its state. */

@@ -10,7 +10,7 @@
  * `pending`, or `no-instances` (nobody was connected: nothing was reached), or
  * no longer known, 60 s after the commit.
  */
-import type { PropagationReceipt } from "../propagation.js";
+import type { PropagationReceipt } from "../receipts/receipt.js";
 import type { Store } from "../store/index.js";
 import { retryBusy } from "../db/retry-busy.js";
 import { derivedEventId } from "./event.js";

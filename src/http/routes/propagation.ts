@@ -3,10 +3,10 @@
  * `GET /v1/envs/{env}/changes/{version}` (the receipt of one version, with
  * the audit entry of the change that made it) and
  * `GET /v1/envs/{env}/instances`. Each host adds them through its `extend` hook
- * with its own source: the Node tracker, or the Worker's hub and receipt book.
+ * with its own source: the Node tracker, or the Worker's tracker and hub.
  */
 import { z } from "zod";
-import type { InstanceList, PropagationReceipt } from "../../core/propagation.js";
+import type { InstanceList, PropagationReceipt } from "../../core/receipts/receipt.js";
 import { notFound } from "../../core/problem.js";
 import type { App, AppDeps } from "../app-env.js";
 import { requireKey } from "../auth.js";

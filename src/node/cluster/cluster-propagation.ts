@@ -5,7 +5,8 @@
  * "pending", never `complete`, while a live node has not yet written its share
  * of the version.
  */
-import { mergeReceiptParts, type InstanceList, type PropagationReceipt, type PropagationTracker } from "../../core/propagation.js";
+import { mergeReceiptParts, type InstanceList, type PropagationReceipt } from "../../core/receipts/receipt.js";
+import type { PropagationTracker } from "../stream/propagation-tracker.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
 import { changeRowid, countDropped, countUnreported, readInstances, readReceiptParts, type ClusterDb } from "./cluster-tables.js";
 import type { InstanceMirror } from "./instance-mirror.js";

@@ -5,16 +5,15 @@
  */
 import { and, asc, count, desc, eq, gt, gte, lt, lte, ne, notExists, sql, type SQL } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import { changeLog, streamInstances, streamNodes, streamReceipts, type Schema } from "../../core/db/schema.js";
+import { changeLog, type Schema } from "../../core/db/schema.js";
+import { streamInstances, streamNodes, streamReceipts } from "./cluster-schema.js";
 import {
   instanceView,
   pendingView,
-  type InstanceUpdate,
   type InstanceView,
   type PendingInstance,
   type ReceiptPart,
-  type VersionUpdate,
-} from "../../core/propagation.js";
+} from "../../core/receipts/receipt.js";
 
 export type ClusterDb = LibSQLDatabase<Schema>;
 
@@ -118,7 +117,6 @@ export async function readReceiptParts(
     .select({
       nodeId: streamReceipts.nodeId,
       committedAt: streamReceipts.committedAt,
-      seqMark: streamReceipts.seqMark,
       connected: streamReceipts.connected,
       latencies: streamReceipts.latencies,
     })
@@ -144,7 +142,8 @@ export async function readReceiptParts(
             eq(streamInstances.nodeId, share.nodeId),
             eq(streamInstances.tenantId, tenantId),
             eq(streamInstances.env, env),
-            lte(streamInstances.seq, share.seqMark),
+            // connectedAtCommit (src/core/receipts/receipt-tracker.ts), as the node counted them
+            lt(streamInstances.firstVersion, version),
             lt(streamInstances.appliedVersion, version),
           ),
         )

@@ -6,7 +6,7 @@
  * building and binding 100,000 parameters on the event loop.
  */
 import type { InStatement } from "@libsql/client";
-import type { InstanceUpdate, VersionUpdate } from "../../core/propagation.js";
+import type { InstanceUpdate, VersionUpdate } from "../stream/propagation-tracker.js";
 
 /**
  * The node's row: created if missing when `create`, else only updated (its
@@ -63,7 +63,7 @@ export function writeInstances(nodeId: string, updates: InstanceUpdate[]): InSta
   const closed: unknown[][] = [];
   for (const u of updates) {
     if (u.live) {
-      live.push([u.tenantId, u.env, u.seq, u.info.instance, u.info.app, u.info.sdk, u.connectedAt, u.appliedVersion, u.lastAckAt]);
+      live.push([u.tenantId, u.env, u.seq, u.info.instance, u.info.app, u.info.sdk, u.connectedAt, u.firstVersion, u.appliedVersion, u.lastAckAt]);
     } else {
       closed.push([u.tenantId, u.env, u.seq]);
     }
@@ -73,9 +73,9 @@ export function writeInstances(nodeId: string, updates: InstanceUpdate[]): InSta
     statements.push({
       // `WHERE true`: SQLite's grammar needs it between a SELECT and ON CONFLICT.
       sql: `INSERT INTO stream_instances
-              (node_id, tenant_id, env, seq, instance, app, sdk, connected_at, applied_version, last_ack_at)
+              (node_id, tenant_id, env, seq, instance, app, sdk, connected_at, first_version, applied_version, last_ack_at)
             SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5,
-                   j.value ->> 6, j.value ->> 7, j.value ->> 8
+                   j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9
             FROM json_each(?) AS j WHERE true
             ON CONFLICT (node_id, tenant_id, env, seq)
             DO UPDATE SET applied_version = excluded.applied_version, last_ack_at = excluded.last_ack_at`,
@@ -95,10 +95,10 @@ export function writeInstances(nodeId: string, updates: InstanceUpdate[]): InSta
 /** Upserts this node's receipt shares; drops its shares of versions the tracker no longer keeps. */
 export function writeReceipts(nodeId: string, updates: VersionUpdate[]): InStatement[] {
   const statements: InStatement[] = updates.map((u) => ({
-    sql: `INSERT INTO stream_receipts (tenant_id, env, version, node_id, committed_at, seq_mark, connected, latencies)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    sql: `INSERT INTO stream_receipts (tenant_id, env, version, node_id, committed_at, connected, latencies)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (tenant_id, env, version, node_id) DO UPDATE SET latencies = excluded.latencies`,
-    args: [u.tenantId, u.env, u.version, nodeId, u.committedAt, u.seqMark, u.connected, bytesOf(u.latencies)],
+    args: [u.tenantId, u.env, u.version, nodeId, u.committedAt, u.connected, bytesOf(u.latencies)],
   }));
   const oldest = new Map<string, VersionUpdate>();
   for (const u of updates) oldest.set(`${u.tenantId}/${u.env}`, u);

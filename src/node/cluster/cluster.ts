@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "@libsql/client";
 import type { DatabaseHealth } from "../database-health.js";
 import { openWriter } from "../libsql-client.js";
-import type { PropagationTracker } from "../../core/propagation.js";
+import type { PropagationTracker } from "../stream/propagation-tracker.js";
 import { SequencedBroadcaster } from "./sequenced-broadcaster.js";
 import type { Store } from "../../core/store/index.js";
 import type { PropagationSource } from "../../http/routes/propagation.js";
@@ -80,7 +80,7 @@ export async function joinCluster(deps: ClusterDeps, options: ClusterOptions = {
     // a change of this process's own that overtakes one read from the feed waits for it.
     startVersion: (tenantId, env) => versionAt(deps.db, tenantId, env, joinedAt),
   });
-  const tail = new CommitTail({ store: deps.store, broadcaster, intervalMs: options.tailIntervalMs, onError: deps.onError });
+  const tail = new CommitTail({ db: deps.db, store: deps.store, broadcaster, intervalMs: options.tailIntervalMs, onError: deps.onError });
   await tail.start();
   joinedAt = tail.changeCursor;
   let mirror: InstanceMirror | undefined;

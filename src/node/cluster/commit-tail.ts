@@ -15,9 +15,14 @@
  * the next one; the position only moves past what was handled.
  */
 import type { Broadcaster } from "../../core/broadcaster.js";
-import type { FeedBatch, FeedCursor, Store } from "../../core/store/index.js";
+import type { StoreDb } from "../../core/db/executor.js";
+import type { Store } from "../../core/store/index.js";
+import { commitsAfter, feedHead, type FeedBatch, type FeedCursor } from "./commit-feed.js";
 
 export interface CommitTailOptions {
+  /** The shared database, whose commit feed is read. */
+  db: StoreDb;
+  /** This process's store, whose caches the tail updates. */
   store: Store;
   broadcaster: Broadcaster;
   /** Default 100 ms: the added delay for a change made on another node is at most this, plus one read. */
@@ -26,6 +31,7 @@ export interface CommitTailOptions {
 }
 
 export class CommitTail {
+  readonly #db: StoreDb;
   readonly #store: Store;
   readonly #broadcaster: Broadcaster;
   readonly #intervalMs: number;
@@ -36,6 +42,7 @@ export class CommitTail {
   #closed = false;
 
   constructor(options: CommitTailOptions) {
+    this.#db = options.db;
     this.#store = options.store;
     this.#broadcaster = options.broadcaster;
     this.#intervalMs = options.intervalMs ?? 100;
@@ -49,7 +56,7 @@ export class CommitTail {
 
   /** Starts at the end of the feed: what was committed before needs no publishing. */
   async start(): Promise<void> {
-    this.#cursor = await this.#store.feedHead();
+    this.#cursor = await feedHead(this.#db);
     this.#schedule();
   }
 
@@ -69,7 +76,7 @@ export class CommitTail {
     let batch: FeedBatch;
     do {
       if (this.#closed) return;
-      batch = await this.#store.commitsAfter(this.#cursor);
+      batch = await commitsAfter(this.#db, this.#cursor);
       this.#apply(batch);
       this.#cursor = batch.cursor;
     } while (batch.more);

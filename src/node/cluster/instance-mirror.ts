@@ -18,7 +18,7 @@
  */
 import type { Client, InStatement, ResultSet } from "@libsql/client";
 import { databaseFault, isBusyError } from "../../core/db/retryable.js";
-import type { PropagationTracker } from "../../core/propagation.js";
+import type { PropagationTracker } from "../stream/propagation-tracker.js";
 import type { DatabaseHealth } from "../database-health.js";
 import { readNodes, type ClusterDb, type OtherNodes } from "./cluster-tables.js";
 import { forgetGoneNodes, forgetNodes, heartbeat, writeInstances, writeReceipts } from "./cluster-writes.js";

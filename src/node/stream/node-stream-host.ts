@@ -6,7 +6,7 @@
  *   startServer({ ..., stream: nodeStreamHost() })
  */
 import { relayChange } from "../../core/events/operator-events.js";
-import { PropagationTracker } from "../../core/propagation.js";
+import { PropagationTracker } from "./propagation-tracker.js";
 import { ReceiptFollower } from "../../core/receipts/receipt-follower.js";
 import { FrameSigner } from "../../core/signing/frame-signer.js";
 import type { Store } from "../../core/store/index.js";

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { PING, PONG } from "@killswitch/sdk/protocol.js";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Broadcaster, CommittedChange, EnvReset, StreamSource } from "../../core/broadcaster.js";
-import type { PropagationTracker } from "../../core/propagation.js";
+import type { PropagationTracker } from "./propagation-tracker.js";
 import { UNMATCHED_ROUTE } from "../../core/metrics-catalog.js";
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../../core/stream/client-frame.js";
 import { admitConnection, streamLimits, type StreamLimits } from "../../core/stream/limits.js";
@@ -292,7 +292,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function receipt(ws: StreamSocket, event: ReceiptEvent, code: number | undefined): void {
     switch (event.kind) {
       case "connected":
-        ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: event.instance, app: event.app, sdk: event.sdk });
+        ws.instance = tracker.connect(ws.group.tenantId, ws.group.env, { instance: event.instance, app: event.app, sdk: event.sdk }, event.at, event.version);
         return;
       case "acked":
         if (ws.instance) tracker.ack(ws.instance, event.version);

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { WebSocket } from "ws";
-import type { InstanceHandle } from "../../core/propagation.js";
+import type { InstanceHandle } from "./propagation-tracker.js";
 import type { SessionState } from "../../core/stream/session.js";
 import type { EnvGroup } from "./env-group.js";
 

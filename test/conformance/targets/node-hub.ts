@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PropagationTracker } from "../../../src/core/propagation.js";
+import { PropagationTracker } from "../../../src/node/stream/propagation-tracker.js";
 import { createStreamHub } from "../../../src/node/stream/index.js";
 import { FakeSource, TENANT } from "../../node/stream/harness.js";
 import { openStream } from "../../worker/stream-client.js";

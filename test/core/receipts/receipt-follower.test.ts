@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { OperatorEvents, type OperatorEvent } from "../../../src/core/events/operator-events.js";
-import { mergeReceiptParts } from "../../../src/core/propagation.js";
+import { mergeReceiptParts } from "../../../src/core/receipts/receipt.js";
 import { MemoryReceiptStore, type ReceiptStore, type SavedReceipt } from "../../../src/core/receipts/receipt-store.js";
 import { ReceiptFollower, type FollowedChange, type FollowerTimer } from "../../../src/core/receipts/receipt-follower.js";
 import type { PropagationReceipt } from "../../../src/core/schemas/responses.js";

@@ -1,6 +1,6 @@
 /** The database ReceiptStore on a real libsql file. */
 import { afterEach, expect, it } from "vitest";
-import { mergeReceiptParts } from "../../../src/core/propagation.js";
+import { mergeReceiptParts } from "../../../src/core/receipts/receipt.js";
 import type { SavedReceipt } from "../../../src/core/receipts/receipt-store.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import { webhookEvents } from "../../../src/core/db/schema.js";
-import type { PropagationReceipt } from "../../../src/core/propagation.js";
+import type { PropagationReceipt } from "../../../src/core/receipts/receipt.js";
 import { INCOMPLETE_AFTER_MS, ReceiptWatcher } from "../../../src/core/webhooks/receipt-watcher.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 

@@ -5,7 +5,7 @@
  * the stream hub would (connect, commit, ack) and tick mirrors by hand.
  */
 import type { Client } from "@libsql/client";
-import { PropagationTracker, type InstanceHandle } from "../../../src/core/propagation.js";
+import { PropagationTracker, type InstanceHandle } from "../../../src/node/stream/propagation-tracker.js";
 import type { PropagationSource } from "../../../src/http/routes/propagation.js";
 import { clusterPropagation } from "../../../src/node/cluster/cluster-propagation.js";
 import { InstanceMirror } from "../../../src/node/cluster/instance-mirror.js";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { HelloMessage, Segment, ServerMessage, WireFlag } from "@killswitch/sdk";
 import { WebSocket, type ClientOptions } from "ws";
 import type { CommittedChange, StreamSource } from "../../../src/core/broadcaster.js";
-import { PropagationTracker } from "../../../src/core/propagation.js";
+import { PropagationTracker } from "../../../src/node/stream/propagation-tracker.js";
 import { createStreamHub, type StreamHub, type StreamHubOptions } from "../../../src/node/stream/index.js";
 import type { StreamPrincipal, StreamRejection } from "../../../src/node/stream/stream-auth.js";
 

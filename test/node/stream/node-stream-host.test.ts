@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { CLOSE, type PatchMessage, type SnapshotMessage } from "@killswitch/sdk/protocol.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PropagationTracker } from "../../../src/core/propagation.js";
+import { PropagationTracker } from "../../../src/node/stream/propagation-tracker.js";
 import { nodeStreamHost } from "../../../src/node/stream/index.js";
 import { startServer, type RunningServer } from "../../../src/node/server.js";
 import { tempDir } from "../../support/temp-db.js";

@@ -31,6 +31,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { HibernatingHub } from "../../../src/worker/hibernating-hub.ts";
+import { pendingAt } from "../../../src/core/receipts/receipt-tracker.ts";
 
 const ENV = "production";
 /** Objects constructed by this isolate, and when the last one was: a wake from hibernation constructs the object again. */
@@ -103,7 +104,7 @@ export class HubObject extends DurableObject {
       case "GET /connections":
         return Response.json(this.hub.connections(ENV));
       case "GET /pending":
-        return Response.json(this.hub.pending(ENV, Number(url.searchParams.get("v"))));
+        return Response.json(pendingAt(this.hub.connections(ENV), Number(url.searchParams.get("v"))));
       case "GET /acks":
         return Response.json({ acks: this.acks });
       case "POST /limits":
@@ -136,7 +137,7 @@ export class HubObject extends DurableObject {
       case "GET /receipt": {
         const v = Number(url.searchParams.get("v"));
         if (!this.connected.has(v)) return Response.json(null);
-        return Response.json({ connected: this.connected.get(v), pending: this.hub.pending(ENV, v).length });
+        return Response.json({ connected: this.connected.get(v), pending: pendingAt(this.hub.connections(ENV), v).length });
       }
       case "GET /messages":
         return Response.json({ messages: this.messages });

@@ -3,7 +3,7 @@
  * version, connected since. The list is also served alone, and console.js
  * fetches it again when an instance connects or leaves, or applies a change.
  */
-import type { InstanceList } from "../../../core/propagation.js";
+import type { InstanceList } from "../../../core/receipts/receipt.js";
 import { EnvSwitch } from "./env-switch.js";
 import { Layout, Time, type Viewer } from "./layout.js";
 

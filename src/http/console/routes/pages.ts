@@ -1,6 +1,6 @@
 /** The console's read pages: overview, instances, audit, explain. */
 import { z } from "zod";
-import type { InstanceList } from "../../../core/propagation.js";
+import type { InstanceList } from "../../../core/receipts/receipt.js";
 import type { EvaluateResponse } from "../../../core/schemas/evaluate.js";
 import type { Page } from "../../../core/schemas/paging.js";
 import type { AuditEntryView, AuditHeadView, AuditVerification, BlockView, DirectiveView, EnvironmentView, FlagState, FlagView } from "../../../core/schemas/responses.js";

@@ -1,6 +1,7 @@
 /**
  * Every commit to the database, in commit order, whichever process made it: what
- * a node sharing the database with others follows (the Node host's commit tail).
+ * a node sharing the database with others follows (commit-tail.ts). Node only:
+ * a Durable Object is the only writer of its database.
  *
  * The position in the feed is a pair of rowids, one in `change_log` and one in
  * `audit_log`. Both tables are append-only rowid tables without an INTEGER
@@ -10,10 +11,10 @@
  * The feed therefore needs no column of its own and no clock.
  */
 import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
-import type { CommittedChange, EnvReset } from "../broadcaster.js";
-import { apiKeys, auditLog, changeLog } from "../db/schema.js";
-import type { StoreContext } from "./context.js";
-import { changeOfLogRow } from "./change-log.js";
+import type { CommittedChange, EnvReset } from "../../core/broadcaster.js";
+import type { StoreDb } from "../../core/db/executor.js";
+import { apiKeys, auditLog, changeLog } from "../../core/db/schema.js";
+import { changeOfLogRow } from "../../core/store/change-log.js";
 
 /** A position in the feed: the last rowid read from each table. */
 export interface FeedCursor {
@@ -61,8 +62,8 @@ export interface FeedBatch {
 }
 
 /** The end of the feed now: a follower starts here. */
-export async function feedHead(ctx: StoreContext): Promise<FeedCursor> {
-  const row = await ctx.db.get<{ change: number | null; audit: number | null }>(
+export async function feedHead(db: StoreDb): Promise<FeedCursor> {
+  const row = await db.get<{ change: number | null; audit: number | null }>(
     sql`select (select max(rowid) from ${changeLog}) as change, (select max(rowid) from ${auditLog}) as audit`,
   );
   return { change: Number(row?.change ?? 0), audit: Number(row?.audit ?? 0) };
@@ -73,8 +74,8 @@ export async function feedHead(ctx: StoreContext): Promise<FeedCursor> {
  * One cheap read when nothing was committed. A head below the cursor (the file
  * was replaced, or VACUUM renumbered the rows) restarts the cursor there.
  */
-export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit = 500): Promise<FeedBatch> {
-  const head = await feedHead(ctx);
+export async function commitsAfter(db: StoreDb, cursor: FeedCursor, limit = 500): Promise<FeedBatch> {
+  const head = await feedHead(db);
   const from = { change: Math.min(cursor.change, head.change), audit: Math.min(cursor.audit, head.audit) };
   const next = { ...head };
   let more = false;
@@ -83,7 +84,7 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
   const envs: EnvEvent[] = [];
 
   if (head.change > from.change) {
-    const rows = await ctx.db
+    const rows = await db
       .select({
         rowid: sql<number>`${changeLog}.rowid`,
         tenantId: changeLog.tenantId,
@@ -110,7 +111,7 @@ export async function commitsAfter(ctx: StoreContext, cursor: FeedCursor, limit 
   }
 
   if (head.audit > from.audit) {
-    const rows = await ctx.db
+    const rows = await db
       .select({
         rowid: sql<number>`${auditLog}.rowid`,
         tenantId: auditLog.tenantId,

@@ -8,7 +8,8 @@ import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import type { Broadcaster, CommittedChange } from "../../../src/core/broadcaster.js";
 import { base64url, randomBytes, sha256Hex } from "../../../src/core/crypto.js";
 import { parseToken } from "../../../src/core/keys/token.js";
-import type { FeedBatch, FeedCursor, Store } from "../../../src/core/store/index.js";
+import type { Store } from "../../../src/core/store/index.js";
+import { commitsAfter, feedHead, type FeedBatch, type FeedCursor } from "../../../src/node/cluster/commit-feed.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
 let a: TempStore | undefined;
@@ -24,16 +25,21 @@ function recorder(): Broadcaster & { changes: CommittedChange[] } {
   return { changes, publish: (c) => changes.push(c), keyRevoked() {} };
 }
 
+type Follower = Store & { feedHead(): Promise<FeedCursor>; commitsAfter(cursor: FeedCursor, limit?: number): Promise<FeedBatch> };
+
 /** Two processes on one new file: A follows, B writes and records what it publishes. */
 async function twoStores() {
   a = await openTempStore();
   const published = recorder();
   b = await openTempStore({ dir: a.dir, broadcaster: published });
-  return { follower: a.store, writer: b.store, published: published.changes, writerDb: b.database };
+  const db = a.database.db;
+  // The store, and the feed over its database, as the commit tail reads both.
+  const follower: Follower = { ...a.store, feedHead: () => feedHead(db), commitsAfter: (cursor, limit) => commitsAfter(db, cursor, limit) };
+  return { follower, writer: b.store, published: published.changes, writerDb: b.database };
 }
 
 /** Everything after `cursor`, read in batches of `limit` as a tail does. */
-async function readAll(store: Store, cursor: FeedCursor, limit?: number): Promise<{ batches: FeedBatch[]; cursor: FeedCursor }> {
+async function readAll(store: Follower, cursor: FeedCursor, limit?: number): Promise<{ batches: FeedBatch[]; cursor: FeedCursor }> {
   const batches: FeedBatch[] = [];
   let batch: FeedBatch;
   do {
@@ -156,7 +162,7 @@ describe("the commit feed", () => {
 
 describe("following another store's key commits", () => {
   /** What the commit tail does with a batch's key events. */
-  async function applyKeyEvents(follower: Store, from: FeedCursor): Promise<void> {
+  async function applyKeyEvents(follower: Follower, from: FeedCursor): Promise<void> {
     const batch = await follower.commitsAfter(from);
     for (const k of batch.keys) follower.invalidateKey(k.tenantId, k.keyId, k.prefix ?? undefined);
   }

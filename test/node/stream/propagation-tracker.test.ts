@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mergeReceiptParts, PropagationTracker, receiptStatus } from "../../src/core/propagation.js";
+import { mergeReceiptParts, receiptStatus } from "../../../src/core/receipts/receipt.js";
+import { PropagationTracker } from "../../../src/node/stream/propagation-tracker.js";
 
 const T = "tenant0001";
 const info = (instance: string, app = "checkout") => ({ instance, app, sdk: "@killswitch/sdk@0.1.0" });
@@ -324,7 +325,7 @@ describe("several nodes", () => {
     tracker.connect(T, "production", info("b"));
     tracker.commit(T, "production", 1, 90);
     expect(tracker.drainVersionUpdates()).toEqual([
-      { tenantId: T, env: "production", version: 1, committedAt: 90, seqMark: 2, connected: 2, latencies: new Float32Array(0), oldestKept: 1 },
+      { tenantId: T, env: "production", version: 1, committedAt: 90, connected: 2, latencies: new Float32Array(0), oldestKept: 1 },
     ]);
     expect(tracker.drainVersionUpdates()).toEqual([]);
     clock = 130;

@@ -1,0 +1,46 @@
+/** The receipts' ledger in memory: the shared port cases, and what only it does. */
+import { describe, expect, it } from "vitest";
+import { MemoryLedger } from "../../../src/core/receipts/memory-ledger.js";
+import { newRecord } from "../../../src/core/receipts/receipt-tracker.js";
+import { describeReceiptLedger } from "./ledger-cases.js";
+
+describeReceiptLedger("memory", ({ keep }) => {
+  const ledger = new MemoryLedger({ maxVersions: keep });
+  return {
+    ledger,
+    save: () => {},
+    readBack: (tenantId, env, version) => {
+      const record = ledger.record(tenantId, env, version);
+      return record && { committedAt: record.committedAt, connected: record.connected, latencies: Array.from(record.samples.subarray(0, record.acked)) };
+    },
+  };
+});
+
+describe("MemoryLedger", () => {
+  it("keeps the first record of a version committed again, and ignores one older than the newest", () => {
+    const ledger = new MemoryLedger();
+    ledger.committed("t", "e", 2, newRecord(1_000, 1));
+    ledger.committed("t", "e", 2, newRecord(5_000, 3)); // a replay
+    ledger.committed("t", "e", 1, newRecord(6_000, 3)); // out of order
+    expect(ledger.record("t", "e", 2)).toMatchObject({ committedAt: 1_000, connected: 1 });
+    expect(ledger.record("t", "e", 1)).toBeNull();
+    expect(ledger.newest("t", "e")).toBe(2);
+    expect(ledger.newest("t", "other")).toBeNull();
+  });
+
+  it("forgets the longest-kept environment it may forget past maxEnvs", () => {
+    const busy = new Set(["first"]);
+    const ledger = new MemoryLedger({ maxEnvs: 2, canForget: (_t, env) => !busy.has(env) });
+    for (const env of ["first", "second", "third"]) ledger.committed("t", env, 1, newRecord(0, 0));
+    expect(["first", "second", "third"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([true, false, true]);
+  });
+
+  it("keeps at least one version and one environment", () => {
+    const ledger = new MemoryLedger({ maxVersions: 0, maxEnvs: 0 });
+    expect(ledger.keep).toBe(1);
+    ledger.committed("t", "a", 1, newRecord(0, 0));
+    ledger.committed("t", "a", 2, newRecord(0, 0));
+    ledger.committed("t", "b", 1, newRecord(0, 0));
+    expect([ledger.record("t", "a", 2), ledger.record("t", "b", 1)].map((r) => r !== null)).toEqual([false, true]);
+  });
+});
