@@ -152,6 +152,7 @@ describe("Snapshot and Patch: service data applied", () => {
     ["fail-open limits alone: a ping every 10 s", { _link: Open, _fresh: Fresh, _pingMs: 2_000 }, Event.Patch, T, [5_000], { ...fresh, _staleMs: 5_000, _pingMs: 10_000, _due: 2_500 }, [Effect.Pings, Effect.Timer]],
     ["a long fail-closed limit: every 10 s at most", { _link: Open, _fresh: Fresh, _pingMs: 2_000 }, Event.Patch, T, [-90_000], { ...fresh, _staleMs: 90_000, _pingMs: 10_000, _due: 45_000 }, [Effect.Pings, Effect.Timer]],
     ["a tiny fail-closed limit: every 100 ms at least", { _link: Open, _fresh: Fresh }, Event.Patch, T, [-150], { ...fresh, _staleMs: 150, _pingMs: 100, _due: 75 }, [Effect.Pings, Effect.Timer]],
+    ["a limit of 0 (the option staleAfterMs: 0): stale at once; a fail-closed flag's -0 is no limit below 0, so no ping faster than every 10 s", { _link: Open, _fresh: Fresh, _pingMs: 2_000 }, Event.Patch, T, [-0], { ...fresh, _fresh: Stale, _staleMs: 0, _pingMs: 10_000, _due: 0, _watch: true }, [Effect.Pings, Effect.Stale, Effect.Timer]],
     ["the limits gone: the client's default again", { _link: Open, _fresh: Fresh, _staleMs: 3_000, _pingMs: 1_000 }, Event.Patch, T, [], { ...fresh, _staleMs: LIMIT, _pingMs: 10_000 }, [Effect.Pings, Effect.Timer]],
     ["after close(): no timer", { _link: Closed, _fresh: Stale, _watch: true }, Event.Patch, T, [], { ...fresh, _due: 0 }, [Effect.Ready, Effect.Settle, Effect.Timer]],
   ]);
