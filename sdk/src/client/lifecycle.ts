@@ -8,7 +8,8 @@
  *
  * - `_link`, the stream: `idle` (no socket; a reconnect is due, or the first one starts)
  *   → `dialing` (a socket, not open yet) → `open` → back to `idle` when it is lost.
- *   `halted` (the key was refused) and `closed` (`close()`) are final.
+ *   `halted`: the key was refused, nothing reconnects (only `close()` leads on, to `closed`);
+ *   `closed`: `close()` was called, final.
  * - `_fresh`, what evaluation serves: `none` (nothing applied), `cached` (the persisted
  *   cache's data) and `old` (the same, past its limit); `fresh` (data from the service in
  *   this process, heard from within the limit) and `stale` (not heard from since).
