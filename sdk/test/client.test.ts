@@ -126,6 +126,22 @@ describe("patches", () => {
     await waitFor(() => server.acks(server.connections[0]!).join() === "1,2,3,4", "acks 1..4");
   });
 
+  it("names in a snapshot's change event the flags it changed, and only those", async () => {
+    server.flags["model.sonnet"] = boolFlag("model.sonnet");
+    const c = connect();
+    const first = nextEvent(c, "change");
+    await c.ready();
+    // The first snapshot: every flag it holds is new.
+    const { flags, version } = await first;
+    expect({ flags: [...flags].sort(), version }).toEqual<ChangeEvent>({ flags: ["model.fable-5", "model.sonnet"], version: 1 });
+    // A later snapshot (here one the service sends after a change it did not broadcast): only model.sonnet changed.
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet", { enabled: false }) } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    expect(await changed).toEqual<ChangeEvent>({ flags: ["model.sonnet"], version: 2 });
+    expect(c.isEnabled("model.sonnet", {}, true)).toBe(false);
+  });
+
   it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
     const c = connect();
     await c.ready();
