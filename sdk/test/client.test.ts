@@ -166,6 +166,19 @@ describe("patches", () => {
     expect(server.acks(conn!)).toEqual([1, 3]);
   });
 
+  it("asks for a resync again once a snapshot has answered the previous one", async () => {
+    const c = connect();
+    await c.ready();
+    const conn = server.connections[0]!;
+    for (const v of [3, 5]) {
+      // A patch that skips a version: a gap, answered by a snapshot.
+      server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } }, false);
+      server.broadcast(server.change({ flags: { "model.sonnet": boolFlag("model.sonnet", { enabled: v === 5 }) } }, false));
+      await waitFor(() => c.version === v, `version ${v}`);
+    }
+    expect(conn.received.filter((m) => typeof m === "object" && m.t === "resync")).toHaveLength(2);
+  });
+
   it("ignores a patch it already holds", async () => {
     const c = connect();
     await c.ready();
