@@ -142,6 +142,19 @@ describe("patches", () => {
     expect(c.isEnabled("model.sonnet", {}, true)).toBe(false);
   });
 
+  it("emits no change for a snapshot of the state it holds", async () => {
+    const c = connect();
+    await c.ready();
+    const seen: ChangeEvent[] = [];
+    c.on("change", (e) => seen.push(e));
+    server.broadcast(server.snapshot());
+    const next = nextEvent(c, "change");
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } });
+    await next;
+    // Frames are applied in order: the repeated snapshot came first, and changed nothing.
+    expect(seen).toEqual<ChangeEvent[]>([{ flags: ["model.sonnet"], version: 2 }]);
+  });
+
   it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
     const c = connect();
     await c.ready();
