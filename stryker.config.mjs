@@ -58,6 +58,8 @@ export const MODULES = {
       "sdk/test/hostile-timing.test.ts",
       // The cache's patches replaced by a snapshot once they outweigh it (accept).
       "sdk/test/signed-state.test.ts",
+      // A cache path on a core without the Node platform (loaded).
+      "sdk/test/platform.test.ts",
     ],
   },
   store: {
