@@ -42,24 +42,30 @@ export const MODULES = {
     // could kill the fixed vectors kill.
     tests: ["sdk/test/evaluator/**/*.test.ts", "sdk/test/ruleset.test.ts", "sdk/test/conformance.test.ts"],
   },
-  // The client's version and staleness handling: the validator of every frame, what is
-  // accepted and in what order, staleness and the ping that keeps it fresh, the cache's age.
+  // The client's lifecycle (connection, freshness, staleness, backoff, resync: a pure state
+  // machine, whole), the validator of every frame, and what stays in the adapter of version
+  // and staleness handling: what is accepted and in what order (`accept`), the cache's age
+  // (`loaded`), evaluation's silence.
   client: {
     mutate: [
+      "sdk/src/client/lifecycle.ts",
       "sdk/src/wire.ts",
-      section(CLIENT, "  const checkStale =", "  // Runs `steps` to their end"),
-      section(CLIENT, "  const resync =", "  // Frames, polls and the cache are applied"),
-      section(CLIENT, "  const startPing =", "  // Detach first"),
+      section(CLIENT, "  const accept =", "  // Frames, polls and the cache are applied"),
       section(CLIENT, "  const loaded =", "  connect();"),
       section(CLIENT, "  // The hot path: no clock read", "  // One function serves the four typed getters"),
     ],
     tests: [
+      "sdk/test/lifecycle.test.ts",
       "sdk/test/wire.test.ts",
       "sdk/test/client-clock.test.ts",
       "sdk/test/client-stale.test.ts",
       "sdk/test/client.test.ts",
       "sdk/test/hostile-server.test.ts",
       "sdk/test/hostile-timing.test.ts",
+      // The cache's patches replaced by a snapshot once they outweigh it (accept).
+      "sdk/test/signed-state.test.ts",
+      // A cache path on a core without the Node platform (loaded).
+      "sdk/test/platform.test.ts",
     ],
   },
   // The store's own tests, on real libsql files in process. Not the contract suite's files: each

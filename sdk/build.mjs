@@ -10,10 +10,15 @@
 // - `explain.js` (explainFlag, for the service and operator tools) bundles the few
 //   evaluator modules it reads; it works on a Ruleset of the core because it is built
 //   with the core's mangle cache, so the mangled `_` names are the same.
+// - Every output then goes through terser (`compact`): esbuild bundles, mangles the `_`
+//   members and minifies in one pass; terser's second look (its compressor, two passes)
+//   takes about 5 % more off the gzipped core. It renames locals only, never properties,
+//   so the entries' shared `_` names stay as esbuild made them.
 // Run `node build.mjs`; `node build.mjs --check` also fails over the size budget
 // (BUDGET_BYTES; the 6 KiB target is TARGET_BYTES).
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { minify } from "terser";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -46,6 +51,12 @@ export const buildOptions = {
   // Only the Node entry imports Node modules; the package itself is imported by name.
   external: ["ws", "node:*", "@openfeature/server-sdk", "@killswitch/sdk"],
 };
+
+/** terser's options for the pass after esbuild: ES modules (top-level names may go, exports stay), no comments. */
+export const terserOptions = { module: true, ecma: 2020, compress: { passes: 2 }, format: { comments: false } };
+
+/** The pass after esbuild's minification, on one output's code. */
+export const compact = async (code) => (await minify(typeof code === "string" ? code : new TextDecoder().decode(code), terserOptions)).code;
 
 /** Entry points: the core and the optional entries (package.json "exports"). */
 export const entries = {
@@ -86,7 +97,10 @@ export async function buildSdk() {
   // esbuild mangles each output on its own: the optional entries reuse the core's
   // names (its mangle cache), so that explain.js reads a core Ruleset's `_find` and
   // node.js hands the core a platform whose `_` members the core reads.
-  await build({ ...common, entryPoints: optional, plugins: [shareCore], mangleCache: core.mangleCache });
+  const rest = await build({ ...common, entryPoints: optional, plugins: [shareCore], mangleCache: core.mangleCache });
+  for (const out of [...Object.keys(core.metafile.outputs), ...Object.keys(rest.metafile.outputs)].filter((f) => f.endsWith(".js"))) {
+    writeFileSync(out, await compact(readFileSync(out, "utf8")));
+  }
   const imports = Object.values(core.metafile.outputs)[0]?.imports ?? [];
   return { ...sizeOf("index.js"), imports: imports.map((i) => i.path) };
 }

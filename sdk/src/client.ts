@@ -2,13 +2,20 @@
  * The Killswitch client: holds the flags of one environment in memory, keeps
  * them current over a WebSocket (protocol 1), and evaluates synchronously.
  *
- * Shaped for size (the core bundle's budget is 6 KiB gzipped): one closure
- * instead of a class, so every piece of state is a local the minifier renames;
- * string unions instead of enums; short error messages; helpers shared with the
+ * The connection and freshness lifecycle (connecting, open, stale, cached, backoff,
+ * resync, closed) is a pure state machine, client/lifecycle.ts: this closure is its
+ * adapter. It feeds the machine events (`go`) and runs the effects it answers
+ * (sockets, timers, polls, events); it decides nothing about the lifecycle itself.
+ * What stays here is the data: opening and verifying frames, and accepting them
+ * (`accept`: whole, forward-only versions within an epoch), the cache's lines.
+ *
+ * Shaped for size (sdk/build.mjs, BUDGET_BYTES): one closure instead of a class, so
+ * every piece of state is a local the minifier renames; numeric enums (inlined) and
+ * one-letter effects in the machine; short error messages; helpers shared with the
  * evaluator (murmur3); no dependency.
  *
  * Evaluation (`isEnabled` and the other getters) is the hot path: while the
- * client is fresh it reads no clock (see `checkStale`).
+ * client is fresh it reads no clock (the lifecycle's `_watch`).
  *
  * @packageDocumentation
  */
@@ -20,6 +27,7 @@ import { need } from "./evaluator/need.js";
 import { murmur3 } from "./evaluator/hash.js";
 import { backoff } from "./client/backoff.js";
 import { emitter } from "./client/emitter.js";
+import { Effect, Event, Link, lifecycle, live, status, step, type Effects } from "./client/lifecycle.js";
 import type { Platform } from "./client/platform.js";
 import type { SnapshotStorage } from "./client/storage.js";
 import { streamUrl, type Socket, type WebSocketConstructor } from "./client/transport.js";
@@ -49,9 +57,6 @@ const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 const text = (d: Data): string => (typeof d == "string" ? d : utf8(d));
 // base64url (padding optional) → bytes; atob throws on anything else.
 const bytesOf = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-
-// A cache written this far in the future is stale: another clock may be a little ahead, not more.
-const SKEW_MS = 5_000;
 
 // An instance id names an instance in the service's lists; it guards nothing, so
 // Math.random (every runtime, fewer bytes than crypto) is enough: its ~52 bits in base 36.
@@ -94,23 +99,9 @@ export const createClient = (
   let env: string | undefined;
   // The epoch of the applied state: versions only move forward within it.
   let epoch: string | undefined;
-  // When the service was last heard from; for cached data, when the cache was received.
-  let heardAt = 0;
-  // live: service data was applied in this process. stale: silent past staleMs since.
-  let live = false;
-  let stale = false;
-  // watch: the silence may reach a flag's limit soon, so evaluation measures it (checkStale).
-  let watch = false;
-  let closed = false;
-  // halted: no more connecting (closed, or the key was refused).
-  let halted = false;
-  let staleMs = staleAfterMs;
-  let pingMs = 10_000;
+  // The lifecycle's state: replaced by each event (`go`).
+  let state = lifecycle(staleAfterMs);
   let sock: Socket | undefined;
-  let sockOpen = false;
-  let sockHeardAt = 0;
-  let resyncing = false;
-  let attempt = 0;
   let etag: string | undefined;
   // The poll in flight (one at a time): its timeout and close() abort it.
   let polling: AbortController | undefined;
@@ -136,42 +127,6 @@ export const createClient = (
 
   const send = (m: ClientMessage | string): void => {
     if (sock?.readyState === 1) sock.send(typeof m == "string" ? m : JSON.stringify(m));
-  };
-
-  // One timer, rescheduled from heardAt. Evaluation must not pay for a clock read
-  // while the client is fresh, so it passes a silence of 0 until `watch` is set: at half
-  // the smallest limit (staleMs) — the other half is a margin for a late timer or a
-  // busy event loop —; from then on each evaluation measures the silence exactly, so
-  // STALE and CACHED start at the limit as before. At the limit the timer emits `stale`.
-  // Hearing from the service re-arms it and clears `watch`.
-  const checkStale = (): void => {
-    clearTimeout(staleTimer);
-    if (closed || rules.version < 0) return;
-    const left = heardAt + staleMs - now();
-    const early = left - staleMs / 2;
-    watch = early <= 0;
-    // A delay over 2³¹ - 1 ms (or NaN, from a limit of Infinity) would fire at once, in a loop: the timer's maximum instead.
-    // The timer must not keep a Node (or Bun) process alive; elsewhere timers are numbers.
-    if (left > 0) (staleTimer = setTimeout(checkStale, Math.min(watch ? left : early, 2 ** 31 - 1) || 2 ** 31 - 1) as { unref?(): void } & Timer).unref?.();
-    else if (!stale) {
-      stale = true;
-      emit("stale");
-    }
-  };
-
-  // Only service data in this process is freshened by hearing: a pong must not
-  // make an old cached snapshot look current. `data`: service data was just applied.
-  const heard = (data?: boolean): void => {
-    if (!live && !data) return;
-    const fresh = live && !stale;
-    live = true;
-    stale = false;
-    heardAt = now();
-    if (!fresh) {
-      emit("ready");
-      settle();
-    }
-    checkStale();
   };
 
   // Runs `steps` to their end, letting the host's loop run after every 20 ms of them: a
@@ -204,7 +159,7 @@ export const createClient = (
       while (dirty) {
         dirty = false;
         try {
-          const all = [JSON.stringify({ k: keyId, at: heardAt }), ...announced, ...lines];
+          const all = [JSON.stringify({ k: keyId, at: state._heard }), ...announced, ...lines];
           // The platform's file (a store that is not the `cache` given: Platform `_file`) takes the
           // lines as they are, so that a 50 MB frame is not decoded and joined on the loop.
           await (store as SnapshotStorage).set(storeKey, store == cache ? all.map(text).join("\n") : (all as never));
@@ -214,11 +169,6 @@ export const createClient = (
       }
       writing = undefined;
     })();
-  };
-
-  const resync = (): void => {
-    if (!resyncing) send({ t: "resync" });
-    resyncing = true;
   };
 
   // A large text is parsed by the platform where it can do so without blocking (Node: a worker thread).
@@ -249,7 +199,7 @@ export const createClient = (
         trusted.push(m.key);
         announced.push(data);
         // Kept with the state (not while the cache itself is read): after the overlap, only the new key verifies.
-        if (store && live) persist();
+        if (store && live(state)) persist();
       }
     } else m = (await parse(data)) as Opened;
     // The HTTP snapshot (`version`, no `t`) as the snapshot message it carries.
@@ -268,10 +218,7 @@ export const createClient = (
     const was = old.version;
     if (m.t == "hb") {
       // A heartbeat ahead of the client: it missed something.
-      if (v > was && service) {
-        resyncing = false;
-        resync();
-      }
+      if (v > was && service) go(Event.Behind);
       return;
     }
     // A snapshot of a later epoch (a restored or re-created environment; epochs sort by
@@ -283,49 +230,29 @@ export const createClient = (
     if (m.t == "patch") {
       // A duplicate is already applied; a gap needs the whole state.
       if (v == was) return;
-      if (m.prev != was) return resync();
+      if (m.prev != was) return void go(Event.Resync);
       changed = old.patch(m, v);
       // The cache replays the patches since the snapshot; once they outweigh it, a fresh snapshot replaces them.
       if (store) {
         lines.push(data);
-        if ((patchBytes += data.length) > 0 && service) resync();
+        if ((patchBytes += data.length) > 0 && service) go(Event.Resync);
       }
     } else {
       const next = new Ruleset({ staleAfterMs });
       await run(next._load(m.flags, m.segments, v));
       await run(diff(old, next, changed));
-      if (closed) return;
+      if (state._link == Link.Closed) return;
       rules = next;
       env = m.env;
       epoch = m.epoch;
-      resyncing = false;
       lines = [data];
       // The patches' bytes since, less the snapshot's: above zero, they outweigh it.
       patchBytes = -data.length;
     }
     // Ack before listeners run: the service measures propagation by acks.
-    if (service) {
-      send({ t: "ack", v });
-      // Only applied data shows the service is sound: the backoff starts over.
-      attempt = 0;
-    }
-    let ping = 3e4;
-    staleMs = Infinity;
-    for (const limit of rules._limits.keys()) {
-      staleMs = Math.min(staleMs, Math.abs(limit));
-      if (limit < 0) ping = Math.min(ping, -limit);
-    }
-    if (staleMs == Infinity) staleMs = staleAfterMs;
-    // A fail-closed flag must hear a pong well within its limit: three pings per limit, every 10 s at most.
-    ping = Math.max(Math.min(ping / 3, 1e4), 100);
-    if (ping != pingMs) {
-      pingMs = ping;
-      if (sock) startPing();
-    }
-    if (service) {
-      heard(true);
-      if (store) persist();
-    } else checkStale();
+    if (service) send({ t: "ack", v });
+    go(service ? (m.t == "patch" ? Event.Patch : Event.Snapshot) : Event.Cached, rules._limits.keys());
+    if (service && store) persist();
     if (changed.length || v != was) emit("change", { flags: changed, version: v });
   };
 
@@ -334,46 +261,6 @@ export const createClient = (
   let queue: Promise<unknown>;
   const serially = (job: () => unknown, refused = fail): void => {
     queue = queue.then(job).catch(refused);
-  };
-
-  const startPing = (): void => {
-    clearInterval(pingTimer);
-    pingTimer = setInterval(() => {
-      // Three intervals without a frame (or stuck connecting): the peer is gone.
-      if (now() - sockHeardAt >= 3 * pingMs) lost(error(`no frame for ${3 * pingMs} ms`));
-      else send(PING);
-    }, pingMs);
-  };
-
-  // Detach first: a closing socket's late events must not touch the next one.
-  const teardown = (graceful?: boolean): void => {
-    clearInterval(pingTimer);
-    const s = sock;
-    sock = undefined;
-    sockOpen = false;
-    if (!s) return;
-    s.onopen = s.onmessage = s.onclose = null;
-    s.onerror = () => {}; // `ws` throws on an error event nobody listens to
-    if (graceful && s.readyState == 1) s.close(1000);
-    else if (s.terminate) s.terminate();
-    else s.close();
-  };
-
-  const refused = (): void => {
-    halted = true;
-    teardown();
-    clearTimeout(retryTimer);
-    fail(error("sdk key refused"));
-    settle();
-  };
-
-  const lost = (e: Error): void => {
-    const opened = sockOpen;
-    teardown();
-    fail(e);
-    // The socket cannot connect: the snapshot endpoint may still answer.
-    if (!opened) poll();
-    if (!halted) retryTimer = setTimeout(connect, backoff(++attempt, reconnectDelayMs));
   };
 
   const poll = async (): Promise<void> => {
@@ -385,78 +272,111 @@ export const createClient = (
       const headers: Record<string, string> = { authorization: `Bearer ${sdkKey}` };
       if (etag) headers["if-none-match"] = etag;
       const r = await (options.fetch ?? fetch)(`${base}/v1/snapshot`, { headers, signal: ac.signal });
-      // A socket opened meanwhile is newer than this answer.
-      if (halted || sockOpen) return;
-      if (r.status == 401 || r.status == 403) return refused();
-      if (r.status == 304) {
-        // The service confirms the applied snapshot (its ETag) is current: as good as applying it again.
-        attempt = 0;
-        return heard();
+      if (go(Event.Answer, r.status) == Effect.Read) {
+        if (!r.ok) throw error(`GET /v1/snapshot ${r.status}`);
+        const text = await r.text();
+        const tag = r.headers.get("etag") ?? undefined;
+        serially(async () => {
+          await accept(await open(text), text, true);
+          // Only once applied: a refused answer must not be confirmed by the next poll's 304.
+          etag = tag;
+        });
       }
-      if (!r.ok) throw error(`GET /v1/snapshot ${r.status}`);
-      const text = await r.text();
-      const tag = r.headers.get("etag") ?? undefined;
-      serially(async () => {
-        await accept(await open(text), text, true);
-        // Only once applied: a refused answer must not be confirmed by the next poll's 304.
-        etag = tag;
-      });
     } catch (e) {
-      if (!closed) fail(e);
+      if (state._link != Link.Closed) fail(e);
     } finally {
       clearTimeout(timer);
       polling = undefined;
     }
   };
 
+  // Where a WebSocket constructor exists, headers cannot be set: the key travels as the second
+  // offered subprotocol (the server selects the first; the key is never in the URL). Without
+  // one (Node 20) the platform opens the socket; a core without it falls back to polling.
+  // Always awaited, so that a failure reaches listeners attached after createClient. A socket
+  // that cannot be made (no factory, a bad URL) throws out of `dial`'s "socket" effect to here.
   const connect = async (): Promise<void> => {
-    let s: Socket;
     try {
-      // Where a WebSocket constructor exists, headers cannot be set: the key travels as the second
-      // offered subprotocol (the server selects the first; the key is never in the URL). Without
-      // one (Node 20) the platform opens the socket; a core without it falls back to polling.
       const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-      // Always awaited, so that a failure reaches listeners attached after createClient.
-      const open = await (WS ? (u: string, k: string) => new WS(u, [SUBPROTOCOL, k]) as Socket : platform._socket?.());
-      if (halted) return;
-      s = open!(streamUrl(base), sdkKey);
+      go(Event.Dial, await (WS ? (u: string, k: string) => new WS(u, [SUBPROTOCOL, k]) as Socket : platform._socket?.()));
     } catch (e) {
-      return lost(error("cannot open a WebSocket", e));
+      go(Event.Lost, error("cannot open a WebSocket", e));
     }
-    sock = s;
-    sockHeardAt = now();
-    resyncing = false;
-    startPing();
-    s.onopen = () => {
-      sockOpen = true;
-      // `since` only for data received in this process: the service then sends only what was missed.
-      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live ? rules.version : undefined, epoch });
-      // A pong at once tells a resumed client it is current, even when nothing was missed.
-      send(PING);
-    };
-    s.onmessage = ({ data }) => {
-      sockHeardAt = now();
-      // Any frame counts as heard, a pong or one that is refused included.
-      heard();
-      if (data !== PONG)
-        serially(
-          async () => accept(await open(data as Data), data as Data, true),
-          (e) => {
-            fail(e);
-            resync();
-          },
-        );
-    };
-    // This socket's own error is the cause of its close, and nothing older: errors never chain.
-    let cause: unknown;
-    s.onerror = (e) => {
-      cause = e.error ?? e.message;
-    };
-    s.onclose = (e) => {
-      if (e.code == 4001 /* CLOSE.UNAUTHORIZED */) refused();
-      else lost(error(`stream closed (${e.code})`, cause));
-    };
   };
+
+  // What each effect of the lifecycle does; `arg` is the event's.
+  const effects: Record<Effect, (arg?: any) => unknown> = {
+    [Effect.Pings]: () => {
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => go(Event.Beat), state._pingMs);
+    },
+    [Effect.Socket]: (make: (url: string, key: string) => Socket) => {
+      const s = (sock = make(streamUrl(base), sdkKey));
+      s.onopen = () => go(Event.Open);
+      s.onmessage = ({ data }) => {
+        // Any frame counts as heard, a pong or one that is refused included.
+        go(Event.Frame);
+        if (data !== PONG)
+          serially(
+            async () => accept(await open(data as Data), data as Data, true),
+            (e) => {
+              fail(e);
+              go(Event.Resync);
+            },
+          );
+      };
+      // This socket's own error is the cause of its close, and nothing older: errors never chain.
+      let cause: unknown;
+      s.onerror = (e) => {
+        cause = e.error ?? e.message;
+      };
+      s.onclose = (e) => (e.code == 4001 /* CLOSE.UNAUTHORIZED */ ? go(Event.Refused) : go(Event.Lost, error(`stream closed (${e.code})`, cause)));
+    },
+    // `since` only for data received in this process: the service then sends only what was missed.
+    // A pong at once tells a resumed client it is current, even when nothing was missed.
+    [Effect.Hello]: () => {
+      send({ t: "hello", protocol: PROTOCOL_VERSION, sdk: `@killswitch/sdk@${SDK_VERSION}`, app, instance, since: live(state) ? rules.version : undefined, epoch });
+      send(PING);
+    },
+    [Effect.Ping]: () => send(PING),
+    [Effect.Resync]: () => send({ t: "resync" }),
+    // Detach first: a closing socket's late events must not touch the next one.
+    [Effect.Drop]: () => {
+      clearTimeout(retryTimer);
+      clearInterval(pingTimer);
+      const s = sock;
+      sock = undefined;
+      if (!s) return;
+      s.onopen = s.onmessage = s.onclose = null;
+      s.onerror = () => {}; // `ws` throws on an error event nobody listens to
+      if (state._link == Link.Closed && s.readyState == 1) s.close(1000);
+      else if (s.terminate) s.terminate();
+      else s.close();
+    },
+    [Effect.Fail]: fail,
+    [Effect.Silent]: () => fail(error(`no frame for ${3 * state._pingMs} ms`)),
+    [Effect.Refused]: () => fail(error("sdk key refused")),
+    [Effect.Poll]: poll,
+    [Effect.Retry]: () => (retryTimer = setTimeout(connect, backoff(state._attempt, reconnectDelayMs))),
+    [Effect.Ready]: () => emit("ready"),
+    [Effect.Stale]: () => emit("stale"),
+    [Effect.Timer]: () => {
+      clearTimeout(staleTimer);
+      // The timer must not keep a Node (or Bun) process alive; elsewhere timers are numbers.
+      if (state._due) (staleTimer = setTimeout(() => go(Event.Tick), state._due) as { unref?(): void } & Timer).unref?.();
+    },
+    [Effect.Read]: () => {},
+    [Effect.Abort]: () => polling?.abort(),
+    [Effect.Settle]: () => settle(),
+  };
+
+  // Feeds the lifecycle one event, then runs its effects in order; answers them.
+  function go(event: Event, arg?: unknown): Effects {
+    const [next, fx] = step(state, event, now(), arg);
+    state = next;
+    for (const f of fx) effects[f as Effect](arg);
+    return fx;
+  }
 
   const loaded = (async () => {
     try {
@@ -468,11 +388,9 @@ export const createClient = (
       const p = head && JSON.parse(head);
       // A cache of another key is ignored.
       if (p?.k == keyId) {
-        const at = p.at;
         // A cache of unknown age cannot be trusted to go stale on time.
-        need(Number.isFinite(at), "at");
-        // Written in the future (beyond a clock skew): as old as can be, so stale at once.
-        heardAt = at > now() + SKEW_MS ? 0 : Math.min(at, now());
+        need(Number.isFinite(p.at), "at");
+        go(Event.Stamp, p.at);
         // Line by line, each verified like a frame: a line refused stops the reading there, so
         // what is applied is a state the service signed (one an edit cannot make).
         for (const l of rest) await accept(await open(l), l);
@@ -485,9 +403,9 @@ export const createClient = (
 
   connect();
 
-  // The hot path: no clock read unless the client may be stale (checkStale).
+  // The hot path: no clock read unless the client may be stale (the lifecycle's `_watch`).
   const evaluate = <T extends JsonValue>(flag: string, context: EvaluationContext, defaultValue: T) =>
-    rules.evaluate(flag, context, defaultValue, watch ? now() - heardAt : 0) as EvaluationResult<Widen<T>>;
+    rules.evaluate(flag, context, defaultValue, state._watch ? now() - state._heard : 0) as EvaluationResult<Widen<T>>;
   // One function serves the four typed getters: the evaluator checks the default's type.
   const value = <T extends JsonValue>(flag: string, context: EvaluationContext, defaultValue: T) =>
     evaluate(flag, context, defaultValue).value as T;
@@ -508,9 +426,9 @@ export const createClient = (
         settled.then(r);
       });
       clearTimeout(timer);
-      if (late && !live) emit("error", error(`no snapshot in ${timeoutMs} ms`, lastError));
+      if (late && !live(state)) emit("error", error(`no snapshot in ${timeoutMs} ms`, lastError));
       await loaded;
-      return live ? "ready" : rules.version < 0 ? "defaults" : "cached";
+      return status(state);
     },
     isEnabled: value,
     getString: value,
@@ -520,14 +438,7 @@ export const createClient = (
     firstAvailable: (keys, context) => keys.find((k) => evaluate(k, context, false).value),
     on: on as KillswitchClient["on"],
     async close() {
-      if (closed) return;
-      // Nothing is heard any more: from now on evaluation measures the silence.
-      closed = halted = watch = true;
-      clearTimeout(retryTimer);
-      clearTimeout(staleTimer);
-      teardown(true);
-      polling?.abort();
-      settle();
+      go(Event.Close);
       await writing;
     },
   };

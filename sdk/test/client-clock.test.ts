@@ -115,6 +115,20 @@ it("takes a limit of Infinity as never stale, with one idle timer rather than a 
   expect(clock.mock.calls.length - reads).toBeLessThan(20);
 });
 
+it("takes the option's staleAfterMs as the limit of a flag without its own", async () => {
+  // A reconnect after the silent socket is dropped must not come within the test's time.
+  vi.spyOn(Math, "random").mockReturnValue(0.5);
+  await start(5_000, snapshotFrame(1, { flags: { "model.fable-5": blockedForForeigners() } }));
+  const stale = vi.fn();
+  client!.on("stale", stale);
+  await vi.advanceTimersByTimeAsync(4_999);
+  expect(stale).not.toHaveBeenCalled();
+  expect(client!.evaluate("model.fable-5", us, true).reason).toBe("DEFAULT");
+  await vi.advanceTimersByTimeAsync(1);
+  expect(stale).toHaveBeenCalledTimes(1);
+  expect(client!.evaluate("model.fable-5", us, true)).toMatchObject({ value: false, reason: "STALE" });
+});
+
 it("follows the smallest limit when the flag that set it changes or goes: pings and the stale timer", async () => {
   const closed = (key: string, staleAfterMs: number) => boolFlag(key, { failMode: "closed", staleAfterMs });
   await start(undefined, snapshotFrame(1, { flags: { short: closed("short", 3_000), long: closed("long", 30_000) }, segments: {} }), true);

@@ -143,6 +143,14 @@ describe("last known good", () => {
     expect(await other.ready({ timeoutMs: 200 })).toBe("defaults");
   });
 
+  it("starts from an empty cache without an error", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache: memory() });
+    const seen = errors(c);
+    expect(await c.ready()).toBe("ready");
+    expect(seen).toEqual([]);
+  });
+
   it("reports an unreadable cache on the error event and still starts", async () => {
     server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
     const c = client({

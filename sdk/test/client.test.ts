@@ -126,6 +126,35 @@ describe("patches", () => {
     await waitFor(() => server.acks(server.connections[0]!).join() === "1,2,3,4", "acks 1..4");
   });
 
+  it("names in a snapshot's change event the flags it changed, and only those", async () => {
+    server.flags["model.sonnet"] = boolFlag("model.sonnet");
+    const c = connect();
+    const first = nextEvent(c, "change");
+    await c.ready();
+    // The first snapshot: every flag it holds is new.
+    const { flags, version } = await first;
+    expect({ flags: [...flags].sort(), version }).toEqual<ChangeEvent>({ flags: ["model.fable-5", "model.sonnet"], version: 1 });
+    // A later snapshot (here one the service sends after a change it did not broadcast): only model.sonnet changed.
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet", { enabled: false }) } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    expect(await changed).toEqual<ChangeEvent>({ flags: ["model.sonnet"], version: 2 });
+    expect(c.isEnabled("model.sonnet", {}, true)).toBe(false);
+  });
+
+  it("emits no change for a snapshot of the state it holds", async () => {
+    const c = connect();
+    await c.ready();
+    const seen: ChangeEvent[] = [];
+    c.on("change", (e) => seen.push(e));
+    server.broadcast(server.snapshot());
+    const next = nextEvent(c, "change");
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } });
+    await next;
+    // Frames are applied in order: the repeated snapshot came first, and changed nothing.
+    expect(seen).toEqual<ChangeEvent[]>([{ flags: ["model.sonnet"], version: 2 }]);
+  });
+
   it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
     const c = connect();
     await c.ready();
@@ -148,6 +177,19 @@ describe("patches", () => {
     // The ack of version 3 left before the listeners ran, but may still be in flight.
     await waitFor(() => server.acks(conn!).length >= 2, "ack 3");
     expect(server.acks(conn!)).toEqual([1, 3]);
+  });
+
+  it("asks for a resync again once a snapshot has answered the previous one", async () => {
+    const c = connect();
+    await c.ready();
+    const conn = server.connections[0]!;
+    for (const v of [3, 5]) {
+      // A patch that skips a version: a gap, answered by a snapshot.
+      server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } }, false);
+      server.broadcast(server.change({ flags: { "model.sonnet": boolFlag("model.sonnet", { enabled: v === 5 }) } }, false));
+      await waitFor(() => c.version === v, `version ${v}`);
+    }
+    expect(conn.received.filter((m) => typeof m === "object" && m.t === "resync")).toHaveLength(2);
   });
 
   it("ignores a patch it already holds", async () => {

@@ -103,6 +103,29 @@ describe("epochs", () => {
     expectBlock(c);
   });
 
+  it("refuses a patch of another epoch, even one that follows the version held", async () => {
+    server.epoch = "e1";
+    const { c, conn, seen } = await connected();
+    server.broadcast(patchFrame({ epoch: "e2" }));
+    await refusal(conn, seen);
+    expect(seen[0]!.message).toMatch(/e2v6 is older/);
+    expect(c.version).toBe(5);
+    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
+    expectBlock(c);
+    await stillApplies(c, conn);
+  });
+
+  it("refuses a snapshot of an older epoch, however high its version", async () => {
+    server.epoch = "e2";
+    const { c, conn, seen } = await connected();
+    server.broadcast(snapshotFrame({ v: 9, epoch: "e1", ...liftedState(9) }));
+    await refusal(conn, seen);
+    expect(seen[0]!.message).toMatch(/e1v9 is older/);
+    expect(c.version).toBe(5);
+    expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
+    expectBlock(c);
+  });
+
   it("takes a missing epoch as the same as the previous missing one", async () => {
     const { c, conn, seen } = await connectedClient(server);
     server.broadcast(snapshotFrame({ v: 4, ...liftedState(4) }));

@@ -52,7 +52,8 @@ it("`node build.mjs --check` fails over the budget and passes within it", async 
   await expect(over).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining("OVER") });
   const within = await run(process.execPath, ["build.mjs", "--check", `--budget=${gzip}`], { cwd: sdkDir });
   expect(within.stdout).toContain(`${gzip} B gzip (budget ${gzip} B: ok); imports: none`);
-});
+  // Two whole builds (esbuild, then terser on every entry): on a loaded machine each can take 15 s.
+}, 60_000);
 
 it("the built entries keep the public API whole, whatever the minifier renamed, and explain a core Ruleset", async () => {
   const script = `
