@@ -105,19 +105,19 @@ describe("epochs", () => {
 
   it("refuses a patch of another epoch, even one that follows the version held", async () => {
     server.epoch = "e1";
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     server.broadcast(patchFrame({ epoch: "e2" }));
     await refusal(conn, seen);
     expect(seen[0]!.message).toMatch(/e2v6 is older/);
     expect(c.version).toBe(5);
     expect(server.acks(conn).filter((v) => v !== 5)).toEqual([]);
     expectBlock(c);
-    await stillApplies(c, conn);
+    await stillApplies(server, c, conn);
   });
 
   it("refuses a snapshot of an older epoch, however high its version", async () => {
     server.epoch = "e2";
-    const { c, conn, seen } = await connected();
+    const { c, conn, seen } = await connectedClient(server);
     server.broadcast(snapshotFrame({ v: 9, epoch: "e1", ...liftedState(9) }));
     await refusal(conn, seen);
     expect(seen[0]!.message).toMatch(/e1v9 is older/);
