@@ -3,7 +3,7 @@
  * declares every attribute that its rules and segments already name, so nothing
  * that worked is refused afterwards, and the built-ins need no row.
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
@@ -14,25 +14,12 @@ import { silentBroadcaster } from "../../src/core/broadcaster.js";
 import { createStore } from "../../src/core/store/index.js";
 import { openDatabase } from "../../src/node/database.js";
 import { tempDir } from "../support/temp-db.js";
+import { migrationsBefore } from "../support/migrations-before.js";
 
-const MIGRATIONS = new URL("../../migrations/", import.meta.url);
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A copy of the migrations folder that stops before `tag`. */
-function migrationsBefore(tag: string, dir: string): string {
-  const folder = join(dir, "migrations");
-  mkdirSync(join(folder, "meta"), { recursive: true });
-  const journal = JSON.parse(readFileSync(new URL("meta/_journal.json", MIGRATIONS), "utf8")) as { entries: { tag: string }[] };
-  const stop = journal.entries.findIndex((entry) => entry.tag === tag);
-  expect(stop).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, stop);
-  writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(journal));
-  for (const { tag: kept } of journal.entries) copyFileSync(new URL(`${kept}.sql`, MIGRATIONS), join(folder, `${kept}.sql`));
-  return folder;
-}
 
 it("declares, untyped, every attribute that rules, segments and rollouts named before", async () => {
   const dir = tempDir();

@@ -4,7 +4,7 @@
  * with the current code: 0009 is applied, a server with the stream and the
  * cluster starts on it, and the old rows read as connected at every commit.
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
@@ -14,27 +14,14 @@ import { readInstances, readReceiptParts } from "../../../src/node/cluster/clust
 import { startServer, type RunningServer } from "../../../src/node/server.js";
 import { nodeStreamHost } from "../../../src/node/stream/node-stream-host.js";
 import { tempDir } from "../../support/temp-db.js";
+import { migrationsBefore } from "../../support/migrations-before.js";
 
-const MIGRATIONS = new URL("../../../migrations/", import.meta.url);
 const dirs: string[] = [];
 const servers: RunningServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A copy of the migrations folder that stops before `tag`. */
-function migrationsBefore(tag: string, dir: string): string {
-  const folder = join(dir, "migrations");
-  mkdirSync(join(folder, "meta"), { recursive: true });
-  const journal = JSON.parse(readFileSync(new URL("meta/_journal.json", MIGRATIONS), "utf8")) as { entries: { tag: string }[] };
-  const stop = journal.entries.findIndex((entry) => entry.tag === tag);
-  expect(stop).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, stop);
-  writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(journal));
-  for (const { tag: kept } of journal.entries) copyFileSync(new URL(`${kept}.sql`, MIGRATIONS), join(folder, `${kept}.sql`));
-  return folder;
-}
 
 it("upgrades a database of the migrations before 0009 and starts a clustered server on it", async () => {
   const dir = tempDir();
