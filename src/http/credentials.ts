@@ -137,11 +137,25 @@ export function sdkKeyChecker(deps: CredentialDeps, route: "ofrep" | "stream"): 
 export const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TRACKED_KEYS = 10_000;
 
+/** One toucher per store: a key used through the API, OFREP and the stream within a minute is written once. */
+const touchers = new WeakMap<CredentialDeps["store"], (key: AuthenticatedKey) => void>();
+
 /**
  * Records a key's use (lastUsedAt) at most once a minute per key, through
- * `defer`: off the request's critical path, and never failing it.
+ * `defer`: off the request's critical path, and never failing it. Every caller
+ * with the same store shares one record of the keys' last writes (the first
+ * caller's clock and `defer`): with one per route, a key in use on two routes
+ * was written twice a minute, the second write landing after the first's read.
  */
 export function keyToucher(deps: CredentialDeps): (key: AuthenticatedKey) => void {
+  const shared = touchers.get(deps.store);
+  if (shared) return shared;
+  const touch = newKeyToucher(deps);
+  touchers.set(deps.store, touch);
+  return touch;
+}
+
+function newKeyToucher(deps: CredentialDeps): (key: AuthenticatedKey) => void {
   const clock = deps.clock ?? Date.now;
   const report = deps.onError ?? (() => {});
   const defer = deps.defer ?? ((task: Promise<unknown>) => void task);

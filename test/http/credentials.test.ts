@@ -93,6 +93,15 @@ describe("sdkKeyChecker", () => {
     expect(touched).toEqual(["k-sdk", "k-sdk"]);
   });
 
+  it("records a key used on the stream, OFREP and the API within a minute once: one record per store", async () => {
+    const uses: string[] = [];
+    const shared = { authenticate: async (token: string) => keys[token] ?? null, touchKey: async (_tenant: string, keyId: string) => void uses.push(keyId) };
+    await sdkKeyChecker({ store: shared, clock: () => 5_000_000 }, "stream")("sdk");
+    await sdkKeyChecker({ store: shared, clock: () => 5_000_000 }, "ofrep")("sdk");
+    keyToucher({ store: shared, clock: () => 5_000_000 })(keys.sdk!);
+    expect(uses).toEqual(["k-sdk"]);
+  });
+
   it("refuses no key and an unknown key 401, the root token and another role 403", async () => {
     const check = sdkKeyChecker({ store, rootToken: ROOT }, "ofrep");
     expect(await check(null)).toMatchObject({ ok: false, status: 401 });
