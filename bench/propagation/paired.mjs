@@ -3,7 +3,7 @@
 // interleaved 0.5 s apart, so each product flip and the floor flip next to it meet the same noise.
 // The floor's own server.mjs and clients.mjs worker run unchanged (in "preframed" mode).
 //   node paired.mjs --floor <ws-floor dir> [--ns 1000,10000] [--flips 20] [--warm 2] [--gap 500]
-//                   [--rate 2000] [--idle 3000] [--no-pin] [--server hub|real]
+//                   [--rate 2000] [--idle 3000] [--no-pin] [--server hub|real] [--cpu-prof <dir>]
 // --server real: the product is real-server.ts (the real Node host on a libsql file), flipped by the
 // operator's kill/restore, each followed by its receipt (real-target.mjs).
 // Use run.sh --paired. Loopback only; hard deadline 9 min; kills what it started.
@@ -23,6 +23,8 @@ const ns = arg('ns', '1000,10000').split(',').map(Number);
 const flips = Number(arg('flips', 20)), warm = Number(arg('warm', 2)), gap = Number(arg('gap', 500));
 const rate = Number(arg('rate', 2000)), idle = Number(arg('idle', 3000));
 const mode = serverMode();
+// --cpu-prof <dir>: the product server writes a V8 CPU profile there when it exits (open in Chrome's DevTools).
+const cpuProf = arg('cpu-prof');
 const pin = pinning();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const { started, killAll, disarm } = guardChildren({ minutes: 9 });
@@ -61,7 +63,7 @@ function memDetail(m0, m1, m2, count) {
 }
 
 async function pairedRun(n) {
-  const prodSrv = forkPinned(productServer, [], 0, ['--expose-gc']);
+  const prodSrv = forkPinned(productServer, [], 0, ['--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])]);
   const floorSrv = forkPinned(`${floorDir}/server.mjs`, [], 0, ['--expose-gc']);
   const [pInfo, { port: fPort }] = await Promise.all([once(prodSrv, 'port'), once(floorSrv, 'port')]);
   // real: the stream and API are on pInfo.port, /mem on the measurement port.

@@ -30,6 +30,7 @@ import { startServer } from "../../src/node/server.js";
 import { nodeStreamHost, type StreamHub } from "../../src/node/stream/index.js";
 import { setupTenant } from "../lib/bench-tenant.mjs";
 import { json, memory } from "./measurement.js";
+import { watchSendLoops } from "./send-loop.js";
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -47,6 +48,12 @@ interface Published {
   committedAt: number;
 }
 const published = new Map<number, Published>();
+const started = new Map<number, Omit<Published, "loopMs">>();
+watchSendLoops((v, end) => {
+  const start = started.get(v);
+  started.delete(v);
+  if (start) published.set(v, { ...start, loopMs: end - start.at });
+});
 const commits: { at: number; ms: number }[] = [];
 
 const server = await startServer({
@@ -62,9 +69,8 @@ const server = await startServer({
     const timed: Broadcaster = {
       publish(change: CommittedChange) {
         const at = epochNow();
-        inner.publish(change); // tracker commit, serialize + frame once; the socket writes follow in a setImmediate
-        // Queued after the hub's: runs once its writes are done.
-        setImmediate(() => published.set(change.version, { at, loopMs: epochNow() - at, committedAt: change.committedAt }));
+        started.set(change.version, { at, committedAt: change.committedAt });
+        inner.publish(change); // tracker commit, serialize, sign + frame once; the socket writes follow in a setImmediate
       },
       keyRevoked: (tenantId, keyId) => inner.keyRevoked(tenantId, keyId),
     };

@@ -14,6 +14,7 @@ import type { CommittedChange, StreamSource } from "../../src/core/broadcaster.j
 import { PropagationTracker } from "../../src/node/stream/propagation-tracker.js";
 import { createStreamHub } from "../../src/node/stream/index.js";
 import { json, memory } from "./measurement.js";
+import { watchSendLoops } from "./send-loop.js";
 
 const TENANT = "benchtenant";
 const ENV = "production";
@@ -58,8 +59,12 @@ const hub = createStreamHub({
   onError: (e) => console.error(e),
 });
 
-/** Resolves after the hub's socket writes: its setImmediate was queued first, so it runs first. */
-const afterHubWrites = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Each flip's wait for the end of the hub's send loop for its version (send-loop.ts). */
+const loopEnds = new Map<number, (at: number) => void>();
+watchSendLoops((v, at) => {
+  loopEnds.get(v)?.(at);
+  loopEnds.delete(v);
+});
 
 const measured: number[] = [];
 const loops: number[] = [];
@@ -80,9 +85,9 @@ async function flip(warm: boolean) {
   if (log.length > 64) log.shift();
   const t0 = epochNow();
   change.committedAt = t0;
+  const loopEnd = new Promise<number>((resolve) => loopEnds.set(v, resolve));
   hub.publish(change); // tracker commit, serialize + frame once; the socket writes follow in a setImmediate
-  await afterHubWrites();
-  const loopMs = epochNow() - t0;
+  const loopMs = (await loopEnd) - t0;
   if (!warm) {
     measured.push(v);
     loops.push(loopMs);

@@ -11,6 +11,7 @@ import {
   assignSession,
   heartbeatText,
   openSession,
+  publishedOnto,
   readPlan,
   step,
   takesChange,
@@ -350,11 +351,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
 
   /** A published patch, to one socket when the session takes it; false when it was not written. */
   function sendPatch(ws: StreamSocket, version: number, frame: PreparedFrame): boolean {
-    if (!takesChange(ws.session, version)) return false;
-    const { state, effects } = step<PreparedFrame>(ws.session, { t: "published", version }, limits);
-    // The machine answers one `sendShared`; the frame was built once for every socket.
-    if (effects.length === 0 || !writeFrame(ws, frame, limit)) return false;
-    assignSession(ws.session, state);
+    // The machine's `published` step, in place: the frame was built once for every socket.
+    if (!takesChange(ws.session, version) || !writeFrame(ws, frame, limit)) return false;
+    publishedOnto(ws.session, version);
     return true;
   }
 

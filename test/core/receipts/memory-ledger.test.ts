@@ -35,6 +35,16 @@ describe("MemoryLedger", () => {
     expect(["first", "second", "third"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([true, false, true]);
   });
 
+  it("answers nothing for an environment forgotten after it was last read", () => {
+    const ledger = new MemoryLedger({ maxEnvs: 1 });
+    ledger.committed("t", "a", 1, newRecord(0, 1));
+    expect(ledger.record("t", "a", 1)).not.toBeNull(); // read: the ledger's last one found
+    ledger.committed("t", "b", 1, newRecord(0, 1)); // forgets "a"
+    expect(ledger.record("t", "a", 1)).toBeNull();
+    ledger.committed("t", "a", 2, newRecord(0, 1)); // "a" again, anew; forgets "b"
+    expect([ledger.record("t", "a", 1), ledger.record("t", "a", 2) !== null, ledger.record("t", "b", 1)]).toEqual([null, true, null]);
+  });
+
   it("keeps at least one version and one environment", () => {
     const ledger = new MemoryLedger({ maxVersions: 0, maxEnvs: 0 });
     expect(ledger.keep).toBe(1);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
 import { streamLimits } from "../../../src/core/stream/limits.js";
-import { assignSession, connectedAtCommit, openSession, readPlan, step, takesChange, type SessionEffect, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
+import { assignSession, connectedAtCommit, openSession, publishedOnto, readPlan, step, takesChange, type SessionEffect, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
 import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
 
 const limits = streamLimits();
@@ -61,6 +61,15 @@ describe("the session state machine", () => {
     const next = step(live.state, { t: "published", version: 5 }, limits);
     expect(next.effects).toEqual([{ t: "sendShared", version: 5 }]);
     expect(next.state.sentVersion).toBe(5);
+  });
+
+  it("applies the published step in place, for a fan-out, to the state step answers", () => {
+    const live = run(hello(), snapshot(4)).state;
+    const stepped = step(live, { t: "published", version: 7 }, limits).state;
+    const own = { ...live };
+    expect(publishedOnto(own, 7)).toBe(own);
+    expect(own).toEqual(stepped);
+    expect(live.sentVersion).toBe(4); // step left its input as it was
   });
 
   it("never sends a snapshot older than what the socket was sent: it catches up instead", () => {
