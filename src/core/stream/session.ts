@@ -223,8 +223,10 @@ export function readPlan(load: LoadRequest, current: { version: number; epoch?: 
 export function step<F = string>(state: SessionState, input: SessionInput<F>, limits: StreamLimits): Step<F> {
   if (state.phase === "closed") return { state, effects: NONE };
   switch (input.t) {
-    case "frame":
-      return onFrame(state, input.frame, input.at, limits);
+    case "frame": {
+      const next = { ...state };
+      return { state: next, effects: frameOnto<F>(next, input.frame, input.at, limits) };
+    }
     case "ping":
       return { state: { ...state, heardAt: input.at }, effects: ANSWER_PING };
     case "refused":
@@ -257,33 +259,40 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
   }
 }
 
-/** Every state answered here has the frame heard (`heardAt: at`), in the one copy each frame makes. */
-function onFrame<F>(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): Step<F> {
+/**
+ * A client frame's step applied to the session's own state: `state` becomes the
+ * state `step(state, {t: "frame", frame, at})` answers, and the effects are
+ * returned. For a host's hot path (an ack from every socket for every change):
+ * no new state object per frame. `step` runs it on its one copy of the state.
+ */
+export function frameOnto<F = string>(state: SessionState, frame: ClientFrame, at: number, limits: StreamLimits): readonly SessionEffect<F>[] {
+  if (state.phase === "closed") return NONE;
+  state.heardAt = at;
   switch (frame.t) {
     case "invalid":
-      return close({ ...state, heardAt: at }, CLOSE.POLICY, frame.reason);
+      return closeOnto(state, CLOSE.POLICY, frame.reason);
     case "hello":
-      if (state.phase !== "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "hello twice");
-      return {
-        state: { ...state, heardAt: at, phase: "loading", instance: frame.instance, app: frame.app, sdk: frame.sdk },
-        effects: [PERSIST, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }],
-      };
+      if (state.phase !== "open") return closeOnto(state, CLOSE.POLICY, "hello twice");
+      state.phase = "loading";
+      state.instance = frame.instance;
+      state.app = frame.app;
+      state.sdk = frame.sdk;
+      return [PERSIST, { t: "load", since: frame.since, ...(frame.epoch === undefined ? {} : { epoch: frame.epoch }) }];
     case "ack": {
-      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "ack before hello");
-      if (frame.v > (state.sentVersion ?? -1)) return close({ ...state, heardAt: at }, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
+      if (state.phase === "open") return closeOnto(state, CLOSE.POLICY, "ack before hello");
+      if (frame.v > (state.sentVersion ?? -1)) return closeOnto(state, CLOSE.POLICY, `ack of version ${frame.v}, never sent`);
       const previous = state.appliedVersion;
-      const next = { ...state, heardAt: at, appliedVersion: Math.max(previous ?? -1, frame.v), lastAckAt: at };
-      return { state: next, effects: [PERSIST, { t: "receipt", event: { kind: "acked", instance: state.instance!, version: frame.v, previous, at } }] };
+      state.appliedVersion = Math.max(previous ?? -1, frame.v);
+      state.lastAckAt = at;
+      return [PERSIST, { t: "receipt", event: { kind: "acked", instance: state.instance!, version: frame.v, previous, at } }];
     }
     case "resync": {
-      if (state.phase === "open") return close({ ...state, heardAt: at }, CLOSE.POLICY, "resync before hello");
-      const bucket: ResyncBucket = { resyncTokens: state.resyncTokens, resyncAt: state.resyncAt };
-      const refused: CloseOrder | null = takeResync(bucket, at, limits);
-      const next = { ...state, heardAt: at, ...bucket };
-      if (refused) return close(next, refused.code, refused.reason);
+      if (state.phase === "open") return closeOnto(state, CLOSE.POLICY, "resync before hello");
+      const refused: CloseOrder | null = takeResync(state, at, limits);
+      if (refused) return closeOnto(state, refused.code, refused.reason);
       // A state is already on its way: it is as current as the one asked for.
-      if (state.phase === "loading") return { state: next, effects: PERSIST_ONLY };
-      return { state: next, effects: [PERSIST, { t: "load", since: undefined }] };
+      if (state.phase === "loading") return PERSIST_ONLY;
+      return [PERSIST, { t: "load", since: undefined }];
     }
   }
 }
@@ -334,7 +343,13 @@ function firstState<F>(before: SessionState, version: number, at: number): Sessi
 }
 
 function close<F>(state: SessionState, code: number, reason: string): Step<F> {
+  const next = { ...state };
+  return { state: next, effects: closeOnto<F>(next, code, reason) };
+}
+
+function closeOnto<F>(state: SessionState, code: number, reason: string): SessionEffect<F>[] {
   const effects: SessionEffect<F>[] = [{ t: "close", code, reason }];
   if (state.instance !== null) effects.push({ t: "receipt", event: { kind: "disconnected", instance: state.instance } });
-  return { state: { ...state, phase: "closed" }, effects };
+  state.phase = "closed";
+  return effects;
 }

@@ -9,6 +9,7 @@ import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from "../../core/stream/clie
 import { admitConnection, streamLimits, type StreamLimits } from "../../core/stream/limits.js";
 import {
   assignSession,
+  frameOnto,
   heartbeatText,
   openSession,
   publishedOnto,
@@ -19,6 +20,7 @@ import {
   type LoadRequest,
   type Loaded,
   type ReceiptEvent,
+  type SessionEffect,
   type SessionInput,
 } from "../../core/stream/session.js";
 import { EnvGroup } from "./env-group.js";
@@ -243,7 +245,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     const buffer = data as Buffer; // binaryType is "nodebuffer": always one Buffer
     if (buffer.length === PING.length && buffer.toString("latin1") === PING) return apply(ws, { t: "ping", at });
     const before = ws.session.phase;
-    apply(ws, { t: "frame", frame: parseClientFrame(buffer.toString("utf8")), at });
+    // In place (an ack from every socket for every change): the state `step` would answer, no copy.
+    carryOut(ws, frameOnto<PreparedFrame>(ws.session, parseClientFrame(buffer.toString("utf8")), at, limits), false);
     const s = ws.session;
     if (before === "open" && s.phase === "loading") {
       telemetry.sdkConnected({ tenantId: ws.group.tenantId, env: ws.group.env, keyId: ws.keyId, instance: s.instance!, app: s.app!, sdk: s.sdk! });
@@ -257,6 +260,11 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   function apply(ws: StreamSocket, input: SessionInput<PreparedFrame>, code?: number): void {
     const { state, effects } = step(ws.session, input, limits);
     if (state !== ws.session) assignSession(ws.session, state); // one state object for the socket's life (see assignSession)
+    carryOut(ws, effects, input.t === "loaded" && input.loaded.kind === "patch", code);
+  }
+
+  /** The effects of one step. `fromPatch`: the step was a loaded patch (see catchUp). */
+  function carryOut(ws: StreamSocket, effects: readonly SessionEffect<PreparedFrame>[], fromPatch: boolean, code?: number): void {
     for (const effect of effects) {
       switch (effect.t) {
         case "send":
@@ -274,7 +282,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           break;
         case "catchUp":
           // A socket that resumed from a patch and is too far behind the recent frames loads a snapshot.
-          catchUp(ws, input.t === "loaded" && input.loaded.kind === "patch");
+          catchUp(ws, fromPatch);
           break;
         case "announce":
           run(ws, announce(ws));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
 import { streamLimits } from "../../../src/core/stream/limits.js";
-import { assignSession, connectedAtCommit, openSession, publishedOnto, readPlan, step, takesChange, type SessionEffect, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
+import { assignSession, connectedAtCommit, frameOnto, openSession, publishedOnto, readPlan, step, takesChange, type SessionEffect, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
 import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
 
 const limits = streamLimits();
@@ -70,6 +70,37 @@ describe("the session state machine", () => {
     expect(publishedOnto(own, 7)).toBe(own);
     expect(own).toEqual(stepped);
     expect(live.sentVersion).toBe(4); // step left its input as it was
+  });
+
+  it("steps a client frame in place to the state and effects step answers, in every phase", () => {
+    const phases = { open: run(), loading: run(hello()), live: run(hello(), snapshot(4)), closed: run(hello(), { t: "gone" }) };
+    const frames = [
+      { t: "hello", protocol: 1, sdk: "s/1", app: "a", instance: "i2", since: 3 },
+      { t: "ack", v: 4 },
+      { t: "ack", v: 9 },
+      { t: "resync" },
+      { t: "nonsense" },
+    ];
+    for (const [phase, { state }] of Object.entries(phases)) {
+      for (const text of frames) {
+        const frame = parseClientFrame(JSON.stringify(text));
+        const stepped = step(state, { t: "frame", frame, at: 40 }, limits);
+        const own = { ...state };
+        const effects = frameOnto(own, frame, 40, limits);
+        expect({ phase, text, state: own, effects }).toEqual({ phase, text, state: stepped.state, effects: stepped.effects });
+      }
+    }
+    // Five resyncs at once: the bucket empties and the socket is closed the same way.
+    const own = { ...phases.live.state };
+    let stepped = phases.live.state;
+    for (let i = 0; i < limits.resyncBurst + 1; i++) {
+      const effects = frameOnto(own, { t: "resync" }, 50, limits);
+      const next = step(stepped, { t: "frame", frame: { t: "resync" }, at: 50 }, limits);
+      expect(effects).toEqual(next.effects);
+      stepped = next.state;
+    }
+    expect(own).toEqual(stepped);
+    expect(own.phase).toBe("closed");
   });
 
   it("never sends a snapshot older than what the socket was sent: it catches up instead", () => {
