@@ -11,7 +11,8 @@ import type { EnvGroup } from "./env-group.js";
  * per event and a map entry (the target is ≤ 10 KiB RSS per idle connection).
  * Where the connection is in protocol 1 is `session`, the core's session state
  * (src/core/stream/session.ts), which decides everything the socket is sent: one
- * object for the socket's life, onto which the hub copies each step's answer
+ * object for the socket's life, stepped in place for frames and published changes
+ * (`frameOnto`, `publishedOnto`) and, for the rest, given each step's answer
  * (`assignSession`).
  */
 export class StreamSocket extends WebSocket {
