@@ -4,6 +4,7 @@ import type { Broadcaster } from "../core/broadcaster.js";
 import type { OperatorEvents } from "../core/events/operator-events.js";
 import type { Telemetry } from "../core/telemetry.js";
 import type { AuthenticatedKey, Store } from "../core/store/index.js";
+import type { KeyToucher } from "./credentials.js";
 
 /** Who is calling: the root token (tenant creation only) or a tenant's API key. */
 export type Principal = { kind: "root" } | { kind: "key"; key: AuthenticatedKey };
@@ -46,6 +47,13 @@ export interface AppDeps {
   defer?: (task: Promise<unknown>) => void;
   /** Receives errors no response reports (a failed lastUsedAt write, a 500's cause). */
   onError?: (error: unknown) => void;
+  /**
+   * Records each authenticated key's use (lastUsedAt, `keyToucher`): the host's one
+   * toucher, which it hands to its stream too, so that a key used on several routes
+   * is written once a minute. Default: one made by createApp from `store`, `clock`,
+   * `defer` and `onError`, for the app's routes only.
+   */
+  touchKey?: KeyToucher;
   /**
    * `GET /readyz`: null when the host can serve reads and writes, else why not
    * (answered 503). Without it, readiness is liveness.

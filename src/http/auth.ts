@@ -10,11 +10,12 @@ import { roleAtLeast, type AdminRole } from "../core/keys/roles.js";
 import { forbidden, unauthorized } from "../core/problem.js";
 import type { AuthenticatedKey } from "../core/store/index.js";
 import type { AppDeps, AppEnv } from "./app-env.js";
-import { admitV1, keyToucher, refusedTokenReason, ROOT_ONLY_CREATES_TENANTS, UNKNOWN_KEY } from "./credentials.js";
+import { admitV1, refusedTokenReason, ROOT_ONLY_CREATES_TENANTS, UNKNOWN_KEY, type KeyToucher } from "./credentials.js";
 import { internalCaller } from "./internal-caller.js";
 
-export function authentication(deps: AppDeps): MiddlewareHandler<AppEnv> {
-  const touch = keyToucher(deps);
+/** `touchKey`: the host's one toucher (credentials.ts), which records each key's use. */
+export function authentication(deps: AppDeps & { touchKey: KeyToucher }): MiddlewareHandler<AppEnv> {
+  const touch = deps.touchKey;
 
   return async (c, next) => {
     // The console's own calls, as its session's key (checked when the session was read).

@@ -15,6 +15,7 @@ import type { App, AppDeps, AppEnv } from "./app-env.js";
 import { auditCheckpoint } from "./audit-checkpoint.js";
 import { consoleApp } from "./console/index.js";
 import { authentication } from "./auth.js";
+import { keyToucher } from "./credentials.js";
 import { sdkCors } from "./cors.js";
 import { observeRequests, reportFailure } from "./observe-requests.js";
 import { errorToResponse, notFoundResponse } from "./problem-response.js";
@@ -43,7 +44,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export type { App, AppDeps, AppEnv, Principal } from "./app-env.js";
 
 export function createApp(given: AppDeps): App {
-  const deps: AppDeps = { ...given, events: given.events ?? new OperatorEvents() };
+  const deps = { ...given, events: given.events ?? new OperatorEvents(), touchKey: given.touchKey ?? keyToucher(given) };
   const app = new Hono<AppEnv>();
   const report = deps.onError ?? ((error: unknown) => console.error("killswitch:", error));
   // Without a host's telemetry, a request's unexpected failure still reaches onError, once.

@@ -101,12 +101,14 @@ export type SdkKeyCheck = { ok: true; key: SdkKey } | { ok: false; status: 401 |
 /** Why a token that authenticated nothing was refused: it is no key at all, or names no live one. */
 export const refusedTokenReason = (token: string): AuthFailureReason => (parseToken(token) === null ? "malformed" : "unknown");
 
-export interface CredentialDeps {
-  store: Pick<Store, "authenticate" | "touchKey">;
+/** Records a key's use (`lastUsedAt`), at most once a minute per key: see {@link keyToucher}. */
+export type KeyToucher = (key: AuthenticatedKey) => void;
+
+export interface SdkKeyDeps {
+  store: Pick<Store, "authenticate">;
   rootToken?: string | undefined;
-  clock?: () => number;
-  defer?: (task: Promise<unknown>) => void;
-  onError?: (error: unknown) => void;
+  /** The host's one toucher, shared with every other route that authenticates. */
+  touchKey: KeyToucher;
 }
 
 /**
@@ -114,8 +116,7 @@ export interface CredentialDeps {
  * the stream upgrade on a host that takes it before the app): 401 without a key or for an unknown one, 403 for the root
  * token or a key of another role; a passing key's use is recorded.
  */
-export function sdkKeyChecker(deps: CredentialDeps, route: "ofrep" | "stream"): (token: string | null) => Promise<SdkKeyCheck> {
-  const touch = keyToucher(deps);
+export function sdkKeyChecker(deps: SdkKeyDeps, route: "ofrep" | "stream"): (token: string | null) => Promise<SdkKeyCheck> {
   return async (token) => {
     if (token === null) return { ok: false, status: 401, detail: NO_CREDENTIAL[route], reason: "missing" };
     const key = await deps.store.authenticate(token);
@@ -128,7 +129,7 @@ export function sdkKeyChecker(deps: CredentialDeps, route: "ofrep" | "stream"): 
     }
     const refusal = sdkKeyRefusal(key, route);
     if (refusal !== null) return { ok: false, status: 403, detail: refusal, reason: "forbidden" };
-    touch(key);
+    deps.touchKey(key);
     return { ok: true, key: key as SdkKey };
   };
 }
@@ -137,25 +138,23 @@ export function sdkKeyChecker(deps: CredentialDeps, route: "ofrep" | "stream"): 
 export const TOUCH_INTERVAL_MS = 60_000;
 const MAX_TRACKED_KEYS = 10_000;
 
-/** One toucher per store: a key used through the API, OFREP and the stream within a minute is written once. */
-const touchers = new WeakMap<CredentialDeps["store"], (key: AuthenticatedKey) => void>();
+export interface KeyToucherDeps {
+  store: Pick<Store, "touchKey">;
+  clock?: () => number;
+  /** Runs the write after the response (`ctx.waitUntil` on Workers). Default: fire and forget. */
+  defer?: (task: Promise<unknown>) => void;
+  onError?: (error: unknown) => void;
+}
 
 /**
  * Records a key's use (lastUsedAt) at most once a minute per key, through
- * `defer`: off the request's critical path, and never failing it. Every caller
- * with the same store shares one record of the keys' last writes (the first
- * caller's clock and `defer`): with one per route, a key in use on two routes
- * was written twice a minute, the second write landing after the first's read.
+ * `defer`: off the request's critical path, and never failing it. A host makes
+ * one where it composes its dependencies and hands it to every route that
+ * authenticates (the API, OFREP, the stream): with one per route, a key in use
+ * on two routes was written twice a minute, the second write landing after the
+ * first's read.
  */
-export function keyToucher(deps: CredentialDeps): (key: AuthenticatedKey) => void {
-  const shared = touchers.get(deps.store);
-  if (shared) return shared;
-  const touch = newKeyToucher(deps);
-  touchers.set(deps.store, touch);
-  return touch;
-}
-
-function newKeyToucher(deps: CredentialDeps): (key: AuthenticatedKey) => void {
+export function keyToucher(deps: KeyToucherDeps): KeyToucher {
   const clock = deps.clock ?? Date.now;
   const report = deps.onError ?? (() => {});
   const defer = deps.defer ?? ((task: Promise<unknown>) => void task);

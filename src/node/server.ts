@@ -11,6 +11,7 @@ import { instanceEventTelemetry, OperatorEvents } from "../core/events/operator-
 import { createStore, type Store } from "../core/store/index.js";
 import { combineTelemetry, telemetryOf, type Telemetry } from "../core/telemetry.js";
 import { createApp } from "../http/create-app.js";
+import { keyToucher } from "../http/credentials.js";
 import { bootstrapDemo, type DemoTenant } from "./bootstrap.js";
 import { consoleAssets, nodeClientAddress } from "./console-assets.js";
 import { joinCluster, type Cluster, type ClusterOptions } from "./cluster/cluster.js";
@@ -138,7 +139,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.cluster !== false && isSharedDatabase(database.url)
       ? await joinCluster({ db: database.db, url: database.url, store, health: database.health, onError }, options.cluster)
       : null;
-  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken, telemetry, events });
+  // One lastUsedAt throttle for the app's routes and the stream: a key used on both is written once a minute.
+  const touchKey = keyToucher({ store, clock: options.clock, onError });
+  const stream = options.stream?.({ store, cluster, rootToken: options.rootToken, touchKey, telemetry, events });
   if (metrics && stream?.gauges) metrics.readStreamGauges(stream.gauges);
   if (cluster) {
     relay.target = cluster.broadcaster;
@@ -172,6 +175,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     rootToken: options.rootToken,
     clock: options.clock,
     onError,
+    touchKey,
     events,
     readiness: () => database.health.readiness(),
     telemetry,

@@ -4,6 +4,7 @@ import type { OperatorEvents } from "../core/events/operator-events.js";
 import type { Store } from "../core/store/index.js";
 import type { Telemetry } from "../core/telemetry.js";
 import type { App, AppDeps } from "../http/create-app.js";
+import type { KeyToucher } from "../http/credentials.js";
 import type { PropagationSource } from "../http/routes/propagation.js";
 import type { Cluster } from "./cluster/cluster.js";
 
@@ -36,12 +37,14 @@ export interface StreamGauges {
 /**
  * Builds the socket layer once the store (its StreamSource) exists, and the
  * cluster when other processes may share the database; it publishes instance and
- * receipt events to `events`.
+ * receipt events to `events`, and records its keys' use through `touchKey`, the
+ * app's own toucher (one lastUsedAt throttle per store).
  */
 export type StreamHostFactory = (deps: {
   store: Store;
   cluster: Cluster | null;
   rootToken?: string | undefined;
+  touchKey: KeyToucher;
   telemetry?: Telemetry;
   events?: OperatorEvents;
 }) => StreamHost;

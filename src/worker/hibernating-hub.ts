@@ -95,6 +95,13 @@ export class HibernatingHub implements Broadcaster {
   readonly #snapshots = new Map<string, SnapshotText>();
   /** Bumped by every publish: a snapshot read begun before one is not kept. */
   #generation = 0;
+  /**
+   * The newest version published per environment while awake: a socket's first state
+   * read before it and sent after it counts from it (the session's `firstVersion`),
+   * as the receipt's `connected`, counted at publish, left that socket out. A load
+   * never spans a hibernation, so memory is enough.
+   */
+  readonly #published = new Map<string, number>();
   readonly #alarm: AlarmClock;
   /** The hub's own alarm (no shared clock): a sweep marks it fired. */
   readonly #ownsAlarm: boolean;
@@ -191,6 +198,7 @@ export class HibernatingHub implements Broadcaster {
   publish(change: CommittedChange): void {
     this.#generation++;
     this.#snapshots.delete(change.env);
+    this.#published.set(change.env, change.version);
     let connected = 0;
     for (const ws of this.#ctx.getWebSockets(envTag(change.env))) {
       const state = this.#stateOf(ws);
@@ -216,6 +224,7 @@ export class HibernatingHub implements Broadcaster {
   resetEnvironment(_tenantId: string, env: string, cause: EnvReset): void {
     this.#generation++;
     this.#snapshots.delete(env);
+    if (cause === "epoch") this.#published.delete(env); // a new epoch's versions may be lower
     for (const ws of this.#ctx.getWebSockets(envTag(env))) {
       const state = this.#stateOf(ws);
       if (state !== null) this.#apply(ws, state, { t: "reset", cause });
@@ -387,7 +396,7 @@ export class HibernatingHub implements Broadcaster {
     }
     const now = this.#live.get(ws);
     const work: Promise<void>[] = [];
-    if (now !== undefined) this.#apply(ws, now, { t: "loaded", loaded, at: this.#now() }, work);
+    if (now !== undefined) this.#apply(ws, now, { t: "loaded", loaded, at: this.#now(), newest: this.#published.get(now.env) ?? null }, work);
     await Promise.all(work);
   }
 

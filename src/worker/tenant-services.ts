@@ -14,6 +14,7 @@ import { createStore, type Store, type StoreOptions } from "../core/store/index.
 import { combineTelemetry, telemetryOf } from "../core/telemetry.js";
 import { DEFAULT_STREAM_LIMITS, parseMaxStreamsPerKey } from "../core/stream/limits.js";
 import { createApp } from "../http/create-app.js";
+import { keyToucher } from "../http/credentials.js";
 import { durableExecutor } from "./durable-executor.js";
 import type { Env } from "./env.js";
 import { HibernatingHub } from "./hibernating-hub.js";
@@ -149,13 +150,16 @@ export function createTenantServices({ ctx, env, tenantId }: TenantServicesOptio
   // What the receipt route answers, and the webhooks' receipt checks read: live while followed, then as saved.
   const receipts = follower.source();
   const propagation = { receipt: receipts.receipt, instances: live.instances };
+  const defer = (task: Promise<unknown>) => ctx.waitUntil(task);
   const app = createApp({
     store,
     events,
     broadcaster: hub,
     rootToken: env.KILLSWITCH_ROOT_TOKEN,
-    defer: (task) => ctx.waitUntil(task),
+    defer,
     onError: report,
+    // The API, OFREP and the stream (an upgrade is authenticated by the app here) share it.
+    touchKey: keyToucher({ store, defer, onError: report }),
     telemetry,
     // Set by Cloudflare's edge on every request; the Worker passes it on.
     clientAddress: (c) => c.req.header("cf-connecting-ip"),

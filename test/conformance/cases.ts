@@ -8,7 +8,7 @@ export type ClientStep =
   | { client: "connect" | "hello" | "resync" | "binary"; since?: number; as?: string }
   | { client: "ack"; v: number; as?: string }
   | { client: "text"; text: string; as?: string };
-export type ServerStep = { server: "commit" | "holdSnapshots" | "releaseSnapshots" | "revokeKey" };
+export type ServerStep = { server: "commit" | "holdSnapshots" | "stallSnapshots" | "releaseSnapshots" | "revokeKey" };
 export type ExpectStep =
   | { expect: "snapshot" | "hb" | "holds"; v: number; as?: string }
   | { expect: "patch"; v: number; prev: number; as?: string }
@@ -39,8 +39,13 @@ export interface StreamTarget {
   open(): Promise<TargetStream>;
   /** Commits one change; answers its version. */
   commit(): Promise<number>;
-  /** Snapshot reads wait from now until `releaseSnapshots`. */
+  /** Snapshot reads wait from now until `releaseSnapshots`, and then read the state. */
   holdSnapshots(): Promise<void>;
+  /**
+   * Snapshot reads from now read the state at once, and answer it only at
+   * `releaseSnapshots`: a read that straddles the commits made meanwhile.
+   */
+  stallSnapshots(): Promise<void>;
   releaseSnapshots(): Promise<void>;
   revokeKey(): Promise<void>;
   /** The receipt of `version`: how many were connected at its commit, and how many of those have not acked it. */

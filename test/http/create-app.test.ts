@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentBroadcaster } from "../../src/core/broadcaster.js";
 import type { Store } from "../../src/core/store/index.js";
 import { createApp, type App, type AppDeps } from "../../src/http/create-app.js";
+import { keyToucher } from "../../src/http/credentials.js";
 import { OPERATIONS, openApiDocument } from "../../src/http/openapi.js";
 import { nodeStreamHost } from "../../src/node/stream/index.js";
 import { workerRoutes } from "../../src/worker/worker-routes.js";
@@ -105,6 +106,15 @@ describe("createApp", () => {
     expect(touches).toEqual([1_000_000, 1_060_000]);
   });
 
+  it("records key use through the host's toucher when given one, on that toucher's clock", async () => {
+    const touches: number[] = [];
+    const touchKey = keyToucher({ store: { touchKey: async (_t, _k, at) => void touches.push(at) }, clock: () => 7_000_000 });
+    const { get } = await appWith({ touchKey: async () => Promise.reject(new Error("not the host's toucher")) }, { clock: () => 1, touchKey });
+    expect((await get("/v1/flags")).status).toBe(200);
+    expect((await get("/v1/flags")).status).toBe(200);
+    expect(touches).toEqual([7_000_000]);
+  });
+
   it("never fails a request because lastUsedAt could not be written", async () => {
     const reported: unknown[] = [];
     const deferred: Promise<unknown>[] = [];
@@ -133,7 +143,7 @@ describe("createApp", () => {
 
   it("registers on the Node host exactly the routes the OpenAPI document lists", async () => {
     t = await openTempStore();
-    const host = nodeStreamHost()({ store: t.store, cluster: null });
+    const host = nodeStreamHost()({ store: t.store, cluster: null, touchKey: () => {} });
     try {
       const app = createApp({ store: t.store, broadcaster: host.broadcaster, extend: host.extend });
       expect(routeTable(app)).toEqual(documented);

@@ -77,33 +77,44 @@ describe("admitV1", () => {
 describe("sdkKeyChecker", () => {
   const key = (role: AuthenticatedKey["role"], env: string | null): AuthenticatedKey => ({ tenantId: "abcdefghij", keyId: `k-${role}`, name: role, role, env });
   const keys: Record<string, AuthenticatedKey> = { sdk: key("sdk", "production"), admin: key("admin", null) };
-  const touched: string[] = [];
-  const store = {
-    authenticate: async (token: string) => keys[token] ?? null,
-    touchKey: async (_tenant: string, keyId: string) => void touched.push(keyId),
-  };
+  const store = { authenticate: async (token: string) => keys[token] ?? null };
+  const noTouch = () => {};
 
-  it("passes an sdk key and records its use once a minute", async () => {
+  it("passes an sdk key and records its use through the toucher it was given, on that toucher's clock", async () => {
     let now = 1_000_000;
-    const check = sdkKeyChecker({ store, rootToken: ROOT, clock: () => now }, "stream");
+    const touched: [string, number][] = [];
+    const touchKey = keyToucher({ store: { touchKey: async (_tenant, keyId, at) => void touched.push([keyId, at]) }, clock: () => now });
+    const check = sdkKeyChecker({ store, rootToken: ROOT, touchKey }, "stream");
     expect(await check("sdk")).toEqual({ ok: true, key: keys.sdk });
     expect(await check("sdk")).toMatchObject({ ok: true });
     now += 60_000;
     expect(await check("sdk")).toMatchObject({ ok: true });
-    expect(touched).toEqual(["k-sdk", "k-sdk"]);
+    expect(touched).toEqual([
+      ["k-sdk", 1_000_000],
+      ["k-sdk", 1_060_000],
+    ]);
   });
 
-  it("records a key used on the stream, OFREP and the API within a minute once: one record per store", async () => {
+  it("records a key used on the stream, OFREP and the API within a minute once, when they share one toucher", async () => {
     const uses: string[] = [];
-    const shared = { authenticate: async (token: string) => keys[token] ?? null, touchKey: async (_tenant: string, keyId: string) => void uses.push(keyId) };
-    await sdkKeyChecker({ store: shared, clock: () => 5_000_000 }, "stream")("sdk");
-    await sdkKeyChecker({ store: shared, clock: () => 5_000_000 }, "ofrep")("sdk");
-    keyToucher({ store: shared, clock: () => 5_000_000 })(keys.sdk!);
+    const touchKey = keyToucher({ store: { touchKey: async (_tenant, keyId) => void uses.push(keyId) }, clock: () => 5_000_000 });
+    await sdkKeyChecker({ store, touchKey }, "stream")("sdk");
+    await sdkKeyChecker({ store, touchKey }, "ofrep")("sdk");
+    touchKey(keys.sdk!);
     expect(uses).toEqual(["k-sdk"]);
   });
 
+  it("records no use of a refused key", async () => {
+    const uses: string[] = [];
+    const check = sdkKeyChecker({ store, rootToken: ROOT, touchKey: (key) => void uses.push(key.keyId) }, "ofrep");
+    await check("admin");
+    await check("nope");
+    await check(ROOT);
+    expect(uses).toEqual([]);
+  });
+
   it("refuses no key and an unknown key 401, the root token and another role 403", async () => {
-    const check = sdkKeyChecker({ store, rootToken: ROOT }, "ofrep");
+    const check = sdkKeyChecker({ store, rootToken: ROOT, touchKey: noTouch }, "ofrep");
     expect(await check(null)).toMatchObject({ ok: false, status: 401 });
     expect(await check("nope")).toMatchObject({ ok: false, status: 401, detail: "The key is malformed, unknown or revoked." });
     expect(await check(ROOT)).toMatchObject({ ok: false, status: 403, detail: expect.stringContaining("root token") });
@@ -111,13 +122,13 @@ describe("sdkKeyChecker", () => {
   });
 
   it("tells each route's refusals in that route's words: OFREP's, or the stream's", async () => {
-    expect(await sdkKeyChecker({ store, rootToken: ROOT }, "ofrep")(ROOT)).toEqual({
+    expect(await sdkKeyChecker({ store, rootToken: ROOT, touchKey: noTouch }, "ofrep")(ROOT)).toEqual({
       ok: false,
       status: 403,
       detail: "The root token may only create tenants; OFREP takes an sdk key.",
       reason: "forbidden",
     });
-    const stream = sdkKeyChecker({ store, rootToken: ROOT }, "stream");
+    const stream = sdkKeyChecker({ store, rootToken: ROOT, touchKey: noTouch }, "stream");
     expect(await stream(ROOT)).toEqual({ ok: false, status: 403, detail: "The root token may only create tenants (POST /v1/tenants).", reason: "forbidden" });
     expect(await stream("admin")).toEqual({ ok: false, status: 403, detail: "A stream needs an sdk key; this key is admin.", reason: "forbidden" });
   });
@@ -128,7 +139,7 @@ describe("keyToucher", () => {
   const toucher = () => {
     const touched: string[] = [];
     const touch = keyToucher({
-      store: { authenticate: async () => null, touchKey: async (_tenant, keyId) => void touched.push(keyId) },
+      store: { touchKey: async (_tenant, keyId) => void touched.push(keyId) },
       clock: () => 1_000_000,
     });
     return { touch, touched };

@@ -18,7 +18,7 @@
  * later change) → `closed`. A resync while `live` loads again without leaving
  * `live`: patches keep flowing and the snapshot never rolls the client back.
  */
-import { connectedAtCommit as receiptConnectedAtCommit } from "../receipts/receipt-tracker.js";
+import { connectedAtCommit as receiptConnectedAtCommit, countedFrom } from "../receipts/receipt-tracker.js";
 import { CLOSE, PONG, type HeartbeatMessage } from "@killswitch/sdk/protocol.js";
 import type { ClientFrame } from "./client-frame.js";
 import { idleClose, takeResync, type CloseOrder, type ResyncBucket, type StreamLimits } from "./limits.js";
@@ -36,7 +36,12 @@ export interface SessionState extends ResyncBucket {
   sdk: string | null;
   /** The version of the state the client was last sent; null until its first one. */
   sentVersion: number | null;
-  /** The version of the first state the client was sent after its hello (see {@link connectedAtCommit}). */
+  /**
+   * Null until the client is sent its first state after its hello; then the version
+   * it is counted from (see {@link connectedAtCommit}): that state's version, or the
+   * newest commit its host had published when the state was sent, if newer (a state
+   * read before a commit and sent after it, `countedFrom` in the receipts).
+   */
   firstVersion: number | null;
   /** The highest version the client acknowledged. */
   appliedVersion: number | null;
@@ -76,8 +81,12 @@ export type SessionInput<F = string> =
   | { t: "ping"; at: number }
   /** A binary frame, or one over the size limit. */
   | { t: "refused"; why: "binary" | "too big"; at: number }
-  /** The state a `load` effect asked for; `at` is the server time sent with it. */
-  | { t: "loaded"; loaded: Loaded<F>; at: number }
+  /**
+   * The state a `load` effect asked for; `at` is the server time sent with it. `newest`:
+   * the newest version the host has published (and counted receipts for) by now, if it
+   * knows one; the session's first state counts from it when the state is older.
+   */
+  | { t: "loaded"; loaded: Loaded<F>; at: number; newest?: number | null }
   | { t: "loadFailed" }
   /** A change of the session's environment was committed; its frame is shared by every socket. */
   | { t: "published"; version: number }
@@ -92,7 +101,7 @@ export type SessionInput<F = string> =
   | { t: "gone" };
 
 export type ReceiptEvent =
-  /** The first state after the hello was sent: from here on the session counts as connected at each commit. */
+  /** The first state after the hello was sent: the session counts as connected at each commit after `version` (its `firstVersion`). */
   | { kind: "connected"; instance: string; app: string; sdk: string; at: number; version: number }
   | { kind: "acked"; instance: string; version: number; previous: number | null; at: number }
   | { kind: "disconnected"; instance: string };
@@ -234,7 +243,7 @@ export function step<F = string>(state: SessionState, input: SessionInput<F>, li
         ? close({ ...state, heardAt: input.at }, CLOSE.POLICY, "binary frames are not part of protocol 1")
         : close({ ...state, heardAt: input.at }, CLOSE.TOO_BIG, "frame too large");
     case "loaded":
-      return onLoaded(state, input.loaded, input.at);
+      return onLoaded(state, input.loaded, input.at, input.newest ?? null);
     case "loadFailed":
       return close(state, CLOSE_INTERNAL, "the server could not load this environment; reconnect");
     case "published":
@@ -297,19 +306,20 @@ export function frameOnto<F = string>(state: SessionState, frame: ClientFrame, a
   }
 }
 
-function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F> {
+function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number, newest: number | null): Step<F> {
   const sent = state.sentVersion ?? -1;
   switch (loaded.kind) {
     case "current": {
       if (state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: state.sentVersion }] };
       const v = loaded.version;
-      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: v, appliedVersion: v, lastAckAt: at };
+      const first = countedFrom(v, newest);
+      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: first, appliedVersion: v, lastAckAt: at };
       return {
         state: next,
         effects: [
           { t: "send", frame: heartbeatText(v, at) }, // "you are current"
           PERSIST,
-          ...firstState<F>(state, v, at),
+          ...firstState<F>(state, first, at),
           { t: "receipt", event: { kind: "acked", instance: state.instance!, version: v, previous: null, at } },
           { t: "catchUp", from: v },
         ],
@@ -319,27 +329,27 @@ function onLoaded<F>(state: SessionState, loaded: Loaded<F>, at: number): Step<F
       const v = loaded.version;
       // Only a patch from what the client holds moves it; anything else is a snapshot's job.
       if (loaded.prev !== sent && state.sentVersion !== null) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
-      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
-      return { state: next, effects: [{ t: "sendFrame", frame: loaded.frame }, PERSIST, ...firstState<F>(state, v, at), { t: "catchUp", from: v }] };
+      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? countedFrom(v, newest) };
+      return { state: next, effects: [{ t: "sendFrame", frame: loaded.frame }, PERSIST, ...firstState<F>(state, next.firstVersion!, at), { t: "catchUp", from: v }] };
     }
     case "snapshot": {
       const v = loaded.snapshot.version;
       // Never a state older than one this socket was sent (a lagging read): that would roll the client back.
       // A new epoch's snapshot is the exception: its versions start again.
       if (v < sent && !loaded.replace) return { state: { ...state, phase: "live" }, effects: [{ t: "catchUp", from: sent }] };
-      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? v };
+      const next: SessionState = { ...state, phase: "live", sentVersion: v, firstVersion: state.firstVersion ?? countedFrom(v, newest) };
       return {
         state: next,
-        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, PERSIST, ...firstState<F>(state, v, at), { t: "catchUp", from: v }],
+        effects: [{ t: "send", frame: snapshotFrame(loaded.snapshot, at) }, PERSIST, ...firstState<F>(state, next.firstVersion!, at), { t: "catchUp", from: v }],
       };
     }
   }
 }
 
-/** The receipt event of a session's first state, when this is it, and the signing key's announcement after it. */
-function firstState<F>(before: SessionState, version: number, at: number): SessionEffect<F>[] {
+/** The receipt event of a session's first state (counted from `first`), when this is it, and the signing key's announcement after it. */
+function firstState<F>(before: SessionState, first: number, at: number): SessionEffect<F>[] {
   if (before.firstVersion !== null) return [];
-  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version } }, ANNOUNCE];
+  return [{ t: "receipt", event: { kind: "connected", instance: before.instance!, app: before.app!, sdk: before.sdk!, at, version: first } }, ANNOUNCE];
 }
 
 function close<F>(state: SessionState, code: number, reason: string): Step<F> {

@@ -23,7 +23,7 @@ import { MAX_CONTEXT_BYTES } from "../../core/schemas/evaluate.js";
 import { ofrepQuerySchema, type OfrepErrorCode, type OfrepRequest } from "../../core/schemas/ofrep.js";
 import { silentTelemetry } from "../../core/telemetry.js";
 import type { App, AppDeps, AppEnv } from "../app-env.js";
-import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE, type SdkKey } from "../credentials.js";
+import { credentialOf, sdkKeyChecker, WWW_AUTHENTICATE, type KeyToucher, type SdkKey } from "../credentials.js";
 import { reportFailure } from "../observe-requests.js";
 import { readQuery } from "../request.js";
 
@@ -142,7 +142,7 @@ export const SIGN_REQUEST_HEADER = "killswitch-sign";
 export const SIGNED_HEADER = "killswitch-signed";
 export const SIGNATURE_HEADER = "killswitch-signature";
 
-export function ofrepRoutes(app: App, deps: AppDeps): void {
+export function ofrepRoutes(app: App, deps: AppDeps & { touchKey: KeyToucher }): void {
   const cache = rulesetCacheOf(deps.store, { now: deps.clock });
   const check = sdkKeyChecker(deps, "ofrep");
   const telemetry = deps.telemetry ?? silentTelemetry;

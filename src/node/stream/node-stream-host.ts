@@ -11,7 +11,7 @@ import { ReceiptFollower } from "../../core/receipts/receipt-follower.js";
 import { FrameSigner } from "../../core/signing/frame-signer.js";
 import type { Store } from "../../core/store/index.js";
 import { propagationRoutes } from "../../http/routes/propagation.js";
-import { sdkKeyChecker } from "../../http/credentials.js";
+import { sdkKeyChecker, type KeyToucher } from "../../http/credentials.js";
 import { streamRoute } from "../../http/routes/stream.js";
 import type { StreamHostFactory } from "../stream-host.js";
 import type { StreamAuthenticator } from "./stream-auth.js";
@@ -28,7 +28,7 @@ export interface NodeStreamOptions
 }
 
 export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFactory {
-  return ({ store, cluster, rootToken, telemetry, events }) => {
+  return ({ store, cluster, rootToken, touchKey, telemetry, events }) => {
     const tracker =
       options.tracker ??
       new PropagationTracker({ recordUpdates: cluster !== null, onApplied: telemetry && ((ms) => telemetry.changeApplied(ms / 1000)) });
@@ -43,7 +43,7 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
       source: store,
       frames: new FrameSigner(store, { onError }),
       tracker,
-      authenticate: sdkKeyAuthenticator(store, rootToken, onError),
+      authenticate: sdkKeyAuthenticator(store, rootToken, touchKey),
       onError,
       telemetry,
     });
@@ -86,9 +86,12 @@ export function nodeStreamHost(options: NodeStreamOptions = {}): StreamHostFacto
   };
 }
 
-/** Only an unrevoked sdk key may stream, and only its own environment (src/http/credentials.ts). */
-export function sdkKeyAuthenticator(store: Store, rootToken: string | undefined, onError: (error: unknown) => void): StreamAuthenticator {
-  const check = sdkKeyChecker({ store, rootToken, onError }, "stream");
+/**
+ * Only an unrevoked sdk key may stream, and only its own environment (src/http/credentials.ts);
+ * `touchKey` records its use, the host's one toucher.
+ */
+export function sdkKeyAuthenticator(store: Store, rootToken: string | undefined, touchKey: KeyToucher): StreamAuthenticator {
+  const check = sdkKeyChecker({ store, rootToken, touchKey }, "stream");
   return async (token) => {
     const checked = await check(token);
     if (!checked.ok) return { status: checked.status, detail: checked.detail };

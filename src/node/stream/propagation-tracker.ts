@@ -128,8 +128,10 @@ export class PropagationTracker {
   }
 
   /**
-   * A connection has been sent its first state, of version `sent` (default: the
-   * newest commit known here). Keep the handle for {@link ack} and {@link disconnect}.
+   * A connection has been sent its first state, counted from version `sent` (the
+   * session's `firstVersion`; default: the newest commit known here), or from the
+   * newest commit known here when that is newer. Keep the handle for {@link ack}
+   * and {@link disconnect}.
    */
   connect(tenantId: string, env: string, info: InstanceInfo, at = this.#now(), sent?: number): InstanceHandle {
     const newest = this.#ledger.newest(tenantId, env);
@@ -163,6 +165,11 @@ export class PropagationTracker {
     record.appliedVersion = version;
     const { tenantId, env } = record.env;
     this.#receipts.ack(tenantId, env, record, previous < 0 ? null : previous, at);
+  }
+
+  /** The newest version committed here of an environment (its receipts' newest), or null. */
+  newest(tenantId: string, env: string): number | null {
+    return this.#ledger.newest(tenantId, env);
   }
 
   /** A version was committed: count who is connected now. */

@@ -339,7 +339,8 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       const snapshot = await g.snapshotOf(source, frames);
       loaded = { kind: "snapshot", snapshot, ...(request.replace ? { replace: true } : {}) };
     }
-    if (!isDone(ws)) apply(ws, { t: "loaded", loaded, at: now() });
+    // The newest commit counted so far: a state read before it and sent now counts from it (the session's firstVersion).
+    if (!isDone(ws)) apply(ws, { t: "loaded", loaded, at: now(), newest: tracker.newest(g.tenantId, g.env) });
   }
 
   /** Bring a socket that just finished loading up to the group's version, from the recent frames. */

@@ -1,11 +1,13 @@
 /**
  * The core's session state machine (src/core/stream/session.ts) as a conformance
  * target: a minimal host in memory that carries out its effects exactly, with an
- * environment whose change log holds every change.
+ * environment whose change log holds every change. Receipts as the hosts count them:
+ * `connected` at each commit, `pending` from the open sessions' states when asked.
  */
 import type { PatchMessage } from "@killswitch/sdk";
 import { parseClientFrame } from "../../../src/core/stream/client-frame.js";
 import { DEFAULT_STREAM_LIMITS } from "../../../src/core/stream/limits.js";
+import { pendingAt } from "../../../src/core/receipts/receipt-tracker.js";
 import { connectedAtCommit, openSession, step, type Loaded, type SessionInput, type SessionState } from "../../../src/core/stream/session.js";
 import { snapshotText } from "../../../src/core/stream/snapshot-text.js";
 import type { StreamTarget, TargetStream } from "../cases.js";
@@ -23,8 +25,11 @@ interface Session {
 export function machineTarget(): StreamTarget {
   let version = 1;
   let held: (() => void)[] | null = null;
+  /** Held reads read the version when they start (`stallSnapshots`), not at their release. */
+  let stalled = false;
   const sessions: Session[] = [];
-  const connectedAt = new Map<number, Session[]>();
+  /** version → sessions connected at its commit. */
+  const connectedAt = new Map<number, number>();
   const patch = (v: number, prev: number): PatchMessage => ({ t: "patch", v, prev, flags: {}, segments: {}, removed: { flags: [], segments: [] } });
   const now = () => Date.now();
 
@@ -47,7 +52,8 @@ export function machineTarget(): StreamTarget {
           deliver(s, JSON.stringify(patch(effect.version, effect.version - 1)));
           break;
         case "load":
-          void load(effect.since).then((loaded) => feed(s, { t: "loaded", loaded, at: now() }));
+          // `newest`: every commit is published (and counted) here as it is made.
+          void load(effect.since).then((loaded) => feed(s, { t: "loaded", loaded, at: now(), newest: version }));
           break;
         case "catchUp":
           for (let v = effect.from + 1; v <= version; v++) feed(s, { t: "published", version: v });
@@ -68,8 +74,9 @@ export function machineTarget(): StreamTarget {
     if (since !== undefined && since >= 1 && since < version) {
       return { kind: "patch", prev: since, version, frame: JSON.stringify(patch(version, since)) };
     }
+    const read = stalled ? version : null;
     if (held) await new Promise<void>((resolve) => held!.push(resolve));
-    return { kind: "snapshot", snapshot: snapshotText(ENV, { version, flags: {}, segments: {} }) };
+    return { kind: "snapshot", snapshot: snapshotText(ENV, { version: read ?? version, flags: {}, segments: {} }) };
   };
 
   return {
@@ -93,16 +100,21 @@ export function machineTarget(): StreamTarget {
     },
     async commit() {
       version++;
-      connectedAt.set(version, sessions.filter((s) => connectedAtCommit(s.state, version)));
+      connectedAt.set(version, sessions.filter((s) => connectedAtCommit(s.state, version)).length);
       for (const s of sessions) feed(s, { t: "published", version });
       return version;
     },
     async holdSnapshots() {
       held = [];
     },
+    async stallSnapshots() {
+      held = [];
+      stalled = true;
+    },
     async releaseSnapshots() {
       const waiting = held ?? [];
       held = null;
+      stalled = false;
       for (const release of waiting) release();
     },
     async revokeKey() {
@@ -110,8 +122,9 @@ export function machineTarget(): StreamTarget {
     },
     async receipt(v) {
       const connected = connectedAt.get(v);
-      if (!connected) return null;
-      return { connected: connected.length, pending: connected.filter((s) => s.state.phase !== "closed" && (s.state.appliedVersion ?? -1) < v).length };
+      if (connected === undefined) return null;
+      const open = sessions.filter((s) => s.state.phase !== "closed").map((s) => s.state);
+      return { connected, pending: pendingAt(open, v).length };
     },
     async close() {},
   };

@@ -14,12 +14,17 @@ import type { StreamTarget } from "../cases.js";
 const ENV = "production";
 const KEY = "ks_tenant0001_prod";
 
-/** FakeSource whose snapshot reads wait while held, and then read the state as of their release. */
+/**
+ * FakeSource whose snapshot reads wait while held, and then read the state as of their
+ * release; or, stalled, read the state at once and answer it at the release.
+ */
 class HeldSource extends FakeSource {
   held: (() => void)[] | null = null;
+  stalled = false;
   override async snapshot(tenantId: string, env: string) {
+    const read = this.stalled ? super.snapshot(tenantId, env) : null; // FakeSource reads as it is called
     if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
-    return super.snapshot(tenantId, env);
+    return read ?? super.snapshot(tenantId, env);
   }
 }
 
@@ -78,9 +83,14 @@ export async function nodeHubTarget(): Promise<StreamTarget> {
     async holdSnapshots() {
       source.held = [];
     },
+    async stallSnapshots() {
+      source.held = [];
+      source.stalled = true;
+    },
     async releaseSnapshots() {
       const waiting = source.held ?? [];
       source.held = null;
+      source.stalled = false;
       for (const release of waiting) release();
     },
     async revokeKey() {

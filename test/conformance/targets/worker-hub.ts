@@ -61,6 +61,7 @@ export function workerHubTarget(hub: WorkerHub): StreamTarget {
     },
     commit: async () => ((await call("POST", "/publish")) as { version: number }).version,
     holdSnapshots: async () => void (await call("POST", "/hold")),
+    stallSnapshots: async () => void (await call("POST", "/hold?stall=1")),
     releaseSnapshots: async () => void (await call("POST", "/release")),
     revokeKey: async () => void (await call("POST", "/revoke")),
     receipt: async (v) => (await call("GET", `/receipt?v=${v}`)) as { connected: number; pending: number } | null,

@@ -9,7 +9,7 @@
  * (the ledger itself, a woken object, another node).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ReceiptTracker, type ReceiptLedger } from "../../../src/core/receipts/receipt-tracker.js";
+import { countConnected, countedFrom, pendingAt, ReceiptTracker, type ReceiptLedger } from "../../../src/core/receipts/receipt-tracker.js";
 
 export interface SavedShare {
   committedAt: number;
@@ -73,6 +73,23 @@ export function describeReceiptLedger(name: string, make: (options: { keep: numb
       await save();
       expect(await readBack(T, "production", 1)).toEqual({ committedAt: 1_000, connected: 1, latencies: [1_010] });
       expect(await readBack(T, "production", 2)).toEqual({ committedAt: 2_000, connected: 0, latencies: [] });
+    });
+
+    it("leaves a connection whose first state was read before a commit and sent after it out of that commit: not counted, not pending, no sample", async () => {
+      const { tracker, save, readBack } = await start();
+      const loading = { instance: "i-1", app: "a", firstVersion: null, appliedVersion: null };
+      tracker.commit(T, "production", 2, 2_000, countConnected([loading], 2));
+      // Its snapshot of version 1, read before the commit of 2, is sent now: it counts from 2, as the sessions do.
+      const live = { ...loading, firstVersion: countedFrom(1, 2), appliedVersion: null };
+      expect(pendingAt([live], 2)).toEqual([]);
+      const acked = { ...live, appliedVersion: 2 };
+      tracker.ack(T, "production", acked, null, 2_050);
+      tracker.commit(T, "production", 3, 3_000, countConnected([acked], 3));
+      expect(pendingAt([acked], 3)).toEqual([{ instance: "i-1", app: "a", appliedVersion: 2 }]);
+      tracker.ack(T, "production", { ...acked, appliedVersion: 3 }, 2, 3_040);
+      await save();
+      expect(await readBack(T, "production", 2)).toEqual({ committedAt: 2_000, connected: 0, latencies: [] });
+      expect(await readBack(T, "production", 3)).toEqual({ committedAt: 3_000, connected: 1, latencies: [40] });
     });
 
     it("drops the versions that fall out of the window, and keeps environments apart", async () => {

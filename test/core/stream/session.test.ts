@@ -20,6 +20,13 @@ const snapshot = (version: number, replace?: boolean): SessionInput => ({
   loaded: { kind: "snapshot", snapshot: snapshotText("production", { version, flags: {}, segments: {} }), ...(replace ? { replace } : {}) },
   at: 20,
 });
+/** A snapshot sent when the host's newest published version is `newest`. */
+const snapshotWhen = (version: number, newest: number): SessionInput => ({
+  t: "loaded",
+  loaded: { kind: "snapshot", snapshot: snapshotText("production", { version, flags: {}, segments: {} }) },
+  at: 20,
+  newest,
+});
 
 /** Runs inputs from a fresh session; answers the last state and every effect. */
 function run(...inputs: SessionInput[]): { state: SessionState; effects: SessionEffect[] } {
@@ -52,6 +59,22 @@ describe("the session state machine", () => {
     expect(connectedAtCommit(live, 4)).toBe(false);
     expect(connectedAtCommit(live, 5)).toBe(true);
     expect(connectedAtCommit(step(live, { t: "gone" }, limits).state, 5)).toBe(false);
+  });
+
+  it("counts a first state read before a commit and sent after it from that commit, as the receipts' countedFrom", () => {
+    const late = run(hello(), snapshotWhen(4, 6));
+    expect(late.state).toMatchObject({ sentVersion: 4, firstVersion: 6 });
+    expect(late.effects).toContainEqual({ t: "receipt", event: { kind: "connected", instance: "i1", app: "a", sdk: "s/1", at: 20, version: 6 } });
+    expect(connectedAtCommit(late.state, 5)).toBe(false);
+    expect(connectedAtCommit(late.state, 6)).toBe(false);
+    expect(connectedAtCommit(late.state, 7)).toBe(true);
+    // A newest commit older than the state changes nothing, and neither does one after the first state.
+    expect(run(hello(), snapshotWhen(4, 3)).state.firstVersion).toBe(4);
+    const current = run(hello(2), { t: "loaded", loaded: { kind: "current", version: 2 }, at: 20, newest: 3 });
+    expect(current.state).toMatchObject({ sentVersion: 2, appliedVersion: 2, firstVersion: 3 });
+    const patched = run(hello(1), { t: "loaded", loaded: { kind: "patch", prev: 1, version: 2, frame: "{}" }, at: 20, newest: 5 });
+    expect(patched.state).toMatchObject({ sentVersion: 2, firstVersion: 5 });
+    expect(step(late.state, snapshotWhen(7, 9), limits).state.firstVersion).toBe(6);
   });
 
   it("takes a published change only when live and behind it, as the shared frame", () => {

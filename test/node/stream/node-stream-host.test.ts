@@ -106,4 +106,17 @@ describe("the stream on the Node server", () => {
     expect(await client.closed).toMatchObject({ code: CLOSE.UNAUTHORIZED });
     await expect(TestClient.open(wsUrl, created.body.secret)).rejects.toThrow(/401/);
   });
+
+  it("records a key's use at the upgrade on the server's clock: the stream shares the app's toucher", async () => {
+    clockAt = T0 + 3_600_000; // past every earlier use's minute
+    const created = await api("POST", "/v1/keys", { name: "first used on the stream", role: "sdk", env: "production" });
+    expect(created.status).toBe(201);
+    clockAt += 5_000;
+    const client = await TestClient.open(server.url.replace("http", "ws"), created.body.secret);
+    client.close();
+    // Written in a batch a moment after the use.
+    await expect
+      .poll(async () => (await api("GET", "/v1/keys")).body.items.find((k: { id: string }) => k.id === created.body.key.id)?.lastUsedAt, { timeout: 10_000 })
+      .toBe(new Date(clockAt).toISOString());
+  });
 });

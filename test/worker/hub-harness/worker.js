@@ -19,7 +19,9 @@
  *
  * For the conformance cases (test/conformance): the source keeps every change
  * (`changesSince` replays them), `POST /hold` makes snapshot reads wait until
- * `POST /release` (they then read the state as of the release), `POST /revoke`
+ * `POST /release` (they then read the state as of the release; with `?stall=1`
+ * they read it at once, and answer it at the release: a read that straddles the
+ * commits made meanwhile), `POST /revoke`
  * revokes key k1, and `GET /receipt?v=` answers how many sockets the hub counted
  * as connected when `v` was published and how many of those are pending.
  * `?object=` on any request picks another object (default "one"), so that
@@ -50,6 +52,8 @@ export class HubObject extends DurableObject {
   log = [];
   /** Snapshot reads waiting for `POST /release`; null when not held. */
   held = null;
+  /** Held reads read the state when they start (`POST /hold?stall=1`), not at their release. */
+  stalled = false;
   /** version → sockets counted as connected when it was published. */
   connected = new Map();
 
@@ -70,8 +74,9 @@ export class HubObject extends DurableObject {
       tenantId: "t",
       source: {
         snapshot: async () => {
+          const read = this.stalled ? this.version : null;
           if (this.held) await new Promise((resolve) => this.held.push(resolve));
-          return { version: this.version, flags: {}, segments: {} };
+          return { version: read ?? this.version, flags: {}, segments: {} };
         },
         changesSince: async (_tenant, _env, since) => {
           if (since >= this.version) return [];
@@ -124,10 +129,12 @@ export class HubObject extends DurableObject {
         return Response.json(constructed.get(this.ctx.id.toString()));
       case "POST /hold":
         this.held = [];
+        this.stalled = url.searchParams.get("stall") === "1";
         return Response.json({ ok: true });
       case "POST /release": {
         const waiting = this.held ?? [];
         this.held = null;
+        this.stalled = false;
         for (const release of waiting) release();
         return Response.json({ ok: true });
       }
