@@ -179,11 +179,11 @@ describe("compileFlag", () => {
   });
 
   it.each([
-    ["boolean", { on: true, off: false }, "boolean"],
-    ["string", { on: "yes", off: "no" }, "string"],
-    ["number", { on: 1, off: 0 }, "number"],
-    ["json", { on: { models: ["x"] }, off: null }, "object"],
-  ])("compiles a %s flag, whose defaults must be of type %s", (kind, variants, type) => {
+    ["boolean", "boolean", { on: true, off: false }],
+    ["string", "string", { on: "yes", off: "no" }],
+    ["number", "number", { on: 1, off: 0 }],
+    ["json", "object", { on: { models: ["x"] }, off: null }],
+  ])("compiles a %s flag, whose defaults must be of type %s", (kind, type, variants) => {
     const f = compile(flag({ kind: kind as WireFlag["kind"], variants: variants as never }));
     expect(f._error).toBeUndefined();
     expect(f._type).toBe(type);
