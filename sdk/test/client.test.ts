@@ -155,6 +155,38 @@ describe("patches", () => {
     expect(seen).toEqual<ChangeEvent[]>([{ flags: ["model.sonnet"], version: 2 }]);
   });
 
+  it("names in a snapshot's change event the flags whose segment changed, and the flags it removed", async () => {
+    server.flags["model.sonnet"] = boolFlag("model.sonnet");
+    server.flags["model.staff-only"] = boolFlag("model.staff-only", { rules: [{ id: "s", when: [{ segment: ["staff"] }], serve: { variant: "off" } }] });
+    server.flags["model.gone"] = boolFlag("model.gone");
+    server.segments.staff = { ...foreignNationals(), key: "staff" };
+    const c = connect();
+    await c.ready();
+    // Not broadcast: the next snapshot carries both changes. Only foreign-nationals changed, not staff.
+    server.change({ segments: { "foreign-nationals": { ...foreignNationals(), exclude: ["u-fr"] } }, removed: { flags: ["model.gone"] } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    const { flags, version } = await changed;
+    expect({ flags: [...flags].sort(), version }).toEqual<ChangeEvent>({ flags: ["model.fable-5", "model.gone"], version: 2 });
+    expect(c.isEnabled("model.fable-5", { key: "u-fr", nationality: "FR" }, false)).toBe(true);
+  });
+
+  it("applies snapshots that hold a null flag and a null segment: each is refused alone, and the next snapshot still applies", async () => {
+    server.flags["model.null"] = null as unknown as WireFlag;
+    server.flags["model.of-null"] = boolFlag("model.of-null", { rules: [{ id: "n", when: [{ segment: ["null"] }], serve: { variant: "off" } }] });
+    server.segments.null = null as never;
+    const c = connect();
+    // A snapshot refused is an error event: fail at once rather than wait for what will not come.
+    const refused = new Promise<never>((_, reject) => c.on("error", reject));
+    expect(await Promise.race([c.ready(), refused])).toBe("ready");
+    for (const k of ["model.null", "model.of-null"]) expect(c.evaluate(k, {}, true)).toMatchObject({ value: true, errorCode: "PARSE_ERROR" });
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    expect(await Promise.race([changed, refused])).toEqual<ChangeEvent>({ flags: ["model.sonnet"], version: 2 });
+    expect(c.isEnabled("model.fable-5", { nationality: "FR" }, true)).toBe(false);
+  });
+
   it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
     const c = connect();
     await c.ready();
