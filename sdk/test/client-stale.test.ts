@@ -53,14 +53,17 @@ describe("staleness", () => {
     expect(c.evaluate("model.sonnet", us, false)).toMatchObject({ value: true, reason: expect.not.stringMatching(/CACHED|STALE/) });
   });
 
-  it("drops a socket that stays silent for three ping intervals and reconnects", async () => {
+  it("drops a socket that stays silent for three ping intervals, without a closing handshake, and reconnects", async () => {
     server = await FakeServer.start({ flags: [closedFlag(300)], segments: [foreignNationals()] });
     const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
     const seen = errors(c);
     await c.ready();
+    const code = new Promise<number>((r) => server.connections[0]!.ws.on("close", r));
     server.mute = true;
     await waitFor(() => server.connections.length >= 2, "a second connection");
     expect(seen.some((e) => /no frame for 300 ms/.test(e.message))).toBe(true);
+    // Terminated, not closed with a handshake that a peer gone silent would never answer (1006: no close frame).
+    expect(await code).toBe(1006);
     await waitFor(() => server.connections[0]!.ws.readyState === server.connections[0]!.ws.CLOSED, "the silent socket closed");
     server.mute = false;
     await nextEvent(c, "ready");
