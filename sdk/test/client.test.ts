@@ -292,6 +292,15 @@ describe("patches", () => {
 });
 
 describe("reconnecting", () => {
+  it("closes an open socket with 1000 on close(): a clean goodbye, not a dropped connection", async () => {
+    const c = connect();
+    await c.ready();
+    const code = new Promise<number>((r) => server.connections[0]!.ws.on("close", r));
+    await c.close();
+    expect(await code).toBe(1000);
+    expect(server.connections).toHaveLength(1);
+  });
+
   it("reconnects after a drop and resumes with since, receiving only what it missed", async () => {
     const c = connect({ reconnectDelayMs: 20 });
     await c.ready();
