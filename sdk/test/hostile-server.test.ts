@@ -388,3 +388,15 @@ describe("the snapshot poll's answers", () => {
     expect(seen.slice(before)).toEqual([]);
   });
 });
+
+describe("ready() for a refused key", () => {
+  it("answers defaults as soon as the key is refused, naming the refusal and not a timeout", async () => {
+    const c = client({ url: server.url, sdkKey: `${TEST_KEY}x`, reconnectDelayMs: 20 });
+    const seen = errors(c);
+    // Well before the time runs out: the refusal settles it.
+    expect(await c.ready({ timeoutMs: 60_000 })).toBe("defaults");
+    const messages = seen.map((e) => e.message);
+    expect(messages).toContain("killswitch: sdk key refused");
+    expect(messages.filter((m) => /no snapshot in/.test(m))).toEqual([]);
+  });
+});
