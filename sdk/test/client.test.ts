@@ -5,6 +5,7 @@ import { client, closeClients, errors } from "./support/clients.js";
 import { FakeServer, TEST_KEY, nextEvent, waitFor } from "./support/fake-server.js";
 import type { ChangeEvent } from "../src/client.js";
 import type { WireFlag } from "../src/model.js";
+import { snapshotFrame, stubService, type StubSocket } from "./support/stub-service.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -331,5 +332,41 @@ describe("reconnecting", () => {
     await server.restart();
     await waitFor(() => c.version === 2, "version 2");
     expect(c.isEnabled("model.sonnet", {}, false)).toBe(true);
+  });
+});
+
+describe("frames in flight", () => {
+  const patch = (v: number, prev: number) => JSON.stringify({ t: "patch", v, prev, flags: {}, segments: {}, removed: { flags: [], segments: [] } });
+  const resyncsSent = (s: StubSocket) => s.sent.filter((m) => m === '{"t":"resync"}').length;
+
+  it("asks for the whole state once while a resync is pending: a patch applied meanwhile does not ask again", async () => {
+    let socket!: StubSocket;
+    const { WebSocket } = stubService((s) => {
+      socket = s;
+      s.accept();
+      s.deliver(snapshotFrame(1));
+      s.deliver(patch(3, 2)); // a gap: a resync is asked
+      s.deliver(patch(2, 1)); // follows version 1: applied, the resync still pending
+      s.deliver(patch(4, 3)); // another gap: the resync asked already answers it
+      s.deliver(patch(3, 2)); // applied
+    });
+    const c = client({ url: server.url, sdkKey: TEST_KEY, WebSocket });
+    await waitFor(() => c.version === 3, "version 3");
+    expect(resyncsSent(socket)).toBe(1);
+  });
+
+  it("applies no snapshot that arrives as close() is called", async () => {
+    let c!: ReturnType<typeof client>;
+    const { WebSocket, sockets } = stubService((s) => {
+      s.accept();
+      s.deliver(snapshotFrame(1));
+      void c.close();
+    });
+    c = client({ url: server.url, sdkKey: TEST_KEY, WebSocket });
+    expect(await c.ready()).toBe("defaults");
+    await waitFor(() => sockets.length === 1 && sockets[0]!.readyState === 3, "the socket closed");
+    // The snapshot's job has run by now: frames are applied in order, and ready() waited for the cache.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.evaluate("model.fable-5", { nationality: "FR" }, true)).toMatchObject({ value: true, reason: "ERROR" });
   });
 });
