@@ -44,16 +44,24 @@ export const MODULES = {
   },
   // The client's lifecycle (connection, freshness, staleness, backoff, resync: a pure state
   // machine, whole), the validator of every frame, and what stays in the adapter of version
-  // and staleness handling: what is accepted and in what order (`accept`), the cache's age
-  // (`loaded`), evaluation's silence.
+  // and staleness handling: what is accepted and in what order (`accept`), the flags a new
+  // snapshot changed (`diff`), the poll and its ETag, the lifecycle's effects (the hello's
+  // `since`, the stale timer, pings, dropping a socket), the cache's age (`loaded`),
+  // evaluation's silence, and what `ready` answers.
   client: {
     mutate: [
       "sdk/src/client/lifecycle.ts",
       "sdk/src/wire.ts",
+      section(CLIENT, "  function* diff(", "  // Coalesces writes"),
       section(CLIENT, "  const accept =", "  // Frames, polls and the cache are applied"),
+      section(CLIENT, "  const poll = async", "  // Where a WebSocket constructor exists"),
+      section(CLIENT, "  const effects:", "  const loaded ="),
       section(CLIENT, "  const loaded =", "  connect();"),
       section(CLIENT, "  // The hot path: no clock read", "  // One function serves the four typed getters"),
+      section(CLIENT, "    async ready(", "    isEnabled: value,"),
     ],
+    // The SDK's sources: all the module's files are there.
+    tsconfig: "tsconfig.mutation-sdk.json",
     tests: [
       "sdk/test/lifecycle.test.ts",
       "sdk/test/wire.test.ts",

@@ -7,6 +7,8 @@ import { boolFlag, blockedForForeigners, foreignNationals } from "./support/flag
 import { client, closeClients, errors } from "./support/clients.js";
 import { readCache, withCacheAt } from "./support/cache-text.js";
 import { FakeServer, TEST_KEY, nextEvent, waitFor } from "./support/fake-server.js";
+import { resyncs } from "./support/defended-block.js";
+import { murmur3 } from "../src/evaluator/hash.js";
 
 let server: FakeServer;
 let dir: string;
@@ -51,14 +53,17 @@ describe("staleness", () => {
     expect(c.evaluate("model.sonnet", us, false)).toMatchObject({ value: true, reason: expect.not.stringMatching(/CACHED|STALE/) });
   });
 
-  it("drops a socket that stays silent for three ping intervals and reconnects", async () => {
+  it("drops a socket that stays silent for three ping intervals, without a closing handshake, and reconnects", async () => {
     server = await FakeServer.start({ flags: [closedFlag(300)], segments: [foreignNationals()] });
     const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
     const seen = errors(c);
     await c.ready();
+    const code = new Promise<number>((r) => server.connections[0]!.ws.on("close", r));
     server.mute = true;
     await waitFor(() => server.connections.length >= 2, "a second connection");
     expect(seen.some((e) => /no frame for 300 ms/.test(e.message))).toBe(true);
+    // Terminated, not closed with a handshake that a peer gone silent would never answer (1006: no close frame).
+    expect(await code).toBe(1006);
     await waitFor(() => server.connections[0]!.ws.readyState === server.connections[0]!.ws.CLOSED, "the silent socket closed");
     server.mute = false;
     await nextEvent(c, "ready");
@@ -161,5 +166,74 @@ describe("last known good", () => {
     const seen = errors(c);
     expect(await c.ready()).toBe("ready");
     expect(seen.some((e) => e instanceof SyntaxError)).toBe(true);
+  });
+});
+
+/**
+ * The cache replays the snapshot and the patches since: the client asks for a fresh
+ * snapshot once the patches outweigh it, and only for what the service sent. What it
+ * reads from the cache is the service's no more: never acked, written back or resynced,
+ * even when a socket is already open while it reads.
+ */
+describe("the cache's bookkeeping", () => {
+  const emptyPatch = (v: number) => ({ t: "patch", v, prev: v - 1, flags: {}, segments: {}, removed: { flags: [], segments: [] } });
+
+  it("asks for a fresh snapshot once the patches' bytes exceed the snapshot's, not while they only equal them", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners()], segments: [foreignNationals()] });
+    const storage = memory();
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache: storage });
+    expect(await c.ready()).toBe("ready");
+    const conn = server.connections[0]!;
+    await waitFor(() => server.acks(conn).includes(1) && storage.data.size === 1, "ack 1 and the cache written");
+    const snapshotBytes = readCache([...storage.data.values()][0]!).lines[0]!.length;
+    // A patch that changes nothing, padded (a field the protocol does not define) to the snapshot's bytes exactly.
+    const p = emptyPatch(2);
+    const frame = JSON.stringify({ ...p, pad: "x".repeat(snapshotBytes - JSON.stringify({ ...p, pad: "" }).length) });
+    expect(frame.length).toBe(snapshotBytes);
+    server.version = 2;
+    server.log.push(p as never);
+    server.broadcast(frame);
+    // A resync would have been sent before the ack, on the same socket.
+    await waitFor(() => server.acks(conn).includes(2), "ack 2");
+    expect(resyncs(conn)).toBe(0);
+    // The next patch makes them outweigh it.
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } });
+    await waitFor(() => resyncs(conn) === 1 && c.version === 3, "a resync, and version 3");
+    await waitFor(() => readCache([...storage.data.values()][0]!).frames.map((f) => f.t).join() === "snapshot", "a cache of the fresh snapshot alone");
+  });
+
+  it("reads its cache while a socket is already open without acking, writing back or resyncing any of it", async () => {
+    server = await FakeServer.start({ flags: [blockedForForeigners(5)], segments: [foreignNationals(5)] });
+    server.version = 5;
+    // Versions 3 and 4, whose patch outweighs the snapshot: from the service, that would ask for a fresh one.
+    const snapshot = JSON.stringify({ t: "snapshot", v: 3, env: "production", flags: { "model.x": boolFlag("model.x", { version: 3 }) }, segments: {} });
+    const patch = JSON.stringify({ ...emptyPatch(4), pad: "x".repeat(snapshot.length) });
+    const text = [JSON.stringify({ k: murmur3(TEST_KEY).toString(36), at: Date.now() }), snapshot, patch].join("\n");
+    // The cache answers only once the socket is open and has said hello.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const written: string[] = [];
+    const storage: SnapshotStorage = {
+      get: async () => {
+        await gate;
+        return text;
+      },
+      set: (_, v) => void written.push(v),
+    };
+    const c = client({ url: server.url, sdkKey: TEST_KEY, cache: storage });
+    const seen = errors(c);
+    const versions: number[] = [];
+    c.on("change", (e) => versions.push(e.version));
+    await waitFor(() => server.connections[0]?.hello !== undefined, "the hello");
+    release();
+    expect(await c.ready()).toBe("ready");
+    const conn = server.connections[0]!;
+    await waitFor(() => server.acks(conn).includes(5) && written.length > 0, "ack 5 and the cache written");
+    // The cache was applied first, then the service's snapshot.
+    expect(versions).toEqual([3, 4, 5]);
+    expect(server.acks(conn)).toEqual([5]);
+    expect(resyncs(conn)).toBe(0);
+    expect(written.map((w) => readCache(w).frames.map((f) => f.v))).toEqual(written.map(() => [5]));
+    expect(seen).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { client, closeClients, errors } from "./support/clients.js";
 import { FakeServer, TEST_KEY, nextEvent, waitFor } from "./support/fake-server.js";
 import type { ChangeEvent } from "../src/client.js";
 import type { WireFlag } from "../src/model.js";
+import { snapshotFrame, stubService, type StubSocket } from "./support/stub-service.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -155,6 +156,38 @@ describe("patches", () => {
     expect(seen).toEqual<ChangeEvent[]>([{ flags: ["model.sonnet"], version: 2 }]);
   });
 
+  it("names in a snapshot's change event the flags whose segment changed, and the flags it removed", async () => {
+    server.flags["model.sonnet"] = boolFlag("model.sonnet");
+    server.flags["model.staff-only"] = boolFlag("model.staff-only", { rules: [{ id: "s", when: [{ segment: ["staff"] }], serve: { variant: "off" } }] });
+    server.flags["model.gone"] = boolFlag("model.gone");
+    server.segments.staff = { ...foreignNationals(), key: "staff" };
+    const c = connect();
+    await c.ready();
+    // Not broadcast: the next snapshot carries both changes. Only foreign-nationals changed, not staff.
+    server.change({ segments: { "foreign-nationals": { ...foreignNationals(), exclude: ["u-fr"] } }, removed: { flags: ["model.gone"] } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    const { flags, version } = await changed;
+    expect({ flags: [...flags].sort(), version }).toEqual<ChangeEvent>({ flags: ["model.fable-5", "model.gone"], version: 2 });
+    expect(c.isEnabled("model.fable-5", { key: "u-fr", nationality: "FR" }, false)).toBe(true);
+  });
+
+  it("applies snapshots that hold a null flag and a null segment: each is refused alone, and the next snapshot still applies", async () => {
+    server.flags["model.null"] = null as unknown as WireFlag;
+    server.flags["model.of-null"] = boolFlag("model.of-null", { rules: [{ id: "n", when: [{ segment: ["null"] }], serve: { variant: "off" } }] });
+    server.segments.null = null as never;
+    const c = connect();
+    // A snapshot refused is an error event: fail at once rather than wait for what will not come.
+    const refused = new Promise<never>((_, reject) => c.on("error", reject));
+    expect(await Promise.race([c.ready(), refused])).toBe("ready");
+    for (const k of ["model.null", "model.of-null"]) expect(c.evaluate(k, {}, true)).toMatchObject({ value: true, errorCode: "PARSE_ERROR" });
+    server.change({ flags: { "model.sonnet": boolFlag("model.sonnet") } }, false);
+    const changed = nextEvent(c, "change");
+    server.broadcast(server.snapshot());
+    expect(await Promise.race([changed, refused])).toEqual<ChangeEvent>({ flags: ["model.sonnet"], version: 2 });
+    expect(c.isEnabled("model.fable-5", { nationality: "FR" }, true)).toBe(false);
+  });
+
   it("emits a change with the new version for a patch that changes no flag's evaluation", async () => {
     const c = connect();
     await c.ready();
@@ -260,6 +293,15 @@ describe("patches", () => {
 });
 
 describe("reconnecting", () => {
+  it("closes an open socket with 1000 on close(): a clean goodbye, not a dropped connection", async () => {
+    const c = connect();
+    await c.ready();
+    const code = new Promise<number>((r) => server.connections[0]!.ws.on("close", r));
+    await c.close();
+    expect(await code).toBe(1000);
+    expect(server.connections).toHaveLength(1);
+  });
+
   it("reconnects after a drop and resumes with since, receiving only what it missed", async () => {
     const c = connect({ reconnectDelayMs: 20 });
     await c.ready();
@@ -290,5 +332,41 @@ describe("reconnecting", () => {
     await server.restart();
     await waitFor(() => c.version === 2, "version 2");
     expect(c.isEnabled("model.sonnet", {}, false)).toBe(true);
+  });
+});
+
+describe("frames in flight", () => {
+  const patch = (v: number, prev: number) => JSON.stringify({ t: "patch", v, prev, flags: {}, segments: {}, removed: { flags: [], segments: [] } });
+  const resyncsSent = (s: StubSocket) => s.sent.filter((m) => m === '{"t":"resync"}').length;
+
+  it("asks for the whole state once while a resync is pending: a patch applied meanwhile does not ask again", async () => {
+    let socket!: StubSocket;
+    const { WebSocket } = stubService((s) => {
+      socket = s;
+      s.accept();
+      s.deliver(snapshotFrame(1));
+      s.deliver(patch(3, 2)); // a gap: a resync is asked
+      s.deliver(patch(2, 1)); // follows version 1: applied, the resync still pending
+      s.deliver(patch(4, 3)); // another gap: the resync asked already answers it
+      s.deliver(patch(3, 2)); // applied
+    });
+    const c = client({ url: server.url, sdkKey: TEST_KEY, WebSocket });
+    await waitFor(() => c.version === 3, "version 3");
+    expect(resyncsSent(socket)).toBe(1);
+  });
+
+  it("applies no snapshot that arrives as close() is called", async () => {
+    let c!: ReturnType<typeof client>;
+    const { WebSocket, sockets } = stubService((s) => {
+      s.accept();
+      s.deliver(snapshotFrame(1));
+      void c.close();
+    });
+    c = client({ url: server.url, sdkKey: TEST_KEY, WebSocket });
+    expect(await c.ready()).toBe("defaults");
+    await waitFor(() => sockets.length === 1 && sockets[0]!.readyState === 3, "the socket closed");
+    // The snapshot's job has run by now: frames are applied in order, and ready() waited for the cache.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.evaluate("model.fable-5", { nationality: "FR" }, true)).toMatchObject({ value: true, reason: "ERROR" });
   });
 });

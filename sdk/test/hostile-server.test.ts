@@ -327,3 +327,76 @@ describe("the persisted cache", () => {
     expect(c.isEnabled("model.x", us, false)).toBe(false);
   });
 });
+
+describe("the snapshot poll's answers", () => {
+  /** A fetch that never answers until its signal aborts; counts its calls. */
+  const hanging = () => {
+    const calls: AbortSignal[] = [];
+    const fetch = (_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        const signal = init!.signal!;
+        calls.push(signal);
+        signal.addEventListener("abort", () => reject(signal.reason));
+      });
+    return { fetch: fetch as typeof globalThis.fetch, calls };
+  };
+
+  it("never applies the body of an answer that is not 2xx, and names its status", async () => {
+    server.refuseUpgrades = true;
+    // A valid snapshot, but in a 500: a proxy's or a failing service's answer is no state.
+    const body = JSON.stringify({ version: 6, env: "production", flags: { "model.x": killed(6) }, segments: {} });
+    const fetch = (async () => new Response(body, { status: 500 })) as typeof globalThis.fetch;
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20, fetch });
+    const seen = errors(c);
+    await waitFor(() => seen.some((e) => /snapshot/.test(e.message)) || c.version === 6, "the poll's outcome");
+    expect(seen.map((e) => e.message)).toContain("killswitch: GET /v1/snapshot 500");
+    expect(c.version).not.toBe(6);
+    // Not applied: the caller's default, where version 6 would serve the kill.
+    expect(c.evaluate("model.x", us, true)).toMatchObject({ value: true, reason: "ERROR" });
+  });
+
+  it("takes a 304 as the service confirming the state held: no error, nothing read", async () => {
+    server.refuseUpgrades = true;
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 20 });
+    const seen = errors(c);
+    expect(await c.ready()).toBe("ready");
+    await waitFor(() => server.polls.filter((p) => p.status === 304).length >= 2, "two 304s");
+    expect(seen.filter((e) => /snapshot/.test(e.message))).toEqual([]);
+    expect(c.version).toBe(5);
+    expectBlock(c);
+  });
+
+  it("polls one at a time: a poll that hangs is not joined by another at each failed upgrade", async () => {
+    server.refuseUpgrades = true;
+    const { fetch, calls } = hanging();
+    client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 10, pollTimeoutMs: 60_000, fetch });
+    await waitFor(() => server.attempts.length >= 4, "four refused upgrades");
+    expect(calls).toHaveLength(1);
+  });
+
+  it("reports no error for the poll that close() aborts", async () => {
+    server.refuseUpgrades = true;
+    const { fetch, calls } = hanging();
+    const c = client({ url: server.url, sdkKey: TEST_KEY, reconnectDelayMs: 60_000, pollTimeoutMs: 60_000, fetch });
+    const seen = errors(c);
+    await waitFor(() => calls.length === 1, "a poll in flight");
+    const before = seen.length;
+    await c.close();
+    expect(calls[0]!.aborted).toBe(true);
+    // The aborted fetch rejects at once; its handler has run by the next turn of the loop.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen.slice(before)).toEqual([]);
+  });
+});
+
+describe("ready() for a refused key", () => {
+  it("answers defaults as soon as the key is refused, naming the refusal and not a timeout", async () => {
+    const c = client({ url: server.url, sdkKey: `${TEST_KEY}x`, reconnectDelayMs: 20 });
+    const seen = errors(c);
+    // Well before the time runs out: the refusal settles it.
+    expect(await c.ready({ timeoutMs: 60_000 })).toBe("defaults");
+    const messages = seen.map((e) => e.message);
+    expect(messages).toContain("killswitch: sdk key refused");
+    expect(messages.filter((m) => /no snapshot in/.test(m))).toEqual([]);
+  });
+});

@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
 // The universal core, as browsers, Deno and Workers get it: no Node platform.
 import { createClient as createCore, type KillswitchClient } from "../src/client.js";
 import { blockedForForeigners, foreignNationals } from "./support/flags.js";
 import { client, closeClients, errors } from "./support/clients.js";
 import { FakeServer, TEST_KEY, waitFor } from "./support/fake-server.js";
+import { snapshotFrame, stubService } from "./support/stub-service.js";
 
 let server: FakeServer;
 let dir: string;
@@ -60,4 +61,24 @@ it("the core refuses a file path as cache with a clear error; the Node entry wri
   };
   await waitFor(written, "the cache file", 5_000);
   expect(server.connections.at(-1)).toMatchObject({ auth: "header" });
+});
+
+it("runs where timers are numbers, as in browsers and Workers: the stale timer is set without unref", async () => {
+  const real = globalThis.setTimeout;
+  // Node's timer objects convert to their numeric id, which clearTimeout takes too.
+  vi.stubGlobal("setTimeout", ((fn: () => void, ms?: number, ...args: unknown[]) => +real(fn, ms, ...args)) as unknown as typeof setTimeout);
+  try {
+    const { WebSocket } = stubService((s) => {
+      s.accept();
+      s.deliver(snapshotFrame(1));
+    });
+    const c = createCore({ url: server.url, sdkKey: TEST_KEY, WebSocket });
+    cores.push(c);
+    const seen = errors(c);
+    expect(await c.ready({ timeoutMs: 5_000 })).toBe("ready");
+    expect(c.version).toBe(1);
+    expect(seen).toEqual([]);
+  } finally {
+    vi.unstubAllGlobals();
+  }
 });

@@ -80,6 +80,7 @@ describe("checkServerMessage", () => {
     ["a patch whose segments are null", patch({ segments: null }), "invalid segments"],
     ["a patch without removed", patch({ removed: undefined }), "invalid removed"],
     ["a patch whose removed flags hold a number", patch({ removed: { flags: [1], segments: [] } }), "invalid removed"],
+    ["a patch whose removed segments hold a number after a key", patch({ removed: { flags: [], segments: ["s", 1] } }), "invalid removed"],
     ["a patch whose removed segments are not a list", patch({ removed: { flags: [], segments: "s" } }), "invalid removed"],
     ["a patch with a bad prev", patch({ prev: 6 }), "invalid prev"],
   ])("refuses %s", (_, m, message) => {

@@ -54,6 +54,8 @@ describe("compileFlag", () => {
     expect(first(compile(withCondition({ attribute: "currentTime", op: "before", values: ["2026-01-01"] })))._clock).toBe(now);
     expect(first(compile(withCondition({ attribute: "signedUpAt", op: "before", values: ["2026-01-01"] })))._clock).toBeUndefined();
     expect(first(compile(withCondition({ attribute: "currentTime", op: "exists" })))._clock).toBeUndefined();
+    // A number compared with currentTime is the context's value alone: the clock is an instant, not a number.
+    for (const op of ["lt", "lte", "gt", "gte"] as const) expect(first(compile(withCondition({ attribute: "currentTime", op, values: [0] })))._clock).toBeUndefined();
   });
 
   it("resolves segment references to the compiled segments and records them", () => {
@@ -168,8 +170,37 @@ describe("compileFlag", () => {
     expect(compile(f)._error).toBe(message);
   });
 
-  it.each([null, 5, "flag", [], {}])("never throws on %j", (junk) => {
-    expect(compile(junk)._error).toMatch(/^invalid /);
+  it.each([null, 5, "flag", []])("never throws on %j, and names the flag as what is invalid", (junk) => {
+    expect(compile(junk)._error).toBe("invalid flag");
+  });
+
+  it("never throws on an empty object, and names its missing kind", () => {
+    expect(compile({})._error).toBe("invalid kind");
+  });
+
+  it.each([
+    ["boolean", "boolean", { on: true, off: false }],
+    ["string", "string", { on: "yes", off: "no" }],
+    ["number", "number", { on: 1, off: 0 }],
+    ["json", "object", { on: { models: ["x"] }, off: null }],
+  ])("compiles a %s flag, whose defaults must be of type %s", (kind, type, variants) => {
+    const f = compile(flag({ kind: kind as WireFlag["kind"], variants: variants as never }));
+    expect(f._error).toBeUndefined();
+    expect(f._type).toBe(type);
+    expect(f._fallthrough._res.value).toEqual(variants.on);
+  });
+
+  it("refuses a json variant that is undefined (a value JSON does not carry), naming the variants", () => {
+    expect(compile({ ...flag(), kind: "json", variants: { a: {}, b: undefined }, offVariant: "a", fallthrough: { variant: "a" } })._error).toBe("invalid variants");
+  });
+
+  // A result is handed to callers and OpenFeature as it is: `ruleId` is a key of it only when a rule matched.
+  it("gives only a rule's results a ruleId key", () => {
+    const f = compile(flag({ rules: [{ id: "r1", when: [{ attribute: "x", op: "exists" }], serve: { variant: "off" } }], fallthrough: { rollout: { weights: { on: 100_000 } } } }));
+    for (const r of [f._off, f._stale, f._fallthrough._res, f._fallthrough._cached, f._fallthrough._rollout!._res[0]!, f._fallthrough._rollout!._cached[0]!]) {
+      expect(Object.keys(r)).toEqual(["value", "variant", "reason"]);
+    }
+    expect(Object.keys(f._rules[0]!._serve._res)).toEqual(["value", "variant", "reason", "ruleId"]);
   });
 
   // Field names only, no paths (bundle size): the service's validation reports where.

@@ -30,6 +30,14 @@ describe("holds", () => {
     expect(holds(condition({ attribute: "currentTime", op: "before", values: ["2026-02-01T00:00:00Z"] }), {})).toBe(false);
   });
 
+  it("does not use the clock for a number compared with currentTime: without a value in the context, no comparison holds", () => {
+    for (const op of ["lt", "lte", "gt", "gte"] as const) {
+      const c = condition({ attribute: "currentTime", op, values: [0] });
+      expect(holds(c, {}), op).toBe(false);
+      expect(holds(c, { currentTime: op.startsWith("l") ? -1 : 1 }), op).toBe(true);
+    }
+  });
+
   it("does not use the clock for other attributes", () => {
     expect(holds(condition({ attribute: "startedAt", op: "after", values: ["2026-02-01T00:00:00Z"] }), {})).toBe(false);
   });
