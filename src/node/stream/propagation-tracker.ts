@@ -162,7 +162,8 @@ export class PropagationTracker {
     if (version <= previous) return;
     record.appliedVersion = version;
     const { tenantId, env } = record.env;
-    this.#receipts.ack(tenantId, env, record, previous < 0 ? null : previous, at);
+    // -1 (no ack yet) passes as is: the tracker reads a previous version below 0 as nothing.
+    this.#receipts.ack(tenantId, env, record, previous, at);
   }
 
   /** A version was committed: count who is connected now. */

@@ -35,6 +35,12 @@ describe("MemoryLedger", () => {
     expect(["first", "second", "third"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([true, false, true]);
   });
 
+  it("keeps 10,000 environments by default", () => {
+    const ledger = new MemoryLedger();
+    for (let i = 0; i <= 10_000; i++) ledger.committed("t", `e${i}`, 1, newRecord(0, 0));
+    expect(["e0", "e1", "e10000"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([false, true, true]);
+  });
+
   it("keeps at least one version and one environment", () => {
     const ledger = new MemoryLedger({ maxVersions: 0, maxEnvs: 0 });
     expect(ledger.keep).toBe(1);

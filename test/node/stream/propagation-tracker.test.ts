@@ -363,6 +363,42 @@ describe("several nodes", () => {
   });
 });
 
+describe("PropagationTracker counting at commit", () => {
+  it("counts a connection from the state it was sent when that is newer than the newest commit it knows of", () => {
+    const { tracker } = setup();
+    tracker.commit(T, "production", 1, 1_000);
+    tracker.connect(T, "production", info("a")); // counted from 1, the newest commit known here
+    tracker.connect(T, "production", info("b"), undefined, 3); // sent a state of version 3: 2 and 3 had landed before it
+    tracker.commit(T, "production", 2, 2_000); // this process hears of 2 and 3 late
+    tracker.commit(T, "production", 3, 3_000);
+    tracker.commit(T, "production", 4, 4_000);
+    expect([2, 3, 4].map((v) => tracker.receipt(T, "production", v)?.connected)).toEqual([1, 1, 2]);
+    expect(tracker.receipt(T, "production", 3)?.pending.map((p) => p.instance)).toEqual(["a"]);
+  });
+
+  it("may forget an environment once its last connection has closed", () => {
+    const tracker = new PropagationTracker({ maxEnvs: 2 });
+    const a = tracker.connect(T, "left", info("a"));
+    tracker.commit(T, "left", 1, 0);
+    tracker.disconnect(a);
+    tracker.commit(T, "idle", 1, 0);
+    tracker.commit(T, "third", 1, 0);
+    expect(["left", "idle", "third"].map((env) => tracker.receipt(T, env, 1) !== null)).toEqual([false, true, true]);
+  });
+
+  it("hands out nothing without recordUpdates, however its records change", () => {
+    const tracker = new PropagationTracker({ now: () => 5 });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 1);
+    tracker.ack(a, 1);
+    tracker.markAllChanged();
+    expect([tracker.drainUpdates(), tracker.drainVersionUpdates()]).toEqual([[], []]);
+    tracker.disconnect(a);
+    tracker.discardUpdates();
+    expect([tracker.drainUpdates(), tracker.drainVersionUpdates()]).toEqual([[], []]);
+  });
+});
+
 describe("PropagationTracker edge cases", () => {
   it("finds each of many versions by its own record", () => {
     const { tracker } = setup();
