@@ -147,6 +147,19 @@ describe("environment versions from memory", () => {
     expect(await t.store.envVersion(tenantId, "production")).toBe(9);
   });
 
+  it("reads them again after a new epoch, which follows a restore that may have lowered them, and not after a key rotation", async () => {
+    t = await openTempStore();
+    const { tenantId } = await tenantWithSdkKey();
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await t.store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "now" });
+    // The file restored from a backup taken at version 1.
+    await sql("UPDATE environments SET version = 1 WHERE tenant_id = ? AND key = 'production'", [tenantId]);
+    await t.store.rotateSigningKey(tenantId, SYSTEM_ACTOR, "production", { reason: "rotation" });
+    expect(await t.store.envVersion(tenantId, "production")).toBe(2);
+    await t.store.resetEpoch(tenantId, SYSTEM_ACTOR, "production", { reason: "restored" });
+    expect(await t.store.envVersion(tenantId, "production")).toBe(1);
+  });
+
   it("rejects an unknown environment without remembering it", async () => {
     t = await openTempStore();
     const { tenantId } = await tenantWithSdkKey();
