@@ -49,6 +49,17 @@ describe("one commit", () => {
     expect(audit!.n).toBe(3);
   });
 
+  it("writes a removal's change-log row with no payload (NULL, which readers of the raw row test for)", async () => {
+    const { store, tenantId, db } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await store.deleteFlag(tenantId, SYSTEM_ACTOR, "f", { reason: "retired" });
+    const rows = await db.select().from(changeLog).where(eq(changeLog.tenantId, tenantId));
+    expect(rows.filter((r) => r.env === "production").map((r) => [r.version, r.payload === null])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+  });
+
   it("writes nothing when the plan refuses", async () => {
     const { store, tenantId, db } = await setup();
     await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
