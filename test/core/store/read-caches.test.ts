@@ -6,7 +6,7 @@
  * a change-log tail would call.
  */
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import { silentBroadcaster } from "../../../src/core/broadcaster.js";
 import type { Executor } from "../../../src/core/db/executor.js";
@@ -71,6 +71,25 @@ describe("authentication from memory", () => {
     } finally {
       other.database.close();
     }
+  });
+
+  it("finds a key created here whose prefix a known key already has", async () => {
+    t = await openTempStore();
+    const { tenantId, secret } = await tenantWithSdkKey();
+    expect(await t.store.authenticate(secret)).not.toBeNull(); // its (tenant, prefix) is now in memory
+    // The next secret starts with the same 6 bytes (8 base64url characters: the prefix), then differs.
+    const first = Buffer.from(secret.slice(`ks_${tenantId}_`.length), "base64url");
+    const random = crypto.getRandomValues.bind(crypto);
+    vi.spyOn(crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+      random(array as Uint8Array);
+      if (array instanceof Uint8Array && array.length === 32) array.set(first.subarray(0, 6));
+      return array;
+    });
+    const created = await t.store.createKey(tenantId, SYSTEM_ACTOR, { name: "same prefix", role: "viewer" });
+    vi.restoreAllMocks();
+    expect(created.secret.slice(0, `ks_${tenantId}_`.length + 8)).toBe(secret.slice(0, `ks_${tenantId}_`.length + 8));
+    expect(await t.store.authenticate(created.secret)).toMatchObject({ keyId: created.key.id, role: "viewer" });
+    expect(await t.store.authenticate(secret)).toMatchObject({ role: "sdk" });
   });
 
   it("drops the key when a revocation's commit fails in a way that may have landed", async () => {
