@@ -62,6 +62,18 @@ describe("one commit", () => {
     ]);
   });
 
+  it("commits nothing for a plan that finds nothing to change, and answers the state as it is", async () => {
+    const heard = recorder();
+    const { store, tenantId, db } = await setup(heard);
+    const input = { reason: "r", include: ["u1"], exclude: [], rules: [] };
+    const put = await store.putSegment(tenantId, SYSTEM_ACTOR, "production", "beta", input);
+    const audit = await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId));
+    heard.changes.length = 0;
+    expect(await store.putSegment(tenantId, SYSTEM_ACTOR, "production", "beta", input)).toEqual({ segment: put.segment, created: false });
+    expect(heard.changes).toEqual([]);
+    expect(await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId))).toEqual(audit);
+  });
+
   it("writes nothing when the plan refuses", async () => {
     const { store, tenantId, db } = await setup();
     await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
