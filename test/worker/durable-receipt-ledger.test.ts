@@ -268,6 +268,17 @@ describe("DurableReceiptLedger", () => {
     expect(gets).toBe(1);
   });
 
+  it("answers null for a number that is not a version without reading storage, whoever asks", () => {
+    const kv = memoryStorage();
+    let gets = 0;
+    const storage: ReceiptStorage = { ...kv.storage, get: <T,>(key: string) => (gets++, kv.storage.get<T>(key)) };
+    const ledger = new DurableReceiptLedger(storage, { setTimer: () => {} });
+    for (const version of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) expect(ledger.record(T, "production", version)).toBeNull();
+    expect(gets).toBe(0);
+    expect(ledger.record(T, "production", 1)).toBeNull();
+    expect(gets).toBe(1);
+  });
+
   it("schedules no write for an ack beyond the instances connected at commit", () => {
     const { tracker, timers, fireTimers } = setup();
     tracker.commit(T, "production", 1, 1_000, 1);

@@ -28,6 +28,14 @@ describe("MemoryLedger", () => {
     expect(ledger.newest("t", "other")).toBeNull();
   });
 
+  it("gives a replay of the newest version no place in the window", () => {
+    const ledger = new MemoryLedger({ maxVersions: 2 });
+    ledger.committed("t", "e", 1, newRecord(1_000, 1));
+    ledger.committed("t", "e", 2, newRecord(2_000, 1));
+    ledger.committed("t", "e", 2, newRecord(5_000, 1)); // a replay: version 1 stays in the window of two
+    expect([1, 2].map((v) => ledger.record("t", "e", v)?.committedAt)).toEqual([1_000, 2_000]);
+  });
+
   it("forgets the longest-kept environment it may forget past maxEnvs", () => {
     const busy = new Set(["first"]);
     const ledger = new MemoryLedger({ maxEnvs: 2, canForget: (_t, env) => !busy.has(env) });
