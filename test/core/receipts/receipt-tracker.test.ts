@@ -205,5 +205,8 @@ describe("pending and incomplete versions", () => {
     expect(incompleteCount(lowestBound([a, b]), 4, 4)).toBe(1); // only the kept ones
     expect(incompleteCount(lowestBound([]), 4, 1)).toBe(0);
     expect(incompleteCount(lowestBound([conn("loading", null)]), 4, 1)).toBe(0);
+    // Sent its first state at version 0 and never acked: every kept version is pending for it.
+    expect(lowestBound([conn("silent", 0)])).toBe(0);
+    expect(incompleteCount(lowestBound([conn("silent", 0)]), 4, 1)).toBe(4);
   });
 });
