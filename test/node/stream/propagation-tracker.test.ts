@@ -318,6 +318,14 @@ describe("several nodes", () => {
     expect(new PropagationTracker().drainUpdates()).toEqual([]);
   });
 
+  it("numbers connections in connection order, one sequence across environments: a shared store lists them by it", () => {
+    const tracker = new PropagationTracker({ recordUpdates: true });
+    for (const [env, instance] of [["production", "a"], ["staging", "b"], ["production", "c"]] as const) tracker.connect(T, env, info(instance));
+    const seqs = tracker.drainUpdates().map((u) => [u.info.instance, u.seq] as const);
+    expect(seqs.map(([instance]) => instance)).toEqual(["a", "b", "c"]);
+    expect(seqs.map(([, seq]) => seq)).toEqual([1, 2, 3]);
+  });
+
   it("hands out each version's share when committed and as acks arrive, once", () => {
     let clock = 100;
     const tracker = new PropagationTracker({ recordUpdates: true, maxVersions: 2, now: () => clock });
