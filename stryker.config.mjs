@@ -89,19 +89,26 @@ export const MODULES = {
     mutate: ["src/core/audit/**/*.ts"],
     tests: ["test/core/audit/**/*.test.ts", "test/core/store/audit-log.test.ts"],
   },
+  // The one receipt model and its three ledgers (memory, the Durable Object's storage, the
+  // cluster tables), with the Node host's tracker over them; their unit tests, in process.
   receipts: {
     mutate: [
       "src/core/receipts/receipt-tracker.ts",
       "src/core/receipts/receipt.ts",
       "src/core/receipts/memory-ledger.ts",
+      "src/core/receipts/receipt-store.ts",
       "src/worker/durable-receipt-ledger.ts",
       "src/node/stream/propagation-tracker.ts",
+      "src/node/cluster/cluster-ledger.ts",
     ],
     tests: [
       "test/core/receipts/receipt-tracker.test.ts",
+      "test/core/receipts/receipt.test.ts",
       "test/core/receipts/memory-ledger.test.ts",
+      "test/core/receipts/receipt-store.test.ts",
       "test/worker/durable-receipt-ledger.test.ts",
       "test/node/stream/propagation-tracker.test.ts",
+      "test/node/cluster/cluster-ledger.test.ts",
     ],
   },
   // auth.ts and the credential checks it delegates to (shared with the Worker's edge).

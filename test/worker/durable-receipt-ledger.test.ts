@@ -256,6 +256,29 @@ describe("DurableReceiptLedger", () => {
     expect(gets).toBe(1);
   });
 
+  it("keeps the newest 16 versions in memory by default", () => {
+    const kv = memoryStorage();
+    let gets = 0;
+    const storage: ReceiptStorage = { ...kv.storage, get: <T,>(key: string) => (gets++, kv.storage.get<T>(key)) };
+    const { tracker } = open(storage, { setTimer: () => {} });
+    for (let v = 1; v <= 17; v++) tracker.commit(T, "production", v, v * 1_000, 1);
+    for (let v = 2; v <= 17; v++) expect(tracker.part(T, "production", v, [])?.committedAt).toBe(v * 1_000);
+    expect(gets).toBe(0);
+    expect(tracker.part(T, "production", 1, [])?.committedAt).toBe(1_000);
+    expect(gets).toBe(1);
+  });
+
+  it("answers null for a number that is not a version without reading storage, whoever asks", () => {
+    const kv = memoryStorage();
+    let gets = 0;
+    const storage: ReceiptStorage = { ...kv.storage, get: <T,>(key: string) => (gets++, kv.storage.get<T>(key)) };
+    const ledger = new DurableReceiptLedger(storage, { setTimer: () => {} });
+    for (const version of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) expect(ledger.record(T, "production", version)).toBeNull();
+    expect(gets).toBe(0);
+    expect(ledger.record(T, "production", 1)).toBeNull();
+    expect(gets).toBe(1);
+  });
+
   it("schedules no write for an ack beyond the instances connected at commit", () => {
     const { tracker, timers, fireTimers } = setup();
     tracker.commit(T, "production", 1, 1_000, 1);
@@ -263,6 +286,22 @@ describe("DurableReceiptLedger", () => {
     fireTimers();
     tracker.ack(T, "production", { firstVersion: 0, appliedVersion: 1 }, null, 1_020);
     expect(timers).toHaveLength(0);
+  });
+
+  it("writes unsaved samples 1,000 ms after the first by default", () => {
+    vi.useFakeTimers();
+    try {
+      const kv = memoryStorage();
+      const { tracker } = open(kv.storage);
+      tracker.commit(T, "production", 1, 1_000, 1);
+      tracker.ack(T, "production", { firstVersion: 0, appliedVersion: 1 }, null, 1_040);
+      vi.advanceTimersByTime(999);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [] });
+      vi.advanceTimersByTime(1);
+      expect(kv.map.get("receipt/production/1")).toMatchObject({ latencies: [40] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("writes unsaved samples with the runtime's timer by default, flushDelayMs after the first", async () => {

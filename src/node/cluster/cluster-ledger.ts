@@ -43,9 +43,9 @@ export class ClusterLedger extends MemoryLedger {
   /** Versions committed or acked since the last call. */
   drainVersionUpdates(): VersionUpdate[] {
     const out: VersionUpdate[] = [];
+    // A version that left the window has left this list too (dropped), and a kept environment holds a version.
     for (const [entry, env] of this.#changed) {
-      const oldest = env.versions[0];
-      if (oldest === undefined || entry.version < oldest.version) continue; // dropped since
+      const oldest = env.versions[0]!;
       const { record } = entry;
       out.push({
         tenantId: env.tenantId,

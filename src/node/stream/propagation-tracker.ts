@@ -164,7 +164,8 @@ export class PropagationTracker {
     if (version <= previous) return;
     record.appliedVersion = version;
     const { tenantId, env } = record.env;
-    this.#receipts.ack(tenantId, env, record, previous < 0 ? null : previous, at);
+    // -1 (no ack yet) passes as is: the tracker reads a previous version below 0 as nothing.
+    this.#receipts.ack(tenantId, env, record, previous, at);
   }
 
   /** The newest version committed here of an environment (its receipts' newest), or null. */

@@ -28,6 +28,14 @@ describe("MemoryLedger", () => {
     expect(ledger.newest("t", "other")).toBeNull();
   });
 
+  it("gives a replay of the newest version no place in the window", () => {
+    const ledger = new MemoryLedger({ maxVersions: 2 });
+    ledger.committed("t", "e", 1, newRecord(1_000, 1));
+    ledger.committed("t", "e", 2, newRecord(2_000, 1));
+    ledger.committed("t", "e", 2, newRecord(5_000, 1)); // a replay: version 1 stays in the window of two
+    expect([1, 2].map((v) => ledger.record("t", "e", v)?.committedAt)).toEqual([1_000, 2_000]);
+  });
+
   it("forgets the longest-kept environment it may forget past maxEnvs", () => {
     const busy = new Set(["first"]);
     const ledger = new MemoryLedger({ maxEnvs: 2, canForget: (_t, env) => !busy.has(env) });
@@ -43,6 +51,12 @@ describe("MemoryLedger", () => {
     expect(ledger.record("t", "a", 1)).toBeNull();
     ledger.committed("t", "a", 2, newRecord(0, 1)); // "a" again, anew; forgets "b"
     expect([ledger.record("t", "a", 1), ledger.record("t", "a", 2) !== null, ledger.record("t", "b", 1)]).toEqual([null, true, null]);
+  });
+
+  it("keeps 10,000 environments by default", () => {
+    const ledger = new MemoryLedger();
+    for (let i = 0; i <= 10_000; i++) ledger.committed("t", `e${i}`, 1, newRecord(0, 0));
+    expect(["e0", "e1", "e10000"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([false, true, true]);
   });
 
   it("keeps at least one version and one environment", () => {

@@ -12,7 +12,9 @@ import {
   incompleteCount,
   lowestBound,
   pendingAt,
+  newRecord,
   ReceiptTracker,
+  type ReceiptLedger,
 } from "../../../src/core/receipts/receipt-tracker.js";
 
 const T = "tenant0001";
@@ -155,6 +157,17 @@ describe("ReceiptTracker", () => {
     expect(tracker.part(T, ENV, 3, [])).toMatchObject({ version: 3, committedAt: 3, connected: 0 });
   });
 
+  it("never asks its ledger about a number that is not a version", () => {
+    const asked: number[] = [];
+    // A ledger that would answer a record for anything it is asked.
+    const ledger: ReceiptLedger = { keep: 4, committed() {}, sampled() {}, record: (_t, _e, version) => (asked.push(version), newRecord(version, 0)) };
+    const tracker = new ReceiptTracker(ledger);
+    for (const v of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) expect(tracker.part(T, ENV, v, [])).toBeNull();
+    expect(asked).toEqual([]);
+    expect(tracker.part(T, ENV, 1, [])).toMatchObject({ version: 1 });
+    expect(asked).toEqual([1]);
+  });
+
   it("looks at no more than the kept window for an ack that jumps far ahead", () => {
     const { tracker, commit, receipt } = setup(3);
     const a = conn("a", 0, 0);
@@ -174,6 +187,10 @@ describe("pending and incomplete versions", () => {
     expect(countConnected(cs, 2)).toBe(3);
   });
 
+  it("lists a connection whose hello named no instance or app with empty names", () => {
+    expect(pendingAt([{ instance: null, app: null, firstVersion: 0, appliedVersion: null }], 1)).toEqual([{ instance: "", app: "", appliedVersion: null }]);
+  });
+
   it("counts the kept versions some connection connected at their commit has not acked, as the receipts say", () => {
     const { commit, ack, receipt } = setup();
     const a = conn("a", 0, 0);
@@ -188,5 +205,8 @@ describe("pending and incomplete versions", () => {
     expect(incompleteCount(lowestBound([a, b]), 4, 4)).toBe(1); // only the kept ones
     expect(incompleteCount(lowestBound([]), 4, 1)).toBe(0);
     expect(incompleteCount(lowestBound([conn("loading", null)]), 4, 1)).toBe(0);
+    // Sent its first state at version 0 and never acked: every kept version is pending for it.
+    expect(lowestBound([conn("silent", 0)])).toBe(0);
+    expect(incompleteCount(lowestBound([conn("silent", 0)]), 4, 1)).toBe(4);
   });
 });

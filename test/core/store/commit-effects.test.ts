@@ -8,7 +8,7 @@ import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SYSTEM_ACTOR, type Actor } from "../../../src/core/actor.js";
 import type { AuditHead } from "../../../src/core/audit/chain.js";
-import type { Broadcaster } from "../../../src/core/broadcaster.js";
+import type { Broadcaster, CommittedChange } from "../../../src/core/broadcaster.js";
 import type { Executor } from "../../../src/core/db/executor.js";
 import { webhookEvents } from "../../../src/core/db/schema.js";
 import type { CommitRecord } from "../../../src/core/events/operator-events.js";
@@ -140,6 +140,29 @@ describe("the webhook events of a commit", () => {
   });
 });
 
+describe("a segment's change", () => {
+  it("is published as a segment, or a removed one, and its webhook event names no flag", async () => {
+    const published: CommittedChange[] = [];
+    const { store, tenantId, db } = await recordedStore({ broadcaster: { publish: (change) => void published.push(change), keyRevoked() {} } });
+    await store.webhooks.create(tenantId, SYSTEM_ACTOR, { url: "https://hooks.example.com/killswitch", events: ["change.committed"] });
+    published.length = 0; // the setup's flag
+    await store.putSegment(tenantId, OPERATOR, "production", "beta", { reason: "r", include: ["u1"], exclude: [], rules: [] });
+    await store.deleteSegment(tenantId, OPERATOR, "production", "beta", { reason: "retired" });
+    expect(published.map((c) => [Object.keys(c.flags), Object.keys(c.segments), c.removed])).toEqual([
+      [[], ["beta"], { flags: [], segments: [] }],
+      [[], [], { flags: [], segments: ["beta"] }],
+    ]);
+    expect(published[0]!.segments.beta).toMatchObject({ key: "beta", include: ["u1"] });
+    const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.tenantId, tenantId));
+    const events = rows.map((row) => JSON.parse(row.payload).data).map(({ flag, entity, key, action }) => ({ flag, entity, key, action }));
+    // One clock instant for both: ordered by action.
+    expect(events.sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+      { flag: null, entity: "segment", key: "beta", action: "segment.create" },
+      { flag: null, entity: "segment", key: "beta", action: "segment.delete" },
+    ]);
+  });
+});
+
 describe("the webhook events a plan adds", () => {
   it("carry what every event carries, and the plan's own data", async () => {
     const { store, tenantId, db } = await recordedStore();
@@ -207,6 +230,26 @@ describe("a side channel that throws", () => {
       "onSealed failed",
     ]);
     expect((await store.getFlagConfig(tenantId, "production", "f")).enabled).toBe(false);
+  });
+});
+
+describe("a store whose side channels are optional", () => {
+  it("reports nothing when it has no commit observer, the broadcaster cannot reset, and the actor wants no audit head", async () => {
+    await recordedStore();
+    const errors: unknown[] = [];
+    const store = createStore({
+      db: t!.database.db,
+      executor: t!.database.executor,
+      broadcaster: { publish() {}, keyRevoked() {} },
+      clock: () => NOW,
+      onBackgroundError: (error) => errors.push(error),
+    });
+    const { tenant } = await store.createTenant({ name: "bare" });
+    await store.createFlag(tenant.id, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await store.rotateSigningKey(tenant.id, SYSTEM_ACTOR, "production", { reason: "rotation" });
+    await store.resetEpoch(tenant.id, SYSTEM_ACTOR, "production", { reason: "restored" });
+    await store.killFlag(tenant.id, OPERATOR, "production", "f", { reason: "r" });
+    expect(errors).toEqual([]);
   });
 });
 
@@ -287,5 +330,32 @@ describe("a write that meets another process's lock", () => {
     // Uncut (random 1): 5 … 160, then 250 until the next pause would pass 2,000 ms.
     expect(clock.sleeps).toEqual([5, 10, 20, 40, 80, 160, 250, 250, 250, 250, 250, 250]);
     expect(clock.now).toBe(1815);
+  });
+
+  it("still takes a pause that ends exactly when the budget does", async () => {
+    const { tenantId } = await recordedStore();
+    const clock = { now: 0, sleeps: [] as number[] };
+    const locked: Executor = {
+      async commit() {
+        throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      },
+    };
+    const store = createStore({
+      db: t!.database.db,
+      executor: locked,
+      broadcaster: { publish() {}, keyRevoked() {} },
+      writeBudgetMs: 15,
+      timer: {
+        now: () => clock.now,
+        sleep: async (ms) => {
+          clock.sleeps.push(ms);
+          clock.now += ms;
+        },
+      },
+    });
+    vi.spyOn(Math, "random").mockReturnValue(1);
+    await expect(store.killFlag(tenantId, OPERATOR, "production", "f", { reason: "r" })).rejects.toMatchObject({ kind: "busy" });
+    // 5 then 10 ends at 15 ms, the budget: taken; the next, 20, would pass it.
+    expect(clock.sleeps).toEqual([5, 10]);
   });
 });

@@ -10,7 +10,9 @@ import type { Broadcaster, CommittedChange } from "../../../src/core/broadcaster
 import type { Executor, Statement } from "../../../src/core/db/executor.js";
 import { auditLog, changeLog, environments } from "../../../src/core/db/schema.js";
 import { ProblemError } from "../../../src/core/problem.js";
+import type { AuditHead } from "../../../src/core/audit/chain.js";
 import { createStore } from "../../../src/core/store/index.js";
+import { toCommittedChange } from "../../../src/core/store/mutation.js";
 import { openDatabase } from "../../../src/node/database.js";
 import { openTempStore, type TempStore } from "../../support/temp-db.js";
 
@@ -49,6 +51,29 @@ describe("one commit", () => {
     expect(audit!.n).toBe(3);
   });
 
+  it("writes a removal's change-log row with no payload (NULL, which readers of the raw row test for)", async () => {
+    const { store, tenantId, db } = await setup();
+    await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await store.deleteFlag(tenantId, SYSTEM_ACTOR, "f", { reason: "retired" });
+    const rows = await db.select().from(changeLog).where(eq(changeLog.tenantId, tenantId));
+    expect(rows.filter((r) => r.env === "production").map((r) => [r.version, r.payload === null])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+  });
+
+  it("commits nothing for a plan that finds nothing to change, and answers the state as it is", async () => {
+    const heard = recorder();
+    const { store, tenantId, db } = await setup(heard);
+    const input = { reason: "r", include: ["u1"], exclude: [], rules: [] };
+    const put = await store.putSegment(tenantId, SYSTEM_ACTOR, "production", "beta", input);
+    const audit = await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId));
+    heard.changes.length = 0;
+    expect(await store.putSegment(tenantId, SYSTEM_ACTOR, "production", "beta", input)).toEqual({ segment: put.segment, created: false });
+    expect(heard.changes).toEqual([]);
+    expect(await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId))).toEqual(audit);
+  });
+
   it("writes nothing when the plan refuses", async () => {
     const { store, tenantId, db } = await setup();
     await store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
@@ -80,6 +105,17 @@ describe("the broadcaster", () => {
     expect(production[1]!.flags.f).toMatchObject({ enabled: false, version: 2 });
     expect(production[2]!.removed).toEqual({ flags: ["f"], segments: [] });
     expect(heard.changes.filter((c) => c.env === "staging")).toHaveLength(2);
+  });
+
+  it("hears each change with the audit entry of its commit; a change read back without one carries none", async () => {
+    const heard = recorder();
+    const { store, tenantId } = await setup(heard);
+    const sealed: AuditHead[] = [];
+    await store.createFlag(tenantId, { ...SYSTEM_ACTOR, onSealed: (head) => sealed.push(head) }, { key: "f", kind: "boolean" });
+    expect(heard.changes.map((c) => c.audit)).toEqual([sealed[0], sealed[0]]);
+    const change = { env: "production", version: 3, entity: "flag" as const, key: "f", payload: null };
+    expect(toCommittedChange(tenantId, 1_000, change, null)).not.toHaveProperty("audit");
+    expect(toCommittedChange(tenantId, 1_000, change)).not.toHaveProperty("audit");
   });
 
   it("hears revoked keys", async () => {

@@ -6,7 +6,7 @@
  * a change-log tail would call.
  */
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { SYSTEM_ACTOR } from "../../../src/core/actor.js";
 import { silentBroadcaster } from "../../../src/core/broadcaster.js";
 import type { Executor } from "../../../src/core/db/executor.js";
@@ -71,6 +71,25 @@ describe("authentication from memory", () => {
     } finally {
       other.database.close();
     }
+  });
+
+  it("finds a key created here whose prefix a known key already has", async () => {
+    t = await openTempStore();
+    const { tenantId, secret } = await tenantWithSdkKey();
+    expect(await t.store.authenticate(secret)).not.toBeNull(); // its (tenant, prefix) is now in memory
+    // The next secret starts with the same 6 bytes (8 base64url characters: the prefix), then differs.
+    const first = Buffer.from(secret.slice(`ks_${tenantId}_`.length), "base64url");
+    const random = crypto.getRandomValues.bind(crypto);
+    vi.spyOn(crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+      random(array as Uint8Array);
+      if (array instanceof Uint8Array && array.length === 32) array.set(first.subarray(0, 6));
+      return array;
+    });
+    const created = await t.store.createKey(tenantId, SYSTEM_ACTOR, { name: "same prefix", role: "viewer" });
+    vi.restoreAllMocks();
+    expect(created.secret.slice(0, `ks_${tenantId}_`.length + 8)).toBe(secret.slice(0, `ks_${tenantId}_`.length + 8));
+    expect(await t.store.authenticate(created.secret)).toMatchObject({ keyId: created.key.id, role: "viewer" });
+    expect(await t.store.authenticate(secret)).toMatchObject({ role: "sdk" });
   });
 
   it("drops the key when a revocation's commit fails in a way that may have landed", async () => {
@@ -145,6 +164,19 @@ describe("environment versions from memory", () => {
     expect(await t.store.envVersion(tenantId, "production")).toBe(9);
     t.store.invalidateEnvironment(tenantId, "production", 8); // never back
     expect(await t.store.envVersion(tenantId, "production")).toBe(9);
+  });
+
+  it("reads them again after a new epoch, which follows a restore that may have lowered them, and not after a key rotation", async () => {
+    t = await openTempStore();
+    const { tenantId } = await tenantWithSdkKey();
+    await t.store.createFlag(tenantId, SYSTEM_ACTOR, { key: "f", kind: "boolean" });
+    await t.store.killFlag(tenantId, SYSTEM_ACTOR, "production", "f", { reason: "now" });
+    // The file restored from a backup taken at version 1.
+    await sql("UPDATE environments SET version = 1 WHERE tenant_id = ? AND key = 'production'", [tenantId]);
+    await t.store.rotateSigningKey(tenantId, SYSTEM_ACTOR, "production", { reason: "rotation" });
+    expect(await t.store.envVersion(tenantId, "production")).toBe(2);
+    await t.store.resetEpoch(tenantId, SYSTEM_ACTOR, "production", { reason: "restored" });
+    expect(await t.store.envVersion(tenantId, "production")).toBe(1);
   });
 
   it("rejects an unknown environment without remembering it", async () => {

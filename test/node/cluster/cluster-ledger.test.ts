@@ -52,6 +52,16 @@ describe("ClusterLedger", () => {
     ]);
   });
 
+  it("lists nothing for a sample of a version it does not keep", () => {
+    const ledger = new ClusterLedger({ maxVersions: 1 });
+    ledger.committed("t", "e", 1, newRecord(1, 1));
+    ledger.committed("t", "e", 2, newRecord(2, 1)); // 1 leaves the window of one
+    ledger.discardUpdates();
+    ledger.sampled("t", "e", 1);
+    ledger.sampled("t", "elsewhere", 2);
+    expect(ledger.drainVersionUpdates()).toEqual([]);
+  });
+
   it("lists every kept version after markAllChanged, and none after discardUpdates", () => {
     const ledger = new ClusterLedger();
     ledger.committed("t", "a", 1, newRecord(1, 1));

@@ -318,6 +318,14 @@ describe("several nodes", () => {
     expect(new PropagationTracker().drainUpdates()).toEqual([]);
   });
 
+  it("numbers connections in connection order, one sequence across environments: a shared store lists them by it", () => {
+    const tracker = new PropagationTracker({ recordUpdates: true });
+    for (const [env, instance] of [["production", "a"], ["staging", "b"], ["production", "c"]] as const) tracker.connect(T, env, info(instance));
+    const seqs = tracker.drainUpdates().map((u) => [u.info.instance, u.seq] as const);
+    expect(seqs.map(([instance]) => instance)).toEqual(["a", "b", "c"]);
+    expect(seqs.map(([, seq]) => seq)).toEqual([1, 2, 3]);
+  });
+
   it("hands out each version's share when committed and as acks arrive, once", () => {
     let clock = 100;
     const tracker = new PropagationTracker({ recordUpdates: true, maxVersions: 2, now: () => clock });
@@ -360,6 +368,42 @@ describe("several nodes", () => {
     // Only live records: a closed connection is not handed out again.
     expect(tracker.drainUpdates().map((u) => u.info.instance)).toEqual(["s"]);
     expect(tracker.drainVersionUpdates().map((u) => [u.env, u.version, u.connected])).toEqual([["production", 1, 1]]);
+  });
+});
+
+describe("PropagationTracker counting at commit", () => {
+  it("counts a connection from the state it was sent when that is newer than the newest commit it knows of", () => {
+    const { tracker } = setup();
+    tracker.commit(T, "production", 1, 1_000);
+    tracker.connect(T, "production", info("a")); // counted from 1, the newest commit known here
+    tracker.connect(T, "production", info("b"), undefined, 3); // sent a state of version 3: 2 and 3 had landed before it
+    tracker.commit(T, "production", 2, 2_000); // this process hears of 2 and 3 late
+    tracker.commit(T, "production", 3, 3_000);
+    tracker.commit(T, "production", 4, 4_000);
+    expect([2, 3, 4].map((v) => tracker.receipt(T, "production", v)?.connected)).toEqual([1, 1, 2]);
+    expect(tracker.receipt(T, "production", 3)?.pending.map((p) => p.instance)).toEqual(["a"]);
+  });
+
+  it("may forget an environment once its last connection has closed", () => {
+    const tracker = new PropagationTracker({ maxEnvs: 2 });
+    const a = tracker.connect(T, "left", info("a"));
+    tracker.commit(T, "left", 1, 0);
+    tracker.disconnect(a);
+    tracker.commit(T, "idle", 1, 0);
+    tracker.commit(T, "third", 1, 0);
+    expect(["left", "idle", "third"].map((env) => tracker.receipt(T, env, 1) !== null)).toEqual([false, true, true]);
+  });
+
+  it("hands out nothing without recordUpdates, however its records change", () => {
+    const tracker = new PropagationTracker({ now: () => 5 });
+    const a = tracker.connect(T, "production", info("a"));
+    tracker.commit(T, "production", 1, 1);
+    tracker.ack(a, 1);
+    tracker.markAllChanged();
+    expect([tracker.drainUpdates(), tracker.drainVersionUpdates()]).toEqual([[], []]);
+    tracker.disconnect(a);
+    tracker.discardUpdates();
+    expect([tracker.drainUpdates(), tracker.drainVersionUpdates()]).toEqual([[], []]);
   });
 });
 
