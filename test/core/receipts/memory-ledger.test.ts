@@ -43,6 +43,17 @@ describe("MemoryLedger", () => {
     expect(["first", "second", "third"].map((env) => ledger.record("t", env, 1) !== null)).toEqual([true, false, true]);
   });
 
+  it("keeps two tenants' environments of the same name apart, whichever was read last", () => {
+    const ledger = new MemoryLedger();
+    ledger.committed("tenanta", "production", 1, newRecord(1_000, 1));
+    ledger.committed("tenantb", "production", 1, newRecord(2_000, 2));
+    ledger.committed("tenanta", "staging", 1, newRecord(3_000, 3));
+    expect(ledger.record("tenanta", "production", 1)).toMatchObject({ committedAt: 1_000, connected: 1 });
+    expect(ledger.record("tenantb", "production", 1)).toMatchObject({ committedAt: 2_000, connected: 2 });
+    expect(ledger.record("tenanta", "staging", 1)).toMatchObject({ committedAt: 3_000, connected: 3 });
+    expect(ledger.record("tenanta", "production", 1)).toMatchObject({ committedAt: 1_000, connected: 1 });
+  });
+
   it("answers nothing for an environment forgotten after it was last read", () => {
     const ledger = new MemoryLedger({ maxEnvs: 1 });
     ledger.committed("t", "a", 1, newRecord(0, 1));
