@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { retryBusy } from "../core/db/retry-busy.js";
 import type { Executor } from "../core/db/executor.js";
 import { schema, type Schema } from "../core/db/schema.js";
 import { DatabaseHealth } from "./database-health.js";
@@ -96,13 +97,22 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       await applyMigrations(drizzle(writer, { schema }));
     } else {
       mkdirSync(dirname(file), { recursive: true });
-      const opener = openWriter(url, OPEN_BUSY_TIMEOUT_MS);
-      opened.push(opener);
-      // WAL lets readers run beside the writer and several processes share the file.
-      await opener.execute("PRAGMA journal_mode = WAL");
-      await applyMigrations(drizzle(opener, { schema }));
-      opener.close();
-      opened.push((writer = openWriter(url)), (reader = await openReader(url)));
+      // Processes opening a new file at the same moment meet each other's locks in
+      // ways SQLite answers with SQLITE_BUSY at once, without waiting (a read that must
+      // become a write after another's commit, the switch to WAL, the reader's first
+      // statement): the open is tried again, within the same budget.
+      await retryBusy(async () => {
+        const opener = openWriter(url, OPEN_BUSY_TIMEOUT_MS);
+        try {
+          // WAL lets readers run beside the writer and several processes share the file.
+          await opener.execute("PRAGMA journal_mode = WAL");
+          await applyMigrations(drizzle(opener, { schema }));
+        } finally {
+          opener.close();
+        }
+      }, OPEN_BUSY_TIMEOUT_MS);
+      opened.push((writer = openWriter(url)));
+      opened.push((reader = await retryBusy(() => openReader(url), OPEN_BUSY_TIMEOUT_MS)));
     }
     const health = new DatabaseHealth({
       file: file === null ? null : resolve(file),
